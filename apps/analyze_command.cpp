@@ -1,0 +1,260 @@
+#include "apps/analyze_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/analyze_pipeline.hpp"
+#include "report/analysis_report.hpp"
+#include "report/report_writers.hpp"
+#include "signature/signature_matcher.hpp"
+
+namespace vigil {
+
+namespace {
+
+struct analyze_flags {
+  std::vector<std::string> inputs;
+  std::string format = "auto";
+  std::string time_unit = "auto";
+  std::string json_out, html_out, quarantine_out, blacklist_out;
+  std::vector<std::string> signature_files;
+  std::vector<std::string> json_fields;
+  size_t top = 10;
+  size_t workers = 0;
+  size_t max_line = 64 * 1024;
+  size_t chunk_size = 1u << 20;
+  bool progress = true;
+  report_options report;
+};
+
+/// Writes `text` to `path` ("-" = stdout). Returns false with `error` set.
+bool write_output(const std::string& path, const std::string& text, std::string& error) {
+  if (path == "-") {
+    std::cout << text;
+    std::cout.flush();
+    return static_cast<bool>(std::cout);
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    error = path + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+/// Malformed lines as JSON lines, in input order with 1-based line numbers.
+std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
+  // Line number of each chunk's first line: chunks of an input are consecutive.
+  std::vector<chunk_lines> chunks = agg.chunks;
+  std::sort(chunks.begin(), chunks.end(),
+            [](const chunk_lines& a, const chunk_lines& b) { return a.sequence < b.sequence; });
+  std::map<uint64_t, uint64_t> first_line;
+  std::map<uint32_t, uint64_t> next_line;
+  for (const auto& c : chunks) {
+    uint64_t& n = next_line[c.input];
+    first_line[c.sequence] = n;
+    n += c.lines;
+  }
+  std::vector<const quarantine_record*> recs;
+  for (const auto& q : agg.quarantine) recs.push_back(&q);
+  std::sort(recs.begin(), recs.end(), [](auto* a, auto* b) {
+    return std::tie(a->sequence, a->line) < std::tie(b->sequence, b->line);
+  });
+  std::string out;
+  for (const auto* q : recs) {
+    nlohmann::ordered_json j = {{"input", names[q->input]},
+                                {"line", first_line[q->sequence] + q->line + 1},
+                                {"reason", to_string(q->reason)},
+                                {"text", q->text}};
+    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
+  }
+  return out;
+}
+
+/// A one-line progress bar on stderr, redrawn at most ten times a second.
+class progress_bar {
+public:
+  void update(const chunk_reader& r) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    double done = r.total_bytes() ? static_cast<double>(r.consumed_bytes())
+                                      / static_cast<double>(r.total_bytes())
+                                  : 0;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    int width = 30, filled = static_cast<int>(done * width);
+    std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %.0f MB/s ", filled,
+                 "##############################", width - filled, "", done * 100,
+                 secs > 0 ? static_cast<double>(r.text_bytes()) / 1e6 / secs : 0.0);
+    shown_ = true;
+  }
+  ~progress_bar() {
+    if (shown_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+  bool shown_ = false;
+};
+
+int run(analyze_flags& f) {
+  analyze_job job;
+  // Usage errors (exit 2) are found before any input is read.
+  auto fmt = log_format_from_string(f.format);
+  if (!fmt) {
+    std::cerr << "vigil analyze: unknown --log-format '" << f.format
+              << "' (expected auto, common, combined, combined_rt or json)\n";
+    return 2;
+  }
+  static const std::map<std::string, time_unit> units = {
+    {"auto", time_unit::auto_detect}, {"s", time_unit::seconds},
+    {"ms", time_unit::milliseconds}, {"us", time_unit::microseconds}};
+  auto unit = units.find(f.time_unit);
+  if (unit == units.end()) {
+    std::cerr << "vigil analyze: unknown --time-unit '" << f.time_unit << "' (expected auto, s, ms or us)\n";
+    return 2;
+  }
+  job.parser.format = *fmt;
+  job.parser.request_time_unit = unit->second;
+  job.parser.max_line_bytes = f.max_line;
+  for (const auto& spec : f.json_fields) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()
+        || !job.parser.fields.set(spec.substr(0, eq), spec.substr(eq + 1))) {
+      std::cerr << "vigil analyze: bad --json-field '" << spec
+                << "' (expected ROLE=KEY; roles: client user time request method path protocol "
+                   "status bytes referer user_agent request_time vhost)\n";
+      return 2;
+    }
+  }
+  signature_set sigs = signature_set::defaults();
+  std::string error;
+  for (const auto& file : f.signature_files) {
+    if (!sigs.add_file(file, error)) {
+      std::cerr << "vigil analyze: " << error << "\n";
+      return 2;
+    }
+  }
+  job.aggregate.signatures = signature_matcher::compile(sigs, error);
+  if (!job.aggregate.signatures) {
+    std::cerr << "vigil analyze: " << error << "\n";
+    return 2;
+  }
+  if (f.inputs.empty()) {
+    if (::isatty(STDIN_FILENO)) {
+      std::cerr << "vigil analyze: no input: give one or more FILEs, or - to read standard input\n";
+      return 2;
+    }
+    f.inputs.push_back("-");
+  }
+  job.inputs = f.inputs;
+  job.workers = f.workers;
+  job.reader.format = *fmt;
+  job.reader.max_line_bytes = f.max_line;
+  job.reader.chunk_bytes = std::max<size_t>(f.chunk_size, 4096);
+  std::unique_ptr<progress_bar> bar;
+  if (f.progress && ::isatty(STDERR_FILENO)) {
+    bar = std::make_unique<progress_bar>();
+    job.on_progress = [b = bar.get()](const chunk_reader& r) {
+      if (r.total_bytes() >= (64u << 20)) b->update(r);
+    };
+  }
+
+  analyze_outcome outcome;
+  if (!run_analyze(job, outcome, error)) {
+    bar.reset();
+    std::cerr << "vigil analyze: " << error << "\n";
+    return 1;
+  }
+  bar.reset();
+  f.report.top = f.top;
+  analysis_report report = build_report(*outcome.aggregate, f.report);
+  report_inputs in{f.inputs, outcome.formats};
+
+  bool ok = true;
+  if (!f.json_out.empty()) ok &= write_output(f.json_out, render_json(report, in), error);
+  if (ok && !f.html_out.empty()) ok &= write_output(f.html_out, render_html(report, in), error);
+  if (ok && !f.quarantine_out.empty())
+    ok &= write_output(f.quarantine_out, quarantine_jsonl(*outcome.aggregate, f.inputs), error);
+  if (ok && !f.blacklist_out.empty()) {
+    std::string list;
+    for (const auto& e : report.blacklist) list += e.client + "\n";
+    ok &= write_output(f.blacklist_out, list, error);
+  }
+  if (!ok) {
+    std::cerr << "vigil analyze: " << error << "\n";
+    return 1;
+  }
+  // The terminal summary, unless a report already went to stdout.
+  if (f.json_out != "-" && f.html_out != "-" && f.quarantine_out != "-" && f.blacklist_out != "-")
+    render_text(std::cout, report, in, outcome.elapsed_s, outcome.text_bytes);
+  if (outcome.aggregate->quarantine_dropped > 0)
+    std::cerr << "vigil analyze: " << outcome.aggregate->quarantine_dropped
+              << " malformed lines were counted but not kept for the quarantine file (limit "
+              << job.aggregate.quarantine_limit << ")\n";
+  return 0;
+}
+
+} // namespace
+
+void add_analyze_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<analyze_flags>();
+  auto* cmd = app.add_subcommand(
+    "analyze",
+    "Batch report over whole access logs (plain or .gz; several files; - for stdin).\n"
+    "Prints a terminal summary; --json and --html write full reports.");
+  cmd->add_option("FILE", flags->inputs, "log files to read; - reads standard input");
+  cmd->add_option("--log-format,-f", flags->format,
+                  "auto | common | combined | combined_rt | json (auto: sniffed per file)")
+    ->capture_default_str();
+  cmd->add_option("--time-unit", flags->time_unit,
+                  "unit of a bare request-time number: auto (0.123 = s, 123 = us) | s | ms | us")
+    ->capture_default_str();
+  cmd->add_option("--json", flags->json_out, "write the JSON report to OUT (- for stdout)");
+  cmd->add_option("--html", flags->html_out, "write a self-contained HTML report to OUT");
+  cmd->add_option("--top", flags->top, "entries in each top list")->capture_default_str()
+    ->check(CLI::Range(1, 100000));
+  cmd->add_option("--quarantine", flags->quarantine_out,
+                  "write malformed lines with their reason to OUT (JSON lines)");
+  cmd->add_option("--blacklist", flags->blacklist_out,
+                  "write the offending clients to OUT, one a line, for a firewall");
+  cmd->add_option("--signatures", flags->signature_files,
+                  "extra signature file(s) (CLASS FIELD PATTERN lines) added to the built-in set")
+    ->check(CLI::ExistingFile);
+  cmd->add_option("--json-field", flags->json_fields,
+                  "for --log-format json: ROLE=KEY maps a JSON key to an event field, "
+                  "e.g. client=remote_addr")
+    ->type_name("ROLE=KEY");
+  cmd->add_option("--workers,-j", flags->workers, "parse workers (default: one per core)");
+  cmd->add_option("--max-line", flags->max_line, "longer lines are quarantined as too_long")
+    ->capture_default_str()->check(CLI::Range(size_t{256}, size_t{1} << 30));
+  cmd->add_option("--404-burst", flags->report.not_found_burst,
+                  "404s per client per minute that make a 404 burst")->capture_default_str();
+  cmd->add_option("--auth-burst", flags->report.auth_failure_burst,
+                  "401/403 on login paths per client per minute that make brute force")
+    ->capture_default_str();
+  cmd->add_option("--flood", flags->report.flood_requests,
+                  "requests per client per minute that make a flood")->capture_default_str();
+  cmd->add_option("--attacks-to-blacklist", flags->report.attack_hits_to_blacklist,
+                  "probe/traversal/SQLi/XSS requests that blacklist a client")->capture_default_str();
+  cmd->add_option("--chunk-size", flags->chunk_size, "bytes per parse chunk")
+    ->capture_default_str()->group("");  // tuning and tests only
+  cmd->add_flag("!--no-progress", flags->progress, "no progress bar on stderr");
+  cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
+}
+
+} // namespace vigil

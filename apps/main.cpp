@@ -1,0 +1,26 @@
+// vigil: one binary, subcommands. Exit codes: 0 success, 1 runtime failure,
+// 2 usage or config error.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/analyze_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigil: watch web logs and event streams, find what is going wrong.\n"
+               "Run 'vigil COMMAND --help' for the options of a command."};
+  app.set_version_flag("--version", "vigil 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = 0;
+  vigil::add_analyze_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package vigil needs to build, test and benchmark.
+# Idempotent: prints nothing and touches nothing when all packages are present.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config make
+  # engine stack
+  libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev
+  libspdlog-dev libfmt-dev
+  # parsing, config, CLI
+  libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libhyperscan-dev zlib1g-dev
+  # tests and benchmarks
+  catch2 libbenchmark-dev goaccess mawk gzip
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace vigil {
+
+/// A byte range inside an `event_batch`'s text buffer. Events never own
+/// strings: they point into the batch, so parsing a line allocates nothing.
+struct text_ref {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+
+  bool empty() const noexcept { return length == 0; }
+  friend bool operator==(text_ref a, text_ref b) noexcept {
+    return a.offset == b.offset && a.length == b.length;
+  }
+};
+
+/// Bits of `log_event::flags`.
+namespace event_flags {
+constexpr uint16_t bytes_missing = 1 << 0;     ///< the size field was "-"
+constexpr uint16_t referer_missing = 1 << 1;   ///< no referer, or "-"
+constexpr uint16_t agent_missing = 1 << 2;     ///< no user agent, or "-"
+constexpr uint16_t agent_truncated = 1 << 3;   ///< the line ended inside the user agent
+constexpr uint16_t request_missing = 1 << 4;   ///< the request line was "-" or empty
+constexpr uint16_t has_request_time = 1 << 5;  ///< `request_time_us` is set
+} // namespace event_flags
+
+/// One parsed access-log request. Strings are `text_ref`s into the batch.
+struct log_event {
+  int64_t time_ms = 0;         ///< UTC, milliseconds since the Unix epoch
+  int32_t utc_offset_s = 0;    ///< the zone offset the line was written in
+  uint16_t status = 0;
+  uint16_t flags = 0;          ///< `event_flags` bits
+  uint64_t bytes = 0;
+  int64_t request_time_us = 0; ///< valid when `flags & has_request_time`
+  uint32_t line = 0;           ///< line index within the batch's input span
+  uint32_t path_length = 0;    ///< prefix of `target` before '?'
+  text_ref raw;                ///< the whole line
+  text_ref client;             ///< client IP or host name
+  text_ref user;
+  text_ref method;
+  text_ref target;             ///< request target, with its query string
+  text_ref protocol;
+  text_ref referer;
+  text_ref user_agent;
+  text_ref vhost;              ///< server host, when the format has one
+
+  bool has(uint16_t flag) const noexcept { return (flags & flag) != 0; }
+};
+
+/// The unit every stage exchanges: many events plus the bytes they point to.
+struct event_batch {
+  std::string source;      ///< the input (file name, stream name)
+  uint64_t sequence = 0;   ///< position of this batch in its source's stream
+  std::string text;        ///< raw lines, then any unescaped strings
+  std::vector<log_event> events;
+
+  std::string_view view(text_ref r) const noexcept {
+    return std::string_view(text.data() + r.offset, r.length);
+  }
+  std::string_view path(const log_event& e) const noexcept {
+    return std::string_view(text.data() + e.target.offset, e.path_length);
+  }
+
+  /// Appends bytes that are not part of the raw lines (unescaped JSON
+  /// strings) and returns a reference to them.
+  text_ref append(std::string_view bytes);
+
+  void clear() {
+    source.clear();
+    sequence = 0;
+    text.clear();
+    events.clear();
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, text_ref& x) {
+  return f(caf::meta::type_name("vigil.text_ref"), x.offset, x.length);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_event& x) {
+  return f(caf::meta::type_name("vigil.log_event"), x.time_ms, x.utc_offset_s, x.status, x.flags,
+           x.bytes, x.request_time_us, x.line, x.path_length, x.raw, x.client, x.user, x.method, x.target,
+           x.protocol, x.referer, x.user_agent, x.vhost);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+  return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events);
+}
+
+bool operator==(const log_event& a, const log_event& b) noexcept;
+bool operator==(const event_batch& a, const event_batch& b) noexcept;
+
+} // namespace vigil

@@ -1,0 +1,134 @@
+#include "messages/event_codec.hpp"
+
+#include <msgpack.hpp>
+
+#include "messages/errc.hpp"
+
+namespace vigil {
+
+namespace {
+
+constexpr size_t scalar_fields = 8;
+constexpr size_t ref_fields = 9;
+constexpr size_t event_fields = scalar_fields + 2 * ref_fields;
+
+template <class Packer>
+void pack_event(Packer& pk, const log_event& e) {
+  pk.pack_array(event_fields);
+  pk.pack(e.time_ms);
+  pk.pack(e.utc_offset_s);
+  pk.pack(e.status);
+  pk.pack(e.flags);
+  pk.pack(e.bytes);
+  pk.pack(e.request_time_us);
+  pk.pack(e.line);
+  pk.pack(e.path_length);
+  for (const text_ref* r : {&e.raw, &e.client, &e.user, &e.method, &e.target, &e.protocol, &e.referer,
+                            &e.user_agent, &e.vhost}) {
+    pk.pack(r->offset);
+    pk.pack(r->length);
+  }
+}
+
+/// Reads an integer of type T from a msgpack object, refusing other types
+/// and values out of T's range.
+template <class T>
+bool read_int(const msgpack::object& o, T& out) {
+  if (o.type == msgpack::type::POSITIVE_INTEGER) {
+    if (o.via.u64 > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
+    out = static_cast<T>(o.via.u64);
+    return true;
+  }
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+    if (!std::numeric_limits<T>::is_signed
+        || o.via.i64 < static_cast<int64_t>(std::numeric_limits<T>::min()))
+      return false;
+    out = static_cast<T>(o.via.i64);
+    return true;
+  }
+  return false;
+}
+
+caf::error frame_error(errc code, std::string what) {
+  return caf::make_error(code, std::move(what));
+}
+
+} // namespace
+
+std::string encode_event_batch(const event_batch& batch) {
+  msgpack::sbuffer buf(batch.text.size() + batch.events.size() * 48 + 64);
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(5);
+  pk.pack(event_batch_format_version);
+  pk.pack(batch.source);
+  pk.pack(batch.sequence);
+  pk.pack_bin(static_cast<uint32_t>(batch.text.size()));
+  pk.pack_bin_body(batch.text.data(), static_cast<uint32_t>(batch.text.size()));
+  pk.pack_array(static_cast<uint32_t>(batch.events.size()));
+  for (const auto& e : batch.events) pack_event(pk, e);
+  return std::string(buf.data(), buf.size());
+}
+
+caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
+                                              const decode_limits& limits) {
+  if (size > limits.max_frame_bytes)
+    return frame_error(errc::limit_exceeded, "frame of " + std::to_string(size)
+                                               + " bytes exceeds the limit of "
+                                               + std::to_string(limits.max_frame_bytes));
+  msgpack::object_handle handle;
+  try {
+    // The limits stop a frame that declares a huge array or string from
+    // making the decoder allocate for it.
+    msgpack::unpack_limit lim(limits.max_events, 0, limits.max_string_bytes,
+                              limits.max_string_bytes, 0, 3);
+    handle = msgpack::unpack(data, size, nullptr, nullptr, lim);
+  } catch (const std::exception& ex) {
+    return frame_error(errc::bad_frame, std::string("msgpack: ") + ex.what());
+  }
+  const msgpack::object& root = handle.get();
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != 5)
+    return frame_error(errc::bad_frame, "not a 5-element array");
+  const msgpack::object* f = root.via.array.ptr;
+  uint32_t version = 0;
+  if (!read_int(f[0], version)) return frame_error(errc::bad_frame, "version is not an integer");
+  if (version != event_batch_format_version)
+    return frame_error(errc::unsupported_version,
+                       "event batch format " + std::to_string(version) + ", this build reads "
+                         + std::to_string(event_batch_format_version));
+  event_batch batch;
+  if (f[1].type != msgpack::type::STR) return frame_error(errc::bad_frame, "source is not a string");
+  batch.source.assign(f[1].via.str.ptr, f[1].via.str.size);
+  if (!read_int(f[2], batch.sequence)) return frame_error(errc::bad_frame, "bad sequence");
+  if (f[3].type != msgpack::type::BIN) return frame_error(errc::bad_frame, "text is not binary");
+  batch.text.assign(f[3].via.bin.ptr, f[3].via.bin.size);
+  if (f[4].type != msgpack::type::ARRAY) return frame_error(errc::bad_frame, "events is not an array");
+  const auto& events = f[4].via.array;
+  if (events.size > limits.max_events)
+    return frame_error(errc::limit_exceeded, "too many events");
+  batch.events.resize(events.size);
+  const uint64_t text_size = batch.text.size();
+  for (uint32_t i = 0; i < events.size; ++i) {
+    const msgpack::object& eo = events.ptr[i];
+    if (eo.type != msgpack::type::ARRAY || eo.via.array.size != event_fields)
+      return frame_error(errc::bad_frame, "event " + std::to_string(i) + " has the wrong shape");
+    const msgpack::object* x = eo.via.array.ptr;
+    log_event& e = batch.events[i];
+    bool ok = read_int(x[0], e.time_ms) && read_int(x[1], e.utc_offset_s)
+              && read_int(x[2], e.status) && read_int(x[3], e.flags) && read_int(x[4], e.bytes)
+              && read_int(x[5], e.request_time_us) && read_int(x[6], e.line)
+              && read_int(x[7], e.path_length);
+    text_ref* refs[] = {&e.raw, &e.client, &e.user, &e.method, &e.target, &e.protocol, &e.referer,
+                        &e.user_agent, &e.vhost};
+    for (size_t r = 0; ok && r < ref_fields; ++r) {
+      ok = read_int(x[scalar_fields + 2 * r], refs[r]->offset)
+           && read_int(x[scalar_fields + 2 * r + 1], refs[r]->length)
+           && uint64_t{refs[r]->offset} + refs[r]->length <= text_size;
+    }
+    if (!ok || e.path_length > e.target.length)
+      return frame_error(errc::bad_frame, "event " + std::to_string(i)
+                                            + " has a bad field or a reference outside the text");
+  }
+  return batch;
+}
+
+} // namespace vigil

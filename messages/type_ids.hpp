@@ -1,0 +1,21 @@
+#pragma once
+
+// The one type-id block of vigil: every type that travels in a CAF message.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/type_id.hpp>
+
+#include "messages/event.hpp"
+#include "messages/interfaces.hpp"
+#include "messages/text_chunk.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::aggregate_ptr)
+
+CAF_BEGIN_TYPE_ID_BLOCK(vigil, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(vigil, (vigil::text_chunk))
+  CAF_ADD_TYPE_ID(vigil, (vigil::aggregate_ptr))
+  CAF_ADD_TYPE_ID(vigil, (vigil::event_batch))
+  CAF_ADD_TYPE_ID(vigil, (vigil::analyze_worker_actor))
+  CAF_ADD_TYPE_ID(vigil, (vigil::report_merger_actor))
+  CAF_ADD_TYPE_ID(vigil, (vigil::input_reader_actor))
+CAF_END_TYPE_ID_BLOCK(vigil)

@@ -1,0 +1,197 @@
+#include "report/batch_aggregate.hpp"
+
+#include <algorithm>
+
+#include "parse/timestamp.hpp"
+
+namespace vigil {
+
+namespace {
+
+constexpr signature_mask agent_classes = mask_of(signature_class::scanner)
+                                         | mask_of(signature_class::bot)
+                                         | mask_of(signature_class::tool);
+constexpr signature_mask path_classes = static_cast<signature_mask>(~agent_classes);
+
+inline int64_t floor_div(int64_t a, int64_t b) noexcept {
+  return a >= 0 ? a / b : (a - b + 1) / b;
+}
+
+inline uint64_t pack(uint64_t hi, uint32_t lo) noexcept { return (hi << 32) | lo; }
+
+} // namespace
+
+void add_activity(std::vector<activity_span>& spans, activity_span s, uint32_t gap) {
+  // Fast path: logs are mostly in time order, so the new point usually
+  // extends or touches the last span.
+  if (!spans.empty()) {
+    auto& last = spans.back();
+    if (s.first >= last.first && uint64_t{s.first} <= uint64_t{last.last} + gap) {
+      last.last = std::max(last.last, s.last);
+      return;
+    }
+  }
+  auto it = std::lower_bound(spans.begin(), spans.end(), s,
+                             [](const activity_span& a, const activity_span& b) {
+                               return a.first < b.first;
+                             });
+  it = spans.insert(it, s);
+  // Coalesce with the neighbours that are now within the gap.
+  if (it != spans.begin()) {
+    auto prev = it - 1;
+    if (uint64_t{prev->last} + gap >= it->first) {
+      prev->last = std::max(prev->last, it->last);
+      it = spans.erase(it) - 1;
+    }
+  }
+  while (it + 1 != spans.end() && uint64_t{it->last} + gap >= (it + 1)->first) {
+    it->last = std::max(it->last, (it + 1)->last);
+    spans.erase(it + 1);
+  }
+}
+
+batch_aggregate::batch_aggregate(aggregate_options opts)
+  : opts_(std::move(opts)), scanner_(opts_.signatures) {}
+
+void batch_aggregate::add_span(uint64_t visitor, uint32_t t) {
+  add_activity(sessions[visitor], activity_span{t, t}, opts_.session_gap_s);
+}
+
+void batch_aggregate::add(const event_batch& b) {
+  int64_t cached_hour = INT64_MIN;
+  hour_stats* hour = nullptr;
+  for (const log_event& e : b.events) {
+    ++valid;
+    bytes += e.bytes;
+    ++status[e.status < status.size() ? e.status : 0];
+    first_ms = std::min(first_ms, e.time_ms);
+    last_ms = std::max(last_ms, e.time_ms);
+
+    auto [cit, new_client] = clients.try_emplace(b.view(e.client));
+    client_stats& client = cit->second;
+    if (new_client) client.id = static_cast<uint32_t>(clients.size() - 1);
+    ++client.hits;
+    client.bytes += e.bytes;
+    client.first_ms = std::min(client.first_ms, e.time_ms);
+    client.last_ms = std::max(client.last_ms, e.time_ms);
+
+    auto [ait, new_agent] = agents.try_emplace(b.view(e.user_agent));
+    agent_stats& agent = ait->second;
+    if (new_agent) {
+      agent.id = static_cast<uint32_t>(agents.size() - 1);
+      agent.classes = scanner_.scan(signature_field::ua, ait->first) & agent_classes;
+    }
+    ++agent.hits;
+
+    const std::string_view path_text = b.path(e);
+    auto [pit, new_path] = paths.try_emplace(path_text);
+    path_stats& path = pit->second;
+    if (new_path) {
+      path.id = static_cast<uint32_t>(paths.size() - 1);
+      path.classes = scanner_.scan(signature_field::path, path_text) & path_classes;
+    }
+    ++path.hits;
+    path.bytes += e.bytes;
+
+    signature_mask classes = path.classes | agent.classes;
+    if (e.target.length > e.path_length + 1) {
+      std::string_view query = b.view(e.target).substr(e.path_length + 1);
+      classes |= scanner_.scan(signature_field::query, query) & path_classes;
+    }
+
+    const bool is_static = (classes & mask_of(signature_class::static_file)) != 0;
+    const bool is_page = !is_static && e.status < 400;
+    page_views += is_page;
+    static_hits += is_static;
+    bot_hits += (classes & mask_of(signature_class::bot)) != 0;
+    missing_bytes += e.has(event_flags::bytes_missing);
+    missing_referer += e.has(event_flags::referer_missing);
+    missing_agent += e.has(event_flags::agent_missing);
+    truncated_agent += e.has(event_flags::agent_truncated);
+    missing_request += e.has(event_flags::request_missing);
+
+    const int64_t secs = floor_div(e.time_ms, 1000);
+    const int64_t hour_key = floor_div(secs, 3600) * 3600;
+    if (hour_key != cached_hour) {
+      hour = &hours[hour_key];
+      cached_hour = hour_key;
+    }
+    ++hour->hits;
+    hour->bytes += e.bytes;
+    hour->page_views += is_page;
+    hour->status_4xx += e.status >= 400 && e.status < 500;
+    hour->status_5xx += e.status >= 500;
+
+    ++methods[b.view(e.method)];
+    ++protocols[b.view(e.protocol)];
+    if (!e.referer.empty()) {
+      counter& r = referrers[b.view(e.referer)];
+      ++r.hits;
+      r.bytes += e.bytes;
+    }
+    if (e.status == 404) {
+      ++path.hits_404;
+      path.bytes_404 += e.bytes;
+      key_buffer_.assign(b.view(e.method));
+      key_buffer_ += ' ';
+      key_buffer_ += b.view(e.target);
+      key_buffer_ += ' ';
+      key_buffer_ += b.view(e.protocol);
+      if (!not_found_requests.contains(key_buffer_)) not_found_requests.insert(key_buffer_);
+    } else if (e.status >= 500) {
+      ++path.hits_5xx;
+      path.bytes_5xx += e.bytes;
+    }
+    if (e.has(event_flags::has_request_time)) {
+      const auto us = static_cast<uint64_t>(std::max<int64_t>(e.request_time_us, 0));
+      request_times_us.push_back(static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX)));
+      request_time_max_us = std::max(request_time_max_us, us);
+      ++path.timed;
+      path.time_sum_us += us;
+      path.time_max_us = std::max(path.time_max_us, us);
+    }
+
+    visitors.insert(visitor_key{client.id, agent.id,
+                                static_cast<int32_t>(local_day(log_time{e.time_ms, e.utc_offset_s}))});
+    add_span(pack(client.id, agent.id), static_cast<uint32_t>(std::max<int64_t>(secs, 0)));
+
+    client_minute& minute = client_minutes[pack(client.id, static_cast<uint32_t>(floor_div(secs, 60)))];
+    ++minute.requests;
+    minute.not_found += e.status == 404;
+    minute.auth_failures += (e.status == 401 || e.status == 403)
+                            && (classes & mask_of(signature_class::auth)) != 0;
+
+    for (signature_mask m = classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
+      const auto cls = static_cast<uint32_t>(__builtin_ctz(m));
+      ++class_hits[cls];
+      if ((attack_mask >> cls) & 1u) {
+        ++attacks_by_client[pack(cls, client.id)];
+        ++attacks_by_path[pack(cls, path.id)];
+      }
+    }
+
+    line_hashes.insert(string_hash{}(b.view(e.raw)));
+  }
+}
+
+void batch_aggregate::add_failures(uint32_t input, uint64_t sequence, const event_batch& batch,
+                                   const std::vector<line_failure>& failures) {
+  for (const auto& f : failures) {
+    ++failed_by_reason[static_cast<size_t>(f.reason)];
+    if (quarantine.size() >= opts_.quarantine_limit) {
+      ++quarantine_dropped;
+      continue;
+    }
+    std::string_view text = batch.view(f.text);
+    quarantine.push_back({input, sequence, f.line, f.reason,
+                          std::string(text.substr(0, opts_.quarantine_line_bytes))});
+  }
+}
+
+void batch_aggregate::add_chunk(uint32_t input, uint64_t sequence, const line_counts& counts) {
+  lines += counts.lines;
+  empty_lines += counts.empty_lines;
+  chunks.push_back({sequence, input, static_cast<uint32_t>(counts.lines + counts.empty_lines)});
+}
+
+} // namespace vigil

@@ -1,0 +1,203 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include "hash/string_map.hpp"
+#include "messages/event.hpp"
+#include "parse/line_parser.hpp"
+#include "parse/parse_error.hpp"
+#include "signature/signature_matcher.hpp"
+
+namespace vigil {
+
+/// Settings of exact (batch) aggregation.
+struct aggregate_options {
+  /// Compiled signatures; required.
+  std::shared_ptr<const signature_matcher> signatures;
+  /// Malformed lines kept verbatim for the quarantine file; the rest are
+  /// only counted. Default: 100,000.
+  size_t quarantine_limit = 100000;
+  /// Bytes of each quarantined line kept. Default: 4 KiB.
+  size_t quarantine_line_bytes = 4096;
+  /// Gap that ends a visitor's session. Default: 30 minutes.
+  uint32_t session_gap_s = 1800;
+};
+
+/// Hits and bytes.
+struct counter {
+  uint64_t hits = 0;
+  uint64_t bytes = 0;
+};
+
+struct client_stats {
+  uint32_t id = 0;
+  uint64_t hits = 0;
+  uint64_t bytes = 0;
+  int64_t first_ms = INT64_MAX;
+  int64_t last_ms = INT64_MIN;
+};
+
+struct agent_stats {
+  uint32_t id = 0;
+  uint64_t hits = 0;
+  signature_mask classes = 0;  ///< scanner/bot/tool, matched once per distinct agent
+};
+
+struct path_stats {
+  uint32_t id = 0;
+  uint64_t hits = 0;
+  uint64_t bytes = 0;
+  uint64_t hits_404 = 0;
+  uint64_t bytes_404 = 0;
+  uint64_t hits_5xx = 0;
+  uint64_t bytes_5xx = 0;
+  uint64_t timed = 0;          ///< requests with a request time
+  uint64_t time_sum_us = 0;
+  uint64_t time_max_us = 0;
+  signature_mask classes = 0;  ///< path signatures, matched once per distinct path
+};
+
+struct hour_stats {
+  uint64_t hits = 0;
+  uint64_t bytes = 0;
+  uint64_t page_views = 0;
+  uint64_t status_4xx = 0;
+  uint64_t status_5xx = 0;
+};
+
+/// Per client and minute: what burst detection looks at.
+struct client_minute {
+  uint32_t requests = 0;
+  uint32_t not_found = 0;
+  uint32_t auth_failures = 0;  ///< 401/403 on a login endpoint
+};
+
+/// A closed interval of activity: [first, last] in Unix seconds.
+struct activity_span {
+  uint32_t first = 0;
+  uint32_t last = 0;
+};
+
+/// A malformed line kept for the quarantine file.
+struct quarantine_record {
+  uint32_t input = 0;
+  uint64_t sequence = 0;  ///< chunk sequence number
+  uint32_t line = 0;      ///< line index within the chunk
+  parse_error reason = parse_error::none;
+  std::string text;
+};
+
+/// Lines per chunk, to turn chunk-relative line indices into line numbers.
+struct chunk_lines {
+  uint64_t sequence = 0;
+  uint32_t input = 0;
+  uint32_t lines = 0;  ///< line indices used, empty lines included
+};
+
+/// Exact counts over some of the input, from one worker. Merging partials in
+/// any order gives the same totals, so the report does not depend on how
+/// many workers ran or which chunks each got.
+class batch_aggregate {
+public:
+  explicit batch_aggregate(aggregate_options opts);
+
+  /// Folds the events of one parsed chunk in.
+  void add(const event_batch& batch);
+
+  /// Counts (and keeps, up to the limit) the lines of a chunk that failed.
+  void add_failures(uint32_t input, uint64_t sequence, const event_batch& batch,
+                    const std::vector<line_failure>& failures);
+
+  /// Records the line accounting of one chunk.
+  void add_chunk(uint32_t input, uint64_t sequence, const line_counts& counts);
+
+  /// Folds `other` in. `other` is consumed: only destroy it afterwards.
+  void merge(batch_aggregate&& other);
+
+  const aggregate_options& options() const noexcept { return opts_; }
+
+  // -- totals --
+  uint64_t lines = 0;        ///< non-empty lines
+  uint64_t empty_lines = 0;
+  uint64_t valid = 0;
+  parse_error_counts failed_by_reason = {};
+  uint64_t bytes = 0;
+  uint64_t page_views = 0;
+  uint64_t static_hits = 0;
+  uint64_t bot_hits = 0;
+  uint64_t missing_bytes = 0;
+  uint64_t missing_referer = 0;
+  uint64_t missing_agent = 0;
+  uint64_t truncated_agent = 0;
+  uint64_t missing_request = 0;
+  int64_t first_ms = INT64_MAX;
+  int64_t last_ms = INT64_MIN;
+  std::array<uint64_t, 600> status = {};
+
+  // -- keyed tables; ids are local to this aggregate --
+  string_map<client_stats> clients;
+  string_map<agent_stats> agents;
+  string_map<path_stats> paths;
+  string_map<counter> referrers;
+  string_map<uint64_t> methods;
+  string_map<uint64_t> protocols;
+  /// Distinct "METHOD target PROTOCOL" of 404s: GoAccess's unique_not_found.
+  string_set not_found_requests;
+  absl::flat_hash_map<int64_t, hour_stats> hours;  ///< key: UTC hour start, Unix seconds
+
+  /// Visitors: (client id, agent id, day in the log's zone).
+  struct visitor_key {
+    uint32_t client;
+    uint32_t agent;
+    int32_t day;
+    friend bool operator==(const visitor_key& a, const visitor_key& b) {
+      return a.client == b.client && a.agent == b.agent && a.day == b.day;
+    }
+    template <class H>
+    friend H AbslHashValue(H h, const visitor_key& k) {
+      return H::combine(std::move(h), k.client, k.agent, k.day);
+    }
+  };
+  absl::flat_hash_set<visitor_key> visitors;
+
+  /// Activity spans per (client id << 32 | agent id), gaps over the session gap apart.
+  absl::flat_hash_map<uint64_t, std::vector<activity_span>> sessions;
+  /// Per (client id << 32 | minute since epoch).
+  absl::flat_hash_map<uint64_t, client_minute> client_minutes;
+  /// Attack hits per (class << 32 | client id).
+  absl::flat_hash_map<uint64_t, uint64_t> attacks_by_client;
+  /// Attack hits per (class << 32 | path id).
+  absl::flat_hash_map<uint64_t, uint64_t> attacks_by_path;
+  std::array<uint64_t, signature_class_count> class_hits = {};
+
+  /// Request times in microseconds (saturated at 2^32-1), for exact percentiles.
+  std::vector<uint32_t> request_times_us;
+  uint64_t request_time_max_us = 0;
+
+  /// 64-bit hashes of whole lines, for the duplicate count.
+  absl::flat_hash_set<uint64_t> line_hashes;
+
+  std::vector<quarantine_record> quarantine;
+  uint64_t quarantine_dropped = 0;  ///< failures over the limit, counted only
+  std::vector<chunk_lines> chunks;
+
+private:
+  void add_span(uint64_t visitor, uint32_t t);
+
+  aggregate_options opts_;
+  signature_matcher::scanner scanner_;
+  std::string key_buffer_;  // reused to build lookup keys
+};
+
+/// Inserts `t` into a sorted list of spans, merging spans closer than `gap`.
+void add_activity(std::vector<activity_span>& spans, activity_span s, uint32_t gap);
+
+} // namespace vigil

@@ -1,0 +1,80 @@
+#include "signature/signature_matcher.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+#include <hs/hs.h>
+
+namespace vigil {
+
+namespace {
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  *static_cast<signature_mask*>(ctx) |= static_cast<signature_mask>(1u << id);
+  return 0;  // keep scanning: a request may match several classes
+}
+
+} // namespace
+
+std::shared_ptr<const signature_matcher> signature_matcher::compile(const signature_set& set,
+                                                                    std::string& error) {
+  std::shared_ptr<signature_matcher> m(new signature_matcher);
+  for (size_t f = 0; f < signature_field_count; ++f) {
+    std::vector<const signature*> sigs;
+    for (const auto& s : set.signatures())
+      if (static_cast<size_t>(s.field) == f) sigs.push_back(&s);
+    if (sigs.empty()) continue;
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (auto* s : sigs) {
+      exprs.push_back(s->pattern.c_str());
+      flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL);
+      // The id is the class: the match callback only needs the class bit.
+      ids.push_back(static_cast<unsigned>(s->cls));
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
+                         &m->databases_[f], &err)
+        != HS_SUCCESS) {
+      const signature* bad = err->expression >= 0 ? sigs[static_cast<size_t>(err->expression)]
+                                                  : sigs.front();
+      error = bad->origin + ": pattern '" + bad->pattern + "' does not compile: " + err->message;
+      hs_free_compile_error(err);
+      return nullptr;
+    }
+    if (hs_alloc_scratch(m->databases_[f], &m->prototype_) != HS_SUCCESS) {
+      error = "hyperscan: cannot allocate scratch space";
+      return nullptr;
+    }
+  }
+  return m;
+}
+
+signature_matcher::~signature_matcher() {
+  for (auto* db : databases_) hs_free_database(db);
+  hs_free_scratch(prototype_);
+}
+
+signature_matcher::scanner::scanner(std::shared_ptr<const signature_matcher> matcher)
+  : matcher_(std::move(matcher)) {
+  if (matcher_->prototype_ != nullptr && hs_clone_scratch(matcher_->prototype_, &scratch_) != HS_SUCCESS)
+    throw std::bad_alloc();
+}
+
+signature_matcher::scanner::scanner(scanner&& other) noexcept
+  : matcher_(std::move(other.matcher_)), scratch_(other.scratch_) {
+  other.scratch_ = nullptr;
+}
+
+signature_matcher::scanner::~scanner() { hs_free_scratch(scratch_); }
+
+signature_mask signature_matcher::scanner::scan(signature_field field, std::string_view text) const {
+  const hs_database* db = matcher_->databases_[static_cast<size_t>(field)];
+  if (db == nullptr) return 0;
+  signature_mask mask = 0;
+  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &mask);
+  return mask;
+}
+
+} // namespace vigil
