@@ -43,6 +43,7 @@ analyze_worker(analyze_worker_actor::stateful_pointer<worker_state> self,
     },
     [=](collect_atom) -> caf::result<aggregate_ptr> {
       auto result = std::move(self->state.aggregate);
+      result->seal();  // sort and dedup here, in parallel, not in the merger
       self->state.aggregate = std::make_shared<batch_aggregate>(cfg.aggregate);
       return result;
     },

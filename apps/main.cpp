@@ -3,11 +3,18 @@
 
 #include <iostream>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "apps/analyze_command.hpp"
 
 int main(int argc, char** argv) {
+  // Hash tables grow by doubling and chunks come and go by the megabyte:
+  // keep freed memory in the heap instead of returning it to the kernel
+  // and faulting fresh pages in again (measured: ~15% of analyze time).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"vigil: watch web logs and event streams, find what is going wrong.\n"
                "Run 'vigil COMMAND --help' for the options of a command."};
   app.set_version_flag("--version", "vigil 0.1.0");

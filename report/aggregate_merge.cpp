@@ -32,6 +32,8 @@ inline uint64_t remap_low(uint64_t key, const std::vector<uint32_t>& ids) {
 } // namespace
 
 void batch_aggregate::merge(batch_aggregate&& other) {
+  seal();
+  other.seal();
   lines += other.lines;
   empty_lines += other.empty_lines;
   valid += other.valid;
@@ -50,6 +52,7 @@ void batch_aggregate::merge(batch_aggregate&& other) {
   for (size_t i = 0; i < status.size(); ++i) status[i] += other.status[i];
   for (size_t i = 0; i < class_hits.size(); ++i) class_hits[i] += other.class_hits[i];
 
+  // Both are sealed: no client has an open minute left.
   auto client_ids = merge_keyed(clients, other.clients, [](client_stats& a, const client_stats& b) {
     a.hits += b.hits;
     a.bytes += b.bytes;
@@ -111,7 +114,11 @@ void batch_aggregate::merge(batch_aggregate&& other) {
   request_times_us.insert(request_times_us.end(), other.request_times_us.begin(),
                           other.request_times_us.end());
   request_time_max_us = std::max(request_time_max_us, other.request_time_max_us);
-  line_hashes.merge(other.line_hashes);
+  std::vector<uint64_t> hashes;
+  hashes.reserve(line_hashes.size() + other.line_hashes.size());
+  std::set_union(line_hashes.begin(), line_hashes.end(), other.line_hashes.begin(),
+                 other.line_hashes.end(), std::back_inserter(hashes));
+  line_hashes = std::move(hashes);
 
   std::move(other.quarantine.begin(), other.quarantine.end(), std::back_inserter(quarantine));
   quarantine_dropped += other.quarantine_dropped;

@@ -28,11 +28,26 @@ std::vector<ranked_item> top_n(std::vector<ranked_item> items, size_t n) {
 
 template <class Map, class Hits, class Bytes>
 std::vector<ranked_item> rank(const Map& m, size_t n, Hits hits, Bytes bytes) {
-  std::vector<ranked_item> items;
-  items.reserve(m.size());
+  // Rank views of the keys; copy only the winners.
+  struct view {
+    const std::string* value;
+    uint64_t hits, bytes;
+  };
+  std::vector<view> views;
+  views.reserve(m.size());
   for (const auto& [k, v] : m)
-    if (hits(v) > 0) items.push_back({std::string(k), hits(v), bytes(v)});
-  return top_n(std::move(items), n);
+    if (hits(v) > 0) views.push_back({&k, hits(v), bytes(v)});
+  auto before = [](const view& a, const view& b) {
+    if (a.hits != b.hits) return a.hits > b.hits;
+    if (a.bytes != b.bytes) return a.bytes > b.bytes;
+    return *a.value < *b.value;
+  };
+  const size_t k = std::min(n, views.size());
+  std::partial_sort(views.begin(), views.begin() + static_cast<ptrdiff_t>(k), views.end(), before);
+  std::vector<ranked_item> items;
+  items.reserve(k);
+  for (size_t i = 0; i < k; ++i) items.push_back({*views[i].value, views[i].hits, views[i].bytes});
+  return items;
 }
 
 /// Names of ids, for tables keyed by id.
@@ -52,7 +67,8 @@ uint64_t nearest_rank(const std::vector<uint32_t>& sorted, double p) {
   return sorted[rank - 1];
 }
 
-analysis_report build_report(const batch_aggregate& agg, const report_options& opts) {
+analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
+  agg.seal();
   analysis_report r;
   uint64_t failed = 0;
   for (size_t i = 1; i < agg.failed_by_reason.size(); ++i) failed += agg.failed_by_reason[i];

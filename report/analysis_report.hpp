@@ -128,9 +128,10 @@ struct analysis_report {
   uint64_t truncated_user_agent = 0;
 };
 
-/// Computes the report from a merged aggregate. Deterministic: ties in every
-/// ranking break on the value, so equal inputs give equal reports.
-analysis_report build_report(const batch_aggregate& agg, const report_options& opts);
+/// Computes the report from a merged aggregate (sealing it first).
+/// Deterministic: ties in every ranking break on the value, so equal inputs
+/// give equal reports.
+analysis_report build_report(batch_aggregate& agg, const report_options& opts);
 
 /// Nearest-rank percentile `p` (0 < p <= 100) of `sorted`.
 uint64_t nearest_rank(const std::vector<uint32_t>& sorted, double p);

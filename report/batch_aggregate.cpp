@@ -53,13 +53,27 @@ void add_activity(std::vector<activity_span>& spans, activity_span s, uint32_t g
 batch_aggregate::batch_aggregate(aggregate_options opts)
   : opts_(std::move(opts)), scanner_(opts_.signatures) {}
 
-void batch_aggregate::add_span(uint64_t visitor, uint32_t t) {
-  add_activity(sessions[visitor], activity_span{t, t}, opts_.session_gap_s);
+void batch_aggregate::close_minute(client_stats& c) {
+  if (c.open.requests == 0) return;
+  client_minute& m = client_minutes[pack(c.id, static_cast<uint32_t>(c.open_minute))];
+  m.requests += c.open.requests;
+  m.not_found += c.open.not_found;
+  m.auth_failures += c.open.auth_failures;
+  c.open = client_minute{};
+}
+
+void batch_aggregate::seal() {
+  if (sealed) return;
+  for (auto& [key, c] : clients) close_minute(c);
+  std::sort(line_hashes.begin(), line_hashes.end());
+  line_hashes.erase(std::unique(line_hashes.begin(), line_hashes.end()), line_hashes.end());
+  sealed = true;
 }
 
 void batch_aggregate::add(const event_batch& b) {
   int64_t cached_hour = INT64_MIN;
   hour_stats* hour = nullptr;
+  if (!b.events.empty()) sealed = false;
   for (const log_event& e : b.events) {
     ++valid;
     bytes += e.bytes;
@@ -151,15 +165,27 @@ void batch_aggregate::add(const event_batch& b) {
       path.time_max_us = std::max(path.time_max_us, us);
     }
 
-    visitors.insert(visitor_key{client.id, agent.id,
-                                static_cast<int32_t>(local_day(log_time{e.time_ms, e.utc_offset_s}))});
-    add_span(pack(client.id, agent.id), static_cast<uint32_t>(std::max<int64_t>(secs, 0)));
+    const uint64_t visitor = pack(client.id, agent.id);
+    const auto day = static_cast<int32_t>(local_day(log_time{e.time_ms, e.utc_offset_s}));
+    if (visitor != last_visitor_ || day != last_day_)
+      visitors.insert(visitor_key{client.id, agent.id, day});
+    if (visitor != last_visitor_ || new_client || new_agent) {
+      last_spans_ = &sessions[visitor];
+      last_visitor_ = visitor;
+    }
+    last_day_ = day;
+    const auto t = static_cast<uint32_t>(std::max<int64_t>(secs, 0));
+    add_activity(*last_spans_, activity_span{t, t}, opts_.session_gap_s);
 
-    client_minute& minute = client_minutes[pack(client.id, static_cast<uint32_t>(floor_div(secs, 60)))];
-    ++minute.requests;
-    minute.not_found += e.status == 404;
-    minute.auth_failures += (e.status == 401 || e.status == 403)
-                            && (classes & mask_of(signature_class::auth)) != 0;
+    const int64_t minute = floor_div(secs, 60);
+    if (minute != client.open_minute) {
+      close_minute(client);
+      client.open_minute = minute;
+    }
+    ++client.open.requests;
+    client.open.not_found += e.status == 404;
+    client.open.auth_failures += (e.status == 401 || e.status == 403)
+                                 && (classes & mask_of(signature_class::auth)) != 0;
 
     for (signature_mask m = classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
       const auto cls = static_cast<uint32_t>(__builtin_ctz(m));
@@ -170,7 +196,7 @@ void batch_aggregate::add(const event_batch& b) {
       }
     }
 
-    line_hashes.insert(string_hash{}(b.view(e.raw)));
+    line_hashes.push_back(string_hash{}(b.view(e.raw)));
   }
 }
 

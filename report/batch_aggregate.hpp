@@ -37,12 +37,23 @@ struct counter {
   uint64_t bytes = 0;
 };
 
+/// Per client and minute: what burst detection looks at.
+struct client_minute {
+  uint32_t requests = 0;
+  uint32_t not_found = 0;
+  uint32_t auth_failures = 0;  ///< 401/403 on a login endpoint
+};
+
 struct client_stats {
   uint32_t id = 0;
   uint64_t hits = 0;
   uint64_t bytes = 0;
   int64_t first_ms = INT64_MAX;
   int64_t last_ms = INT64_MIN;
+  /// The minute this client is in: counted here, and added to the
+  /// per-minute table only when the client moves to another minute.
+  int64_t open_minute = INT64_MIN;
+  client_minute open;
 };
 
 struct agent_stats {
@@ -71,13 +82,6 @@ struct hour_stats {
   uint64_t page_views = 0;
   uint64_t status_4xx = 0;
   uint64_t status_5xx = 0;
-};
-
-/// Per client and minute: what burst detection looks at.
-struct client_minute {
-  uint32_t requests = 0;
-  uint32_t not_found = 0;
-  uint32_t auth_failures = 0;  ///< 401/403 on a login endpoint
 };
 
 /// A closed interval of activity: [first, last] in Unix seconds.
@@ -119,7 +123,12 @@ public:
   /// Records the line accounting of one chunk.
   void add_chunk(uint32_t input, uint64_t sequence, const line_counts& counts);
 
-  /// Folds `other` in. `other` is consumed: only destroy it afterwards.
+  /// Finishes deferred work (open client minutes, line-hash dedup) so the
+  /// tables are complete. Idempotent; `merge` and the report need it.
+  void seal();
+
+  /// Folds `other` in (both are sealed first). `other` is consumed: only
+  /// destroy it afterwards.
   void merge(batch_aggregate&& other);
 
   const aggregate_options& options() const noexcept { return opts_; }
@@ -182,19 +191,26 @@ public:
   std::vector<uint32_t> request_times_us;
   uint64_t request_time_max_us = 0;
 
-  /// 64-bit hashes of whole lines, for the duplicate count.
-  absl::flat_hash_set<uint64_t> line_hashes;
+  /// 64-bit hashes of whole valid lines, for the duplicate count: appended
+  /// while adding (no random access per line), sorted and deduplicated by
+  /// `seal()`.
+  std::vector<uint64_t> line_hashes;
+  bool sealed = true;
 
   std::vector<quarantine_record> quarantine;
   uint64_t quarantine_dropped = 0;  ///< failures over the limit, counted only
   std::vector<chunk_lines> chunks;
 
 private:
-  void add_span(uint64_t visitor, uint32_t t);
+  void close_minute(client_stats& c);
 
   aggregate_options opts_;
   signature_matcher::scanner scanner_;
   std::string key_buffer_;  // reused to build lookup keys
+  // Consecutive lines often come from one visitor: remember the last one.
+  uint64_t last_visitor_ = UINT64_MAX;
+  int32_t last_day_ = INT32_MIN;
+  std::vector<activity_span>* last_spans_ = nullptr;
 };
 
 /// Inserts `t` into a sorted list of spans, merging spans closer than `gap`.
