@@ -234,11 +234,11 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "write the offending clients to OUT, one a line, for a firewall");
   cmd->add_option("--signatures", flags->signature_files,
                   "extra signature file(s) (CLASS FIELD PATTERN lines) added to the built-in set")
-    ->check(CLI::ExistingFile);
+    ->check(CLI::ExistingFile)->allow_extra_args(false);
   cmd->add_option("--json-field", flags->json_fields,
                   "for --log-format json: ROLE=KEY maps a JSON key to an event field, "
                   "e.g. client=remote_addr")
-    ->type_name("ROLE=KEY");
+    ->type_name("ROLE=KEY")->allow_extra_args(false);
   cmd->add_option("--workers,-j", flags->workers, "parse workers (default: one per core)");
   cmd->add_option("--max-line", flags->max_line, "longer lines are quarantined as too_long")
     ->capture_default_str()->check(CLI::Range(size_t{256}, size_t{1} << 30));

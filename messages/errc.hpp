@@ -4,6 +4,8 @@
 #include <string>
 
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
 
 namespace vigil {
 

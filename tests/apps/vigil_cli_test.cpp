@@ -1,0 +1,89 @@
+// Drives the real `vigil` binary: exit codes, files written, output shapes.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.hpp"
+
+using namespace vigil;
+using nlohmann::json;
+
+namespace {
+const std::string vigil_bin = VIGIL_BINARY;
+}
+
+TEST_CASE("vigil analyze writes the JSON, HTML, quarantine and blacklist outputs") {
+  test::temp_dir dir;
+  auto r = test::run_command(vigil_bin + " analyze '" + test::fixture("combined_mixed.log") + "' --json '"
+                             + (dir / "r.json") + "' --html '" + (dir / "r.html") + "' --quarantine '"
+                             + (dir / "q.jsonl") + "' --blacklist '" + (dir / "bl.txt") + "'");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("requests        14 total, 11 valid, 3 failed") != std::string::npos);
+
+  json j = json::parse(test::read_file(dir / "r.json"));
+  for (const char* key : {"total_requests", "valid_requests", "failed_requests", "unique_visitors",
+                          "bandwidth", "first", "last"})
+    CHECK(j["summary"].contains(key));
+  CHECK(j["summary"]["bandwidth"] == 4980);
+  CHECK(j["status_codes"]["404"] == 1);
+  CHECK(j["top_paths"][0]["value"] == "/index.html");
+  CHECK(j["top_paths"][0]["hits"] == 3);
+  CHECK(j["top_paths"][0]["bytes"] == 2000);
+  CHECK(j["security"]["blacklist"][0]["client"] == "10.0.0.3");
+  CHECK(j["data_quality"]["malformed_by_reason"]["bad_status"] == 1);
+  CHECK(j["latency"].is_null());
+
+  std::string html = test::read_file(dir / "r.html");
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("10.0.0.3") != std::string::npos);
+  // Self-contained: no scripts, stylesheets or images fetched from anywhere.
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("<link") == std::string::npos);
+  CHECK(html.find("src=") == std::string::npos);
+  // Hostile text is escaped, never injected.
+  CHECK(html.find("<script>alert(1)") == std::string::npos);
+
+  std::string q = test::read_file(dir / "q.jsonl");
+  std::vector<json> lines;
+  size_t pos = 0;
+  while (pos < q.size()) {
+    auto nl = q.find('\n', pos);
+    lines.push_back(json::parse(q.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["line"] == 9);
+  CHECK(lines[0]["reason"] == "truncated");
+  CHECK(lines[0]["text"] == "bad line garbage");
+  CHECK(lines[1]["line"] == 10);
+  CHECK(lines[1]["reason"] == "bad_status");
+  CHECK(lines[2]["line"] == 11);
+  CHECK(lines[2]["reason"] == "bad_timestamp");
+
+  CHECK(test::read_file(dir / "bl.txt") == "10.0.0.3\n");
+}
+
+TEST_CASE("vigil analyze reads standard input and --json - prints only JSON") {
+  auto r = test::run_command("cat '" + test::fixture("nasa_common_100.log") + "' | " + vigil_bin
+                             + " analyze - --json -");
+  REQUIRE(r.exit_code == 0);
+  json j = json::parse(r.out);
+  CHECK(j["summary"]["total_requests"] == 100);
+  CHECK(j["inputs"][0]["format"] == "common");
+}
+
+TEST_CASE("vigil exit codes: 2 for usage errors, 1 for runtime failures") {
+  CHECK(test::run_command(vigil_bin + " analyze --no-such-flag 2>/dev/null").exit_code == 2);
+  CHECK(test::run_command(vigil_bin + " analyze -f xml x.log 2>/dev/null").exit_code == 2);
+  CHECK(test::run_command(vigil_bin + " 2>/dev/null").exit_code == 2);
+  CHECK(test::run_command(vigil_bin + " analyze /nonexistent.log 2>/dev/null").exit_code == 1);
+  test::temp_dir dir;
+  test::write_file(dir / "bad.sig", "probe path (unclosed\n");
+  auto r = test::run_command(vigil_bin + " analyze --signatures '" + (dir / "bad.sig") + "' '"
+                             + test::fixture("combined_mixed.log") + "' 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("bad.sig:1: pattern '(unclosed' does not compile") != std::string::npos);
+  auto help = test::run_command(vigil_bin + " analyze --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--log-format") != std::string::npos);
+}

@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "signature/signature_matcher.hpp"
+#include "support/test_support.hpp"
+
+using namespace vigil;
+
+TEST_CASE("the built-in signature set compiles and tags each class") {
+  auto m = test::default_signatures();
+  signature_matcher::scanner s{m};
+  auto has = [](signature_mask m, signature_class c) { return (m & mask_of(c)) != 0; };
+  CHECK(has(s.scan(signature_field::path, "/.env"), signature_class::probe));
+  CHECK(has(s.scan(signature_field::path, "/app/.git/config"), signature_class::probe));
+  CHECK(has(s.scan(signature_field::path, "/wp-admin/install.php"), signature_class::probe));
+  CHECK(has(s.scan(signature_field::path, "/static/../../etc/shadow"), signature_class::traversal));
+  CHECK(has(s.scan(signature_field::path, "/%2e%2e%2fetc"), signature_class::traversal));
+  CHECK(has(s.scan(signature_field::query, "id=1%27%20OR%201=1--"), signature_class::sqli));
+  CHECK(has(s.scan(signature_field::query, "q=1+UNION+SELECT+password+FROM+users"), signature_class::sqli));
+  CHECK(has(s.scan(signature_field::query, "q=%3Cscript%3Ealert(1)"), signature_class::xss));
+  CHECK(has(s.scan(signature_field::ua, "Mozilla/5.00 (Nikto/2.1.6)"), signature_class::scanner));
+  CHECK(has(s.scan(signature_field::ua, "sqlmap/1.7.2#stable"), signature_class::scanner));
+  CHECK(has(s.scan(signature_field::ua, "Googlebot/2.1 (+http://www.google.com/bot.html)"), signature_class::bot));
+  CHECK(has(s.scan(signature_field::ua, "curl/8.4.0"), signature_class::tool));
+  CHECK(has(s.scan(signature_field::path, "/wp-login.php"), signature_class::auth));
+  CHECK(has(s.scan(signature_field::path, "/css/site.CSS"), signature_class::static_file));
+  // Ordinary traffic matches nothing that counts as an attack.
+  CHECK((s.scan(signature_field::path, "/products/42") & attack_mask) == 0);
+  CHECK((s.scan(signature_field::query, "page=2&sort=price") & attack_mask) == 0);
+  CHECK((s.scan(signature_field::ua, "Mozilla/5.0 (X11; Linux x86_64) Firefox/118.0") & attack_mask) == 0);
+}
+
+TEST_CASE("user signatures extend the set, and errors name file and line") {
+  signature_set set = signature_set::defaults();
+  std::string error;
+  REQUIRE(set.add_text("# mine\nprobe path ^/secret-admin\n", "extra.txt", error));
+  auto m = signature_matcher::compile(set, error);
+  REQUIRE(m);
+  signature_matcher::scanner s{m};
+  CHECK((s.scan(signature_field::path, "/secret-admin/x") & mask_of(signature_class::probe)) != 0);
+
+  signature_set bad;
+  CHECK_FALSE(bad.add_text("\nwhatever path /x\n", "extra.txt", error));
+  CHECK(error.find("extra.txt:2: unknown class 'whatever'") == 0);
+  CHECK_FALSE(bad.add_text("probe body /x\n", "extra.txt", error));
+  CHECK(error.find("extra.txt:1: unknown field 'body'") == 0);
+  signature_set uncompilable;
+  REQUIRE(uncompilable.add_text("probe path /ok\nprobe path (unclosed\n", "extra.txt", error));
+  CHECK_FALSE(signature_matcher::compile(uncompilable, error));
+  CHECK(error.find("extra.txt:2: pattern '(unclosed' does not compile") == 0);
+}
