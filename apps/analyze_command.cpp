@@ -149,7 +149,8 @@ int run(analyze_flags& f) {
       return 2;
     }
   }
-  job.aggregate.signatures = signature_matcher::compile(sigs, error);
+  job.aggregate.signatures = f.signature_files.empty() ? signature_matcher::builtin(error)
+                                                       : signature_matcher::compile(sigs, error);
   if (!job.aggregate.signatures) {
     std::cerr << "vigil analyze: " << error << "\n";
     return 2;

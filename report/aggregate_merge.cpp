@@ -93,13 +93,16 @@ void batch_aggregate::merge(batch_aggregate&& other) {
     x.status_5xx += h.status_5xx;
   }
 
-  for (const auto& v : other.visitors)
-    visitors.insert(visitor_key{client_ids[v.client], agent_ids[v.agent], v.day});
-  for (auto& [k, spans] : other.sessions) {
+  for (auto& [k, activity] : other.visitors) {
     uint64_t key = (uint64_t{client_ids[static_cast<uint32_t>(k >> 32)]} << 32)
                    | agent_ids[static_cast<uint32_t>(k)];
-    auto& into = sessions[key];
-    for (const auto& s : spans) add_activity(into, s, opts_.session_gap_s);
+    auto [it, inserted] = visitors.try_emplace(key);
+    if (inserted) {
+      it->second = std::move(activity);
+      continue;
+    }
+    for (const auto& s : activity.spans) add_activity(it->second.spans, s, opts_.session_gap_s);
+    for (int32_t d : activity.days) add_day(it->second.days, d);
   }
   for (auto& [k, m] : other.client_minutes) {
     uint64_t key = (uint64_t{client_ids[static_cast<uint32_t>(k >> 32)]} << 32) | (k & 0xFFFFFFFFu);

@@ -75,7 +75,10 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
   r.total_requests = agg.valid + failed;
   r.valid_requests = agg.valid;
   r.failed_requests = failed;
-  r.unique_visitors = agg.visitors.size();
+  for (const auto& [k, v] : agg.visitors) {
+    r.unique_visitors += v.days.size();
+    r.sessions += v.spans.size();
+  }
   r.bandwidth = agg.bytes;
   if (agg.valid > 0) {
     r.first_ms = agg.first_ms;
@@ -84,10 +87,9 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
   r.page_views = agg.page_views;
   r.static_requests = agg.static_hits;
   r.bot_requests = agg.bot_hits;
-  for (const auto& [k, spans] : agg.sessions) r.sessions += spans.size();
-  if (!agg.sessions.empty())
+  if (!agg.visitors.empty())
     r.sessions_per_visitor =
-      std::round(static_cast<double>(r.sessions) / static_cast<double>(agg.sessions.size()) * 1000)
+      std::round(static_cast<double>(r.sessions) / static_cast<double>(agg.visitors.size()) * 1000)
       / 1000;
   r.unique_paths = agg.paths.size();
   r.unique_hosts = agg.clients.size();

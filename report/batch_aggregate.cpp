@@ -21,7 +21,7 @@ inline uint64_t pack(uint64_t hi, uint32_t lo) noexcept { return (hi << 32) | lo
 
 } // namespace
 
-void add_activity(std::vector<activity_span>& spans, activity_span s, uint32_t gap) {
+void add_activity(span_list& spans, activity_span s, uint32_t gap) {
   // Fast path: logs are mostly in time order, so the new point usually
   // extends or touches the last span.
   if (!spans.empty()) {
@@ -136,8 +136,18 @@ void batch_aggregate::add(const event_batch& b) {
     hour->status_4xx += e.status >= 400 && e.status < 500;
     hour->status_5xx += e.status >= 500;
 
-    ++methods[b.view(e.method)];
-    ++protocols[b.view(e.protocol)];
+    if (const auto m = b.view(e.method); m != last_method_ || !last_method_count_) {
+      auto it = methods.try_emplace(m).first;
+      last_method_ = it->first;
+      last_method_count_ = &it->second;
+    }
+    ++*last_method_count_;
+    if (const auto p = b.view(e.protocol); p != last_protocol_ || !last_protocol_count_) {
+      auto it = protocols.try_emplace(p).first;
+      last_protocol_ = it->first;
+      last_protocol_count_ = &it->second;
+    }
+    ++*last_protocol_count_;
     if (!e.referer.empty()) {
       counter& r = referrers[b.view(e.referer)];
       ++r.hits;
@@ -165,17 +175,21 @@ void batch_aggregate::add(const event_batch& b) {
       path.time_max_us = std::max(path.time_max_us, us);
     }
 
+    // Consecutive lines of one visitor skip the table; the pointer stays
+    // valid because the table only changes here, when the visitor changes.
     const uint64_t visitor = pack(client.id, agent.id);
     const auto day = static_cast<int32_t>(local_day(log_time{e.time_ms, e.utc_offset_s}));
-    if (visitor != last_visitor_ || day != last_day_)
-      visitors.insert(visitor_key{client.id, agent.id, day});
-    if (visitor != last_visitor_ || new_client || new_agent) {
-      last_spans_ = &sessions[visitor];
+    if (visitor != last_visitor_) {
+      last_activity_ = &visitors[visitor];
       last_visitor_ = visitor;
+      last_day_ = INT32_MIN;
     }
-    last_day_ = day;
+    if (day != last_day_) {
+      add_day(last_activity_->days, day);
+      last_day_ = day;
+    }
     const auto t = static_cast<uint32_t>(std::max<int64_t>(secs, 0));
-    add_activity(*last_spans_, activity_span{t, t}, opts_.session_gap_s);
+    add_activity(last_activity_->spans, activity_span{t, t}, opts_.session_gap_s);
 
     const int64_t minute = floor_div(secs, 60);
     if (minute != client.open_minute) {

@@ -9,6 +9,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/inlined_vector.h>
 
 #include "hash/string_map.hpp"
 #include "messages/event.hpp"
@@ -90,6 +91,16 @@ struct activity_span {
   uint32_t last = 0;
 };
 
+/// Spans of one visitor, sorted, more than the session gap apart. Most
+/// visitors have one or two, kept inline.
+using span_list = absl::InlinedVector<activity_span, 2>;
+
+/// What is known of one (client, user agent) pair.
+struct visitor_activity {
+  span_list spans;                        ///< its sessions
+  absl::InlinedVector<int32_t, 2> days;   ///< distinct local days it was seen on
+};
+
 /// A malformed line kept for the quarantine file.
 struct quarantine_record {
   uint32_t input = 0;
@@ -162,23 +173,9 @@ public:
   string_set not_found_requests;
   absl::flat_hash_map<int64_t, hour_stats> hours;  ///< key: UTC hour start, Unix seconds
 
-  /// Visitors: (client id, agent id, day in the log's zone).
-  struct visitor_key {
-    uint32_t client;
-    uint32_t agent;
-    int32_t day;
-    friend bool operator==(const visitor_key& a, const visitor_key& b) {
-      return a.client == b.client && a.agent == b.agent && a.day == b.day;
-    }
-    template <class H>
-    friend H AbslHashValue(H h, const visitor_key& k) {
-      return H::combine(std::move(h), k.client, k.agent, k.day);
-    }
-  };
-  absl::flat_hash_set<visitor_key> visitors;
-
-  /// Activity spans per (client id << 32 | agent id), gaps over the session gap apart.
-  absl::flat_hash_map<uint64_t, std::vector<activity_span>> sessions;
+  /// Per (client id << 32 | agent id): sessions and days. Unique visitors
+  /// (client, agent, local day) are the sum of the day counts.
+  absl::flat_hash_map<uint64_t, visitor_activity> visitors;
   /// Per (client id << 32 | minute since epoch).
   absl::flat_hash_map<uint64_t, client_minute> client_minutes;
   /// Attack hits per (class << 32 | client id).
@@ -210,10 +207,21 @@ private:
   // Consecutive lines often come from one visitor: remember the last one.
   uint64_t last_visitor_ = UINT64_MAX;
   int32_t last_day_ = INT32_MIN;
-  std::vector<activity_span>* last_spans_ = nullptr;
+  visitor_activity* last_activity_ = nullptr;
+  // ... and usually the same method and protocol.
+  std::string_view last_method_, last_protocol_;
+  uint64_t* last_method_count_ = nullptr;
+  uint64_t* last_protocol_count_ = nullptr;
 };
 
 /// Inserts `t` into a sorted list of spans, merging spans closer than `gap`.
-void add_activity(std::vector<activity_span>& spans, activity_span s, uint32_t gap);
+void add_activity(span_list& spans, activity_span s, uint32_t gap);
+
+/// Adds `day` to `days` unless present.
+inline void add_day(absl::InlinedVector<int32_t, 2>& days, int32_t day) {
+  for (int32_t d : days)
+    if (d == day) return;
+  days.push_back(day);
+}
 
 } // namespace vigil

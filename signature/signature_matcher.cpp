@@ -1,5 +1,6 @@
 #include "signature/signature_matcher.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <vector>
 
@@ -18,6 +19,12 @@ int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned i
 
 std::shared_ptr<const signature_matcher> signature_matcher::compile(const signature_set& set,
                                                                     std::string& error) {
+  return compile_for(set, nullptr, error);
+}
+
+std::shared_ptr<signature_matcher> signature_matcher::compile_for(const signature_set& set,
+                                                                  const void* platform,
+                                                                  std::string& error) {
   std::shared_ptr<signature_matcher> m(new signature_matcher);
   for (size_t f = 0; f < signature_field_count; ++f) {
     std::vector<const signature*> sigs;
@@ -34,8 +41,8 @@ std::shared_ptr<const signature_matcher> signature_matcher::compile(const signat
     }
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
-                         &m->databases_[f], &err)
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                         static_cast<const hs_platform_info_t*>(platform), &m->databases_[f], &err)
         != HS_SUCCESS) {
       const signature* bad = err->expression >= 0 ? sigs[static_cast<size_t>(err->expression)]
                                                   : sigs.front();
@@ -45,6 +52,44 @@ std::shared_ptr<const signature_matcher> signature_matcher::compile(const signat
     }
     if (hs_alloc_scratch(m->databases_[f], &m->prototype_) != HS_SUCCESS) {
       error = "hyperscan: cannot allocate scratch space";
+      return nullptr;
+    }
+  }
+  return m;
+}
+
+bool signature_matcher::serialize_portable(const signature_set& set,
+                                           std::array<std::string, signature_field_count>& out,
+                                           std::string& error) {
+  hs_platform_info_t generic{};
+  generic.tune = HS_TUNE_FAMILY_GENERIC;
+  generic.cpu_features = 0;  // no AVX2/AVX-512: loads on any x86-64 Hyperscan supports
+  auto m = compile_for(set, &generic, error);
+  if (!m) return false;
+  for (size_t f = 0; f < signature_field_count; ++f) {
+    out[f].clear();
+    if (m->databases_[f] == nullptr) continue;
+    char* bytes = nullptr;
+    size_t length = 0;
+    if (hs_serialize_database(m->databases_[f], &bytes, &length) != HS_SUCCESS) {
+      error = "hyperscan: cannot serialize the database";
+      return false;
+    }
+    out[f].assign(bytes, length);
+    std::free(bytes);
+  }
+  return true;
+}
+
+std::shared_ptr<const signature_matcher>
+signature_matcher::deserialize(const std::array<std::string_view, signature_field_count>& blobs,
+                               std::string& error) {
+  std::shared_ptr<signature_matcher> m(new signature_matcher);
+  for (size_t f = 0; f < signature_field_count; ++f) {
+    if (blobs[f].empty()) continue;
+    if (hs_deserialize_database(blobs[f].data(), blobs[f].size(), &m->databases_[f]) != HS_SUCCESS
+        || hs_alloc_scratch(m->databases_[f], &m->prototype_) != HS_SUCCESS) {
+      error = "hyperscan: the built-in signature database does not load on this machine";
       return nullptr;
     }
   }

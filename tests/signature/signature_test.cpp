@@ -48,3 +48,22 @@ TEST_CASE("user signatures extend the set, and errors name file and line") {
   CHECK_FALSE(signature_matcher::compile(uncompilable, error));
   CHECK(error.find("extra.txt:2: pattern '(unclosed' does not compile") == 0);
 }
+
+TEST_CASE("the build-time databases classify exactly as a fresh compile of the same file") {
+  std::string error;
+  auto builtin = signature_matcher::builtin(error);
+  REQUIRE(builtin);
+  signature_matcher::scanner fresh{test::default_signatures()};
+  signature_matcher::scanner loaded{builtin};
+  const std::vector<std::pair<signature_field, std::string>> samples = {
+    {signature_field::path, "/.env"}, {signature_field::path, "/a/../../b"},
+    {signature_field::path, "/wp-login.php"}, {signature_field::path, "/img/logo.PNG"},
+    {signature_field::path, "/products/1"}, {signature_field::query, "q=1'+OR+1=1--"},
+    {signature_field::query, "x=%3Cscript%3E"}, {signature_field::ua, "sqlmap/1.7"},
+    {signature_field::ua, "Googlebot/2.1"}, {signature_field::ua, "curl/8"},
+    {signature_field::ua, "Mozilla/5.0 (X11)"}};
+  for (const auto& [field, text] : samples) {
+    INFO(text);
+    CHECK(loaded.scan(field, text) == fresh.scan(field, text));
+  }
+}
