@@ -104,12 +104,11 @@ void batch_aggregate::merge(batch_aggregate&& other) {
     for (const auto& s : activity.spans) add_activity(it->second.spans, s, opts_.session_gap_s);
     for (int32_t d : activity.days) add_day(it->second.days, d);
   }
-  for (auto& [k, m] : other.client_minutes) {
-    uint64_t key = (uint64_t{client_ids[static_cast<uint32_t>(k >> 32)]} << 32) | (k & 0xFFFFFFFFu);
-    client_minute& x = client_minutes[key];
-    x.requests += m.requests;
-    x.not_found += m.not_found;
-    x.auth_failures += m.auth_failures;
+  client_minutes.reserve(client_minutes.size() + other.client_minutes.size());
+  for (const auto& run : other.client_minutes) {
+    uint64_t key = (uint64_t{client_ids[static_cast<uint32_t>(run.key >> 32)]} << 32)
+                   | (run.key & 0xFFFFFFFFu);
+    client_minutes.push_back({key, run.counts});
   }
   for (auto& [k, n] : other.attacks_by_client) attacks_by_client[remap_low(k, client_ids)] += n;
   for (auto& [k, n] : other.attacks_by_path) attacks_by_path[remap_low(k, path_ids)] += n;

@@ -183,7 +183,7 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
     ++b.minutes;
     b.first = std::min(b.first, minute * 60);
   };
-  for (const auto& [k, m] : agg.client_minutes) {
+  for (const auto& [k, m] : combined_client_minutes(agg.client_minutes)) {
     auto client = static_cast<uint32_t>(k >> 32);
     auto minute = static_cast<int64_t>(static_cast<uint32_t>(k));
     if (m.not_found >= opts.not_found_burst) note("404_burst", client, m.not_found, minute);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "parse/timestamp.hpp"
+#include "sort/radix_sort.hpp"
 
 namespace vigil {
 
@@ -55,17 +56,32 @@ batch_aggregate::batch_aggregate(aggregate_options opts)
 
 void batch_aggregate::close_minute(client_stats& c) {
   if (c.open.requests == 0) return;
-  client_minute& m = client_minutes[pack(c.id, static_cast<uint32_t>(c.open_minute))];
-  m.requests += c.open.requests;
-  m.not_found += c.open.not_found;
-  m.auth_failures += c.open.auth_failures;
+  client_minutes.push_back({pack(c.id, static_cast<uint32_t>(c.open_minute)), c.open});
   c.open = client_minute{};
+}
+
+std::vector<batch_aggregate::client_minute_run>
+combined_client_minutes(std::vector<batch_aggregate::client_minute_run> runs) {
+  radix_sort(runs, [](const batch_aggregate::client_minute_run& r) { return r.key; });
+  size_t out = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (out > 0 && runs[out - 1].key == runs[i].key) {
+      auto& c = runs[out - 1].counts;
+      c.requests += runs[i].counts.requests;
+      c.not_found += runs[i].counts.not_found;
+      c.auth_failures += runs[i].counts.auth_failures;
+    } else {
+      runs[out++] = runs[i];
+    }
+  }
+  runs.resize(out);
+  return runs;
 }
 
 void batch_aggregate::seal() {
   if (sealed) return;
   for (auto& [key, c] : clients) close_minute(c);
-  std::sort(line_hashes.begin(), line_hashes.end());
+  radix_sort(line_hashes, [](uint64_t h) { return h; });
   line_hashes.erase(std::unique(line_hashes.begin(), line_hashes.end()), line_hashes.end());
   sealed = true;
 }

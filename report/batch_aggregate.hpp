@@ -176,8 +176,14 @@ public:
   /// Per (client id << 32 | agent id): sessions and days. Unique visitors
   /// (client, agent, local day) are the sum of the day counts.
   absl::flat_hash_map<uint64_t, visitor_activity> visitors;
-  /// Per (client id << 32 | minute since epoch).
-  absl::flat_hash_map<uint64_t, client_minute> client_minutes;
+  /// Runs of one client within one minute, key (client id << 32 | minute
+  /// since epoch), appended as clients change minutes. The same key may
+  /// appear more than once: `combined_client_minutes` sums them.
+  struct client_minute_run {
+    uint64_t key;
+    client_minute counts;
+  };
+  std::vector<client_minute_run> client_minutes;
   /// Attack hits per (class << 32 | client id).
   absl::flat_hash_map<uint64_t, uint64_t> attacks_by_client;
   /// Attack hits per (class << 32 | path id).
@@ -213,6 +219,10 @@ private:
   uint64_t* last_method_count_ = nullptr;
   uint64_t* last_protocol_count_ = nullptr;
 };
+
+/// `runs` sorted by key with equal keys summed.
+std::vector<batch_aggregate::client_minute_run>
+combined_client_minutes(std::vector<batch_aggregate::client_minute_run> runs);
 
 /// Inserts `t` into a sorted list of spans, merging spans closer than `gap`.
 void add_activity(span_list& spans, activity_span s, uint32_t gap);
