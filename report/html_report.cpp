@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -59,7 +60,8 @@ std::string bar_chart(const std::vector<std::string>& labels,
         << "' class='grid'/><text x='" << left - 6 << "' y='" << y + 4 << "' class='axis' text-anchor='end'>"
         << num(max * static_cast<uint64_t>(g) / 4) << "</text>";
   }
-  const size_t label_every = std::max<size_t>(1, (n + 23) / 24);
+  // Labels at least ~64 px apart so they never overlap.
+  const size_t label_every = std::max<size_t>(1, static_cast<size_t>(std::ceil(64.0 / std::max(bw, 1.0))));
   for (size_t i = 0; i < n; ++i) {
     double x = left + bw * static_cast<double>(i);
     double y = top + plot_h;
@@ -93,7 +95,8 @@ std::string item_table(const char* title, const std::vector<ranked_item>& items,
     t << "<p class='none'>none</p></section>";
     return t.str();
   }
-  t << "<table><tr><th>hits</th>" << (bytes ? "<th>bytes</th>" : "") << "<th>value</th></tr>";
+  t << "<table><tr><th class='n'>hits</th>" << (bytes ? "<th class='n'>bytes</th>" : "")
+    << "<th>value</th></tr>";
   for (const auto& i : items) {
     t << "<tr><td class='n'>" << num(i.hits) << "</td>";
     if (bytes) t << "<td class='n'>" << esc(human_bytes(i.bytes)) << "</td>";
@@ -114,7 +117,7 @@ std::string render_html(const analysis_report& r, const report_inputs& in) {
        "h1{font-size:1.5em}h2{font-size:1.1em;margin:1.5em 0 .4em;border-bottom:1px solid #ddd}"
        ".cards{display:flex;flex-wrap:wrap;gap:.6em}.card{background:#f4f6f8;border-radius:6px;padding:.5em .9em}"
        ".card b{display:block;font-size:1.3em}table{border-collapse:collapse;width:100%}"
-       "td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}td.n{text-align:right;white-space:nowrap}"
+       "td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}td.n,th.n{text-align:right;white-space:nowrap;width:7em}"
        "td.v{word-break:break-all}.chart{width:100%;height:auto}.grid{stroke:#e5e5e5}"
        ".axis{font-size:10px;fill:#666}.none{color:#888}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:1em}"
        "</style></head><body>";
@@ -143,10 +146,20 @@ std::string render_html(const analysis_report& r, const report_inputs& in) {
   if (r.latency) card("p99 latency", format_micros(r.latency->p99));
   h << "</div>";
 
-  // Hourly series: hits split into ok / 4xx / 5xx.
+  // Hourly series: hits split into ok / 4xx / 5xx. Hours without traffic
+  // are drawn as zero, so the axis is time, unless the span is too long
+  // to draw hour by hour.
+  std::vector<hour_point> hours;
+  const bool fill = !r.series.empty()
+                    && (r.series.back().hour_s - r.series.front().hour_s) / 3600 < 24 * 62;
+  for (const auto& p : r.series) {
+    while (fill && !hours.empty() && hours.back().hour_s + 3600 < p.hour_s)
+      hours.push_back({hours.back().hour_s + 3600, hour_stats{}});
+    hours.push_back(p);
+  }
   std::vector<std::string> labels;
   std::vector<std::vector<uint64_t>> parts(3);
-  for (const auto& p : r.series) {
+  for (const auto& p : hours) {
     std::string t = format_rfc3339_utc(p.hour_s * 1000);
     labels.push_back(t.substr(5, 5) + " " + t.substr(11, 2) + "h");
     parts[0].push_back(p.stats.hits - p.stats.status_4xx - p.stats.status_5xx);
@@ -175,9 +188,9 @@ std::string render_html(const analysis_report& r, const report_inputs& in) {
   }
   h << "</section></div>";
 
-  h << "<section><h2>Status codes</h2><table><tr><th>code</th><th>requests</th></tr>";
+  h << "<section><h2>Status codes</h2><table><tr><th class='n'>requests</th><th>code</th></tr>";
   for (auto [code, count] : r.status_codes)
-    h << "<tr><td>" << code << "</td><td class='n'>" << num(count) << "</td></tr>";
+    h << "<tr><td class='n'>" << num(count) << "</td><td>" << code << "</td></tr>";
   h << "</table></section>";
   h << item_table("Top paths", r.top_paths) << item_table("Top 404 paths", r.top_404)
     << item_table("Top 5xx paths", r.top_5xx) << item_table("Top hosts", r.top_hosts)
