@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/analyze_command.hpp"
+#include "apps/check_config_command.hpp"
 
 int main(int argc, char** argv) {
   // Hash tables grow by doubling and chunks come and go by the megabyte:
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   vigil::add_analyze_command(app, exit_code);
+  vigil::add_check_config_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,0 +1,55 @@
+#include "settings/config.hpp"
+
+namespace vigil {
+
+const char* to_string(source_type t) {
+  switch (t) {
+    case source_type::file: return "file";
+    case source_type::stdin_stream: return "stdin";
+    case source_type::zmq: return "zmq";
+    case source_type::http: return "http";
+  }
+  return "?";
+}
+
+const char* to_string(window_type t) {
+  switch (t) {
+    case window_type::tumbling: return "tumbling";
+    case window_type::sliding: return "sliding";
+    case window_type::session: return "session";
+  }
+  return "?";
+}
+
+const char* to_string(severity s) {
+  switch (s) {
+    case severity::info: return "info";
+    case severity::warning: return "warning";
+    case severity::critical: return "critical";
+  }
+  return "?";
+}
+
+const char* to_string(sink_type t) {
+  switch (t) {
+    case sink_type::console: return "console";
+    case sink_type::jsonl: return "jsonl";
+    case sink_type::webhook: return "webhook";
+    case sink_type::alertmanager: return "alertmanager";
+    case sink_type::csv: return "csv";
+    case sink_type::sqlite: return "sqlite";
+    case sink_type::postgres: return "postgres";
+    case sink_type::zmq: return "zmq";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& groupable_fields() {
+  static const std::vector<std::string> fields = {
+    "ip", "path", "route", "status", "status_class", "method", "host", "protocol", "user_agent",
+    "referer",
+  };
+  return fields;
+}
+
+} // namespace vigil

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "parse/clf_parser.hpp"
+#include "parse/log_format.hpp"
+#include "settings/duration.hpp"
+
+namespace vigil {
+
+// The configuration of a node, as read from TOML (PRODUCT.md, "Config").
+// Every option says its default; config/vigil.example.toml says the same.
+
+struct node_config {
+  std::string name;               ///< required
+  std::string state_dir;          ///< required: RocksDB state, checkpoints
+  /// /metrics, /healthz, /readyz and the dashboard; "" turns it off.
+  /// Default: "127.0.0.1:9464" (loopback unless configured otherwise).
+  std::string http = "127.0.0.1:9464";
+  duration_ms checkpoint_interval{1000};  ///< Default: 1s.
+};
+
+enum class source_type : uint8_t { file, stdin_stream, zmq, http };
+enum class start_position : uint8_t { beginning, end };
+
+struct source_config {
+  std::string name;
+  source_type type = source_type::file;
+  std::string path;        ///< file: a glob; new and rotated files are followed
+  std::string endpoint;    ///< zmq, http: where to listen
+  log_format format = log_format::auto_detect;  ///< Default: auto.
+  time_unit request_time_unit = time_unit::auto_detect;
+  /// Used only when no checkpoint exists. Default: beginning.
+  start_position start_at = start_position::beginning;
+};
+
+enum class window_type : uint8_t { tumbling, sliding, session };
+
+struct window_config {
+  std::string name;
+  window_type type = window_type::tumbling;
+  duration_ms size{0};        ///< tumbling, sliding: required
+  duration_ms slide{0};       ///< sliding: required, divides size
+  duration_ms gap{0};         ///< session: required
+  std::vector<std::string> group_by;   ///< event fields; [] = the whole stream
+  duration_ms allowed_lateness{0};     ///< Default: 0s.
+  /// Open groups kept per window; more are counted, not kept. Default: 100000.
+  uint64_t max_groups = 100000;
+};
+
+enum class severity : uint8_t { info, warning, critical };
+
+struct rule_config {
+  std::string name;
+  std::string window;      ///< a window's name
+  std::string when;        ///< expression over the window's metrics
+  severity level = severity::warning;  ///< Default: warning.
+};
+
+enum class sink_type : uint8_t { console, jsonl, webhook, alertmanager, csv, sqlite, postgres, zmq };
+enum class sink_input : uint8_t { alerts, window, records, quarantine };
+
+struct sink_config {
+  std::string name;
+  sink_type type = sink_type::console;
+  sink_input input = sink_input::alerts;
+  std::string window;      ///< for input = "window:NAME"
+  std::string path;        ///< jsonl, csv, sqlite
+  std::string url;         ///< webhook, alertmanager, postgres, zmq
+};
+
+struct vigil_config {
+  std::string file;         ///< where it was read from
+  std::string environment;  ///< the overlay applied, "" for none
+  node_config node;
+  std::vector<source_config> sources;
+  std::vector<window_config> windows;
+  std::vector<rule_config> rules;
+  std::vector<sink_config> sinks;
+};
+
+/// Names used in the config file for each enum.
+const char* to_string(source_type t);
+const char* to_string(window_type t);
+const char* to_string(severity s);
+const char* to_string(sink_type t);
+
+/// Event fields a window may group by.
+const std::vector<std::string>& groupable_fields();
+
+} // namespace vigil

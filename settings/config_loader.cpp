@@ -1,0 +1,519 @@
+#include "settings/config_loader.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include <toml++/toml.h>
+
+#include "rules/rule_expression.hpp"
+
+extern char** environ;
+
+namespace vigil {
+
+std::string to_string(const config_error& e) {
+  return e.where + ": " + (e.key.empty() ? "" : e.key + ": ") + e.message;
+}
+
+namespace {
+
+/// Levenshtein distance, for "did you mean" on misspelled keys.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string upper_ident(std::string_view s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+  return out;
+}
+
+/// Reads typed values out of TOML tables, recording every problem with the
+/// place it came from.
+class checker {
+public:
+  checker(std::string file, std::vector<config_error>& errors,
+          const std::map<const toml::node*, std::string>& origins)
+    : file_(std::move(file)), errors_(errors), origins_(origins) {}
+
+  std::string where(const toml::node* n) const {
+    if (n) {
+      if (auto it = origins_.find(n); it != origins_.end()) return it->second;
+      const auto& src = n->source();
+      if (src.begin.line > 0)
+        return file_ + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
+    }
+    return file_;
+  }
+
+  void error(const toml::node* n, const std::string& key, std::string message) {
+    errors_.push_back({where(n), key, std::move(message)});
+  }
+
+  /// Reports keys of `t` not in `known`, suggesting the closest.
+  void unknown_keys(const toml::table& t, const std::string& path,
+                    std::initializer_list<std::string_view> known) {
+    for (auto&& [k, v] : t) {
+      std::string_view key = k.str();
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string msg = "unknown key";
+      std::string_view best;
+      size_t best_d = 3;
+      for (auto candidate : known) {
+        size_t d = edit_distance(key, candidate);
+        if (d < best_d) {
+          best_d = d;
+          best = candidate;
+        }
+      }
+      if (!best.empty()) msg += " (did you mean '" + std::string(best) + "'?)";
+      else {
+        msg += " (expected one of:";
+        for (auto c : known) msg += " " + std::string(c);
+        msg += ")";
+      }
+      error(&v, join(path, key), msg);
+    }
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  bool string(const toml::table& t, std::string_view key, const std::string& path,
+              std::string& out, bool required) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (required) error(&t, join(path, key), "missing (required)");
+      return false;
+    }
+    if (auto v = n->value<std::string>()) {
+      out = *v;
+      return true;
+    }
+    error(n, join(path, key), std::string("expected a string, got ") + type_name(*n));
+    return false;
+  }
+
+  bool duration(const toml::table& t, std::string_view key, const std::string& path,
+                duration_ms& out, bool required) {
+    std::string text;
+    if (!string(t, key, path, text, required)) return false;
+    if (auto d = parse_duration(text)) {
+      out = *d;
+      return true;
+    }
+    error(t.get(key), join(path, key),
+          "expected a duration like \"250ms\", \"30s\", \"1m\", \"2h\" or \"1d\", got \"" + text + "\"");
+    return false;
+  }
+
+  bool unsigned_integer(const toml::table& t, std::string_view key, const std::string& path,
+                        uint64_t& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    auto v = n->value<int64_t>();
+    if (!v || *v < 1) {
+      error(n, join(path, key), "expected a positive integer");
+      return false;
+    }
+    out = static_cast<uint64_t>(*v);
+    return true;
+  }
+
+  bool string_list(const toml::table& t, std::string_view key, const std::string& path,
+                   std::vector<std::string>& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    const toml::array* a = n->as_array();
+    if (!a) {
+      error(n, join(path, key), "expected a list of strings, e.g. [\"ip\"]");
+      return false;
+    }
+    out.clear();
+    for (const auto& item : *a) {
+      if (auto s = item.value<std::string>()) out.push_back(*s);
+      else error(&item, join(path, key), "expected a list of strings, e.g. [\"ip\"]");
+    }
+    return true;
+  }
+
+  template <class E>
+  bool choice(const toml::table& t, std::string_view key, const std::string& path, E& out,
+              std::initializer_list<std::pair<std::string_view, E>> options, bool required = false) {
+    std::string text;
+    if (!string(t, key, path, text, required)) return false;
+    for (const auto& [name, value] : options)
+      if (name == text) {
+        out = value;
+        return true;
+      }
+    std::string msg = "unknown value \"" + text + "\" (expected";
+    for (const auto& [name, value] : options) msg += " " + std::string(name);
+    error(t.get(key), join(path, key), msg + ")");
+    return false;
+  }
+
+  static const char* type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table: return "a table";
+      case toml::node_type::array: return "a list";
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a number";
+      case toml::node_type::boolean: return "a boolean";
+      default: return "a date/time";
+    }
+  }
+
+private:
+  std::string file_;
+  std::vector<config_error>& errors_;
+  const std::map<const toml::node*, std::string>& origins_;
+};
+
+/// Deep-merges `overlay` into `base`: tables recursively, section lists
+/// ([[source]] ...) entry by entry matched on `name`, anything else replaced.
+void merge_overlay(toml::table& base, const toml::table& overlay) {
+  for (auto&& [k, v] : overlay) {
+    toml::node* existing = base.get(k.str());
+    if (existing && existing->is_table() && v.is_table()) {
+      merge_overlay(*existing->as_table(), *v.as_table());
+    } else if (existing && existing->is_array_of_tables() && v.is_array_of_tables()) {
+      auto& into = *existing->as_array();
+      for (const auto& entry : *v.as_array()) {
+        const toml::table& e = *entry.as_table();
+        auto name = e["name"].value<std::string>();
+        toml::table* match = nullptr;
+        for (auto& candidate : into)
+          if (name && candidate.as_table() && (*candidate.as_table())["name"].value<std::string>() == name)
+            match = candidate.as_table();
+        if (match) merge_overlay(*match, e);
+        else into.push_back(e);
+      }
+    } else {
+      base.insert_or_assign(k.str(), v);
+    }
+  }
+}
+
+const std::vector<std::string_view> node_keys = {"name", "state_dir", "http", "checkpoint_interval"};
+
+/// Applies VIGIL_<SECTION>_[<NAME>_]<KEY> overrides to the table.
+void apply_variables(toml::table& root, const config_load_options& opts,
+                     std::map<const toml::node*, std::string>& origins,
+                     std::vector<config_error>& errors) {
+  static const std::pair<std::string_view, std::string_view> sections[] = {
+    {"SOURCE_", "source"}, {"WINDOW_", "window"}, {"RULE_", "rule"}, {"SINK_", "sink"}};
+  for (const auto& [var, value] : opts.variables) {
+    if (var.rfind("VIGIL_", 0) != 0 || var == "VIGIL_ENV") continue;
+    std::string rest = var.substr(6);
+    // A TOML value when the text is one (lists, numbers), else a string.
+    toml::table parsed;
+    try {
+      parsed = toml::parse("v = " + value);
+    } catch (const toml::parse_error&) {
+      parsed.insert_or_assign("v", value);
+    }
+    const toml::node& v = *parsed.get("v");
+    const std::string origin = "environment " + var;
+    auto set = [&](toml::table& t, const std::string& key) {
+      auto [it, inserted] = t.insert_or_assign(key, v);
+      origins[&it->second] = origin;
+    };
+    if (rest.rfind("NODE_", 0) == 0) {
+      std::string key = rest.substr(5);
+      std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+      if (!root.get("node") || !root.get("node")->is_table()) root.insert_or_assign("node", toml::table{});
+      set(*root.get("node")->as_table(), key);
+      continue;
+    }
+    bool matched = false;
+    for (const auto& [prefix, section] : sections) {
+      if (rest.rfind(prefix, 0) != 0) continue;
+      matched = true;
+      std::string tail = rest.substr(prefix.size());
+      toml::array* entries = root.get(section) ? root.get(section)->as_array() : nullptr;
+      bool found = false;
+      for (size_t i = 0; entries && i < entries->size() && !found; ++i) {
+        toml::table* entry = (*entries)[i].as_table();
+        auto name = entry ? (*entry)["name"].value<std::string>() : std::nullopt;
+        if (!name) continue;
+        std::string up = upper_ident(*name) + "_";
+        if (tail.rfind(up, 0) != 0 || tail.size() == up.size()) continue;
+        std::string key = tail.substr(up.size());
+        std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+        set(*entry, key);
+        found = true;
+      }
+      if (!found)
+        errors.push_back({origin, std::string(section),
+                          "no " + std::string(section) + " whose upper-cased name starts " + tail});
+    }
+    // Other VIGIL_* variables (VIGIL_ENV, tool settings) are not overrides.
+    (void)matched;
+  }
+}
+
+/// The entries of a section list, each with its key path.
+template <class F>
+void for_each_entry(checker& c, const toml::table& root, std::string_view section, F f) {
+  const toml::node* n = root.get(section);
+  if (!n) return;
+  if (!n->is_array_of_tables()) {
+    c.error(n, std::string(section), "expected [[" + std::string(section) + "]] tables");
+    return;
+  }
+  size_t i = 0;
+  for (const auto& entry : *n->as_array()) {
+    const toml::table& t = *entry.as_table();
+    auto name = t["name"].value<std::string>();
+    std::string path = std::string(section) + "[" + (name ? *name : std::to_string(i)) + "]";
+    f(t, path);
+    ++i;
+  }
+}
+
+void check_unique(checker& c, const toml::table& t, const std::string& path, const std::string& name,
+                  std::set<std::string>& seen, const char* what) {
+  if (name.empty()) c.error(t.get("name"), path + ".name", "must not be empty");
+  else if (!seen.insert(name).second)
+    c.error(t.get("name"), path + ".name", std::string("another ") + what + " has this name");
+}
+
+vigil_config validate(const toml::table& root, checker& c) {
+  vigil_config cfg;
+  c.unknown_keys(root, "", {"node", "source", "window", "rule", "sink", "environment"});
+
+  // -- node --
+  if (const toml::table* node = root["node"].as_table()) {
+    c.unknown_keys(*node, "node", {"name", "state_dir", "http", "checkpoint_interval"});
+    c.string(*node, "name", "node", cfg.node.name, true);
+    c.string(*node, "state_dir", "node", cfg.node.state_dir, true);
+    if (c.string(*node, "http", "node", cfg.node.http, false) && !cfg.node.http.empty()) {
+      auto colon = cfg.node.http.rfind(':');
+      int port = colon == std::string::npos ? 0 : std::atoi(cfg.node.http.c_str() + colon + 1);
+      if (colon == std::string::npos || colon == 0 || port < 1 || port > 65535)
+        c.error(node->get("http"), "node.http",
+                "expected HOST:PORT (e.g. \"127.0.0.1:9464\"), or \"\" to turn it off");
+    }
+    if (c.duration(*node, "checkpoint_interval", "node", cfg.node.checkpoint_interval, false)
+        && cfg.node.checkpoint_interval.count() == 0)
+      c.error(node->get("checkpoint_interval"), "node.checkpoint_interval", "must be above 0");
+  } else {
+    c.error(&root, "node", "missing [node] table (name, state_dir)");
+  }
+
+  // -- sources --
+  std::set<std::string> names;
+  for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
+    source_config s;
+    c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at"});
+    c.string(t, "name", path, s.name, true);
+    check_unique(c, t, path, s.name, names, "source");
+    c.choice(t, "type", path, s.type,
+             {{"file", source_type::file}, {"stdin", source_type::stdin_stream},
+              {"zmq", source_type::zmq}, {"http", source_type::http}}, true);
+    if (s.type == source_type::file) c.string(t, "path", path, s.path, true);
+    if (s.type == source_type::zmq || s.type == source_type::http)
+      c.string(t, "endpoint", path, s.endpoint, true);
+    c.choice(t, "format", path, s.format,
+             {{"auto", log_format::auto_detect}, {"common", log_format::common},
+              {"combined", log_format::combined}, {"combined_rt", log_format::combined_rt},
+              {"json", log_format::json}});
+    c.choice(t, "time_unit", path, s.request_time_unit,
+             {{"auto", time_unit::auto_detect}, {"s", time_unit::seconds},
+              {"ms", time_unit::milliseconds}, {"us", time_unit::microseconds}});
+    c.choice(t, "start_at", path, s.start_at,
+             {{"beginning", start_position::beginning}, {"end", start_position::end}});
+    cfg.sources.push_back(std::move(s));
+  });
+  if (cfg.sources.empty()) c.error(&root, "source", "no [[source]]: a node needs at least one");
+
+  // -- windows --
+  names.clear();
+  for_each_entry(c, root, "window", [&](const toml::table& t, const std::string& path) {
+    window_config w;
+    c.unknown_keys(t, path, {"name", "type", "size", "slide", "gap", "group_by",
+                             "allowed_lateness", "max_groups"});
+    c.string(t, "name", path, w.name, true);
+    check_unique(c, t, path, w.name, names, "window");
+    c.choice(t, "type", path, w.type,
+             {{"tumbling", window_type::tumbling}, {"sliding", window_type::sliding},
+              {"session", window_type::session}});
+    if (w.type == window_type::session) {
+      c.duration(t, "gap", path, w.gap, true);
+    } else if (c.duration(t, "size", path, w.size, true) && w.size.count() == 0) {
+      c.error(t.get("size"), path + ".size", "must be above 0");
+    }
+    if (w.type == window_type::sliding && c.duration(t, "slide", path, w.slide, true)) {
+      if (w.slide.count() == 0 || w.size.count() % w.slide.count() != 0)
+        c.error(t.get("slide"), path + ".slide",
+                "must be above 0 and divide size (" + format_duration(w.size) + ")");
+    }
+    if (c.string_list(t, "group_by", path, w.group_by))
+      for (const auto& field : w.group_by) {
+        const auto& ok = groupable_fields();
+        if (std::find(ok.begin(), ok.end(), field) == ok.end()) {
+          std::string msg = "unknown event field \"" + field + "\" (expected";
+          for (const auto& f : ok) msg += " " + f;
+          c.error(t.get("group_by"), path + ".group_by", msg + ")");
+        }
+      }
+    c.duration(t, "allowed_lateness", path, w.allowed_lateness, false);
+    c.unsigned_integer(t, "max_groups", path, w.max_groups);
+    cfg.windows.push_back(std::move(w));
+  });
+  auto window_exists = [&](const std::string& name) {
+    return std::any_of(cfg.windows.begin(), cfg.windows.end(),
+                       [&](const window_config& w) { return w.name == name; });
+  };
+  auto window_list = [&] {
+    std::string s;
+    for (const auto& w : cfg.windows) s += (s.empty() ? "" : ", ") + w.name;
+    return s.empty() ? std::string("none defined") : "defined: " + s;
+  };
+
+  // -- rules --
+  names.clear();
+  for_each_entry(c, root, "rule", [&](const toml::table& t, const std::string& path) {
+    rule_config r;
+    c.unknown_keys(t, path, {"name", "window", "when", "severity"});
+    c.string(t, "name", path, r.name, true);
+    check_unique(c, t, path, r.name, names, "rule");
+    if (c.string(t, "window", path, r.window, true) && !window_exists(r.window))
+      c.error(t.get("window"), path + ".window", "no window named \"" + r.window + "\" (" + window_list() + ")");
+    if (c.string(t, "when", path, r.when, true)) {
+      std::string err;
+      if (!rule_expression::compile(r.when, err)) c.error(t.get("when"), path + ".when", err);
+    }
+    c.choice(t, "severity", path, r.level,
+             {{"info", severity::info}, {"warning", severity::warning},
+              {"critical", severity::critical}});
+    cfg.rules.push_back(std::move(r));
+  });
+
+  // -- sinks --
+  names.clear();
+  for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
+    sink_config s;
+    c.unknown_keys(t, path, {"name", "type", "input", "path", "url"});
+    c.string(t, "name", path, s.name, true);
+    check_unique(c, t, path, s.name, names, "sink");
+    c.choice(t, "type", path, s.type,
+             {{"console", sink_type::console}, {"jsonl", sink_type::jsonl},
+              {"webhook", sink_type::webhook}, {"alertmanager", sink_type::alertmanager},
+              {"csv", sink_type::csv}, {"sqlite", sink_type::sqlite},
+              {"postgres", sink_type::postgres}, {"zmq", sink_type::zmq}}, true);
+    std::string input = "alerts";
+    c.string(t, "input", path, input, false);
+    if (input == "alerts") s.input = sink_input::alerts;
+    else if (input == "records") s.input = sink_input::records;
+    else if (input == "quarantine") s.input = sink_input::quarantine;
+    else if (input.rfind("window:", 0) == 0) {
+      s.input = sink_input::window;
+      s.window = input.substr(7);
+      if (!window_exists(s.window))
+        c.error(t.get("input"), path + ".input", "no window named \"" + s.window + "\" (" + window_list() + ")");
+    } else {
+      c.error(t.get("input"), path + ".input",
+              "unknown input \"" + input + "\" (expected alerts, records, quarantine or window:NAME)");
+    }
+    switch (s.type) {
+      case sink_type::jsonl:
+      case sink_type::csv:
+      case sink_type::sqlite: c.string(t, "path", path, s.path, true); break;
+      case sink_type::webhook:
+      case sink_type::alertmanager:
+      case sink_type::postgres:
+      case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
+      case sink_type::console: break;
+    }
+    cfg.sinks.push_back(std::move(s));
+  });
+  return cfg;
+}
+
+config_load_result load_table(toml::table root, const std::string& name, const config_load_options& opts) {
+  config_load_result result;
+  std::map<const toml::node*, std::string> origins;
+  checker c(name, result.errors, origins);
+  if (!opts.environment.empty()) {
+    const toml::table* envs = root["environment"].as_table();
+    const toml::table* overlay = envs ? (*envs)[opts.environment].as_table() : nullptr;
+    if (!overlay) {
+      std::string defined;
+      if (envs)
+        for (auto&& [k, v] : *envs) defined += (defined.empty() ? "" : ", ") + std::string(k.str());
+      c.error(&root, "environment",
+              "environment \"" + opts.environment + "\" is not defined in the file ("
+                + (defined.empty() ? "none is" : "defined: " + defined) + ")");
+    } else {
+      toml::table copy = *overlay;
+      merge_overlay(root, copy);
+    }
+  }
+  apply_variables(root, opts, origins, result.errors);
+  vigil_config cfg = validate(root, c);
+  cfg.file = name;
+  cfg.environment = opts.environment;
+  if (result.errors.empty()) result.config = std::move(cfg);
+  return result;
+}
+
+} // namespace
+
+config_load_result load_config_text(const std::string& text, const std::string& name,
+                                    const config_load_options& opts) {
+  try {
+    return load_table(toml::parse(text, name), name, opts);
+  } catch (const toml::parse_error& e) {
+    config_load_result r;
+    r.errors.push_back({name + ":" + std::to_string(e.source().begin.line) + ":"
+                          + std::to_string(e.source().begin.column),
+                        "", "TOML syntax: " + std::string(e.description())});
+    return r;
+  }
+}
+
+config_load_result load_config(const std::string& path, const config_load_options& opts) {
+  try {
+    return load_table(toml::parse_file(path), path, opts);
+  } catch (const toml::parse_error& e) {
+    config_load_result r;
+    if (e.source().begin.line == 0)
+      r.errors.push_back({path, "", "cannot read: " + std::string(e.description())});
+    else
+      r.errors.push_back({path + ":" + std::to_string(e.source().begin.line) + ":"
+                            + std::to_string(e.source().begin.column),
+                          "", "TOML syntax: " + std::string(e.description())});
+    return r;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> vigil_environment_variables() {
+  std::vector<std::pair<std::string, std::string>> vars;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("VIGIL_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key(kv.substr(0, eq));
+    if (key == "VIGIL_ENV") continue;
+    vars.emplace_back(std::move(key), std::string(kv.substr(eq + 1)));
+  }
+  std::sort(vars.begin(), vars.end());
+  return vars;
+}
+
+} // namespace vigil

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "settings/config.hpp"
+
+namespace vigil {
+
+/// One problem in a config: where, which key, what is wrong.
+struct config_error {
+  std::string where;    ///< "FILE:LINE:COLUMN", or "environment VIGIL_..."
+  std::string key;      ///< "window[minute].size"
+  std::string message;
+};
+
+/// "FILE:LINE:COLUMN: KEY: MESSAGE"
+std::string to_string(const config_error& e);
+
+struct config_load_options {
+  /// The overlay `[environment.NAME]` to apply; "" for none.
+  std::string environment;
+  /// Overrides as VIGIL_NODE_HTTP=..., VIGIL_WINDOW_MINUTE_SIZE=... (the
+  /// process environment, passed in so tests can give their own). Only the
+  /// prefixes VIGIL_NODE_, VIGIL_SOURCE_, VIGIL_WINDOW_, VIGIL_RULE_ and
+  /// VIGIL_SINK_ are overrides; other VIGIL_* variables are ignored.
+  std::vector<std::pair<std::string, std::string>> variables;
+};
+
+struct config_load_result {
+  std::optional<vigil_config> config;  ///< set when there are no errors
+  std::vector<config_error> errors;    ///< every problem found, in file order
+};
+
+/// Reads, overlays, overrides and validates the config at `path`.
+config_load_result load_config(const std::string& path, const config_load_options& opts = {});
+
+/// The same for config text (named `name` in errors).
+config_load_result load_config_text(const std::string& text, const std::string& name,
+                                    const config_load_options& opts = {});
+
+/// The VIGIL_* variables of this process, except VIGIL_ENV.
+std::vector<std::pair<std::string, std::string>> vigil_environment_variables();
+
+} // namespace vigil
