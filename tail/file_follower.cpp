@@ -1,0 +1,304 @@
+#include "tail/file_follower.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vigil {
+
+struct file_follower::tracked {
+  std::string path;         // current name
+  int fd = -1;
+  file_identity id;
+  uint64_t offset = 0;      // bytes read from the file
+  uint64_t handed = 0;      // bytes handed on as whole lines (or skipped as a cut line)
+  std::string partial;      // bytes of an unfinished line
+  bool skipping = false;    // inside a line already cut: drop until '\n'
+  bool present = true;      // matched by the last scan
+  std::chrono::steady_clock::time_point last_growth = std::chrono::steady_clock::now();
+
+  ~tracked() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+namespace {
+
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+  return h;
+}
+
+} // namespace
+
+file_follower::file_follower(tail_options opts) : opts_(std::move(opts)) {
+  auto slash = opts_.pattern.rfind('/');
+  directory_ = slash == std::string::npos ? "." : opts_.pattern.substr(0, slash);
+  if (directory_.empty()) directory_ = "/";
+  name_pattern_ = slash == std::string::npos ? opts_.pattern : opts_.pattern.substr(slash + 1);
+}
+
+file_follower::~file_follower() {
+  files_.clear();
+  if (inotify_ >= 0) ::close(inotify_);
+}
+
+bool file_follower::fingerprint(int fd, file_identity& id) const {
+  std::string head(opts_.fingerprint_bytes, '\0');
+  ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+  if (n < 0) return false;
+  id.fingerprint = fnv1a(head.data(), static_cast<size_t>(n));
+  id.fingerprint_length = static_cast<uint32_t>(n);
+  return true;
+}
+
+bool file_follower::start(std::string& error, const std::vector<tail_position>& resume) {
+  inotify_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_ < 0) {
+    error = std::string("inotify: ") + std::strerror(errno);
+    return false;
+  }
+  // One watch on the directory reports creation, renames, deletion and
+  // writes of every file in it.
+  if (::inotify_add_watch(inotify_, directory_.c_str(),
+                          IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE
+                            | IN_CLOSE_WRITE | IN_ATTRIB)
+      < 0) {
+    error = directory_ + ": cannot watch: " + std::strerror(errno);
+    return false;
+  }
+  scan(true, resume);
+  return true;
+}
+
+void file_follower::scan(bool initial, const std::vector<tail_position>& resume) {
+  for (auto& [key, f] : files_) f->present = false;
+  DIR* dir = ::opendir(directory_.c_str());
+  if (dir == nullptr) return;  // the directory went away: keep draining what is open
+  while (dirent* entry = ::readdir(dir)) {
+    if (::fnmatch(name_pattern_.c_str(), entry->d_name, FNM_PERIOD) != 0) continue;
+    std::string path = directory_ + "/" + entry->d_name;
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+    if (auto it = files_.find(key); it != files_.end()) {
+      it->second->path = path;  // a rename keeps the inode: same file, new name
+      it->second->present = true;
+      continue;
+    }
+    auto unchanged = [&](const struct stat& now, const closed_file& c) {
+      return static_cast<uint64_t>(now.st_size) == c.handed
+             && now.st_mtim.tv_sec * 1000000000ll + now.st_mtim.tv_nsec == c.mtime_ns;
+    };
+    auto closed = closed_.find(key);
+    if (closed != closed_.end() && unchanged(st, closed->second))
+      continue;  // let go after reading it to its end, and unchanged since
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    // The name may have moved to another file between stat and open (a
+    // rotation): the identity is that of the file actually opened.
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      continue;
+    }
+    key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+    if (auto it = files_.find(key); it != files_.end()) {
+      ::close(fd);
+      it->second->present = true;
+      continue;
+    }
+    closed = closed_.find(key);
+    if (closed != closed_.end() && unchanged(st, closed->second)) {
+      ::close(fd);
+      continue;
+    }
+    auto f = std::make_unique<tracked>();
+    f->fd = fd;
+    f->path = path;
+    f->id.device = key.first;
+    f->id.inode = key.second;
+    fingerprint(fd, f->id);
+    const bool full_print = f->id.fingerprint_length == opts_.fingerprint_bytes;
+    uint64_t start = 0;
+    bool found = false;
+    if (closed != closed_.end()) {
+      // Closed while idle and grown since: same content start, same file.
+      file_identity before = closed->second.id;
+      file_identity now = f->id;
+      if (before.fingerprint_length <= now.fingerprint_length) {
+        std::string head(before.fingerprint_length, '\0');
+        ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+        now.fingerprint = fnv1a(head.data(), static_cast<size_t>(std::max<ssize_t>(n, 0)));
+        if (n == static_cast<ssize_t>(head.size()) && now.fingerprint == before.fingerprint) {
+          start = closed->second.handed;
+          found = true;
+        }
+      }
+    }
+    for (const auto& pos : resume)
+      if (pos.id == f->id) {
+        start = pos.offset;
+        found = true;
+      }
+    if (!found && full_print) {
+      // A copy of content already read (copytruncate's copy, or a closed
+      // rotated file seen again under another inode) resumes where we were.
+      if (auto it = seen_content_.find(f->id.fingerprint); it != seen_content_.end()) {
+        start = it->second;
+        found = true;
+      }
+      for (auto& [k, other] : files_)
+        if (!found && other->id.fingerprint == f->id.fingerprint
+            && other->id.fingerprint_length == f->id.fingerprint_length) {
+          start = other->handed;
+          found = true;
+        }
+    }
+    if (!found && initial && opts_.start_at_end) {
+      start = static_cast<uint64_t>(st.st_size);
+      // Mid-line: skip to the next line start.
+      char last = '\n';
+      if (start > 0 && ::pread(fd, &last, 1, static_cast<off_t>(start - 1)) == 1 && last != '\n')
+        f->skipping = true;
+    }
+    f->offset = f->handed = std::min<uint64_t>(start, static_cast<uint64_t>(st.st_size));
+    closed_.erase(key);
+    files_.emplace(key, std::move(f));
+  }
+  ::closedir(dir);
+}
+
+size_t file_follower::read_file(tracked& f, std::vector<tail_chunk>& out) {
+  struct stat st;
+  if (::fstat(f.fd, &st) != 0) return 0;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size < f.offset) {
+    // Truncated (copytruncate): what was read stays read; the copy, if it
+    // shows up, resumes at the same point; this file starts over.
+    if (f.id.fingerprint_length == opts_.fingerprint_bytes) seen_content_[f.id.fingerprint] = f.handed;
+    f.offset = f.handed = 0;
+    f.partial.clear();
+    f.skipping = false;
+    f.id.fingerprint_length = 0;  // new content, new fingerprint
+  }
+  if (f.id.fingerprint_length < opts_.fingerprint_bytes && size > f.id.fingerprint_length)
+    fingerprint(f.fd, f.id);
+  if (size == f.offset) return 0;
+
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(size - f.offset, opts_.max_read_bytes));
+  std::string buf(want, '\0');
+  ssize_t n = ::pread(f.fd, buf.data(), want, static_cast<off_t>(f.offset));
+  if (n <= 0) return 0;
+  buf.resize(static_cast<size_t>(n));
+  f.offset += static_cast<uint64_t>(n);
+  f.last_growth = std::chrono::steady_clock::now();
+
+  tail_chunk chunk;
+  chunk.path = f.path;
+  chunk.id = f.id;
+  chunk.offset = f.handed;
+  size_t pos = 0;
+  while (pos < buf.size()) {
+    const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', buf.size() - pos));
+    if (f.skipping) {
+      if (nl == nullptr) {
+        f.handed += buf.size() - pos;
+        break;
+      }
+      f.handed += static_cast<size_t>(nl - (buf.data() + pos)) + 1;
+      pos = static_cast<size_t>(nl - buf.data()) + 1;
+      f.skipping = false;
+      continue;
+    }
+    if (nl == nullptr) {
+      f.partial.append(buf, pos, std::string::npos);
+      if (f.partial.size() > opts_.max_line_bytes) {
+        // Cut it: hand on enough for the parser to see it is too long.
+        chunk.text.append(f.partial, 0, opts_.max_line_bytes + 1);
+        chunk.text.push_back('\n');
+        f.handed += f.partial.size();
+        f.partial.clear();
+        f.skipping = true;
+        ++lines_cut_;
+      }
+      break;
+    }
+    const size_t len = static_cast<size_t>(nl - (buf.data() + pos)) + 1;
+    if (f.partial.empty()) {
+      chunk.text.append(buf, pos, len);
+    } else {
+      chunk.text += f.partial;
+      chunk.text.append(buf, pos, len);
+      f.partial.clear();
+    }
+    pos += len;
+    f.handed = f.offset - (buf.size() - pos) - f.partial.size();
+  }
+  if (chunk.text.empty()) return 0;
+  chunk.end_offset = f.handed;
+  const size_t bytes = chunk.text.size();
+  out.push_back(std::move(chunk));
+  return bytes;
+}
+
+size_t file_follower::poll(std::vector<tail_chunk>& out) {
+  // Drain inotify: the events only tell us to look; the scan decides.
+  char events[4096];
+  while (inotify_ >= 0 && ::read(inotify_, events, sizeof(events)) > 0) {
+  }
+  scan(false, {});
+  size_t total = 0;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = files_.begin(); it != files_.end();) {
+    tracked& f = *it->second;
+    size_t got = 0;
+    // Read until caught up (bounded per call by max_read_bytes per read).
+    for (int rounds = 0; rounds < 64; ++rounds) {
+      size_t n = read_file(f, out);
+      got += n;
+      if (n == 0) break;
+    }
+    total += got;
+    struct stat st;
+    const bool at_end = ::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == f.offset;
+    const bool idle = now - f.last_growth >= opts_.close_idle;
+    if (at_end && idle && (!f.present || (f.partial.empty() && !f.skipping))) {
+      // Finished for now: let go of the descriptor. A file that is gone
+      // (deleted, or renamed out of the pattern) hands on an unfinished
+      // last line first: its writer is gone too.
+      if (!f.present && !f.partial.empty() && !f.skipping) {
+        tail_chunk c{f.path, f.id, f.handed, f.handed + f.partial.size(), f.partial + "\n"};
+        total += c.text.size();
+        f.handed += f.partial.size();
+        out.push_back(std::move(c));
+      }
+      if (f.id.fingerprint_length == opts_.fingerprint_bytes) seen_content_[f.id.fingerprint] = f.handed;
+      closed_[it->first] = {f.id, f.handed, st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
+      it = files_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  return total;
+}
+
+void file_follower::wait(std::chrono::milliseconds timeout) {
+  pollfd p{inotify_, POLLIN, 0};
+  ::poll(&p, 1, static_cast<int>(timeout.count()));
+}
+
+std::vector<tail_position> file_follower::positions() const {
+  std::vector<tail_position> out;
+  for (const auto& [key, f] : files_) out.push_back({f->path, f->id, f->handed});
+  return out;
+}
+
+} // namespace vigil
