@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+
+namespace vigil {
+
+/// A mergeable quantile sketch with a relative error bound (the DDSketch
+/// idea: logarithmic buckets). For values v >= 1, the quantile returned is
+/// within `relative_accuracy` of the true value's: |q' - q| <= alpha * q.
+/// Values below 1 (e.g. 0 us) share one bucket and are reported as 0.
+/// Memory grows with the log of the value range, not with the count:
+/// about 700 buckets cover 1 us .. 1 hour at 1%.
+class quantile_sketch {
+public:
+  explicit quantile_sketch(double relative_accuracy = 0.01)
+    : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(std::log(gamma_)) {}
+
+  void add(double v, uint64_t n = 1) {
+    count_ += n;
+    if (v > max_) max_ = v;
+    if (v < 1) {
+      zeros_ += n;
+      return;
+    }
+    buckets_[static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_))] += n;
+  }
+
+  /// Folds `other` in; both must use the same accuracy.
+  void merge(const quantile_sketch& other) {
+    count_ += other.count_;
+    zeros_ += other.zeros_;
+    if (other.max_ > max_) max_ = other.max_;
+    for (const auto& [k, n] : other.buckets_) buckets_[k] += n;
+  }
+
+  /// The value at rank ceil(q * count) (nearest rank), 0 < q <= 1;
+  /// 0 when empty. Never above the exact maximum.
+  double quantile(double q) const {
+    if (count_ == 0) return 0;
+    auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+    if (rank < 1) rank = 1;
+    if (rank <= zeros_) return 0;
+    uint64_t seen = zeros_;
+    for (const auto& [k, n] : buckets_) {
+      seen += n;
+      if (seen >= rank) {
+        // The bucket (gamma^(k-1), gamma^k]: its middle in relative terms.
+        double v = 2 * std::pow(gamma_, k) / (gamma_ + 1);
+        return v < max_ ? v : max_;
+      }
+    }
+    return max_;
+  }
+
+  uint64_t count() const noexcept { return count_; }
+  double max() const noexcept { return max_; }
+  size_t buckets() const noexcept { return buckets_.size() + (zeros_ > 0); }
+
+private:
+  double gamma_;
+  double log_gamma_;
+  uint64_t count_ = 0;
+  uint64_t zeros_ = 0;
+  double max_ = 0;
+  std::map<int32_t, uint64_t> buckets_;
+};
+
+} // namespace vigil

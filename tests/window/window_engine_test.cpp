@@ -1,0 +1,224 @@
+#include <map>
+#include <random>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "window/window_engine.hpp"
+
+using namespace vigil;
+
+namespace {
+
+window_config tumbling(std::vector<std::string> group_by = {}, int64_t lateness_ms = 0) {
+  window_config c;
+  c.name = "minute";
+  c.type = window_type::tumbling;
+  c.size = duration_ms{60000};
+  c.group_by = std::move(group_by);
+  c.allowed_lateness = duration_ms{lateness_ms};
+  return c;
+}
+
+window_event ev(int64_t t, std::string_view ip = "10.0.0.1", uint16_t status = 200,
+                uint64_t bytes = 100, int64_t rt = -1) {
+  window_event e;
+  e.time_ms = t;
+  e.ip = ip;
+  e.status = status;
+  e.bytes = bytes;
+  e.path = "/";
+  e.method = "GET";
+  e.user_agent = "ua";
+  e.request_time_us = rt;
+  return e;
+}
+
+double metric(const window_result& r, const char* name) { return *r.metrics.value(name); }
+
+} // namespace
+
+TEST_CASE("tumbling windows are half-open and aligned to the epoch") {
+  window_engine w{tumbling()};
+  std::vector<window_result> out;
+  w.add(ev(59999), out);
+  w.add(ev(60000), out);  // the next window: closes the first
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].start_ms == 0);
+  CHECK(out[0].end_ms == 60000);
+  CHECK(metric(out[0], "requests") == 1);
+  w.flush(out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].start_ms == 60000);
+  auto j = nlohmann::json::parse(to_json(out[1]));
+  CHECK(j["window"]["start"] == "1970-01-01T00:01:00Z");
+  CHECK(j["window"]["end"] == "1970-01-01T00:02:00Z");
+  CHECK(j["group"].empty());
+  CHECK(j["metrics"]["requests"] == 1);
+  CHECK_FALSE(j["metrics"].contains("latency_p99"));  // no request times
+}
+
+TEST_CASE("an out-of-order event within the lateness is merged, a later one is counted and dropped") {
+  window_engine w{tumbling({}, 10000)};
+  std::vector<window_result> out;
+  w.add(ev(30000), out);
+  w.add(ev(65000), out);  // watermark 55 s: minute 0 still open
+  w.add(ev(50000), out);  // late but within lateness: merged
+  CHECK(out.empty());
+  w.add(ev(71000), out);  // watermark 61 s: minute 0 closes with 2 requests
+  REQUIRE(out.size() == 1);
+  CHECK(metric(out[0], "requests") == 2);
+  w.add(ev(40000), out);  // minute 0 is closed: dropped, counted
+  CHECK(w.late_dropped() == 1);
+  w.flush(out);
+  REQUIRE(out.size() == 2);
+  CHECK(metric(out[1], "requests") == 2);  // 65 s and 71 s
+}
+
+TEST_CASE("grouped and sliding windows equal a reference computation over the same events") {
+  std::mt19937_64 rng(7);
+  const char* ips[] = {"a", "b", "c", "d"};
+  std::vector<window_event> events;
+  std::vector<std::string> ip_of;
+  for (int i = 0; i < 20000; ++i) {
+    int64_t t = i * 30 + static_cast<int64_t>(rng() % 20000);  // up to 20 s out of order
+    uint16_t status = rng() % 10 == 0 ? 404 : (rng() % 20 == 0 ? 500 : 200);
+    events.push_back(ev(t, ips[rng() % 4], status, rng() % 1000, static_cast<int64_t>(1000 + rng() % 100000)));
+  }
+  for (const char* type : {"tumbling", "sliding"}) {
+    SECTION(type) {
+      window_config c = tumbling({"ip", "status"}, 15000);
+      if (std::string(type) == "sliding") {
+        c.type = window_type::sliding;
+        c.slide = duration_ms{20000};
+      }
+      const int64_t slide = c.type == window_type::sliding ? 20000 : 60000;
+      window_engine w{c};
+      std::vector<window_result> out;
+      for (const auto& e : events) w.add(e, out);
+      w.flush(out);
+
+      // Reference: the same watermark rule, applied one event at a time.
+      struct ref { uint64_t requests = 0, bytes = 0; std::vector<double> rt; };
+      std::map<std::tuple<int64_t, std::string, int>, ref> expect;
+      int64_t max_t = INT64_MIN;
+      uint64_t late = 0;
+      for (const auto& e : events) {
+        int64_t wm = max_t == INT64_MIN ? INT64_MIN : max_t - 15000;
+        int64_t last_start = e.time_ms / slide * slide;
+        if (wm != INT64_MIN && last_start + 60000 <= wm) {
+          ++late;
+        } else {
+          for (int64_t s = last_start; s > e.time_ms - 60000; s -= slide) {
+            if (wm != INT64_MIN && s + 60000 <= wm) break;
+            auto& r = expect[{s, std::string(e.ip), e.status}];
+            ++r.requests;
+            r.bytes += e.bytes;
+            r.rt.push_back(static_cast<double>(e.request_time_us));
+          }
+        }
+        max_t = std::max(max_t, e.time_ms);
+      }
+      CHECK(w.late_dropped() == late);
+      if (c.type == window_type::tumbling) CHECK(late > 0);  // 20 s of disorder reaches past 15 s
+      REQUIRE(out.size() == expect.size());
+      for (const auto& r : out) {
+        auto key = std::make_tuple(r.start_ms, r.group[0].second, std::stoi(r.group[1].second));
+        REQUIRE(expect.count(key) == 1);
+        auto& x = expect[key];
+        CHECK(metric(r, "requests") == x.requests);
+        CHECK(metric(r, "bytes") == x.bytes);
+        std::sort(x.rt.begin(), x.rt.end());
+        double p99 = x.rt[std::max<size_t>(1, static_cast<size_t>(std::ceil(0.99 * x.rt.size()))) - 1];
+        CHECK(std::abs(metric(r, "latency_p99") - p99) <= 0.01 * p99 + 1);
+      }
+    }
+  }
+}
+
+TEST_CASE("session windows close after the gap and merge sessions an event bridges") {
+  window_config c;
+  c.name = "visit";
+  c.type = window_type::session;
+  c.gap = duration_ms{30000};
+  c.group_by = {"ip"};
+  window_engine w{c};
+  std::vector<window_result> out;
+  w.add(ev(0, "a"), out);
+  w.add(ev(10000, "a"), out);
+  w.add(ev(100000, "a"), out);  // watermark 100 s: [0, 40 s) is over
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].start_ms == 0);
+  CHECK(out[0].end_ms == 40000);
+  CHECK(metric(out[0], "requests") == 2);
+  w.add(ev(160000, "a"), out);  // 60 s after: a new session; the one at 100 s closes
+  w.add(ev(180000, "a"), out);
+  w.add(ev(140000, "a"), out);  // behind the watermark (180 s), but the open session takes it
+  w.add(ev(20000, "a"), out);   // nothing open takes it and [20 s, 50 s) is over: late
+  w.flush(out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[1].start_ms == 100000);
+  CHECK(metric(out[1], "requests") == 1);
+  CHECK(out[2].start_ms == 140000);
+  CHECK(out[2].end_ms == 210000);
+  CHECK(metric(out[2], "requests") == 3);
+  CHECK(w.late_dropped() == 1);
+}
+
+TEST_CASE("groups beyond the cap are counted, not kept") {
+  window_config c = tumbling({"ip"});
+  c.max_groups = 2;
+  window_engine w{c};
+  std::vector<window_result> out;
+  for (const char* ip : {"a", "b", "c", "a", "d"}) w.add(ev(1000, ip), out);
+  CHECK(w.open_groups() == 2);
+  CHECK(w.groups_dropped() == 2);
+  w.flush(out);
+  REQUIRE(out.size() == 2);
+  CHECK(metric(out[0], "requests") == 2);  // "a"
+
+  window_config sc;
+  sc.name = "visit";
+  sc.type = window_type::session;
+  sc.gap = duration_ms{30000};
+  sc.group_by = {"ip"};
+  sc.max_groups = 2;
+  window_engine sessions{sc};
+  for (const char* ip : {"a", "b", "c", "a"}) sessions.add(ev(1000, ip), out);
+  CHECK(sessions.open_groups() == 2);
+  CHECK(sessions.groups_dropped() == 1);
+}
+
+TEST_CASE("metrics: rates, status classes, probes, bots and distinct counts") {
+  window_engine w{tumbling()};
+  std::vector<window_result> out;
+  auto e1 = ev(1000, "a", 500);
+  auto e2 = ev(2000, "b", 404);
+  e2.classes = mask_of(signature_class::probe);
+  e2.path = "/.env";
+  auto e3 = ev(3000, "a", 200);
+  e3.classes = mask_of(signature_class::bot);
+  auto e4 = ev(4000, "a", 200);
+  e4.classes = mask_of(signature_class::static_file);
+  e4.path = "/x.css";
+  for (auto* e : {&e1, &e2, &e3, &e4}) w.add(*e, out);
+  w.flush(out);
+  REQUIRE(out.size() == 1);
+  CHECK(metric(out[0], "requests") == 4);
+  CHECK(metric(out[0], "error_rate") == 0.25);
+  CHECK(metric(out[0], "client_error_rate") == 0.25);
+  CHECK(metric(out[0], "status_404") == 1);
+  CHECK(metric(out[0], "probes") == 1);
+  CHECK(metric(out[0], "bots") == 1);
+  CHECK(metric(out[0], "page_views") == 1);  // e3: e1 and e2 >= 400, e4 static
+  CHECK(metric(out[0], "visitors") == 2);
+  CHECK(metric(out[0], "distinct_paths") == 3);
+}
+
+TEST_CASE("route templates replace ids") {
+  CHECK(route_of("/products/123") == "/products/:id");
+  CHECK(route_of("/u/42/orders/7/items") == "/u/:id/orders/:id/items");
+  CHECK(route_of("/o/0f8fad5b-d9cb-469f-a165-70867728950e") == "/o/:id");
+  CHECK(route_of("/about") == "/about");
+  CHECK(route_of("/") == "/");
+}
