@@ -10,7 +10,7 @@ text_ref event_batch::append(std::string_view bytes) {
 
 bool operator==(const log_event& a, const log_event& b) noexcept {
   return a.time_ms == b.time_ms && a.utc_offset_s == b.utc_offset_s && a.status == b.status
-         && a.flags == b.flags && a.bytes == b.bytes && a.request_time_us == b.request_time_us
+         && a.flags == b.flags && a.classes == b.classes && a.bytes == b.bytes && a.request_time_us == b.request_time_us
          && a.line == b.line && a.path_length == b.path_length && a.raw == b.raw && a.client == b.client
          && a.user == b.user && a.method == b.method && a.target == b.target
          && a.protocol == b.protocol && a.referer == b.referer && a.user_agent == b.user_agent

@@ -37,6 +37,7 @@ struct log_event {
   int32_t utc_offset_s = 0;    ///< the zone offset the line was written in
   uint16_t status = 0;
   uint16_t flags = 0;          ///< `event_flags` bits
+  uint16_t classes = 0;        ///< signature classes found by enrichment (`signature_mask`)
   uint64_t bytes = 0;
   int64_t request_time_us = 0; ///< valid when `flags & has_request_time`
   uint32_t line = 0;           ///< line index within the batch's input span
@@ -88,7 +89,7 @@ typename Inspector::result_type inspect(Inspector& f, text_ref& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_event& x) {
   return f(caf::meta::type_name("vigil.log_event"), x.time_ms, x.utc_offset_s, x.status, x.flags,
-           x.bytes, x.request_time_us, x.line, x.path_length, x.raw, x.client, x.user, x.method, x.target,
+           x.classes, x.bytes, x.request_time_us, x.line, x.path_length, x.raw, x.client, x.user, x.method, x.target,
            x.protocol, x.referer, x.user_agent, x.vhost);
 }
 

@@ -8,7 +8,7 @@ namespace vigil {
 
 namespace {
 
-constexpr size_t scalar_fields = 8;
+constexpr size_t scalar_fields = 9;
 constexpr size_t ref_fields = 9;
 constexpr size_t event_fields = scalar_fields + 2 * ref_fields;
 
@@ -19,6 +19,7 @@ void pack_event(Packer& pk, const log_event& e) {
   pk.pack(e.utc_offset_s);
   pk.pack(e.status);
   pk.pack(e.flags);
+  pk.pack(e.classes);
   pk.pack(e.bytes);
   pk.pack(e.request_time_us);
   pk.pack(e.line);
@@ -114,9 +115,9 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     const msgpack::object* x = eo.via.array.ptr;
     log_event& e = batch.events[i];
     bool ok = read_int(x[0], e.time_ms) && read_int(x[1], e.utc_offset_s)
-              && read_int(x[2], e.status) && read_int(x[3], e.flags) && read_int(x[4], e.bytes)
-              && read_int(x[5], e.request_time_us) && read_int(x[6], e.line)
-              && read_int(x[7], e.path_length);
+              && read_int(x[2], e.status) && read_int(x[3], e.flags) && read_int(x[4], e.classes)
+              && read_int(x[5], e.bytes) && read_int(x[6], e.request_time_us)
+              && read_int(x[7], e.line) && read_int(x[8], e.path_length);
     text_ref* refs[] = {&e.raw, &e.client, &e.user, &e.method, &e.target, &e.protocol, &e.referer,
                         &e.user_agent, &e.vhost};
     for (size_t r = 0; ok && r < ref_fields; ++r) {

@@ -23,7 +23,7 @@ struct decode_limits {
 
 /// Encodes a batch as a msgpack array:
 /// `[version, source, sequence, text (bin), events]`, each event an array of
-/// 8 scalars and 9 (offset, length) pairs.
+/// 9 scalars and 9 (offset, length) pairs.
 std::string encode_event_batch(const event_batch& batch);
 
 /// Decodes and validates a frame: version, shape, types, limits, and that

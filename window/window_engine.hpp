@@ -75,6 +75,31 @@ public:
   /// Adds one event; appends the results of windows it closes to `closed`.
   void add(const window_event& e, std::vector<window_result>& closed);
 
+  /// Calls `f(start, end, group, metrics)` for every open window group
+  /// `e` belongs to (after `add`): what rules are checked against.
+  template <class F>
+  void visit_group(const window_event& e, F f) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    const std::string key = group_key(e, &fields);
+    if (cfg_.type == window_type::session) {
+      auto it = sessions_.find(key);
+      if (it == sessions_.end()) return;
+      for (const auto& s : it->second)
+        if (e.time_ms >= s.first_ms && e.time_ms <= s.last_ms)
+          f(s.first_ms, s.last_ms + cfg_.gap.count(), fields, s.state.metrics);
+      return;
+    }
+    const int64_t size = cfg_.size.count();
+    const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : size;
+    const int64_t t = e.time_ms;
+    for (int64_t start = (t >= 0 ? t / slide : (t - slide + 1) / slide) * slide; start > t - size; start -= slide) {
+      auto w = open_.find(start);
+      if (w == open_.end()) continue;
+      auto g = w->second.find(key);
+      if (g != w->second.end()) f(start, start + size, fields, g->second.metrics);
+    }
+  }
+
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
 

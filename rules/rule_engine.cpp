@@ -1,0 +1,144 @@
+#include "rules/rule_engine.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+#include "rules/metric_names.hpp"
+
+namespace vigil {
+
+namespace {
+
+std::string group_text(const std::vector<std::pair<std::string, std::string>>& group) {
+  std::string s;
+  for (const auto& [k, v] : group) s += k + "=" + v + "\x1f";
+  return s;
+}
+
+/// The first "metric OP number" in an expression: what `value` and
+/// `threshold` of an alert report.
+void lead_comparison(const std::string& when, std::string& metric, double& threshold) {
+  for (const auto& name : window_metric_names()) {
+    size_t pos = when.find(name);
+    while (pos != std::string::npos) {
+      bool starts = pos == 0 || !(std::isalnum(static_cast<unsigned char>(when[pos - 1])) || when[pos - 1] == '_');
+      size_t end = pos + name.size();
+      bool ends = end == when.size() || !(std::isalnum(static_cast<unsigned char>(when[end])) || when[end] == '_');
+      if (starts && ends && (metric.empty() || pos < when.find(metric))) {
+        metric = name;
+        size_t num = when.find_first_of("0123456789.", when.find_first_of("<>=!", end));
+        threshold = num == std::string::npos ? 0 : std::strtod(when.c_str() + num, nullptr);
+        break;
+      }
+      pos = when.find(name, pos + 1);
+    }
+  }
+}
+
+} // namespace
+
+std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& rules, std::string node,
+                                               std::string& error) {
+  std::unique_ptr<rule_engine> e(new rule_engine);
+  e->node_ = std::move(node);
+  for (const auto& r : rules) {
+    compiled c{r, rule_expression::compile(r.when, error), "", 0};
+    if (!c.expr) {
+      error = "rule " + r.name + ": " + error;
+      return nullptr;
+    }
+    lead_comparison(r.when, c.lead_metric, c.threshold);
+    e->rules_.push_back(std::move(c));
+  }
+  return e;
+}
+
+bool rule_engine::holds(compiled& r, const window_metrics& m) {
+  for (const auto& name : window_metric_names()) {
+    double* slot = r.expr->metric(name);
+    auto v = m.value(name);
+    *slot = v ? *v : 0.0;
+  }
+  return r.expr->holds();
+}
+
+alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
+                              int64_t start, int64_t end, const window_metrics& m, int64_t now) const {
+  alert a;
+  a.rule = r.cfg.name;
+  a.severity = to_string(r.cfg.level);
+  a.key = group;
+  a.value = r.lead_metric.empty() ? 0 : m.value(r.lead_metric).value_or(0);
+  a.threshold = r.threshold;
+  a.window_start_ms = start;
+  a.window_end_ms = end;
+  a.emitted_at_ms = now;
+  a.node = node_;
+  char id[32];
+  std::snprintf(id, sizeof(id), "%016llx",
+                static_cast<unsigned long long>(string_hash{}(r.cfg.name + "\x1e" + group_text(group) + "\x1e"
+                                                              + std::to_string(start))));
+  a.id = id;
+  std::string who;
+  for (const auto& [k, v] : group) who += (who.empty() ? " for " : ", ") + k + " " + v;
+  a.summary = r.cfg.name + who + ": " + r.cfg.when;
+  return a;
+}
+
+void rule_engine::on_change(const std::string& window, int64_t start_ms, int64_t end_ms,
+                            const std::vector<std::pair<std::string, std::string>>& group,
+                            const window_metrics& metrics, int64_t event_time_ms, int64_t now_ms,
+                            std::vector<alert>& out) {
+  for (auto& r : rules_) {
+    if (r.cfg.window != window) continue;
+    const std::string key = r.cfg.name + "\x1e" + group_text(group);
+    auto it = firing_.find(key);
+    if (it != firing_.end()) {
+      it->second.last_window_start = std::max(it->second.last_window_start, start_ms);
+      continue;  // already firing: no repeat
+    }
+    if (!holds(r, metrics)) continue;
+    alert a = make_alert(r, group, start_ms, end_ms, metrics, now_ms);
+    a.status = "firing";
+    a.first_seen_ms = event_time_ms;
+    out.push_back(a);
+    firing_.emplace(key, firing_alert{std::move(a), start_ms});
+  }
+}
+
+void rule_engine::on_close(const std::string& window, int64_t start_ms,
+                           const std::vector<const window_result*>& results, int64_t now_ms,
+                           std::vector<alert>& out) {
+  for (auto& r : rules_) {
+    if (r.cfg.window != window) continue;
+    const std::string prefix = r.cfg.name + "\x1e";
+    string_map<const window_result*> by_group;
+    for (const auto* res : results) by_group.emplace(prefix + group_text(res->group), res);
+    for (auto it = firing_.begin(); it != firing_.end();) {
+      if (it->first.rfind(prefix, 0) != 0 || it->second.last_window_start > start_ms) {
+        ++it;
+        continue;
+      }
+      auto res = by_group.find(it->first);
+      // Resolved when its window closes below the line, or the group went quiet.
+      bool still = res != by_group.end() && holds(r, res->second->metrics);
+      if (still) {
+        ++it;
+        continue;
+      }
+      alert a = it->second.a;
+      a.status = "resolved";
+      a.emitted_at_ms = now_ms;
+      if (res != by_group.end() && !r.lead_metric.empty())
+        a.value = res->second->metrics.value(r.lead_metric).value_or(0);
+      else
+        a.value = 0;
+      out.push_back(std::move(a));
+      firing_.erase(it++);
+    }
+  }
+}
+
+} // namespace vigil

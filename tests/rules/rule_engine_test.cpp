@@ -1,0 +1,135 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rules/rule_engine.hpp"
+
+using namespace vigil;
+
+namespace {
+
+/// A window engine and a rule engine wired as the window stage wires them.
+struct detector {
+  window_engine windows;
+  std::unique_ptr<rule_engine> rules;
+  std::vector<alert> alerts;
+  std::vector<window_result> closed;
+
+  detector(window_config w, std::vector<rule_config> r) : windows(std::move(w)) {
+    std::string error;
+    rules = rule_engine::make(r, "node-1", error);
+    REQUIRE(rules);
+  }
+
+  void feed(int64_t t, std::string_view ip, uint16_t status) {
+    window_event e;
+    e.time_ms = t;
+    e.ip = ip;
+    e.status = status;
+    e.path = "/x";
+    e.user_agent = "ua";
+    size_t before = closed.size();
+    windows.add(e, closed);
+    handle_closed(before);
+    windows.visit_group(e, [&](int64_t start, int64_t end, const auto& group, const window_metrics& m) {
+      rules->on_change("ip_minute", start, end, group, m, t, 0, alerts);
+    });
+  }
+
+  void flush() {
+    size_t before = closed.size();
+    windows.flush(closed);
+    handle_closed(before);
+  }
+
+  void handle_closed(size_t from) {
+    // Results arrive grouped by window start, in order.
+    for (size_t i = from; i < closed.size();) {
+      size_t j = i;
+      std::vector<const window_result*> same;
+      while (j < closed.size() && closed[j].start_ms == closed[i].start_ms) same.push_back(&closed[j++]);
+      rules->on_close("ip_minute", closed[i].start_ms, same, 0, alerts);
+      i = j;
+    }
+  }
+};
+
+window_config ip_minute() {
+  window_config w;
+  w.name = "ip_minute";
+  w.size = duration_ms{60000};
+  w.group_by = {"ip"};
+  return w;
+}
+
+rule_config scanner() {
+  return rule_config{"scanner", "ip_minute", "status_404 >= 20 || probes >= 5", severity::warning};
+}
+
+} // namespace
+
+TEST_CASE("a rule fires on the line that crosses the threshold, once, and resolves at a window close below it") {
+  detector d{ip_minute(), {scanner()}};
+  for (int i = 0; i < 25; ++i) d.feed(1000 + i * 1000, "6.6.6.6", 404);
+  d.feed(30000, "1.1.1.1", 200);
+  REQUIRE(d.alerts.size() == 1);  // not one per line after the 20th
+  const alert a = d.alerts[0];  // a copy: the vector grows below
+  CHECK(a.status == "firing");
+  CHECK(a.rule == "scanner");
+  CHECK(a.severity == "warning");
+  CHECK(a.first_seen_ms == 20000);  // the 20th 404
+  CHECK(a.value == 20);
+  CHECK(a.threshold == 20);
+  CHECK(a.key == std::vector<std::pair<std::string, std::string>>{{"ip", "6.6.6.6"}});
+  CHECK(a.window_start_ms == 0);
+  CHECK(a.window_end_ms == 60000);
+
+  // The next minute holds too: still firing, no new alert when minute 0 closes.
+  for (int i = 0; i < 20; ++i) d.feed(61000 + i * 100, "6.6.6.6", 404);
+  CHECK(d.alerts.size() == 1);
+  // A quiet minute: minute 1 closes holding, minute 2 closes with 1 request: resolved.
+  d.feed(125000, "6.6.6.6", 200);
+  d.feed(190000, "1.1.1.1", 200);
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[1].status == "resolved");
+  CHECK(d.alerts[1].id == a.id);
+  CHECK(d.rules->firing() == 0);
+
+  auto j = nlohmann::json::parse(to_json(a));
+  for (const char* k : {"id", "rule", "severity", "status", "key", "value", "threshold", "window",
+                        "first_seen", "emitted_at", "node", "summary"})
+    CHECK(j.contains(k));
+  CHECK(j["key"]["ip"] == "6.6.6.6");
+  CHECK(j["window"]["start"] == "1970-01-01T00:00:00Z");
+}
+
+TEST_CASE("a group that goes quiet resolves when a later window of its rule closes") {
+  detector d{ip_minute(), {scanner()}};
+  for (int i = 0; i < 20; ++i) d.feed(1000 + i, "6.6.6.6", 404);
+  d.feed(70000, "1.1.1.1", 200);   // minute 0 closes: 6.6.6.6 still over: firing
+  REQUIRE(d.alerts.size() == 1);
+  d.feed(130000, "1.1.1.1", 200);  // minute 1 closes without 6.6.6.6: resolved
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[1].status == "resolved");
+}
+
+TEST_CASE("alert ids are stable: the same events give the same ids") {
+  auto run = [] {
+    detector d{ip_minute(), {scanner()}};
+    for (int i = 0; i < 30; ++i) d.feed(i * 500, i % 2 ? "6.6.6.6" : "7.7.7.7", 404);
+    d.feed(100000, "1.1.1.1", 200);
+    std::vector<std::string> ids;
+    for (const auto& a : d.alerts) ids.push_back(a.id + a.status);
+    return ids;
+  };
+  auto first = run();
+  CHECK(first.size() == 0);  // 15 404s each: below 20
+  detector d{ip_minute(), {scanner()}};
+  for (int i = 0; i < 40; ++i) d.feed(i * 500, i % 2 ? "6.6.6.6" : "7.7.7.7", 404);
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[0].id != d.alerts[1].id);
+  detector again{ip_minute(), {scanner()}};
+  for (int i = 0; i < 40; ++i) again.feed(i * 500, i % 2 ? "6.6.6.6" : "7.7.7.7", 404);
+  REQUIRE(again.alerts.size() == 2);
+  CHECK(again.alerts[0].id == d.alerts[0].id);
+  CHECK(again.alerts[1].id == d.alerts[1].id);
+}
