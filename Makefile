@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo analyze-demo bench clean
 
 all: build
 
@@ -17,9 +17,21 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The main job on bundled data: a batch report of a real Apache log slice
-# plus a hand-made one with attacks and malformed lines.
+# The main job, live: `vigil gen` appends a log with injected incidents (a
+# scanner, a brute-forcer, a 5xx spike, slow API calls) in real time while
+# `vigil run` follows it and prints alerts as they fire (about 90 s).
 demo: build
+	@rm -rf var/demo && mkdir -p var/demo && touch var/demo/access.log
+	@$(BUILD)/vigil run -c config/demo.toml & pid=$$!; \
+	  $(BUILD)/vigil gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency \
+	    --format combined_rt -o var/demo/access.log; \
+	  sleep 2; kill -TERM $$pid; wait $$pid
+	@echo
+	@echo "alerts: var/demo/alerts.jsonl   minute windows: var/demo/minute.jsonl"
+
+# A batch report of a real Apache log slice plus a hand-made one with
+# attacks and malformed lines.
+analyze-demo: build
 	@mkdir -p var
 	$(BUILD)/vigil analyze tests/fixtures/apache_combined_2000.log tests/fixtures/combined_mixed.log \
 	  --html var/demo-report.html --json var/demo-report.json --quarantine var/demo-quarantine.jsonl

@@ -10,6 +10,7 @@
 #include "apps/analyze_command.hpp"
 #include "apps/check_config_command.hpp"
 #include "apps/gen_command.hpp"
+#include "apps/run_command.hpp"
 
 int main(int argc, char** argv) {
   // Hash tables grow by doubling and chunks come and go by the megabyte:
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   vigil::add_analyze_command(app, exit_code);
   vigil::add_check_config_command(app, exit_code);
+  vigil::add_run_command(app, exit_code);
   vigil::add_gen_command(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -26,4 +26,25 @@ constexpr run_atom run_atom_v{};
 using result_atom = caf::atom_constant<caf::atom("result")>;
 constexpr result_atom result_atom_v{};
 
+/// Hands a parsed, enriched batch to the window stage.
+using ingest_atom = caf::atom_constant<caf::atom("ingest")>;
+constexpr ingest_atom ingest_atom_v{};
+
+/// Asks a stage to write out what it holds (sinks: flush files; window
+/// stage with `true`: close every window first).
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+constexpr flush_atom flush_atom_v{};
+
+/// Hands lines (JSON) to a sink.
+using write_atom = caf::atom_constant<caf::atom("write")>;
+constexpr write_atom write_atom_v{};
+
+/// A source's periodic look for new data.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+constexpr tick_atom tick_atom_v{};
+
+/// Stops a source: no more reads; replies once everything read is through.
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+constexpr stop_atom stop_atom_v{};
+
 } // namespace vigil

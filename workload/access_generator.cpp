@@ -164,7 +164,7 @@ void access_generator::background_line(int64_t t, std::string& out) {
     status = 404;
     bytes = 300;
   }
-  if (active(incident_kind::error_spike, t) && below(100) < 30) {
+  if (active(incident_kind::error_spike, t) && below(100) < 50) {
     static constexpr int codes[] = {500, 502, 503};
     status = codes[below(3)];
     bytes = 0;

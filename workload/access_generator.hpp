@@ -14,7 +14,7 @@ namespace vigil {
 enum class incident_kind : uint8_t {
   scan,        ///< one client probing sensitive paths: 404s, scanner agent
   bruteforce,  ///< one client failing logins: POST /wp-login.php -> 401
-  error_spike, ///< 30% of all requests answered 5xx
+  error_spike, ///< half of all requests answered 5xx
   latency,     ///< request times of /api/search ten times slower
 };
 

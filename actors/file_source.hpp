@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "messages/interfaces.hpp"
+#include "parse/log_format.hpp"
+#include "tail/file_follower.hpp"
+
+namespace vigil {
+
+struct file_source_config {
+  std::string name;
+  tail_options tail;
+  log_format format = log_format::auto_detect;
+  parse_stage_actor next;
+  /// Chunks in flight at most: the credit that bounds memory. Default: 4.
+  size_t credit = 4;
+};
+
+/// Spawns a source on its own thread (it waits on inotify) that follows the
+/// files of one [[source]] and hands their lines on (see `file_source_actor`).
+file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg);
+
+} // namespace vigil

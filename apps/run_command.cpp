@@ -1,0 +1,54 @@
+#include "apps/run_command.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "pipeline/live_pipeline.hpp"
+#include "settings/config_loader.hpp"
+
+namespace vigil {
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  struct flags {
+    std::string file, environment, node;
+    bool once = false;
+  };
+  auto f = std::make_shared<flags>();
+  auto* cmd = app.add_subcommand(
+    "run",
+    "Run a node of the pipeline the config describes, until SIGINT/SIGTERM:\n"
+    "follow the sources, keep the windows, check the rules, write alerts and results.");
+  cmd->add_option("-c,--config", f->file, "the config file (see config/vigil.example.toml)")->required();
+  cmd->add_option("--env", f->environment, "environment overlay to apply (default: $VIGIL_ENV)");
+  cmd->add_option("--node", f->node, "this node's name (overrides node.name)");
+  cmd->add_flag("--once", f->once,
+                "read the sources to their end, close every window, and exit (reprocessing, tests)");
+  cmd->callback([f, &exit_code] {
+    config_load_options opts;
+    opts.environment = f->environment;
+    if (opts.environment.empty())
+      if (const char* env = std::getenv("VIGIL_ENV")) opts.environment = env;
+    opts.variables = vigil_environment_variables();
+    if (!f->node.empty()) opts.variables.emplace_back("VIGIL_NODE_NAME", f->node);
+    auto loaded = load_config(f->file, opts);
+    if (!loaded.config) {
+      for (const auto& e : loaded.errors) std::cerr << to_string(e) << "\n";
+      exit_code = 2;
+      return;
+    }
+    // Signals are taken by the main thread with sigwait: block them before
+    // any actor thread starts, so they all inherit the mask.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    exit_code = run_live(*loaded.config, live_run_options{f->once});
+  });
+}
+
+} // namespace vigil
