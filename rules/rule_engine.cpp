@@ -56,10 +56,9 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
 }
 
 bool rule_engine::holds(compiled& r, const window_metrics& m) {
-  for (const auto& name : window_metric_names()) {
-    double* slot = r.expr->metric(name);
+  for (const auto& name : r.expr->used_metrics()) {
     auto v = m.value(name);
-    *slot = v ? *v : 0.0;
+    *r.expr->metric(name) = v ? *v : 0.0;
   }
   return r.expr->holds();
 }

@@ -13,6 +13,7 @@ namespace vigil {
 struct rule_expression::impl {
   mu::Parser parser;
   std::map<std::string, double, std::less<>> values;
+  std::vector<std::string> used;
 };
 
 rule_expression::rule_expression() : impl_(std::make_unique<impl>()) {}
@@ -27,6 +28,7 @@ std::unique_ptr<rule_expression> rule_expression::compile(std::string_view text,
     }
     e->impl_->parser.SetExpr(std::string(text));
     e->impl_->parser.Eval();  // parses now, so errors surface at load time
+    for (const auto& [name, slot] : e->impl_->parser.GetUsedVar()) e->impl_->used.push_back(name);
   } catch (const mu::Parser::exception_type& ex) {
     const std::string token = ex.GetToken();
     const bool identifier =
@@ -47,6 +49,8 @@ double* rule_expression::metric(std::string_view name) {
   auto it = impl_->values.find(name);
   return it == impl_->values.end() ? nullptr : &it->second;
 }
+
+const std::vector<std::string>& rule_expression::used_metrics() const noexcept { return impl_->used; }
 
 bool rule_expression::holds() {
   try {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vigil {
 
@@ -24,6 +25,9 @@ public:
 
   /// True when the condition holds for the current metric values.
   bool holds();
+
+  /// The metrics the expression reads: only these need setting.
+  const std::vector<std::string>& used_metrics() const noexcept;
 
 private:
   rule_expression();

@@ -286,7 +286,10 @@ void for_each_entry(checker& c, const toml::table& root, std::string_view sectio
 
 void check_unique(checker& c, const toml::table& t, const std::string& path, const std::string& name,
                   std::set<std::string>& seen, const char* what) {
-  if (name.empty()) c.error(t.get("name"), path + ".name", "must not be empty");
+  if (name.empty()) {
+    if (t.get("name")) c.error(t.get("name"), path + ".name", "must not be empty");
+    // (a missing name was reported as missing already)
+  }
   else if (!seen.insert(name).second)
     c.error(t.get("name"), path + ".name", std::string("another ") + what + " has this name");
 }
