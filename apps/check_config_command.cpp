@@ -1,6 +1,5 @@
 #include "apps/check_config_command.hpp"
 
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -24,11 +23,7 @@ void add_check_config_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--env", f->environment,
                   "environment overlay to apply, e.g. production (default: $VIGIL_ENV)");
   cmd->callback([f, &exit_code] {
-    config_load_options opts;
-    opts.environment = f->environment;
-    if (opts.environment.empty())
-      if (const char* env = std::getenv("VIGIL_ENV")) opts.environment = env;
-    opts.variables = vigil_environment_variables();
+    config_load_options opts = options_from_process(f->environment);
     auto result = load_config(f->file, opts);
     if (!result.config) {
       for (const auto& e : result.errors) std::cerr << to_string(e) << "\n";

@@ -1,7 +1,6 @@
 #include "apps/run_command.hpp"
 
 #include <csignal>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -28,11 +27,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--once", f->once,
                 "read the sources to their end, close every window, and exit (reprocessing, tests)");
   cmd->callback([f, &exit_code] {
-    config_load_options opts;
-    opts.environment = f->environment;
-    if (opts.environment.empty())
-      if (const char* env = std::getenv("VIGIL_ENV")) opts.environment = env;
-    opts.variables = vigil_environment_variables();
+    config_load_options opts = options_from_process(f->environment);
     if (!f->node.empty()) opts.variables.emplace_back("VIGIL_NODE_NAME", f->node);
     auto loaded = load_config(f->file, opts);
     if (!loaded.config) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <cstdlib>
 #include <set>
 
 #include <toml++/toml.h>
@@ -238,10 +239,8 @@ void apply_variables(toml::table& root, const config_load_options& opts,
       set(*root.get("node")->as_table(), key);
       continue;
     }
-    bool matched = false;
     for (const auto& [prefix, section] : sections) {
       if (rest.rfind(prefix, 0) != 0) continue;
-      matched = true;
       std::string tail = rest.substr(prefix.size());
       toml::array* entries = root.get(section) ? root.get(section)->as_array() : nullptr;
       bool found = false;
@@ -261,7 +260,6 @@ void apply_variables(toml::table& root, const config_load_options& opts,
                           "no " + std::string(section) + " whose upper-cased name starts " + tail});
     }
     // Other VIGIL_* variables (VIGIL_ENV, tool settings) are not overrides.
-    (void)matched;
   }
 }
 
@@ -502,6 +500,15 @@ config_load_result load_config(const std::string& path, const config_load_option
                           "", "TOML syntax: " + std::string(e.description())});
     return r;
   }
+}
+
+config_load_options options_from_process(const std::string& environment) {
+  config_load_options opts;
+  opts.environment = environment;
+  if (opts.environment.empty())
+    if (const char* env = std::getenv("VIGIL_ENV")) opts.environment = env;
+  opts.variables = vigil_environment_variables();
+  return opts;
 }
 
 std::vector<std::pair<std::string, std::string>> vigil_environment_variables() {

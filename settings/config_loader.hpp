@@ -44,4 +44,8 @@ config_load_result load_config_text(const std::string& text, const std::string& 
 /// The VIGIL_* variables of this process, except VIGIL_ENV.
 std::vector<std::pair<std::string, std::string>> vigil_environment_variables();
 
+/// Load options as every command takes them: the overlay named by
+/// `environment`, else by $VIGIL_ENV, and this process's VIGIL_* overrides.
+config_load_options options_from_process(const std::string& environment);
+
 } // namespace vigil
