@@ -1,5 +1,6 @@
 #include "actors/file_source.hpp"
 
+#include <deque>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -14,7 +15,7 @@ namespace {
 
 struct source_state {
   std::unique_ptr<file_follower> follower;
-  std::vector<tail_chunk> pending;      // read, waiting for credit
+  std::deque<tail_chunk> pending;       // read, waiting for credit
   std::map<std::string, log_format> formats;  // per file, when sniffed
   size_t in_flight = 0;
   uint64_t bytes = 0;
@@ -49,7 +50,7 @@ file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_co
       auto& st = self->state;
       while (!st.pending.empty() && st.in_flight < cfg.credit) {
         tail_chunk c = std::move(st.pending.front());
-        st.pending.erase(st.pending.begin());
+        st.pending.pop_front();
         text_chunk chunk;
         chunk.sequence = st.sequence++;
         chunk.offset = c.offset;

@@ -12,10 +12,6 @@ namespace vigil {
 
 namespace {
 
-constexpr signature_mask agent_classes = mask_of(signature_class::scanner)
-                                         | mask_of(signature_class::bot)
-                                         | mask_of(signature_class::tool);
-
 struct parse_state {
   std::unique_ptr<line_parser> parser;
   std::unique_ptr<signature_matcher::scanner> scanner;
@@ -53,12 +49,12 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
           st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
           for (log_event& e : batch.events) {
             signature_mask m = cached(st.path_classes, batch.path(e), *st.scanner,
-                                      signature_field::path, static_cast<signature_mask>(~agent_classes));
+                                      signature_field::path, path_mask);
             m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua,
-                        agent_classes);
+                        agent_mask);
             if (e.target.length > e.path_length + 1)
               m |= st.scanner->scan(signature_field::query, batch.view(e.target).substr(e.path_length + 1))
-                   & static_cast<signature_mask>(~agent_classes);
+                   & path_mask;
             e.classes = m;
           }
           // Malformed lines are counted; the quarantine sink comes with the

@@ -102,11 +102,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
               st.engines[i].add(e, st.closed);
               if (!st.closed.empty()) publish(i);
               if (st.rules)
-                st.engines[i].visit_group(e, [&](int64_t start, int64_t end, const auto& group,
-                                                 const window_metrics& m) {
-                  st.rules->on_change(cfg.windows[i].name, start, end, group, m, e.time_ms, wall_ms(),
-                                      st.alerts);
-                });
+                for (const auto& g : st.engines[i].touched())
+                  st.rules->on_change(cfg.windows[i].name, g.start_ms, g.end_ms, *g.group, *g.metrics,
+                                      e.time_ms, wall_ms(), st.alerts);
             }
           }
           send_alerts();

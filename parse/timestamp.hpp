@@ -26,10 +26,15 @@ bool parse_rfc3339_time(std::string_view s, log_time& out) noexcept;
 /// the milliseconds are zero).
 std::string format_rfc3339_utc(int64_t utc_ms);
 
+/// Division rounding toward negative infinity: which second, minute or
+/// window an instant before 1970 falls in, too.
+constexpr int64_t floor_div(int64_t a, int64_t b) noexcept {
+  return a >= 0 ? a / b : (a - b + 1) / b;
+}
+
 /// The calendar day (days since epoch) of `t` in the zone it was written in.
 inline int64_t local_day(const log_time& t) noexcept {
-  int64_t local_s = t.utc_ms / 1000 + t.offset_s;
-  return local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400;
+  return floor_div(t.utc_ms / 1000 + t.offset_s, 86400);
 }
 
 /// Remembers the last CLF timestamp text and its value: consecutive lines

@@ -4,7 +4,6 @@
 #include <thread>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/analyze_worker.hpp"
@@ -12,22 +11,9 @@
 #include "actors/report_merger.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
+#include "pipeline/system_config.hpp"
 
 namespace vigil {
-
-namespace {
-
-struct analyze_system_config : caf::actor_system_config {
-  explicit analyze_system_config(size_t threads) {
-    add_message_types<caf::id_block::vigil>();
-    add_error_category(caf::atom("vigil"), render_error);
-    set("scheduler.max-threads", threads);
-    set("logger.file-verbosity", caf::atom("quiet"));
-    set("logger.console-verbosity", caf::atom("quiet"));
-  }
-};
-
-} // namespace
 
 bool run_analyze(const analyze_job& job, analyze_outcome& out, std::string& error) {
   const auto start = std::chrono::steady_clock::now();
@@ -36,7 +22,7 @@ bool run_analyze(const analyze_job& job, analyze_outcome& out, std::string& erro
 
   const size_t workers =
     job.workers > 0 ? job.workers : std::max<size_t>(1, std::thread::hardware_concurrency());
-  analyze_system_config cfg{workers};
+  system_config cfg{workers};
   caf::actor_system sys{cfg};
 
   analyze_worker_config worker_cfg{job.parser, job.aggregate};

@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,21 +13,9 @@
 #include "actors/window_stage.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
+#include "pipeline/system_config.hpp"
 
 namespace vigil {
-
-namespace {
-
-struct live_system_config : caf::actor_system_config {
-  live_system_config() {
-    add_message_types<caf::id_block::vigil>();
-    add_error_category(caf::atom("vigil"), render_error);
-    set("logger.file-verbosity", caf::atom("quiet"));
-    set("logger.console-verbosity", caf::atom("quiet"));
-  }
-};
-
-} // namespace
 
 int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // What this build runs; check-config accepts more (the contract's full set).
@@ -51,7 +38,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     return 1;
   }
 
-  live_system_config sys_cfg;
+  system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   window_stage_config wcfg;
   wcfg.node = cfg.node.name;

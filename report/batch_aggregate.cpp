@@ -9,15 +9,6 @@ namespace vigil {
 
 namespace {
 
-constexpr signature_mask agent_classes = mask_of(signature_class::scanner)
-                                         | mask_of(signature_class::bot)
-                                         | mask_of(signature_class::tool);
-constexpr signature_mask path_classes = static_cast<signature_mask>(~agent_classes);
-
-inline int64_t floor_div(int64_t a, int64_t b) noexcept {
-  return a >= 0 ? a / b : (a - b + 1) / b;
-}
-
 inline uint64_t pack(uint64_t hi, uint32_t lo) noexcept { return (hi << 32) | lo; }
 
 } // namespace
@@ -109,7 +100,7 @@ void batch_aggregate::add(const event_batch& b) {
     agent_stats& agent = ait->second;
     if (new_agent) {
       agent.id = static_cast<uint32_t>(agents.size() - 1);
-      agent.classes = scanner_.scan(signature_field::ua, ait->first) & agent_classes;
+      agent.classes = scanner_.scan(signature_field::ua, ait->first) & agent_mask;
     }
     ++agent.hits;
 
@@ -118,7 +109,7 @@ void batch_aggregate::add(const event_batch& b) {
     path_stats& path = pit->second;
     if (new_path) {
       path.id = static_cast<uint32_t>(paths.size() - 1);
-      path.classes = scanner_.scan(signature_field::path, path_text) & path_classes;
+      path.classes = scanner_.scan(signature_field::path, path_text) & path_mask;
     }
     ++path.hits;
     path.bytes += e.bytes;
@@ -126,7 +117,7 @@ void batch_aggregate::add(const event_batch& b) {
     signature_mask classes = path.classes | agent.classes;
     if (e.target.length > e.path_length + 1) {
       std::string_view query = b.view(e.target).substr(e.path_length + 1);
-      classes |= scanner_.scan(signature_field::query, query) & path_classes;
+      classes |= scanner_.scan(signature_field::query, query) & path_mask;
     }
 
     const bool is_static = (classes & mask_of(signature_class::static_file)) != 0;

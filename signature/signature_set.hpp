@@ -33,6 +33,13 @@ constexpr signature_mask attack_mask = mask_of(signature_class::probe)
                                        | mask_of(signature_class::xss)
                                        | mask_of(signature_class::scanner);
 
+/// The classes matched on the user agent; the rest are matched on the
+/// path or query.
+constexpr signature_mask agent_mask = mask_of(signature_class::scanner)
+                                      | mask_of(signature_class::bot)
+                                      | mask_of(signature_class::tool);
+constexpr signature_mask path_mask = static_cast<signature_mask>(~agent_mask);
+
 /// The part of a request a signature is matched against.
 enum class signature_field : uint8_t { path, query, ua };
 constexpr size_t signature_field_count = 3;

@@ -13,17 +13,14 @@ namespace vigil {
 
 namespace {
 
-inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : (a - b + 1) / b; }
-
 uint64_t hash_of(std::string_view a, std::string_view b = {}) {
   string_hash h;
   return h(a) * 0x9E3779B97F4A7C15ull ^ h(b);
 }
 
-constexpr signature_mask probe_classes = mask_of(signature_class::probe)
-                                         | mask_of(signature_class::traversal)
-                                         | mask_of(signature_class::sqli)
-                                         | mask_of(signature_class::xss);
+// Attacks seen in the request itself (the `probes` metric); scanner agents
+// are who sends them, not what is sent.
+constexpr signature_mask probe_classes = attack_mask & path_mask;
 
 } // namespace
 
@@ -131,26 +128,33 @@ size_t window_engine::open_groups() const noexcept {
   return n;
 }
 
-std::string window_engine::group_key(const window_event& e,
-                                     std::vector<std::pair<std::string, std::string>>* fields) const {
+std::string window_engine::field_value(const window_event& e, const std::string& f) {
+  if (f == "ip") return std::string(e.ip);
+  if (f == "path") return std::string(e.path);
+  if (f == "route") return route_of(e.path);
+  if (f == "status") return std::to_string(e.status);
+  if (f == "status_class") return std::to_string(e.status / 100) + "xx";
+  if (f == "method") return std::string(e.method);
+  if (f == "host") return std::string(e.host);
+  if (f == "protocol") return std::string(e.protocol);
+  if (f == "user_agent") return std::string(e.user_agent);
+  if (f == "referer") return std::string(e.referer);
+  return {};
+}
+
+std::string window_engine::group_key(const window_event& e) const {
   std::string key;
   for (const auto& f : cfg_.group_by) {
-    std::string v;
-    if (f == "ip") v = e.ip;
-    else if (f == "path") v = e.path;
-    else if (f == "route") v = route_of(e.path);
-    else if (f == "status") v = std::to_string(e.status);
-    else if (f == "status_class") v = std::to_string(e.status / 100) + "xx";
-    else if (f == "method") v = e.method;
-    else if (f == "host") v = e.host;
-    else if (f == "protocol") v = e.protocol;
-    else if (f == "user_agent") v = e.user_agent;
-    else if (f == "referer") v = e.referer;
-    key += v;
+    key += field_value(e, f);
     key += '\x1f';
-    if (fields) fields->emplace_back(f, std::move(v));
   }
   return key;
+}
+
+std::vector<std::pair<std::string, std::string>> window_engine::group_fields(const window_event& e) const {
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const auto& f : cfg_.group_by) fields.emplace_back(f, field_value(e, f));
+  return fields;
 }
 
 void window_engine::close_window(int64_t start, string_map<group_state>& groups,
@@ -194,71 +198,87 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
 }
 
 void window_engine::add(const window_event& e, std::vector<window_result>& closed) {
+  touched_.clear();
   const int64_t t = e.time_ms;
-  std::vector<std::pair<std::string, std::string>> fields;
+  const std::string key = group_key(e);
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
-    std::string key = group_key(e, &fields);
-    auto& list = sessions_[key];
     auto touches = [&](const session& s) { return t >= s.first_ms - gap && t < s.last_ms + gap; };
-    const bool joins_open = std::any_of(list.begin(), list.end(), touches);
+    auto found = sessions_.find(key);
+    const bool joins_open =
+      found != sessions_.end() && std::any_of(found->second.begin(), found->second.end(), touches);
     // Late only when no open session takes it and its own would be over.
     if (!joins_open && watermark_ != INT64_MIN && t + gap <= watermark_) {
       ++late_;
-      if (list.empty()) sessions_.erase(key);
       return;
     }
     if (!joins_open && open_sessions_ >= cfg_.max_groups) {
       ++groups_dropped_;
-      if (list.empty()) sessions_.erase(key);
-    } else {
-      // Join every session the event touches; they merge through it.
-      session joined{t, t, {fields, {}}};
-      for (auto s = list.begin(); s != list.end();) {
-        if (touches(*s)) {
-          joined.first_ms = std::min(joined.first_ms, s->first_ms);
-          joined.last_ms = std::max(joined.last_ms, s->last_ms);
-          joined.state.metrics.merge(s->state.metrics);
-          s = list.erase(s);
-          --open_sessions_;
-        } else {
-          ++s;
-        }
-      }
-      joined.state.metrics.add(e);
-      list.push_back(std::move(joined));
-      ++open_sessions_;
+      return;
     }
   } else {
-    const int64_t size = cfg_.size.count();
-    const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : size;
-    const int64_t last_start = floor_div(t, slide) * slide;
-    if (watermark_ != INT64_MIN && last_start + size <= watermark_) {
+    const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : cfg_.size.count();
+    if (watermark_ != INT64_MIN && floor_div(t, slide) * slide + cfg_.size.count() <= watermark_) {
       ++late_;
       return;
     }
-    std::string key = group_key(e, &fields);
-    for (int64_t start = last_start; start > t - size; start -= slide) {
-      if (watermark_ != INT64_MIN && start + size <= watermark_) break;  // already closed
-      auto& groups = open_[start];
-      auto it = groups.find(key);
-      if (it == groups.end()) {
-        if (groups.size() >= cfg_.max_groups) {
-          ++groups_dropped_;
-          continue;
-        }
-        it = groups.try_emplace(key, group_state{fields, {}}).first;
-      }
-      it->second.metrics.add(e);
-    }
   }
+
+  // Advance first: a window or session that takes `t` ends after
+  // t - lateness, so none of the event's own can close here, and the
+  // touched pointers below stay valid.
   if (t > max_time_) {
     max_time_ = t;
     const int64_t wm = t - cfg_.allowed_lateness.count();
     if (wm > watermark_) advance(wm, closed);
   }
+
+  if (cfg_.type == window_type::session) {
+    const int64_t gap = cfg_.gap.count();
+    auto& list = sessions_[key];
+    // Join every session the event touches; they merge through it.
+    session joined{t, t, {{}, {}}};
+    for (auto s = list.begin(); s != list.end();) {
+      if (t >= s->first_ms - gap && t < s->last_ms + gap) {
+        joined.first_ms = std::min(joined.first_ms, s->first_ms);
+        joined.last_ms = std::max(joined.last_ms, s->last_ms);
+        joined.state.metrics.merge(s->state.metrics);
+        if (joined.state.fields.empty()) joined.state.fields = std::move(s->state.fields);
+        s = list.erase(s);
+        --open_sessions_;
+      } else {
+        ++s;
+      }
+    }
+    if (joined.state.fields.empty()) joined.state.fields = group_fields(e);
+    joined.state.metrics.add(e);
+    list.push_back(std::move(joined));
+    ++open_sessions_;
+    const session& s = list.back();
+    touched_.push_back({s.first_ms, s.last_ms + gap, &s.state.fields, &s.state.metrics});
+    return;
+  }
+  const int64_t size = cfg_.size.count();
+  const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : size;
+  for (int64_t start = floor_div(t, slide) * slide; start > t - size; start -= slide) {
+    if (watermark_ != INT64_MIN && start + size <= watermark_) break;  // already closed
+    auto& groups = open_[start];
+    auto it = groups.find(key);
+    if (it == groups.end()) {
+      if (groups.size() >= cfg_.max_groups) {
+        ++groups_dropped_;
+        continue;
+      }
+      it = groups.try_emplace(key, group_state{group_fields(e), {}}).first;
+    }
+    it->second.metrics.add(e);
+    touched_.push_back({start, start + size, &it->second.fields, &it->second.metrics});
+  }
 }
 
-void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
+void window_engine::flush(std::vector<window_result>& closed) {
+  touched_.clear();
+  advance(INT64_MAX, closed);
+}
 
 } // namespace vigil

@@ -72,33 +72,19 @@ class window_engine {
 public:
   explicit window_engine(window_config cfg);
 
-  /// Adds one event; appends the results of windows it closes to `closed`.
+  /// A group the last `add` changed: what rules are checked against.
+  struct touched_group {
+    int64_t start_ms, end_ms;
+    const std::vector<std::pair<std::string, std::string>>* group;
+    const window_metrics* metrics;
+  };
+
+  /// Adds one event; appends the results of windows it closes to `closed`
+  /// (they close before the event is added: none of its windows can).
   void add(const window_event& e, std::vector<window_result>& closed);
 
-  /// Calls `f(start, end, group, metrics)` for every open window group
-  /// `e` belongs to (after `add`): what rules are checked against.
-  template <class F>
-  void visit_group(const window_event& e, F f) {
-    std::vector<std::pair<std::string, std::string>> fields;
-    const std::string key = group_key(e, &fields);
-    if (cfg_.type == window_type::session) {
-      auto it = sessions_.find(key);
-      if (it == sessions_.end()) return;
-      for (const auto& s : it->second)
-        if (e.time_ms >= s.first_ms && e.time_ms <= s.last_ms)
-          f(s.first_ms, s.last_ms + cfg_.gap.count(), fields, s.state.metrics);
-      return;
-    }
-    const int64_t size = cfg_.size.count();
-    const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : size;
-    const int64_t t = e.time_ms;
-    for (int64_t start = (t >= 0 ? t / slide : (t - slide + 1) / slide) * slide; start > t - size; start -= slide) {
-      auto w = open_.find(start);
-      if (w == open_.end()) continue;
-      auto g = w->second.find(key);
-      if (g != w->second.end()) f(start, start + size, fields, g->second.metrics);
-    }
-  }
+  /// The groups the last `add` changed; valid until the next `add`/`flush`.
+  const std::vector<touched_group>& touched() const noexcept { return touched_; }
 
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
@@ -118,7 +104,9 @@ private:
     group_state state;
   };
 
-  std::string group_key(const window_event& e, std::vector<std::pair<std::string, std::string>>* fields) const;
+  std::string group_key(const window_event& e) const;
+  std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
+  static std::string field_value(const window_event& e, const std::string& field);
   void advance(int64_t watermark, std::vector<window_result>& closed);
   void close_window(int64_t start, string_map<group_state>& groups, std::vector<window_result>& closed);
 
@@ -130,6 +118,7 @@ private:
   std::map<int64_t, string_map<group_state>> open_;         // tumbling, sliding: by start
   string_map<std::vector<session>> sessions_;               // session: by group
   size_t open_sessions_ = 0;
+  std::vector<touched_group> touched_;
 };
 
 } // namespace vigil

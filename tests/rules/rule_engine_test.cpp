@@ -30,9 +30,8 @@ struct detector {
     size_t before = closed.size();
     windows.add(e, closed);
     handle_closed(before);
-    windows.visit_group(e, [&](int64_t start, int64_t end, const auto& group, const window_metrics& m) {
-      rules->on_change("ip_minute", start, end, group, m, t, 0, alerts);
-    });
+    for (const auto& g : windows.touched())
+      rules->on_change("ip_minute", g.start_ms, g.end_ms, *g.group, *g.metrics, t, 0, alerts);
   }
 
   void flush() {

@@ -1,0 +1,16 @@
+#include "pipeline/system_config.hpp"
+
+#include "messages/errc.hpp"
+#include "messages/type_ids.hpp"
+
+namespace vigil {
+
+system_config::system_config(size_t threads) {
+  add_message_types<caf::id_block::vigil>();
+  add_error_category(caf::atom("vigil"), render_error);
+  if (threads > 0) set("scheduler.max-threads", threads);
+  set("logger.file-verbosity", caf::atom("quiet"));
+  set("logger.console-verbosity", caf::atom("quiet"));
+}
+
+} // namespace vigil
