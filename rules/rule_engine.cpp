@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "hash/stable_hash.hpp"
 #include "rules/metric_names.hpp"
 
 namespace vigil {
@@ -77,8 +78,8 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   a.node = node_;
   char id[32];
   std::snprintf(id, sizeof(id), "%016llx",
-                static_cast<unsigned long long>(string_hash{}(r.cfg.name + "\x1e" + group_text(group) + "\x1e"
-                                                              + std::to_string(start))));
+                static_cast<unsigned long long>(stable_hash(r.cfg.name + "\x1e" + group_text(group) + "\x1e"
+                                                           + std::to_string(start))));
   a.id = id;
   std::string who;
   for (const auto& [k, v] : group) who += (who.empty() ? " for " : ", ") + k + " " + v;
@@ -115,27 +116,24 @@ void rule_engine::on_close(const std::string& window, int64_t start_ms,
     const std::string prefix = r.cfg.name + "\x1e";
     string_map<const window_result*> by_group;
     for (const auto* res : results) by_group.emplace(prefix + group_text(res->group), res);
-    for (auto it = firing_.begin(); it != firing_.end();) {
-      if (it->first.rfind(prefix, 0) != 0 || it->second.last_window_start > start_ms) {
-        ++it;
-        continue;
-      }
-      auto res = by_group.find(it->first);
+    // Resolve in key order: the output must not depend on hash-table order.
+    std::vector<std::string> candidates;
+    for (const auto& [key, f] : firing_)
+      if (key.rfind(prefix, 0) == 0 && f.last_window_start <= start_ms) candidates.push_back(key);
+    std::sort(candidates.begin(), candidates.end());
+    for (const auto& key : candidates) {
+      auto it = firing_.find(key);
+      auto res = by_group.find(key);
       // Resolved when its window closes below the line, or the group went quiet.
-      bool still = res != by_group.end() && holds(r, res->second->metrics);
-      if (still) {
-        ++it;
-        continue;
-      }
+      if (res != by_group.end() && holds(r, res->second->metrics)) continue;
       alert a = it->second.a;
       a.status = "resolved";
       a.emitted_at_ms = now_ms;
-      if (res != by_group.end() && !r.lead_metric.empty())
-        a.value = res->second->metrics.value(r.lead_metric).value_or(0);
-      else
-        a.value = 0;
+      a.value = res != by_group.end() && !r.lead_metric.empty()
+                  ? res->second->metrics.value(r.lead_metric).value_or(0)
+                  : 0;
       out.push_back(std::move(a));
-      firing_.erase(it++);
+      firing_.erase(it);
     }
   }
 }

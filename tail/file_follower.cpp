@@ -1,5 +1,7 @@
 #include "tail/file_follower.hpp"
 
+#include "hash/stable_hash.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -29,16 +31,6 @@ struct file_follower::tracked {
   }
 };
 
-namespace {
-
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
-  return h;
-}
-
-} // namespace
-
 file_follower::file_follower(tail_options opts) : opts_(std::move(opts)) {
   auto slash = opts_.pattern.rfind('/');
   directory_ = slash == std::string::npos ? "." : opts_.pattern.substr(0, slash);
@@ -55,7 +47,7 @@ bool file_follower::fingerprint(int fd, file_identity& id) const {
   std::string head(opts_.fingerprint_bytes, '\0');
   ssize_t n = ::pread(fd, head.data(), head.size(), 0);
   if (n < 0) return false;
-  id.fingerprint = fnv1a(head.data(), static_cast<size_t>(n));
+  id.fingerprint = stable_hash(std::string_view(head.data(), static_cast<size_t>(n)));
   id.fingerprint_length = static_cast<uint32_t>(n);
   return true;
 }
@@ -136,7 +128,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
       if (before.fingerprint_length <= now.fingerprint_length) {
         std::string head(before.fingerprint_length, '\0');
         ssize_t n = ::pread(fd, head.data(), head.size(), 0);
-        now.fingerprint = fnv1a(head.data(), static_cast<size_t>(std::max<ssize_t>(n, 0)));
+        now.fingerprint = stable_hash(std::string_view(head.data(), static_cast<size_t>(std::max<ssize_t>(n, 0))));
         if (n == static_cast<ssize_t>(head.size()) && now.fingerprint == before.fingerprint) {
           start = closed->second.handed;
           found = true;
