@@ -52,7 +52,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
 
     // Closed results go to their sinks; each closed window instance is
     // shown to the rules once, with all its groups.
-    auto publish = [self, cfg](size_t engine) {
+    auto publish = [self, cfg](size_t engine, int64_t now) {
       auto& st = self->state;
       const std::string& name = cfg.windows[engine].name;
       std::vector<std::string> lines;
@@ -61,12 +61,16 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         std::vector<const window_result*> same;
         while (j < st.closed.size() && st.closed[j].start_ms == st.closed[i].start_ms)
           same.push_back(&st.closed[j++]);
-        if (st.rules) st.rules->on_close(name, st.closed[i].start_ms, same, wall_ms(), st.alerts);
+        if (st.rules) st.rules->on_close(name, st.closed[i].start_ms, same, now, st.alerts);
         i = j;
       }
-      for (const auto& r : st.closed) lines.push_back(to_json(r));
-      for (const auto& [window, out] : cfg.window_sinks)
-        if (window == name && !lines.empty()) self->send(out.sink, write_atom_v, lines);
+      // JSON only for windows a sink reads.
+      for (const auto& [window, out] : cfg.window_sinks) {
+        if (window != name || st.closed.empty()) continue;
+        if (lines.empty())
+          for (const auto& r : st.closed) lines.push_back(to_json(r));
+        self->send(out.sink, write_atom_v, lines);
+      }
       st.closed.clear();
     };
     auto send_alerts = [self, cfg] {
@@ -84,6 +88,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       [=](ingest_atom, const event_batch& b) -> caf::result<uint64_t> {
         auto& st = self->state;
         try {
+          // Alerts of one batch leave together: one wall-clock reading for all.
+          const int64_t now = wall_ms();
           for (const log_event& ev : b.events) {
             window_event e;
             e.time_ms = ev.time_ms;
@@ -100,11 +106,11 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
             e.classes = ev.classes;
             for (size_t i = 0; i < st.engines.size(); ++i) {
               st.engines[i].add(e, st.closed);
-              if (!st.closed.empty()) publish(i);
+              if (!st.closed.empty()) publish(i, now);
               if (st.rules)
                 for (const auto& g : st.engines[i].touched())
                   st.rules->on_change(cfg.windows[i].name, g.start_ms, g.end_ms, *g.group, *g.metrics,
-                                      e.time_ms, wall_ms(), st.alerts);
+                                      e.time_ms, now, st.alerts);
             }
           }
           send_alerts();
@@ -116,9 +122,10 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       [=](flush_atom, bool close_windows) -> caf::result<bool> {
         auto& st = self->state;
         if (close_windows) {
+          const int64_t now = wall_ms();
           for (size_t i = 0; i < st.engines.size(); ++i) {
             st.engines[i].flush(st.closed);
-            publish(i);
+            publish(i, now);
           }
           send_alerts();
         }
