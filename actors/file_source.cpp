@@ -23,16 +23,16 @@ struct source_state {
   int quiet_polls = 0;
   bool stopping = false;
   bool once = false;
-  caf::typed_response_promise<uint64_t> done;
-  bool have_done = false;
+  // run and stop requests waiting for everything read to go through
+  std::vector<caf::typed_response_promise<uint64_t>> done;
   static inline const char* name = "file_source";
 };
 
 } // namespace
 
-file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg) {
-  auto behavior = [cfg](file_source_actor::stateful_pointer<source_state> self)
-    -> file_source_actor::behavior_type {
+source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg) {
+  auto behavior = [cfg](source_actor::stateful_pointer<source_state> self)
+    -> source_actor::behavior_type {
     self->state.follower = std::make_unique<file_follower>(cfg.tail);
     std::string error;
     if (!self->state.follower->start(error)) spdlog::error("source {}: {}", cfg.name, error);
@@ -40,10 +40,10 @@ file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_co
     // Delivers the run/stop reply once nothing is left to hand on.
     auto maybe_finish = [self] {
       auto& st = self->state;
-      if (!st.have_done || st.in_flight > 0 || !st.pending.empty()) return;
+      if (st.done.empty() || st.in_flight > 0 || !st.pending.empty()) return;
       if (st.once && !st.stopping && st.quiet_polls < 2) return;
-      st.have_done = false;
-      st.done.deliver(st.bytes);
+      for (auto& rp : st.done) rp.deliver(st.bytes);
+      st.done.clear();
     };
     // Hands on pending chunks while there is credit.
     auto dispatch = [self, cfg, maybe_finish] {
@@ -60,6 +60,7 @@ file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_co
                                             ? sniff_log_format(c.text) : cfg.format).first;
         chunk.format = it->second;
         chunk.text = std::move(c.text);
+        chunk.origin = c.path;
         ++st.in_flight;
         self->request(cfg.next, caf::infinite, parse_atom_v, std::move(chunk))
           .then(
@@ -99,18 +100,17 @@ file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_co
       [=](run_atom) -> caf::result<uint64_t> {
         auto& st = self->state;
         st.once = true;
-        st.done = self->make_response_promise<uint64_t>();
-        st.have_done = true;
+        auto rp = self->make_response_promise<uint64_t>();
+        st.done.push_back(rp);
         self->send(self, tick_atom_v);
-        return st.done;
+        return rp;
       },
       [=](stop_atom) -> caf::result<uint64_t> {
         auto& st = self->state;
         st.stopping = true;
         st.pending.clear();  // not handed on: the checkpoint offsets will re-read them
-        st.done = self->make_response_promise<uint64_t>();
-        st.have_done = true;
-        auto rp = st.done;
+        auto rp = self->make_response_promise<uint64_t>();
+        st.done.push_back(rp);
         maybe_finish();
         return rp;
       },

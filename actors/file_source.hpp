@@ -20,7 +20,7 @@ struct file_source_config {
 };
 
 /// Spawns a source on its own thread (it waits on inotify) that follows the
-/// files of one [[source]] and hands their lines on (see `file_source_actor`).
-file_source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg);
+/// files of one [[source]] and hands their lines on (see `source_actor`).
+source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg);
 
 } // namespace vigil

@@ -41,7 +41,7 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
       spdlog::error("sink {}: cannot open {}: {}", cfg.name, cfg.path, std::strerror(errno));
   }
   return {
-    [=](write_atom, const std::vector<std::string>& lines) {
+    [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
       auto& st = self->state;
       std::string buf;
       for (const auto& l : lines) {
@@ -59,6 +59,7 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
         }
         done += static_cast<size_t>(n);
       }
+      return lines.size();
     },
     [=](flush_atom) -> bool {
       auto& st = self->state;

@@ -1,12 +1,15 @@
 #include "actors/parse_stage.hpp"
 
+#include <memory>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "hash/string_map.hpp"
+#include "clean/duplicate_filter.hpp"
 
 namespace vigil {
 
@@ -14,21 +17,32 @@ namespace {
 
 struct parse_state {
   std::unique_ptr<line_parser> parser;
-  std::unique_ptr<signature_matcher::scanner> scanner;
-  // Paths and agents repeat: classify each distinct one once (bounded).
-  string_map<signature_mask> path_classes, agent_classes;
+  std::unique_ptr<duplicate_filter> duplicates;
   std::vector<line_failure> failures;
   uint64_t malformed = 0;
+  uint64_t duplicate_lines = 0;
   static inline const char* name = "parse_stage";
 };
 
-signature_mask cached(string_map<signature_mask>& cache, std::string_view key,
-                      const signature_matcher::scanner& s, signature_field field, signature_mask keep) {
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  if (cache.size() > 100000) cache.clear();
-  signature_mask m = s.scan(field, key) & keep;
-  cache.emplace(key, m);
-  return m;
+/// Methods and protocols arrive as "get" or "http/1.1" from some clients;
+/// windows group on them, so one spelling.
+void upper_in_place(std::string& text, text_ref r) {
+  for (uint32_t i = r.offset; i < r.offset + r.length; ++i)
+    if (text[i] >= 'a' && text[i] <= 'z') text[i] = static_cast<char>(text[i] - 'a' + 'A');
+}
+
+std::vector<std::string> quarantine_lines(const std::string& source, const text_chunk& chunk,
+                                          const std::string& text, const std::vector<line_failure>& failures) {
+  std::vector<std::string> lines;
+  for (const auto& f : failures) {
+    nlohmann::ordered_json j = {{"source", source},
+                                {"file", chunk.origin},
+                                {"offset", chunk.offset + f.text.offset},
+                                {"reason", to_string(f.reason)},
+                                {"text", std::string_view(text.data() + f.text.offset, f.text.length)}};
+    lines.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return lines;
 }
 
 } // namespace
@@ -37,40 +51,54 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
   auto behavior = [cfg](parse_stage_actor::stateful_pointer<parse_state> self)
     -> parse_stage_actor::behavior_type {
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
-    self->state.scanner = std::make_unique<signature_matcher::scanner>(cfg.signatures);
+    self->state.duplicates = std::make_unique<duplicate_filter>(cfg.dedup_horizon_ms);
     return {
       [=](parse_atom, text_chunk& chunk) -> caf::result<uint64_t> {
         auto& st = self->state;
         event_batch batch;
+        std::vector<std::string> quarantined;
         try {
+          batch.source = cfg.source;
           batch.sequence = chunk.sequence;
           batch.text.swap(chunk.text);
           st.failures.clear();
           st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
-          for (log_event& e : batch.events) {
-            signature_mask m = cached(st.path_classes, batch.path(e), *st.scanner,
-                                      signature_field::path, path_mask);
-            m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua,
-                        agent_mask);
-            if (e.target.length > e.path_length + 1)
-              m |= st.scanner->scan(signature_field::query, batch.view(e.target).substr(e.path_length + 1))
-                   & path_mask;
-            e.classes = m;
+          size_t kept = 0;
+          for (size_t i = 0; i < batch.events.size(); ++i) {
+            log_event& e = batch.events[i];
+            if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
+              ++st.duplicate_lines;
+              continue;
+            }
+            upper_in_place(batch.text, e.method);
+            upper_in_place(batch.text, e.protocol);
+            if (kept != i) batch.events[kept] = e;
+            ++kept;
           }
-          // Malformed lines are counted; the quarantine sink comes with the
-          // record sinks.
-          if (!st.failures.empty() && st.malformed == 0)
-            spdlog::warn("parse: malformed line ({}), counting and skipping such lines",
-                         to_string(st.failures.front().reason));
-          st.malformed += st.failures.size();
+          batch.events.resize(kept);
+          if (!st.failures.empty()) {
+            if (st.malformed == 0)
+              spdlog::warn("source {}: malformed line ({}); such lines are counted{}", cfg.source,
+                           to_string(st.failures.front().reason),
+                           cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
+            st.malformed += st.failures.size();
+            if (cfg.quarantine) quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
+          }
         } catch (const std::exception& ex) {
           return caf::make_error(caf::sec::runtime_error, std::string("parse stage: ") + ex.what());
         }
-        // Reply to the source only when the window stage took the batch.
+        // Reply to the source (its credit) only once the next stage, and the
+        // quarantine if it got lines, took theirs.
         auto rp = self->make_response_promise<uint64_t>();
-        self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
-          .then([rp](uint64_t n) mutable { rp.deliver(n); },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        auto pending = std::make_shared<int>(quarantined.empty() ? 1 : 2);
+        const uint64_t n = batch.events.size();
+        auto done = [rp, pending, n](uint64_t) mutable {
+          if (--*pending == 0) rp.deliver(n);
+        };
+        auto failed = [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };
+        self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch)).then(done, failed);
+        if (!quarantined.empty())
+          self->request(cfg.quarantine, caf::infinite, write_atom_v, std::move(quarantined)).then(done, failed);
         return rp;
       },
     };

@@ -1,5 +1,7 @@
 #include "messages/alert.hpp"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "parse/timestamp.hpp"
@@ -24,6 +26,15 @@ std::string to_json(const alert& a) {
     {"summary", a.summary},
   };
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string to_text(const alert& a) {
+  std::string key;
+  for (const auto& [k, v] : a.key) key += " " + k + "=" + v;
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), " value=%g threshold=%g window=%s", a.value, a.threshold,
+                format_rfc3339_utc(a.window_start_ms).c_str());
+  return "[" + a.status + "] " + a.severity + " " + a.rule + key + buf;
 }
 
 } // namespace vigil

@@ -36,4 +36,7 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
 /// The alert's JSON line (no trailing newline).
 std::string to_json(const alert& a);
 
+/// The alert as one line for people (the console sink).
+std::string to_text(const alert& a);
+
 } // namespace vigil

@@ -31,6 +31,12 @@ constexpr uint16_t request_missing = 1 << 4;   ///< the request line was "-" or 
 constexpr uint16_t has_request_time = 1 << 5;  ///< `request_time_us` is set
 } // namespace event_flags
 
+/// Who sent a request, by its user agent (the enrich stage decides).
+enum class agent_class : uint8_t { unknown, browser, bot, scanner, tool };
+
+/// The name of an agent class ("browser", ...; "other" for unknown).
+const char* to_string(agent_class c) noexcept;
+
 /// One parsed access-log request. Strings are `text_ref`s into the batch.
 struct log_event {
   int64_t time_ms = 0;         ///< UTC, milliseconds since the Unix epoch
@@ -38,6 +44,7 @@ struct log_event {
   uint16_t status = 0;
   uint16_t flags = 0;          ///< `event_flags` bits
   uint16_t classes = 0;        ///< signature classes found by enrichment (`signature_mask`)
+  uint8_t agent = 0;           ///< `agent_class`, set by enrichment
   uint64_t bytes = 0;
   int64_t request_time_us = 0; ///< valid when `flags & has_request_time`
   uint32_t line = 0;           ///< line index within the batch's input span
@@ -51,6 +58,7 @@ struct log_event {
   text_ref referer;
   text_ref user_agent;
   text_ref vhost;              ///< server host, when the format has one
+  text_ref route;              ///< the path's route template; empty: the path is its own
 
   bool has(uint16_t flag) const noexcept { return (flags & flag) != 0; }
 };
@@ -61,6 +69,10 @@ struct event_batch {
   uint64_t sequence = 0;   ///< position of this batch in its source's stream
   std::string text;        ///< raw lines, then any unescaped strings
   std::vector<log_event> events;
+  /// Dimension-table fields the enrich stage added (e.g. country, asn), and
+  /// their values: `labels[event * label_names.size() + field]`.
+  std::vector<std::string> label_names;
+  std::vector<text_ref> labels;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);
@@ -78,6 +90,8 @@ struct event_batch {
     sequence = 0;
     text.clear();
     events.clear();
+    label_names.clear();
+    labels.clear();
   }
 };
 
@@ -89,13 +103,14 @@ typename Inspector::result_type inspect(Inspector& f, text_ref& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_event& x) {
   return f(caf::meta::type_name("vigil.log_event"), x.time_ms, x.utc_offset_s, x.status, x.flags,
-           x.classes, x.bytes, x.request_time_us, x.line, x.path_length, x.raw, x.client, x.user, x.method, x.target,
-           x.protocol, x.referer, x.user_agent, x.vhost);
+           x.classes, x.agent, x.bytes, x.request_time_us, x.line, x.path_length, x.raw, x.client, x.user, x.method, x.target,
+           x.protocol, x.referer, x.user_agent, x.vhost, x.route);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
-  return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events);
+  return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
+           x.label_names, x.labels);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

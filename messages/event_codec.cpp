@@ -8,8 +8,9 @@ namespace vigil {
 
 namespace {
 
-constexpr size_t scalar_fields = 9;
-constexpr size_t ref_fields = 9;
+constexpr size_t scalar_fields = 10;
+constexpr size_t ref_fields = 10;
+constexpr size_t max_label_fields = 64;
 constexpr size_t event_fields = scalar_fields + 2 * ref_fields;
 
 template <class Packer>
@@ -20,12 +21,13 @@ void pack_event(Packer& pk, const log_event& e) {
   pk.pack(e.status);
   pk.pack(e.flags);
   pk.pack(e.classes);
+  pk.pack(e.agent);
   pk.pack(e.bytes);
   pk.pack(e.request_time_us);
   pk.pack(e.line);
   pk.pack(e.path_length);
   for (const text_ref* r : {&e.raw, &e.client, &e.user, &e.method, &e.target, &e.protocol, &e.referer,
-                            &e.user_agent, &e.vhost}) {
+                            &e.user_agent, &e.vhost, &e.route}) {
     pk.pack(r->offset);
     pk.pack(r->length);
   }
@@ -59,7 +61,7 @@ caf::error frame_error(errc code, std::string what) {
 std::string encode_event_batch(const event_batch& batch) {
   msgpack::sbuffer buf(batch.text.size() + batch.events.size() * 48 + 64);
   msgpack::packer<msgpack::sbuffer> pk(buf);
-  pk.pack_array(5);
+  pk.pack_array(7);
   pk.pack(event_batch_format_version);
   pk.pack(batch.source);
   pk.pack(batch.sequence);
@@ -67,6 +69,16 @@ std::string encode_event_batch(const event_batch& batch) {
   pk.pack_bin_body(batch.text.data(), static_cast<uint32_t>(batch.text.size()));
   pk.pack_array(static_cast<uint32_t>(batch.events.size()));
   for (const auto& e : batch.events) pack_event(pk, e);
+  pk.pack(batch.label_names);
+  // Labels as one binary of little-endian (offset, length) pairs: a flat
+  // array would be bounded by the event-count limit, which they outgrow.
+  std::string packed;
+  packed.reserve(batch.labels.size() * 8);
+  for (const text_ref& r : batch.labels)
+    for (uint32_t v : {r.offset, r.length})
+      for (int b = 0; b < 4; ++b) packed += static_cast<char>((v >> (8 * b)) & 0xff);
+  pk.pack_bin(static_cast<uint32_t>(packed.size()));
+  pk.pack_bin_body(packed.data(), static_cast<uint32_t>(packed.size()));
   return std::string(buf.data(), buf.size());
 }
 
@@ -87,8 +99,8 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     return frame_error(errc::bad_frame, std::string("msgpack: ") + ex.what());
   }
   const msgpack::object& root = handle.get();
-  if (root.type != msgpack::type::ARRAY || root.via.array.size != 5)
-    return frame_error(errc::bad_frame, "not a 5-element array");
+  if (root.type != msgpack::type::ARRAY || root.via.array.size == 0)
+    return frame_error(errc::bad_frame, "not an array");
   const msgpack::object* f = root.via.array.ptr;
   uint32_t version = 0;
   if (!read_int(f[0], version)) return frame_error(errc::bad_frame, "version is not an integer");
@@ -96,6 +108,7 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     return frame_error(errc::unsupported_version,
                        "event batch format " + std::to_string(version) + ", this build reads "
                          + std::to_string(event_batch_format_version));
+  if (root.via.array.size != 7) return frame_error(errc::bad_frame, "not a 7-element array");
   event_batch batch;
   if (f[1].type != msgpack::type::STR) return frame_error(errc::bad_frame, "source is not a string");
   batch.source.assign(f[1].via.str.ptr, f[1].via.str.size);
@@ -116,10 +129,10 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     log_event& e = batch.events[i];
     bool ok = read_int(x[0], e.time_ms) && read_int(x[1], e.utc_offset_s)
               && read_int(x[2], e.status) && read_int(x[3], e.flags) && read_int(x[4], e.classes)
-              && read_int(x[5], e.bytes) && read_int(x[6], e.request_time_us)
-              && read_int(x[7], e.line) && read_int(x[8], e.path_length);
+              && read_int(x[5], e.agent) && read_int(x[6], e.bytes) && read_int(x[7], e.request_time_us)
+              && read_int(x[8], e.line) && read_int(x[9], e.path_length);
     text_ref* refs[] = {&e.raw, &e.client, &e.user, &e.method, &e.target, &e.protocol, &e.referer,
-                        &e.user_agent, &e.vhost};
+                        &e.user_agent, &e.vhost, &e.route};
     for (size_t r = 0; ok && r < ref_fields; ++r) {
       ok = read_int(x[scalar_fields + 2 * r], refs[r]->offset)
            && read_int(x[scalar_fields + 2 * r + 1], refs[r]->length)
@@ -128,6 +141,28 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     if (!ok || e.path_length > e.target.length)
       return frame_error(errc::bad_frame, "event " + std::to_string(i)
                                             + " has a bad field or a reference outside the text");
+  }
+  if (f[5].type != msgpack::type::ARRAY || f[5].via.array.size > max_label_fields)
+    return frame_error(errc::bad_frame, "label names are not an array of at most "
+                                          + std::to_string(max_label_fields));
+  for (uint32_t i = 0; i < f[5].via.array.size; ++i) {
+    const msgpack::object& n = f[5].via.array.ptr[i];
+    if (n.type != msgpack::type::STR) return frame_error(errc::bad_frame, "a label name is not a string");
+    batch.label_names.emplace_back(n.via.str.ptr, n.via.str.size);
+  }
+  const uint64_t label_count = uint64_t{events.size} * batch.label_names.size();
+  if (f[6].type != msgpack::type::BIN || f[6].via.bin.size != label_count * 8)
+    return frame_error(errc::bad_frame, "labels do not match events times label names");
+  batch.labels.resize(label_count);
+  auto u32 = [p = reinterpret_cast<const unsigned char*>(f[6].via.bin.ptr)](uint64_t at) {
+    return uint32_t{p[at]} | uint32_t{p[at + 1]} << 8 | uint32_t{p[at + 2]} << 16 | uint32_t{p[at + 3]} << 24;
+  };
+  for (uint64_t i = 0; i < label_count; ++i) {
+    text_ref& r = batch.labels[i];
+    r.offset = u32(8 * i);
+    r.length = u32(8 * i + 4);
+    if (uint64_t{r.offset} + r.length > text_size)
+      return frame_error(errc::bad_frame, "label " + std::to_string(i) + " is outside the text");
   }
   return batch;
 }

@@ -6,9 +6,11 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/alert.hpp"
 #include "messages/atoms.hpp"
 #include "messages/event.hpp"
 #include "messages/text_chunk.hpp"
+#include "messages/window_delta.hpp"
 
 namespace vigil {
 
@@ -41,33 +43,66 @@ using input_reader_actor = caf::typed_actor<
   caf::replies_to<run_atom>::with<aggregate_ptr>>;
 
 // -- vigil run: the live pipeline --
+//
+// source -> parse_stage -> enrich_stage -> window_stage -> detect_stage
+//   -> alert_stage -> alert sinks; window results -> window sinks.
+// Every hop that carries events is a request: the reply is the sender's
+// credit, so a slow stage (or sink) slows the source and no mailbox grows
+// without bound.
 
-/// Writes lines to one output (a JSONL file, or the console).
+/// Writes lines to one output (a JSONL file, the console, a webhook).
 using line_sink_actor = caf::typed_actor<
-  /// Sender: the window stage. Appends the lines; no reply.
-  caf::reacts_to<write_atom, std::vector<std::string>>,
-  /// Reply once everything written so far is on disk (fsync'd for files).
+  /// Appends the lines. Reply: how many were taken (the sender's credit).
+  caf::replies_to<write_atom, std::vector<std::string>>::with<uint64_t>,
+  /// Reply once everything written so far is out (fsync'd for files;
+  /// handed to the sender thread for webhooks).
   caf::replies_to<flush_atom>::with<bool>>;
 
-/// Holds every [[window]] of the node and its [[rule]]s.
+/// Sends alerts on: de-duplication, grouping, repeats, resolved
+/// notifications, fan-out to the alert sinks.
+using alert_stage_actor = caf::typed_actor<
+  /// Sender: the detect stage. Reply: alerts taken.
+  caf::replies_to<ingest_atom, std::vector<alert>>::with<uint64_t>,
+  /// Periodic: due repeats and group flushes.
+  caf::reacts_to<tick_atom>,
+  /// Sends every waiting group, then flushes the sinks.
+  caf::replies_to<flush_atom>::with<bool>>;
+
+/// Checks the node's [[rule]]s against window deltas.
+using detect_stage_actor = caf::typed_actor<
+  /// Sender: the window stage. Reply once the alert stage took the alerts.
+  caf::replies_to<ingest_atom, std::vector<window_delta>>::with<uint64_t>,
+  /// Flushes the alert stage.
+  caf::replies_to<flush_atom>::with<bool>>;
+
+/// Holds every [[window]] of the node.
 using window_stage_actor = caf::typed_actor<
-  /// Sender: a parse stage. Reply (the sender's credit): events taken.
+  /// Sender: an enrich stage. Reply (the sender's credit): events taken.
   caf::replies_to<ingest_atom, event_batch>::with<uint64_t>,
-  /// Close every window if the flag is set, then flush the sinks. Reply
-  /// when the sinks have flushed.
+  /// Close every window if the flag is set, then flush the detect stage
+  /// and the sinks. Reply when all of it is out.
   caf::replies_to<flush_atom, bool>::with<bool>>;
 
-/// Parses and enriches the chunks of one source.
+/// Tags events with signature classes, agent class, route and dimension
+/// labels.
+using enrich_stage_actor = caf::typed_actor<
+  /// Sender: a parse stage. Reply once the window stage took the batch.
+  caf::replies_to<ingest_atom, event_batch>::with<uint64_t>,
+  /// Periodic: reload dimension tables whose file changed.
+  caf::reacts_to<tick_atom>>;
+
+/// Parses and cleans the chunks of one source.
 using parse_stage_actor = caf::typed_actor<
   /// Sender: a source. Reply once the window stage took the batch: the
   /// source's credit, so a slow window stage slows the source.
   caf::replies_to<parse_atom, text_chunk>::with<uint64_t>>;
 
-/// Tails the files of one [[source]].
-using file_source_actor = caf::typed_actor<
+/// Reads one [[source]]: tails its files, or reads stdin.
+using source_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
-  /// Reply (bytes read in all) once the files are read to their end and
-  /// everything read went through the pipeline: `vigil run --once`.
+  /// Reply (bytes read in all) once the input is read to its end (files:
+  /// as they are now; stdin: until it closes) and everything read went
+  /// through the pipeline.
   caf::replies_to<run_atom>::with<uint64_t>,
   /// Stop reading; reply once everything read went through.
   caf::replies_to<stop_atom>::with<uint64_t>>;

@@ -17,12 +17,13 @@ struct text_chunk {
   uint64_t offset = 0;       ///< byte offset of `text` in the (decompressed) input
   log_format format = log_format::combined;  ///< resolved, never auto
   std::string text;          ///< whole lines, each ending in '\n'
+  std::string origin;        ///< live sources: the file (or "-") the lines came from
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, text_chunk& x) {
   return f(caf::meta::type_name("vigil.text_chunk"), x.input, x.sequence, x.offset, x.format,
-           x.text);
+           x.text, x.origin);
 }
 
 } // namespace vigil

@@ -1,36 +1,86 @@
 #include "pipeline/live_pipeline.hpp"
 
+#include <atomic>
 #include <csignal>
+#include <ctime>
 #include <iostream>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/alert_stage.hpp"
+#include "actors/detect_stage.hpp"
+#include "actors/enrich_stage.hpp"
 #include "actors/file_source.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
+#include "actors/stdin_source.hpp"
+#include "actors/webhook_sink.hpp"
 #include "actors/window_stage.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "pipeline/system_config.hpp"
+#include "rules/rule_engine.hpp"
 
 namespace vigil {
 
-int run_live(const vigil_config& cfg, const live_run_options& opts) {
-  // What this build runs; check-config accepts more (the contract's full set).
+namespace {
+
+/// What this build runs of the contract's source and sink types; the
+/// others pass check-config (they are the contract) but not `run`.
+bool supported(const vigil_config& cfg) {
+  bool ok = true;
   for (const auto& s : cfg.sources)
-    if (s.type != source_type::file) {
+    if (s.type != source_type::file && s.type != source_type::stdin_stream) {
       std::cerr << "vigil run: source " << s.name << ": type " << to_string(s.type)
-                << " is not supported by this build yet (file is)\n";
-      return 2;
+                << " is not supported by this build yet (file and stdin are)\n";
+      ok = false;
     }
   for (const auto& s : cfg.sinks)
-    if (s.type != sink_type::jsonl && s.type != sink_type::console) {
+    if (s.type != sink_type::jsonl && s.type != sink_type::console && s.type != sink_type::webhook) {
       std::cerr << "vigil run: sink " << s.name << ": type " << to_string(s.type)
-                << " is not supported by this build yet (jsonl and console are)\n";
-      return 2;
+                << " is not supported by this build yet (console, jsonl and webhook are)\n";
+      ok = false;
     }
+  return ok;
+}
+
+line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s) {
+  if (s.type == sink_type::webhook) {
+    webhook_options http;
+    http.url = s.url;
+    http.timeout = s.timeout;
+    http.max_attempts = s.max_attempts;
+    http.queue_limit = s.queue_limit;
+    return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
+  }
+  return spawn_line_sink(sys, line_sink_config{s.name, s.type == sink_type::console ? "" : s.path});
+}
+
+/// Waits for SIGINT/SIGTERM (blocked by the caller) or for `finished`.
+/// True when a signal came.
+bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& node) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  const timespec step{0, 100 * 1000 * 1000};
+  while (!finished) {
+    int sig = sigtimedwait(&set, nullptr, &step);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("node {}: {} received, stopping", node, sig == SIGINT ? "SIGINT" : "SIGTERM");
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+int run_live(const vigil_config& cfg, const live_run_options& opts) {
+  if (!supported(cfg)) return 2;
   std::string error;
   auto signatures = signature_matcher::builtin(error);
   if (!signatures) {
@@ -40,65 +90,110 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
+  std::vector<caf::actor> all;  // to stop at the end
+
+  // Back to front: each stage is spawned knowing the next.
+  alert_stage_config acfg;
   window_stage_config wcfg;
-  wcfg.node = cfg.node.name;
-  wcfg.windows = cfg.windows;
-  wcfg.rules = cfg.rules;
-  std::vector<caf::actor_addr> all;
+  line_sink_actor quarantine;
   for (const auto& s : cfg.sinks) {
-    if (s.input != sink_input::alerts && s.input != sink_input::window) {
-      spdlog::warn("sink {}: input records/quarantine is not produced by this build yet", s.name);
+    if (s.input == sink_input::records) {
+      spdlog::warn("sink {}: input records is not produced by this build yet", s.name);
       continue;
     }
-    auto sink = spawn_line_sink(sys, line_sink_config{s.name, s.type == sink_type::console ? "" : s.path});
-    window_stage_config::output out{sink, s.type == sink_type::console};
-    if (s.input == sink_input::alerts) wcfg.alert_sinks.push_back(out);
-    else wcfg.window_sinks.emplace_back(s.window, out);
+    auto sink = spawn_sink(sys, s);
+    all.push_back(caf::actor_cast<caf::actor>(sink));
+    switch (s.input) {
+      case sink_input::alerts:
+        acfg.outputs.push_back({sink, alert_output{s.type == sink_type::console, s.group_wait.count(),
+                                                   s.repeat_interval.count()}});
+        break;
+      case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
+      case sink_input::quarantine:
+        if (quarantine) spdlog::warn("sink {}: a node has one quarantine sink; this one gets nothing", s.name);
+        else quarantine = sink;
+        break;
+      case sink_input::records: break;
+    }
   }
+  auto alerts = spawn_alert_stage(sys, acfg);
+  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts});
+  wcfg.windows = cfg.windows;
+  for (const auto& w : cfg.windows) wcfg.watched.push_back(watched_metrics(cfg.rules, w.name));
+  wcfg.label_names = dimension_fields(cfg.dimensions);
+  wcfg.detect = detect;
   auto windows = spawn_window_stage(sys, wcfg);
-  std::vector<file_source_actor> sources;
+  for (const auto& a : {caf::actor_cast<caf::actor>(alerts), caf::actor_cast<caf::actor>(detect),
+                        caf::actor_cast<caf::actor>(windows)})
+    all.push_back(a);
+
+  std::vector<source_actor> files, streams;  // streams: stdin
   for (const auto& s : cfg.sources) {
+    auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, signatures, cfg.dimensions, windows});
     parser_options po;
     po.format = s.format;
     po.request_time_unit = s.request_time_unit;
-    auto parse = spawn_parse_stage(sys, parse_stage_config{po, signatures, windows});
+    po.max_line_bytes = s.max_line_bytes;
+    auto parse = spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, quarantine});
+    all.push_back(caf::actor_cast<caf::actor>(enrich));
+    all.push_back(caf::actor_cast<caf::actor>(parse));
+    if (s.type == source_type::stdin_stream) {
+      stdin_source_config scfg;
+      scfg.name = s.name;
+      scfg.format = s.format;
+      scfg.max_line_bytes = s.max_line_bytes;
+      scfg.next = parse;
+      streams.push_back(spawn_stdin_source(sys, scfg));
+      continue;
+    }
     file_source_config fcfg;
     fcfg.name = s.name;
     fcfg.tail.pattern = s.path;
     fcfg.tail.start_at_end = s.start_at == start_position::end;
+    fcfg.tail.max_line_bytes = s.max_line_bytes;
     fcfg.format = s.format;
     fcfg.next = parse;
-    sources.push_back(spawn_file_source(sys, fcfg));
+    files.push_back(spawn_file_source(sys, fcfg));
   }
-  spdlog::info("node {}: {} sources, {} windows, {} rules, {} sinks", cfg.node.name,
-               cfg.sources.size(), cfg.windows.size(), cfg.rules.size(), cfg.sinks.size());
+  spdlog::info("node {}: {} sources, {} dimension tables, {} windows, {} rules, {} sinks", cfg.node.name,
+               cfg.sources.size(), cfg.dimensions.size(), cfg.windows.size(), cfg.rules.size(),
+               cfg.sinks.size());
 
-  int rc = 0;
-  caf::scoped_actor self{sys};
+  // A finite run (--once, or stdin alone) ends when its input does; any
+  // other runs until a signal. Either way a signal stops it cleanly.
+  const bool finite = opts.once || files.empty();
+  std::atomic<bool> finished{false};
+  std::atomic<int> rc{0};
   auto fail = [&](caf::error& err) {
     std::cerr << "vigil run: " << sys.render(err) << "\n";
     rc = 1;
   };
-  if (opts.once) {
-    for (auto& src : sources)
-      self->request(src, caf::infinite, run_atom_v).receive([](uint64_t) {}, fail);
-  } else {
-    for (auto& src : sources) caf::anon_send(src, tick_atom_v);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    sigwait(&set, &sig);
-    spdlog::info("node {}: {} received, stopping", cfg.node.name, sig == SIGINT ? "SIGINT" : "SIGTERM");
-    for (auto& src : sources)
-      self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, fail);
+  std::thread reader([&] {
+    caf::scoped_actor self{sys};
+    if (finite) {
+      for (auto& src : files) self->request(src, caf::infinite, run_atom_v).receive([](uint64_t) {}, fail);
+    } else {
+      for (auto& src : files) caf::anon_send(src, tick_atom_v);
+    }
+    for (auto& src : streams) self->request(src, caf::infinite, run_atom_v).receive([](uint64_t) {}, fail);
+    if (finite) finished = true;
+  });
+  const bool signalled = wait_for_signal_or(finished, cfg.node.name);
+  if (signalled) {
+    caf::scoped_actor self{sys};
+    for (auto* list : {&files, &streams})
+      for (auto& src : *list) self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, fail);
   }
-  // --once closes every window (the input is complete); a stop does not:
-  // open windows belong to the next run (checkpointed state, issue 4).
-  self->request(windows, caf::infinite, flush_atom_v, opts.once).receive([](bool) {}, fail);
-  for (auto& src : sources) caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(windows, caf::exit_reason::user_shutdown);
+  reader.join();
+
+  // The input is complete when the run ended by itself: every window
+  // closes. A signal does not close them: open windows belong to the next
+  // run (checkpointed state, issue 4).
+  caf::scoped_actor self{sys};
+  self->request(windows, caf::infinite, flush_atom_v, !signalled).receive([](bool) {}, fail);
+  for (auto* list : {&files, &streams})
+    for (auto& src : *list) caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
+  for (auto& a : all) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   return rc;
 }
 

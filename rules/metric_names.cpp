@@ -8,6 +8,7 @@ const std::vector<std::string>& window_metric_names() {
     "status_4xx", "status_5xx",   "status_401",  "status_403",    "status_404",   "error_rate",
     "client_error_rate", "latency_p50", "latency_p90", "latency_p95", "latency_p99",
     "latency_max", "probes",      "bots",        "distinct_paths",
+    "auth_failures",
   };
   return names;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -40,37 +41,61 @@ void lead_comparison(const std::string& when, std::string& metric, double& thres
 
 } // namespace
 
+std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window) {
+  std::vector<std::string> names;
+  for (const auto& r : rules) {
+    if (r.window != window) continue;
+    std::string error, lead;
+    double threshold = 0;
+    auto expr = rule_expression::compile(r.when, error);
+    if (!expr) continue;
+    for (const auto& m : expr->used_metrics()) names.push_back(m);
+    lead_comparison(r.when, lead, threshold);
+    if (!lead.empty()) names.push_back(lead);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
 std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& rules, std::string node,
                                                std::string& error) {
   std::unique_ptr<rule_engine> e(new rule_engine);
   e->node_ = std::move(node);
   for (const auto& r : rules) {
-    compiled c{r, rule_expression::compile(r.when, error), "", 0};
+    compiled c{r, rule_expression::compile(r.when, error), {}, "", 0, 0};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
     }
+    const auto watched = watched_metrics(rules, r.window);
+    auto index_of = [&](const std::string& m) {
+      return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
+    };
+    for (const auto& m : c.expr->used_metrics()) c.inputs.emplace_back(c.expr->metric(m), index_of(m));
     lead_comparison(r.when, c.lead_metric, c.threshold);
+    c.lead_index = c.lead_metric.empty() ? watched.size() : index_of(c.lead_metric);
     e->rules_.push_back(std::move(c));
   }
   return e;
 }
 
-bool rule_engine::holds(compiled& r, const window_metrics& m) {
-  for (const auto& name : r.expr->used_metrics()) {
-    auto v = m.value(name);
-    *r.expr->metric(name) = v ? *v : 0.0;
-  }
+bool rule_engine::holds(compiled& r, const std::vector<double>& values) {
+  for (auto [slot, i] : r.inputs) *slot = i < values.size() && !std::isnan(values[i]) ? values[i] : 0.0;
   return r.expr->holds();
 }
 
+double rule_engine::lead_value(const compiled& r, const std::vector<double>& values) const {
+  return r.lead_index < values.size() && !std::isnan(values[r.lead_index]) ? values[r.lead_index] : 0.0;
+}
+
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
-                              int64_t start, int64_t end, const window_metrics& m, int64_t now) const {
+                              int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const {
   alert a;
   a.rule = r.cfg.name;
   a.severity = to_string(r.cfg.level);
   a.key = group;
-  a.value = r.lead_metric.empty() ? 0 : m.value(r.lead_metric).value_or(0);
+  a.value = lead_value(r, values);
   a.threshold = r.threshold;
   a.window_start_ms = start;
   a.window_end_ms = end;
@@ -87,51 +112,43 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   return a;
 }
 
-void rule_engine::on_change(const std::string& window, int64_t start_ms, int64_t end_ms,
-                            const std::vector<std::pair<std::string, std::string>>& group,
-                            const window_metrics& metrics, int64_t event_time_ms, int64_t now_ms,
-                            std::vector<alert>& out) {
+void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
   for (auto& r : rules_) {
-    if (r.cfg.window != window) continue;
-    const std::string key = r.cfg.name + "\x1e" + group_text(group);
-    auto it = firing_.find(key);
-    if (it != firing_.end()) {
-      it->second.last_window_start = std::max(it->second.last_window_start, start_ms);
-      continue;  // already firing: no repeat
-    }
-    if (!holds(r, metrics)) continue;
-    alert a = make_alert(r, group, start_ms, end_ms, metrics, now_ms);
-    a.status = "firing";
-    a.first_seen_ms = event_time_ms;
-    out.push_back(a);
-    firing_.emplace(key, firing_alert{std::move(a), start_ms});
-  }
-}
-
-void rule_engine::on_close(const std::string& window, int64_t start_ms,
-                           const std::vector<const window_result*>& results, int64_t now_ms,
-                           std::vector<alert>& out) {
-  for (auto& r : rules_) {
-    if (r.cfg.window != window) continue;
+    if (r.cfg.window != d.window) continue;
     const std::string prefix = r.cfg.name + "\x1e";
-    string_map<const window_result*> by_group;
-    for (const auto* res : results) by_group.emplace(prefix + group_text(res->group), res);
+    if (!d.closed) {
+      for (const auto& g : d.groups) {
+        const std::string key = prefix + group_text(g.group);
+        auto it = firing_.find(key);
+        if (it != firing_.end()) {
+          it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
+          continue;  // already firing: no repeat
+        }
+        if (!holds(r, g.values)) continue;
+        alert a = make_alert(r, g.group, d.start_ms, d.end_ms, g.values, now_ms);
+        a.status = "firing";
+        a.first_seen_ms = g.last_event_ms;
+        out.push_back(a);
+        firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
+      }
+      continue;
+    }
+    string_map<const group_snapshot*> by_group;
+    for (const auto& g : d.groups) by_group.emplace(prefix + group_text(g.group), &g);
     // Resolve in key order: the output must not depend on hash-table order.
     std::vector<std::string> candidates;
     for (const auto& [key, f] : firing_)
-      if (key.rfind(prefix, 0) == 0 && f.last_window_start <= start_ms) candidates.push_back(key);
+      if (key.rfind(prefix, 0) == 0 && f.last_window_start <= d.start_ms) candidates.push_back(key);
     std::sort(candidates.begin(), candidates.end());
     for (const auto& key : candidates) {
       auto it = firing_.find(key);
       auto res = by_group.find(key);
       // Resolved when its window closes below the line, or the group went quiet.
-      if (res != by_group.end() && holds(r, res->second->metrics)) continue;
+      if (res != by_group.end() && holds(r, res->second->values)) continue;
       alert a = it->second.a;
       a.status = "resolved";
       a.emitted_at_ms = now_ms;
-      a.value = res != by_group.end() && !r.lead_metric.empty()
-                  ? res->second->metrics.value(r.lead_metric).value_or(0)
-                  : 0;
+      a.value = res != by_group.end() ? lead_value(r, res->second->values) : 0;
       out.push_back(std::move(a));
       firing_.erase(it);
     }

@@ -47,7 +47,7 @@ const char* to_string(sink_type t) {
 const std::vector<std::string>& groupable_fields() {
   static const std::vector<std::string> fields = {
     "ip", "path", "route", "status", "status_class", "method", "host", "protocol", "user_agent",
-    "referer",
+    "referer", "ua_class",
   };
   return fields;
 }

@@ -34,6 +34,21 @@ struct source_config {
   time_unit request_time_unit = time_unit::auto_detect;
   /// Used only when no checkpoint exists. Default: beginning.
   start_position start_at = start_position::beginning;
+  /// Longer lines are cut to this and counted. Default: 64 KiB.
+  uint64_t max_line_bytes = 64 * 1024;
+  /// Identical lines within this span of event time are dropped as
+  /// duplicates (a shipper that resent a block). Default: 0s, off: real
+  /// logs hold identical requests in one second.
+  duration_ms dedup_horizon{0};
+};
+
+/// A dimension table: rows of labels looked up by the client IP's longest
+/// matching CIDR prefix (`[[dimension]]`). Its fields become event fields
+/// that windows can group by.
+struct dimension_config {
+  std::string name;
+  std::string path;                 ///< CSV: a header "cidr,FIELD...", then rows
+  std::vector<std::string> fields;  ///< required: the columns after cidr, in order
 };
 
 enum class window_type : uint8_t { tumbling, sliding, session };
@@ -69,6 +84,21 @@ struct sink_config {
   std::string window;      ///< for input = "window:NAME"
   std::string path;        ///< jsonl, csv, sqlite
   std::string url;         ///< webhook, alertmanager, postgres, zmq
+  /// Alert sinks: a still-firing alert is sent again this often. Default:
+  /// 4h (as Alertmanager); 0s: never.
+  duration_ms repeat_interval{4 * 3600 * 1000};
+  /// Alert sinks: alerts of one rule that fire or resolve within this are
+  /// sent together (one webhook POST). Default: 0s, at once.
+  duration_ms group_wait{0};
+  /// webhook: per-request timeout. Default: 5s.
+  duration_ms timeout{5000};
+  /// webhook: attempts per notification before it is dropped (counted).
+  /// Default: 8, backing off from 100 ms, doubling, to at most 30 s.
+  uint64_t max_attempts = 8;
+  /// webhook: notifications waiting at most; the oldest are dropped
+  /// (counted) beyond it, so a dead endpoint never holds up the node.
+  /// Default: 10000.
+  uint64_t queue_limit = 10000;
 };
 
 struct vigil_config {
@@ -76,6 +106,7 @@ struct vigil_config {
   std::string environment;  ///< the overlay applied, "" for none
   node_config node;
   std::vector<source_config> sources;
+  std::vector<dimension_config> dimensions;
   std::vector<window_config> windows;
   std::vector<rule_config> rules;
   std::vector<sink_config> sinks;
@@ -87,7 +118,7 @@ const char* to_string(window_type t);
 const char* to_string(severity s);
 const char* to_string(sink_type t);
 
-/// Event fields a window may group by.
+/// Event fields a window may group by (dimension fields come on top).
 const std::vector<std::string>& groupable_fields();
 
 } // namespace vigil

@@ -215,7 +215,7 @@ void apply_variables(toml::table& root, const config_load_options& opts,
                      std::map<const toml::node*, std::string>& origins,
                      std::vector<config_error>& errors) {
   static const std::pair<std::string_view, std::string_view> sections[] = {
-    {"SOURCE_", "source"}, {"WINDOW_", "window"}, {"RULE_", "rule"}, {"SINK_", "sink"}};
+    {"SOURCE_", "source"}, {"DIMENSION_", "dimension"}, {"WINDOW_", "window"}, {"RULE_", "rule"}, {"SINK_", "sink"}};
   for (const auto& [var, value] : opts.variables) {
     if (var.rfind("VIGIL_", 0) != 0 || var == "VIGIL_ENV") continue;
     std::string rest = var.substr(6);
@@ -294,7 +294,7 @@ void check_unique(checker& c, const toml::table& t, const std::string& path, con
 
 vigil_config validate(const toml::table& root, checker& c) {
   vigil_config cfg;
-  c.unknown_keys(root, "", {"node", "source", "window", "rule", "sink", "environment"});
+  c.unknown_keys(root, "", {"node", "source", "dimension", "window", "rule", "sink", "environment"});
 
   // -- node --
   if (const toml::table* node = root["node"].as_table()) {
@@ -319,7 +319,8 @@ vigil_config validate(const toml::table& root, checker& c) {
   std::set<std::string> names;
   for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
     source_config s;
-    c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at"});
+    c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
+                             "max_line_bytes", "dedup_horizon"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
     c.choice(t, "type", path, s.type,
@@ -337,9 +338,33 @@ vigil_config validate(const toml::table& root, checker& c) {
               {"ms", time_unit::milliseconds}, {"us", time_unit::microseconds}});
     c.choice(t, "start_at", path, s.start_at,
              {{"beginning", start_position::beginning}, {"end", start_position::end}});
+    if (c.unsigned_integer(t, "max_line_bytes", path, s.max_line_bytes)
+        && (s.max_line_bytes < 256 || s.max_line_bytes > (64u << 20)))
+      c.error(t.get("max_line_bytes"), path + ".max_line_bytes", "must be between 256 and 67108864");
+    c.duration(t, "dedup_horizon", path, s.dedup_horizon, false);
     cfg.sources.push_back(std::move(s));
   });
   if (cfg.sources.empty()) c.error(&root, "source", "no [[source]]: a node needs at least one");
+
+  // -- dimension tables --
+  names.clear();
+  std::set<std::string> dimension_fields;
+  for_each_entry(c, root, "dimension", [&](const toml::table& t, const std::string& path) {
+    dimension_config d;
+    c.unknown_keys(t, path, {"name", "path", "fields"});
+    c.string(t, "name", path, d.name, true);
+    check_unique(c, t, path, d.name, names, "dimension");
+    c.string(t, "path", path, d.path, true);
+    if (!t.get("fields")) c.error(&t, path + ".fields", "missing: the CSV columns after cidr");
+    else if (c.string_list(t, "fields", path, d.fields)) {
+      if (d.fields.empty()) c.error(t.get("fields"), path + ".fields", "must name at least one column");
+      const auto& builtin = groupable_fields();
+      for (const auto& f : d.fields)
+        if (std::find(builtin.begin(), builtin.end(), f) != builtin.end() || !dimension_fields.insert(f).second)
+          c.error(t.get("fields"), path + ".fields", "field \"" + f + "\" is already an event field");
+    }
+    cfg.dimensions.push_back(std::move(d));
+  });
 
   // -- windows --
   names.clear();
@@ -365,9 +390,10 @@ vigil_config validate(const toml::table& root, checker& c) {
     if (c.string_list(t, "group_by", path, w.group_by))
       for (const auto& field : w.group_by) {
         const auto& ok = groupable_fields();
-        if (std::find(ok.begin(), ok.end(), field) == ok.end()) {
+        if (std::find(ok.begin(), ok.end(), field) == ok.end() && !dimension_fields.count(field)) {
           std::string msg = "unknown event field \"" + field + "\" (expected";
           for (const auto& f : ok) msg += " " + f;
+          for (const auto& f : dimension_fields) msg += " " + f;
           c.error(t.get("group_by"), path + ".group_by", msg + ")");
         }
       }
@@ -408,7 +434,8 @@ vigil_config validate(const toml::table& root, checker& c) {
   names.clear();
   for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
     sink_config s;
-    c.unknown_keys(t, path, {"name", "type", "input", "path", "url"});
+    c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
+                             "timeout", "max_attempts", "queue_limit"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.choice(t, "type", path, s.type,
@@ -440,6 +467,20 @@ vigil_config validate(const toml::table& root, checker& c) {
       case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
       case sink_type::console: break;
     }
+    const bool alerts = s.input == sink_input::alerts;
+    for (const char* key : {"repeat_interval", "group_wait"})
+      if (t.get(key) && !alerts) c.error(t.get(key), path + "." + key, "only alert sinks (input = \"alerts\") take it");
+    c.duration(t, "repeat_interval", path, s.repeat_interval, false);
+    c.duration(t, "group_wait", path, s.group_wait, false);
+    for (const char* key : {"timeout", "max_attempts", "queue_limit"})
+      if (t.get(key) && s.type != sink_type::webhook && s.type != sink_type::alertmanager)
+        c.error(t.get(key), path + "." + key, "only webhook and alertmanager sinks take it");
+    if (c.duration(t, "timeout", path, s.timeout, false) && s.timeout.count() == 0)
+      c.error(t.get("timeout"), path + ".timeout", "must be above 0");
+    if (c.unsigned_integer(t, "max_attempts", path, s.max_attempts) && s.max_attempts == 0)
+      c.error(t.get("max_attempts"), path + ".max_attempts", "must be at least 1");
+    if (c.unsigned_integer(t, "queue_limit", path, s.queue_limit) && s.queue_limit == 0)
+      c.error(t.get("queue_limit"), path + ".queue_limit", "must be at least 1");
     cfg.sinks.push_back(std::move(s));
   });
   return cfg;

@@ -2,7 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
-#include <map>
+#include <vector>
 
 namespace vigil {
 
@@ -12,6 +12,9 @@ namespace vigil {
 /// Values below 1 (e.g. 0 us) share one bucket and are reported as 0.
 /// Memory grows with the log of the value range, not with the count:
 /// about 700 buckets cover 1 us .. 1 hour at 1%.
+///
+/// Buckets are one contiguous array from the lowest index seen to the
+/// highest, so a quantile is a linear scan of counters, not a tree walk.
 class quantile_sketch {
 public:
   explicit quantile_sketch(double relative_accuracy = 0.01)
@@ -24,7 +27,7 @@ public:
       zeros_ += n;
       return;
     }
-    buckets_[static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_))] += n;
+    bucket(static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_))) += n;
   }
 
   /// Folds `other` in; both must use the same accuracy.
@@ -32,7 +35,8 @@ public:
     count_ += other.count_;
     zeros_ += other.zeros_;
     if (other.max_ > max_) max_ = other.max_;
-    for (const auto& [k, n] : other.buckets_) buckets_[k] += n;
+    for (size_t i = 0; i < other.counts_.size(); ++i)
+      if (other.counts_[i] != 0) bucket(other.lowest_ + static_cast<int32_t>(i)) += other.counts_[i];
   }
 
   /// The value at rank ceil(q * count) (nearest rank), 0 < q <= 1;
@@ -43,11 +47,11 @@ public:
     if (rank < 1) rank = 1;
     if (rank <= zeros_) return 0;
     uint64_t seen = zeros_;
-    for (const auto& [k, n] : buckets_) {
-      seen += n;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
       if (seen >= rank) {
         // The bucket (gamma^(k-1), gamma^k]: its middle in relative terms.
-        double v = 2 * std::pow(gamma_, k) / (gamma_ + 1);
+        double v = 2 * std::pow(gamma_, lowest_ + static_cast<int32_t>(i)) / (gamma_ + 1);
         return v < max_ ? v : max_;
       }
     }
@@ -56,15 +60,34 @@ public:
 
   uint64_t count() const noexcept { return count_; }
   double max() const noexcept { return max_; }
-  size_t buckets() const noexcept { return buckets_.size() + (zeros_ > 0); }
+  /// Buckets holding values (the "below 1" bucket included).
+  size_t buckets() const noexcept {
+    size_t n = zeros_ > 0;
+    for (uint64_t c : counts_) n += c != 0;
+    return n;
+  }
 
 private:
+  uint64_t& bucket(int32_t k) {
+    if (counts_.empty()) {
+      lowest_ = k;
+      counts_.resize(1);
+    } else if (k < lowest_) {
+      counts_.insert(counts_.begin(), static_cast<size_t>(lowest_ - k), 0);
+      lowest_ = k;
+    } else if (static_cast<size_t>(k - lowest_) >= counts_.size()) {
+      counts_.resize(static_cast<size_t>(k - lowest_) + 1);
+    }
+    return counts_[static_cast<size_t>(k - lowest_)];
+  }
+
   double gamma_;
   double log_gamma_;
   uint64_t count_ = 0;
   uint64_t zeros_ = 0;
   double max_ = 0;
-  std::map<int32_t, uint64_t> buckets_;
+  int32_t lowest_ = 0;
+  std::vector<uint64_t> counts_;
 };
 
 } // namespace vigil

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <stdexcept>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "parse/timestamp.hpp"
+#include "enrich/route_template.hpp"
 #include "rules/metric_names.hpp"
 
 namespace vigil {
@@ -35,6 +38,7 @@ void window_metrics::add(const window_event& e) {
   status_401_ += e.status == 401;
   status_403_ += e.status == 403;
   status_404_ += e.status == 404;
+  auth_failures_ += (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0;
   visitors_.insert(hash_of(e.ip, e.user_agent));
   paths_.insert(hash_of(e.path));
   if (e.request_time_us >= 0) latency_.add(static_cast<double>(e.request_time_us));
@@ -50,6 +54,7 @@ void window_metrics::merge(const window_metrics& o) {
   status_401_ += o.status_401_;
   status_403_ += o.status_403_;
   status_404_ += o.status_404_;
+  auth_failures_ += o.auth_failures_;
   visitors_.insert(o.visitors_.begin(), o.visitors_.end());
   paths_.insert(o.paths_.begin(), o.paths_.end());
   latency_.merge(o.latency_);
@@ -71,6 +76,7 @@ std::optional<double> window_metrics::value(std::string_view name) const {
   if (name == "status_404") return d(status_404_);
   if (name == "error_rate") return req > 0 ? d(status_[5]) / req : 0.0;
   if (name == "client_error_rate") return req > 0 ? d(status_[4]) / req : 0.0;
+  if (name == "auth_failures") return d(auth_failures_);
   if (name == "probes") return d(probes_);
   if (name == "bots") return d(bots_);
   if (name == "distinct_paths") return d(paths_.size());
@@ -101,81 +107,149 @@ std::string to_json(const window_result& r) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string route_of(std::string_view path) {
-  std::string out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t slash = path.find('/', pos + 1);
-    std::string_view seg = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
-    std::string_view body = seg.substr(seg.empty() || seg[0] != '/' ? 0 : 1);
-    bool digits = !body.empty() && std::all_of(body.begin(), body.end(), [](char c) { return c >= '0' && c <= '9'; });
-    bool hexid = body.size() >= 16 && std::all_of(body.begin(), body.end(), [](char c) {
-                   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
-                 });
-    if (digits || hexid) out += "/:id";
-    else out += seg;
-    pos = slash == std::string_view::npos ? path.size() : slash;
+namespace {
+
+// Built-in group fields; dimension labels follow from `label_base`.
+enum field_id : int {
+  f_ip, f_path, f_route, f_status, f_status_class, f_method, f_host, f_protocol, f_user_agent,
+  f_referer, f_ua_class, label_base
+};
+constexpr const char* builtin_fields[] = {"ip", "path", "route", "status", "status_class", "method",
+                                          "host", "protocol", "user_agent", "referer", "ua_class"};
+
+} // namespace
+
+window_engine::window_engine(window_config cfg, std::vector<std::string> label_names)
+  : cfg_(std::move(cfg)), label_names_(std::move(label_names)) {
+  for (const auto& f : cfg_.group_by) {
+    int id = -1;
+    for (int i = 0; i < label_base; ++i)
+      if (f == builtin_fields[i]) id = i;
+    for (size_t i = 0; id < 0 && i < label_names_.size(); ++i)
+      if (f == label_names_[i]) id = label_base + static_cast<int>(i);
+    if (id < 0) throw std::invalid_argument("window " + cfg_.name + ": unknown group_by field '" + f + "'");
+    field_ids_.push_back(id);
   }
-  return out.empty() ? std::string(path) : out;
 }
 
-window_engine::window_engine(window_config cfg) : cfg_(std::move(cfg)) {}
+void window_engine::watch(std::vector<std::string> metrics) { watched_ = std::move(metrics); }
 
 size_t window_engine::open_groups() const noexcept {
   size_t n = 0;
   for (const auto& [start, groups] : open_) n += groups.size();
-  for (const auto& [key, list] : sessions_) n += list.size();
-  return n;
+  return n + open_sessions_;
 }
 
-std::string window_engine::field_value(const window_event& e, const std::string& f) {
-  if (f == "ip") return std::string(e.ip);
-  if (f == "path") return std::string(e.path);
-  if (f == "route") return route_of(e.path);
-  if (f == "status") return std::to_string(e.status);
-  if (f == "status_class") return std::to_string(e.status / 100) + "xx";
-  if (f == "method") return std::string(e.method);
-  if (f == "host") return std::string(e.host);
-  if (f == "protocol") return std::string(e.protocol);
-  if (f == "user_agent") return std::string(e.user_agent);
-  if (f == "referer") return std::string(e.referer);
-  return {};
-}
-
-std::string window_engine::group_key(const window_event& e) const {
-  std::string key;
-  for (const auto& f : cfg_.group_by) {
-    key += field_value(e, f);
-    key += '\x1f';
+void window_engine::append_field(const window_event& e, size_t field, std::string& out) const {
+  const int id = field_ids_[field];
+  switch (id) {
+    case f_ip: out += e.ip; break;
+    case f_path: out += e.path; break;
+    case f_route:
+      if (!e.route.empty()) out += e.route;
+      else append_route(e.path, out);
+      break;
+    case f_status: {
+      char buf[8];
+      int n = std::snprintf(buf, sizeof(buf), "%u", static_cast<unsigned>(e.status));
+      out.append(buf, static_cast<size_t>(n));
+      break;
+    }
+    case f_status_class:
+      out += static_cast<char>('0' + e.status / 100 % 10);
+      out += "xx";
+      break;
+    case f_method: out += e.method; break;
+    case f_host: out += e.host; break;
+    case f_protocol: out += e.protocol; break;
+    case f_user_agent: out += e.user_agent; break;
+    case f_referer: out += e.referer; break;
+    case f_ua_class: out += e.ua_class; break;
+    default:
+      if (e.labels) out += e.labels[id - label_base];
   }
-  return key;
+}
+
+void window_engine::make_key(const window_event& e) {
+  key_.clear();
+  for (size_t i = 0; i < field_ids_.size(); ++i) {
+    append_field(e, i, key_);
+    key_ += '\x1f';
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> window_engine::group_fields(const window_event& e) const {
   std::vector<std::pair<std::string, std::string>> fields;
-  for (const auto& f : cfg_.group_by) fields.emplace_back(f, field_value(e, f));
+  for (size_t i = 0; i < field_ids_.size(); ++i) {
+    std::string v;
+    append_field(e, i, v);
+    fields.emplace_back(cfg_.group_by[i], std::move(v));
+  }
   return fields;
 }
 
-void window_engine::close_window(int64_t start, string_map<group_state>& groups,
-                                 std::vector<window_result>& closed) {
+void window_engine::touch(group_state& g, const window_event& e) {
+  g.metrics.add(e);
+  g.last_event_ms = std::max(g.last_event_ms, e.time_ms);
+  if (!g.dirty && !watched_.empty()) {
+    g.dirty = true;
+    dirty_.push_back(&g);
+  }
+}
+
+group_snapshot window_engine::snapshot(const group_state& g) const {
+  group_snapshot s;
+  s.group = g.fields;
+  s.last_event_ms = g.last_event_ms;
+  s.values.reserve(watched_.size());
+  for (const auto& m : watched_) s.values.push_back(g.metrics.value(m).value_or(std::nan("")));
+  return s;
+}
+
+void window_engine::drain_changes() {
+  if (dirty_.empty()) return;
+  std::sort(dirty_.begin(), dirty_.end(), [](const group_state* a, const group_state* b) {
+    return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
+  });
+  for (group_state* g : dirty_) {
+    g->dirty = false;
+    if (deltas_.empty() || deltas_.back().closed || deltas_.back().start_ms != g->start_ms
+        || deltas_.back().end_ms != g->end_ms)
+      deltas_.push_back(window_delta{cfg_.name, g->start_ms, g->end_ms, false, {}});
+    deltas_.back().groups.push_back(snapshot(*g));
+  }
+  dirty_.clear();
+}
+
+void window_engine::take_deltas(std::vector<window_delta>& out) {
+  drain_changes();
+  for (auto& d : deltas_) out.push_back(std::move(d));
+  deltas_.clear();
+}
+
+void window_engine::close_window(int64_t start, group_map& groups, std::vector<window_result>& closed) {
   std::vector<std::pair<const std::string*, group_state*>> sorted;
   for (auto& [k, g] : groups) sorted.emplace_back(&k, &g);
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
+  if (!watched_.empty()) {
+    deltas_.push_back(window_delta{cfg_.name, start, start + cfg_.size.count(), true, {}});
+    for (auto& [k, g] : sorted) deltas_.back().groups.push_back(snapshot(*g));
+  }
   for (auto& [k, g] : sorted)
     closed.push_back({cfg_.name, start, start + cfg_.size.count(), std::move(g->fields), std::move(g->metrics)});
 }
 
 void window_engine::advance(int64_t watermark, std::vector<window_result>& closed) {
   watermark_ = watermark;
+  // Changes first: the groups about to close are still whole.
+  drain_changes();
   if (cfg_.type == window_type::session) {
-    std::vector<window_result> done;
+    std::vector<std::unique_ptr<group_state>> done;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto& list = it->second;
       for (auto s = list.begin(); s != list.end();) {
-        if (s->last_ms + cfg_.gap.count() <= watermark) {
-          done.push_back({cfg_.name, s->first_ms, s->last_ms + cfg_.gap.count(),
-                          std::move(s->state.fields), std::move(s->state.metrics)});
+        if ((*s)->end_ms <= watermark) {
+          done.push_back(std::move(*s));
           s = list.erase(s);
           --open_sessions_;
         } else {
@@ -185,10 +259,14 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
       if (list.empty()) sessions_.erase(it++);
       else ++it;
     }
-    std::sort(done.begin(), done.end(), [](const window_result& a, const window_result& b) {
-      return std::tie(a.start_ms, a.group) < std::tie(b.start_ms, b.group);
+    std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
+      return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
     });
-    for (auto& r : done) closed.push_back(std::move(r));
+    for (auto& s : done) {
+      if (!watched_.empty())
+        deltas_.push_back(window_delta{cfg_.name, s->start_ms, s->end_ms, true, {snapshot(*s)}});
+      closed.push_back({cfg_.name, s->start_ms, s->end_ms, std::move(s->fields), std::move(s->metrics)});
+    }
     return;
   }
   while (!open_.empty() && open_.begin()->first + cfg_.size.count() <= watermark) {
@@ -198,13 +276,14 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
 }
 
 void window_engine::add(const window_event& e, std::vector<window_result>& closed) {
-  touched_.clear();
   const int64_t t = e.time_ms;
-  const std::string key = group_key(e);
+  make_key(e);
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
-    auto touches = [&](const session& s) { return t >= s.first_ms - gap && t < s.last_ms + gap; };
-    auto found = sessions_.find(key);
+    auto touches = [&](const std::unique_ptr<group_state>& s) {
+      return t >= s->start_ms - gap && t < s->end_ms;
+    };
+    auto found = sessions_.find(key_);
     const bool joins_open =
       found != sessions_.end() && std::any_of(found->second.begin(), found->second.end(), touches);
     // Late only when no open session takes it and its own would be over.
@@ -225,8 +304,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   }
 
   // Advance first: a window or session that takes `t` ends after
-  // t - lateness, so none of the event's own can close here, and the
-  // touched pointers below stay valid.
+  // t - lateness, so none of the event's own can close here.
   if (t > max_time_) {
     max_time_ = t;
     const int64_t wm = t - cfg_.allowed_lateness.count();
@@ -235,27 +313,38 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
-    auto& list = sessions_[key];
+    auto& list = sessions_[key_];
     // Join every session the event touches; they merge through it.
-    session joined{t, t, {{}, {}}};
+    std::unique_ptr<group_state> joined;
     for (auto s = list.begin(); s != list.end();) {
-      if (t >= s->first_ms - gap && t < s->last_ms + gap) {
-        joined.first_ms = std::min(joined.first_ms, s->first_ms);
-        joined.last_ms = std::max(joined.last_ms, s->last_ms);
-        joined.state.metrics.merge(s->state.metrics);
-        if (joined.state.fields.empty()) joined.state.fields = std::move(s->state.fields);
-        s = list.erase(s);
-        --open_sessions_;
-      } else {
+      group_state& g = **s;
+      if (!(t >= g.start_ms - gap && t < g.end_ms)) {
         ++s;
+        continue;
       }
+      if (!joined) {
+        joined = std::move(*s);
+      } else {
+        joined->start_ms = std::min(joined->start_ms, g.start_ms);
+        joined->end_ms = std::max(joined->end_ms, g.end_ms);
+        joined->last_event_ms = std::max(joined->last_event_ms, g.last_event_ms);
+        joined->metrics.merge(g.metrics);
+        if (g.dirty) dirty_.erase(std::find(dirty_.begin(), dirty_.end(), &g));
+      }
+      s = list.erase(s);
+      --open_sessions_;
     }
-    if (joined.state.fields.empty()) joined.state.fields = group_fields(e);
-    joined.state.metrics.add(e);
+    if (!joined) {
+      joined = std::make_unique<group_state>();
+      joined->fields = group_fields(e);
+      joined->start_ms = t;
+      joined->end_ms = t + gap;
+    }
+    joined->start_ms = std::min(joined->start_ms, t);
+    joined->end_ms = std::max(joined->end_ms, t + gap);
+    touch(*joined, e);
     list.push_back(std::move(joined));
     ++open_sessions_;
-    const session& s = list.back();
-    touched_.push_back({s.first_ms, s.last_ms + gap, &s.state.fields, &s.state.metrics});
     return;
   }
   const int64_t size = cfg_.size.count();
@@ -263,22 +352,22 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   for (int64_t start = floor_div(t, slide) * slide; start > t - size; start -= slide) {
     if (watermark_ != INT64_MIN && start + size <= watermark_) break;  // already closed
     auto& groups = open_[start];
-    auto it = groups.find(key);
+    auto it = groups.find(key_);
     if (it == groups.end()) {
       if (groups.size() >= cfg_.max_groups) {
         ++groups_dropped_;
         continue;
       }
-      it = groups.try_emplace(key, group_state{group_fields(e), {}}).first;
+      group_state g;
+      g.fields = group_fields(e);
+      g.start_ms = start;
+      g.end_ms = start + size;
+      it = groups.try_emplace(key_, std::move(g)).first;
     }
-    it->second.metrics.add(e);
-    touched_.push_back({start, start + size, &it->second.fields, &it->second.metrics});
+    touch(it->second, e);
   }
 }
 
-void window_engine::flush(std::vector<window_result>& closed) {
-  touched_.clear();
-  advance(INT64_MAX, closed);
-}
+void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
 
 } // namespace vigil

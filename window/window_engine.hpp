@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,8 +10,10 @@
 #include <vector>
 
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/node_hash_map.h>
 
 #include "hash/string_map.hpp"
+#include "messages/window_delta.hpp"
 #include "settings/config.hpp"
 #include "signature/signature_set.hpp"
 #include "sketch/quantile_sketch.hpp"
@@ -25,6 +28,10 @@ struct window_event {
   uint64_t bytes = 0;
   int64_t request_time_us = -1;  ///< < 0: none
   std::string_view ip, path, method, host, protocol, user_agent, referer;
+  std::string_view route;     ///< the path's route template ("" = the path)
+  std::string_view ua_class;  ///< browser, bot, scanner, tool, other
+  /// Dimension-table labels, in the order of the engine's `label_names`.
+  const std::string_view* labels = nullptr;
   signature_mask classes = 0;
 };
 
@@ -43,7 +50,7 @@ public:
 private:
   uint64_t requests_ = 0, page_views_ = 0, bytes_ = 0, probes_ = 0, bots_ = 0;
   uint64_t status_[6] = {};  // by class: 1xx..5xx at [1..5]
-  uint64_t status_401_ = 0, status_403_ = 0, status_404_ = 0;
+  uint64_t status_401_ = 0, status_403_ = 0, status_404_ = 0, auth_failures_ = 0;
   absl::flat_hash_set<uint64_t> visitors_;  // hash of (ip, user agent)
   absl::flat_hash_set<uint64_t> paths_;     // hash of path
   quantile_sketch latency_;
@@ -61,34 +68,33 @@ struct window_result {
 /// The PRODUCT.md window result: {"window":{"start","end"},"group":{...},"metrics":{...}}.
 std::string to_json(const window_result& r);
 
-/// The route template of a path: numeric or long hex segments become ":id".
-std::string route_of(std::string_view path);
-
 /// Windows of one `[[window]]` over an event stream, by event time.
 /// Watermark = highest event time seen minus allowed lateness; a window
 /// closes when the watermark passes its end. An event whose windows have
 /// all closed is counted as late and dropped, never merged.
+///
+/// For the rules, the engine also keeps deltas: which groups changed, with
+/// the values of the `watched` metrics, and every group of each instance
+/// that closes. `take_deltas` hands them over (changes before closes).
 class window_engine {
 public:
-  explicit window_engine(window_config cfg);
+  /// `label_names`: the dimension fields events carry in `labels`.
+  explicit window_engine(window_config cfg, std::vector<std::string> label_names = {});
 
-  /// A group the last `add` changed: what rules are checked against.
-  struct touched_group {
-    int64_t start_ms, end_ms;
-    const std::vector<std::pair<std::string, std::string>>* group;
-    const window_metrics* metrics;
-  };
+  /// The metrics to snapshot for deltas; none (the default): no deltas.
+  void watch(std::vector<std::string> metrics);
 
   /// Adds one event; appends the results of windows it closes to `closed`
   /// (they close before the event is added: none of its windows can).
   void add(const window_event& e, std::vector<window_result>& closed);
 
-  /// The groups the last `add` changed; valid until the next `add`/`flush`.
-  const std::vector<touched_group>& touched() const noexcept { return touched_; }
-
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
 
+  /// Moves the deltas since the last call into `out` (appends).
+  void take_deltas(std::vector<window_delta>& out);
+
+  const window_config& config() const noexcept { return cfg_; }
   int64_t watermark() const noexcept { return watermark_; }
   uint64_t late_dropped() const noexcept { return late_; }
   uint64_t groups_dropped() const noexcept { return groups_dropped_; }
@@ -98,27 +104,36 @@ private:
   struct group_state {
     std::vector<std::pair<std::string, std::string>> fields;
     window_metrics metrics;
+    int64_t start_ms = 0, end_ms = 0;
+    int64_t last_event_ms = 0;
+    bool dirty = false;
   };
-  struct session {
-    int64_t first_ms, last_ms;
-    group_state state;
-  };
+  using group_map = absl::node_hash_map<std::string, group_state, string_hash, string_eq>;
+  using session_list = std::vector<std::unique_ptr<group_state>>;
 
-  std::string group_key(const window_event& e) const;
+  void append_field(const window_event& e, size_t field, std::string& out) const;
+  void make_key(const window_event& e);
   std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
-  static std::string field_value(const window_event& e, const std::string& field);
+  void touch(group_state& g, const window_event& e);
+  group_snapshot snapshot(const group_state& g) const;
+  void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);
-  void close_window(int64_t start, string_map<group_state>& groups, std::vector<window_result>& closed);
+  void close_window(int64_t start, group_map& groups, std::vector<window_result>& closed);
 
   window_config cfg_;
+  std::vector<std::string> label_names_;
+  std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
+  std::vector<std::string> watched_;
+  std::string key_;                   // reused: the group key of the event being added
   int64_t max_time_ = INT64_MIN;
   int64_t watermark_ = INT64_MIN;
   uint64_t late_ = 0;
   uint64_t groups_dropped_ = 0;
-  std::map<int64_t, string_map<group_state>> open_;         // tumbling, sliding: by start
-  string_map<std::vector<session>> sessions_;               // session: by group
+  std::map<int64_t, group_map> open_;   // tumbling, sliding: by start
+  string_map<session_list> sessions_;   // session: by group
   size_t open_sessions_ = 0;
-  std::vector<touched_group> touched_;
+  std::vector<group_state*> dirty_;     // changed since the last drain; node-stable
+  std::vector<window_delta> deltas_;
 };
 
 } // namespace vigil

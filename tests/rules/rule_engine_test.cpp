@@ -2,12 +2,14 @@
 #include <nlohmann/json.hpp>
 
 #include "rules/rule_engine.hpp"
+#include "window/window_engine.hpp"
 
 using namespace vigil;
 
 namespace {
 
-/// A window engine and a rule engine wired as the window stage wires them.
+/// A window engine and a rule engine wired as the window and detect
+/// stages wire them, with a batch of one event: deltas after every event.
 struct detector {
   window_engine windows;
   std::unique_ptr<rule_engine> rules;
@@ -16,6 +18,7 @@ struct detector {
 
   detector(window_config w, std::vector<rule_config> r) : windows(std::move(w)) {
     std::string error;
+    windows.watch(watched_metrics(r, windows.config().name));
     rules = rule_engine::make(r, "node-1", error);
     REQUIRE(rules);
   }
@@ -27,28 +30,19 @@ struct detector {
     e.status = status;
     e.path = "/x";
     e.user_agent = "ua";
-    size_t before = closed.size();
     windows.add(e, closed);
-    handle_closed(before);
-    for (const auto& g : windows.touched())
-      rules->on_change("ip_minute", g.start_ms, g.end_ms, *g.group, *g.metrics, t, 0, alerts);
+    deliver();
   }
 
   void flush() {
-    size_t before = closed.size();
     windows.flush(closed);
-    handle_closed(before);
+    deliver();
   }
 
-  void handle_closed(size_t from) {
-    // Results arrive grouped by window start, in order.
-    for (size_t i = from; i < closed.size();) {
-      size_t j = i;
-      std::vector<const window_result*> same;
-      while (j < closed.size() && closed[j].start_ms == closed[i].start_ms) same.push_back(&closed[j++]);
-      rules->on_close("ip_minute", closed[i].start_ms, same, 0, alerts);
-      i = j;
-    }
+  void deliver() {
+    std::vector<window_delta> deltas;
+    windows.take_deltas(deltas);
+    for (const auto& d : deltas) rules->on_delta(d, 0, alerts);
   }
 };
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "enrich/route_template.hpp"
 #include "window/window_engine.hpp"
 
 using namespace vigil;

@@ -1,0 +1,81 @@
+#include "actors/alert_stage.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+namespace vigil {
+
+namespace {
+
+struct alert_state {
+  std::unique_ptr<alert_router> router;
+  static inline const char* name = "alert_stage";
+};
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// Due groups and repeats are looked for this often.
+constexpr auto tick_interval = std::chrono::milliseconds(250);
+
+} // namespace
+
+alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_config& cfg) {
+  auto behavior = [cfg](alert_stage_actor::stateful_pointer<alert_state> self)
+    -> alert_stage_actor::behavior_type {
+    std::vector<alert_output> how;
+    for (const auto& o : cfg.outputs) how.push_back(o.how);
+    self->state.router = std::make_unique<alert_router>(std::move(how));
+    // Alerts are few: sinks are not waited on (a webhook sink queues
+    // without blocking), so a slow receiver never holds up detection.
+    auto send = [self, cfg](std::vector<alert_router::writes>& out) {
+      for (size_t i = 0; i < out.size() && i < cfg.outputs.size(); ++i)
+        for (auto& lines : out[i])
+          self->request(cfg.outputs[i].sink, caf::infinite, write_atom_v, std::move(lines))
+            .then([](uint64_t) {},
+                  [self](caf::error& err) { spdlog::error("alert stage: {}", self->system().render(err)); });
+    };
+    self->delayed_send(self, tick_interval, tick_atom_v);
+    return {
+      [=](ingest_atom, const std::vector<alert>& alerts) -> uint64_t {
+        std::vector<alert_router::writes> out;
+        self->state.router->take(alerts, wall_ms(), out);
+        send(out);
+        return alerts.size();
+      },
+      [=](tick_atom) {
+        std::vector<alert_router::writes> out;
+        self->state.router->tick(wall_ms(), out);
+        send(out);
+        self->delayed_send(self, tick_interval, tick_atom_v);
+      },
+      [=](flush_atom) -> caf::result<bool> {
+        std::vector<alert_router::writes> out;
+        self->state.router->drain(out);
+        send(out);
+        auto rp = self->make_response_promise<bool>();
+        auto pending = std::make_shared<size_t>(cfg.outputs.size());
+        if (*pending == 0) {
+          rp.deliver(true);
+          return rp;
+        }
+        for (const auto& o : cfg.outputs)
+          self->request(o.sink, caf::infinite, flush_atom_v)
+            .then([rp, pending](bool) mutable { if (--*pending == 0) rp.deliver(true); },
+                  [rp, pending](caf::error&) mutable { if (--*pending == 0) rp.deliver(false); });
+        return rp;
+      },
+    };
+  };
+  return sys.spawn(behavior);
+}
+
+} // namespace vigil

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "alerting/alert_router.hpp"
+#include "messages/interfaces.hpp"
+
+namespace vigil {
+
+struct alert_stage_config {
+  struct output {
+    line_sink_actor sink;
+    alert_output how;
+  };
+  std::vector<output> outputs;
+};
+
+/// Spawns the stage between detection and the alert sinks (see
+/// `alert_router` for what it does to the alerts).
+alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_config& cfg);
+
+} // namespace vigil

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "messages/interfaces.hpp"
+#include "settings/config.hpp"
+
+namespace vigil {
+
+struct detect_stage_config {
+  std::string node;
+  std::vector<rule_config> rules;
+  alert_stage_actor alerts;
+};
+
+/// Spawns the stage that checks the rules against window deltas and hands
+/// the alerts they raise or resolve to the alert stage.
+detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage_config& cfg);
+
+} // namespace vigil

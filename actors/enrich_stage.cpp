@@ -1,0 +1,161 @@
+#include "actors/enrich_stage.hpp"
+
+#include <chrono>
+
+#include <sys/stat.h>
+
+#include <absl/container/flat_hash_map.h>
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "dimension/cidr_table.hpp"
+#include "enrich/agent_classifier.hpp"
+#include "enrich/route_template.hpp"
+#include "hash/string_map.hpp"
+
+namespace vigil {
+
+namespace {
+
+struct loaded_table {
+  std::shared_ptr<const cidr_table> table;
+  struct stat seen {};  // the file as it was when last (re)loaded or tried
+  bool tried = false;
+};
+
+struct enrich_state {
+  std::unique_ptr<signature_matcher::scanner> scanner;
+  // Paths, agents and routes repeat: work each distinct one out once (bounded).
+  string_map<signature_mask> path_classes, agent_classes;
+  string_map<std::string> routes;  // path -> template, only for paths with ids
+  std::vector<loaded_table> tables;
+  std::vector<std::string> label_names;
+  static inline const char* name = "enrich_stage";
+};
+
+template <class V>
+void bound(string_map<V>& cache) {
+  if (cache.size() > 100000) cache.clear();
+}
+
+signature_mask cached(string_map<signature_mask>& cache, std::string_view key,
+                      const signature_matcher::scanner& s, signature_field field, signature_mask keep) {
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  bound(cache);
+  signature_mask m = s.scan(field, key) & keep;
+  cache.emplace(key, m);
+  return m;
+}
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size
+         && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+/// Loads or reloads tables whose file changed since last looked at.
+void refresh(enrich_state& st, const enrich_stage_config& cfg) {
+  for (size_t i = 0; i < cfg.dimensions.size(); ++i) {
+    const auto& d = cfg.dimensions[i];
+    auto& t = st.tables[i];
+    struct stat now {};
+    if (::stat(d.path.c_str(), &now) != 0) {
+      if (!t.tried) spdlog::error("dimension {}: cannot read {}", d.name, d.path);
+      t.tried = true;
+      continue;
+    }
+    if (t.tried && same_file(now, t.seen)) continue;
+    const bool reload = t.tried;
+    t.tried = true;
+    t.seen = now;
+    std::string error;
+    auto table = cidr_table::load(d.path, d.fields, error);
+    if (!table) {
+      spdlog::error("dimension {}: {}{}", d.name, error,
+                    t.table ? " (keeping the table loaded before)" : "");
+      continue;
+    }
+    t.table = std::move(table);
+    spdlog::info("dimension {}: {} {} networks from {}", d.name, reload ? "reloaded" : "loaded",
+                 t.table->size(), d.path);
+  }
+}
+
+} // namespace
+
+std::vector<std::string> dimension_fields(const std::vector<dimension_config>& dims) {
+  std::vector<std::string> out;
+  for (const auto& d : dims) out.insert(out.end(), d.fields.begin(), d.fields.end());
+  return out;
+}
+
+enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage_config& cfg) {
+  auto behavior = [cfg](enrich_stage_actor::stateful_pointer<enrich_state> self)
+    -> enrich_stage_actor::behavior_type {
+    auto& st = self->state;
+    st.scanner = std::make_unique<signature_matcher::scanner>(cfg.signatures);
+    st.tables.resize(cfg.dimensions.size());
+    st.label_names = dimension_fields(cfg.dimensions);
+    refresh(st, cfg);
+    if (!cfg.dimensions.empty()) self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+    return {
+      [=](ingest_atom, event_batch& batch) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        try {
+          // Each distinct label value is appended to the text once per batch.
+          absl::flat_hash_map<uint64_t, text_ref> interned;
+          batch.label_names = st.label_names;
+          batch.labels.assign(batch.events.size() * st.label_names.size(), text_ref{});
+          for (size_t k = 0; k < batch.events.size(); ++k) {
+            log_event& e = batch.events[k];
+            const std::string_view path = batch.path(e);
+            signature_mask m = cached(st.path_classes, path, *st.scanner, signature_field::path, path_mask);
+            m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
+            if (e.target.length > e.path_length + 1)
+              m |= st.scanner->scan(signature_field::query, batch.view(e.target).substr(e.path_length + 1))
+                   & path_mask;
+            e.classes = m;
+            e.agent = static_cast<uint8_t>(classify_agent(m, batch.view(e.user_agent)));
+            if (has_route_ids(path)) {
+              auto it = st.routes.find(path);
+              if (it == st.routes.end()) {
+                bound(st.routes);
+                it = st.routes.emplace(path, route_of(path)).first;
+              }
+              e.route = batch.append(it->second);  // may move the text: views above are done
+            }
+            size_t field = 0;
+            for (size_t t = 0; t < st.tables.size(); ++t) {
+              const auto& table = st.tables[t].table;
+              const size_t width = cfg.dimensions[t].fields.size();
+              const int64_t row = table ? table->find(batch.view(e.client)) : -1;
+              for (size_t f = 0; f < width; ++f, ++field) {
+                if (row < 0) continue;
+                const uint64_t key = (uint64_t{t} << 56) ^ (static_cast<uint64_t>(row) << 8) ^ f;
+                auto [it, fresh] = interned.try_emplace(key);
+                if (fresh) it->second = batch.append(table->label(row, f));
+                batch.labels[k * st.label_names.size() + field] = it->second;
+              }
+            }
+          }
+        } catch (const std::exception& ex) {
+          return caf::make_error(caf::sec::runtime_error, std::string("enrich stage: ") + ex.what());
+        }
+        auto rp = self->make_response_promise<uint64_t>();
+        self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
+          .then([rp](uint64_t n) mutable { rp.deliver(n); },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [=](tick_atom) {
+        refresh(self->state, cfg);
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+      },
+    };
+  };
+  return sys.spawn(behavior);
+}
+
+} // namespace vigil
