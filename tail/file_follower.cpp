@@ -197,43 +197,60 @@ size_t file_follower::read_file(tracked& f, std::vector<tail_chunk>& out) {
   chunk.path = f.path;
   chunk.id = f.id;
   chunk.offset = f.handed;
-  size_t pos = 0;
-  while (pos < buf.size()) {
-    const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', buf.size() - pos));
-    if (f.skipping) {
-      if (nl == nullptr) {
-        f.handed += buf.size() - pos;
-        break;
-      }
-      f.handed += static_cast<size_t>(nl - (buf.data() + pos)) + 1;
-      pos = static_cast<size_t>(nl - buf.data()) + 1;
-      f.skipping = false;
-      continue;
-    }
-    if (nl == nullptr) {
-      f.partial.append(buf, pos, std::string::npos);
-      if (f.partial.size() > opts_.max_line_bytes) {
-        // Cut it: hand on enough for the parser to see it is too long.
-        chunk.text.append(f.partial, 0, opts_.max_line_bytes + 1);
-        chunk.text.push_back('\n');
-        f.handed += f.partial.size();
-        f.partial.clear();
-        f.skipping = true;
-        ++lines_cut_;
-      }
-      break;
-    }
-    const size_t len = static_cast<size_t>(nl - (buf.data() + pos)) + 1;
-    if (f.partial.empty()) {
-      chunk.text.append(buf, pos, len);
-    } else {
-      chunk.text += f.partial;
-      chunk.text.append(buf, pos, len);
+  // Keeps bytes after the last newline for the next read, cutting a
+  // partial line that outgrew the cap (enough of it is handed on for the
+  // parser to see it is too long; the rest is skipped to its newline).
+  auto cut_if_too_long = [&] {
+    if (f.partial.size() > opts_.max_line_bytes) {
+      chunk.text.append(f.partial, 0, opts_.max_line_bytes + 1);
+      chunk.text.push_back('\n');
       f.partial.clear();
+      f.skipping = true;
+      ++lines_cut_;
     }
-    pos += len;
-    f.handed = f.offset - (buf.size() - pos) - f.partial.size();
+  };
+  auto keep_partial = [&](size_t from) {
+    f.partial.append(buf, from, std::string::npos);
+    cut_if_too_long();
+  };
+  size_t pos = 0;
+  if (f.skipping) {
+    const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', buf.size()));
+    pos = nl ? static_cast<size_t>(nl - buf.data()) + 1 : buf.size();
+    f.skipping = nl == nullptr;
   }
+  if (!f.partial.empty() && pos < buf.size()) {
+    const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', buf.size() - pos));
+    if (nl == nullptr) {
+      keep_partial(pos);
+      pos = buf.size();
+    } else {
+      const size_t end = static_cast<size_t>(nl - buf.data()) + 1;
+      chunk.text = std::move(f.partial);
+      chunk.text.append(buf, pos, end - pos);
+      f.partial.clear();
+      pos = end;
+    }
+  }
+  if (pos < buf.size()) {
+    // Whole lines in one piece: the common case hands the read buffer on
+    // as it is, no copy.
+    const void* last = ::memrchr(buf.data() + pos, '\n', buf.size() - pos);
+    if (last == nullptr) {
+      keep_partial(pos);
+    } else {
+      const size_t end = static_cast<size_t>(static_cast<const char*>(last) - buf.data()) + 1;
+      f.partial.assign(buf, end, std::string::npos);
+      if (chunk.text.empty() && pos == 0) {
+        buf.resize(end);
+        chunk.text = std::move(buf);
+      } else {
+        chunk.text.append(buf, pos, end - pos);
+      }
+      cut_if_too_long();
+    }
+  }
+  f.handed = f.offset - f.partial.size();
   if (chunk.text.empty()) return 0;
   chunk.end_offset = f.handed;
   const size_t bytes = chunk.text.size();
