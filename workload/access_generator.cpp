@@ -133,9 +133,12 @@ void access_generator::background_line(int64_t t, std::string& out) {
     return static_cast<uint64_t>(u * u * static_cast<double>(n));
   };
   const uint64_t c = skewed(opts_.clients);
+  // Client n is 10.0.0.0 + n + 1: a valid address for every n (the old
+  // "last octet + 1" wrote 10.0.0.256).
+  const uint64_t n = c + 1;
   char client[32];
-  std::snprintf(client, sizeof(client), "10.%u.%u.%u", static_cast<unsigned>(c >> 16 & 255),
-                static_cast<unsigned>(c >> 8 & 255), static_cast<unsigned>(c & 255) + 1);
+  std::snprintf(client, sizeof(client), "10.%u.%u.%u", static_cast<unsigned>(n >> 16 & 255),
+                static_cast<unsigned>(n >> 8 & 255), static_cast<unsigned>(n & 255));
   const char* agent = browsers[(c * 7 + c / 3) % std::size(browsers)];
   std::string target;
   int status = 200;
