@@ -82,6 +82,12 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         auto& st = self->state;
         if (st.stopping) return;
         if (st.in_flight >= cfg.credit) return;  // an ack will tick again
+        // Read more only once what was read went on: a poll can read many
+        // megabytes, and each ack ticks (this bounds memory to one poll).
+        if (!st.pending.empty()) {
+          dispatch();
+          return;
+        }
         std::vector<tail_chunk> chunks;
         size_t n = st.follower->poll(chunks);
         st.bytes += n;

@@ -269,8 +269,8 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
   for (auto it = files_.begin(); it != files_.end();) {
     tracked& f = *it->second;
     size_t got = 0;
-    // Read until caught up (bounded per call by max_read_bytes per read).
-    for (int rounds = 0; rounds < 64; ++rounds) {
+    // Read until caught up, at most 8 reads (8 MiB) per file per poll.
+    for (int rounds = 0; rounds < 8; ++rounds) {
       size_t n = read_file(f, out);
       got += n;
       if (n == 0) break;
