@@ -89,6 +89,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
             e.classes = ev.classes;
             for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
             e.labels = st.labels.data();
+            e.prepare();
             for (size_t i = 0; i < st.engines.size(); ++i) {
               st.engines[i].add(e, st.closed);
               if (!st.closed.empty()) publish(i);

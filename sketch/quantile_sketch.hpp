@@ -21,13 +21,25 @@ public:
     : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(std::log(gamma_)) {}
 
   void add(double v, uint64_t n = 1) {
+    add_to_bucket(v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_)), v, n);
+  }
+
+  /// The bucket of `v` in a sketch of the default accuracy: for callers
+  /// that add one value to many such sketches (one log, not one each).
+  static int32_t bucket_of(double v) {
+    static const double log_gamma = std::log(1.01 / 0.99);
+    return v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_gamma));
+  }
+
+  /// Adds `v` whose bucket is `k` (from `bucket_of`, default accuracy only).
+  void add_to_bucket(int32_t k, double v, uint64_t n = 1) {
     count_ += n;
     if (v > max_) max_ = v;
     if (v < 1) {
       zeros_ += n;
       return;
     }
-    bucket(static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_))) += n;
+    bucket(k) += n;
   }
 
   /// Folds `other` in; both must use the same accuracy.

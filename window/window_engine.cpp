@@ -27,6 +27,13 @@ constexpr signature_mask probe_classes = attack_mask & path_mask;
 
 } // namespace
 
+void window_event::prepare() {
+  visitor_hash = hash_of(ip, user_agent);
+  path_hash = hash_of(path);
+  if (request_time_us >= 0) latency_bucket = quantile_sketch::bucket_of(static_cast<double>(request_time_us));
+  prepared = true;
+}
+
 void window_metrics::add(const window_event& e) {
   ++requests_;
   bytes_ += e.bytes;
@@ -39,9 +46,9 @@ void window_metrics::add(const window_event& e) {
   status_403_ += e.status == 403;
   status_404_ += e.status == 404;
   auth_failures_ += (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0;
-  visitors_.insert(hash_of(e.ip, e.user_agent));
-  paths_.insert(hash_of(e.path));
-  if (e.request_time_us >= 0) latency_.add(static_cast<double>(e.request_time_us));
+  visitors_.insert(e.visitor_hash);
+  paths_.insert(e.path_hash);
+  if (e.request_time_us >= 0) latency_.add_to_bucket(e.latency_bucket, static_cast<double>(e.request_time_us));
 }
 
 void window_metrics::merge(const window_metrics& o) {
@@ -276,6 +283,11 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
 }
 
 void window_engine::add(const window_event& e, std::vector<window_result>& closed) {
+  if (!e.prepared) {
+    window_event p = e;
+    p.prepare();
+    return add(p, closed);
+  }
   const int64_t t = e.time_ms;
   make_key(e);
   if (cfg_.type == window_type::session) {

@@ -33,6 +33,13 @@ struct window_event {
   /// Dimension-table labels, in the order of the engine's `label_names`.
   const std::string_view* labels = nullptr;
   signature_mask classes = 0;
+  /// Computed once per event for all windows by `prepare()`.
+  uint64_t visitor_hash = 0, path_hash = 0;
+  int32_t latency_bucket = 0;
+  bool prepared = false;
+
+  /// Fills the per-event hashes and the latency bucket from the fields.
+  void prepare();
 };
 
 /// The metrics of one group in one window (PRODUCT.md metric names).

@@ -30,6 +30,7 @@ struct detector {
     e.status = status;
     e.path = "/x";
     e.user_agent = "ua";
+    e.prepare();
     windows.add(e, closed);
     deliver();
   }

@@ -32,6 +32,7 @@ window_event ev(int64_t t, std::string_view ip = "10.0.0.1", uint16_t status = 2
   e.method = "GET";
   e.user_agent = "ua";
   e.request_time_us = rt;
+  e.prepare();
   return e;
 }
 
@@ -202,7 +203,10 @@ TEST_CASE("metrics: rates, status classes, probes, bots and distinct counts") {
   auto e4 = ev(4000, "a", 200);
   e4.classes = mask_of(signature_class::static_file);
   e4.path = "/x.css";
-  for (auto* e : {&e1, &e2, &e3, &e4}) w.add(*e, out);
+  for (auto* e : {&e1, &e2, &e3, &e4}) {
+    e->prepare();  // fields changed after ev()
+    w.add(*e, out);
+  }
   w.flush(out);
   REQUIRE(out.size() == 1);
   CHECK(metric(out[0], "requests") == 4);
