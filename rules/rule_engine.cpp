@@ -113,6 +113,7 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
 }
 
 void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
+  string_map<const group_snapshot*> by_group;  // closed instances: group text -> snapshot
   for (auto& r : rules_) {
     if (r.cfg.window != d.window) continue;
     const std::string prefix = r.cfg.name + "\x1e";
@@ -133,16 +134,19 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       }
       continue;
     }
-    string_map<const group_snapshot*> by_group;
-    for (const auto& g : d.groups) by_group.emplace(prefix + group_text(g.group), &g);
     // Resolve in key order: the output must not depend on hash-table order.
     std::vector<std::string> candidates;
     for (const auto& [key, f] : firing_)
       if (key.rfind(prefix, 0) == 0 && f.last_window_start <= d.start_ms) candidates.push_back(key);
+    if (candidates.empty()) continue;  // the common case: nothing of this rule to resolve
     std::sort(candidates.begin(), candidates.end());
+    // An instance can hold many groups (one per client): index them once,
+    // for all rules of the window, and only when something may resolve.
+    if (by_group.empty())
+      for (const auto& g : d.groups) by_group.emplace(group_text(g.group), &g);
     for (const auto& key : candidates) {
       auto it = firing_.find(key);
-      auto res = by_group.find(key);
+      auto res = by_group.find(std::string_view(key).substr(prefix.size()));
       // Resolved when its window closes below the line, or the group went quiet.
       if (res != by_group.end() && holds(r, res->second->values)) continue;
       alert a = it->second.a;
