@@ -9,6 +9,8 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "parse/timestamp.hpp"
+
 namespace vigil {
 
 namespace {
@@ -18,10 +20,6 @@ struct alert_state {
   static inline const char* name = "alert_stage";
 };
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 /// Due groups and repeats are looked for this often.
 constexpr auto tick_interval = std::chrono::milliseconds(250);
@@ -47,13 +45,13 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
     return {
       [=](ingest_atom, const std::vector<alert>& alerts) -> uint64_t {
         std::vector<alert_router::writes> out;
-        self->state.router->take(alerts, wall_ms(), out);
+        self->state.router->take(alerts, wall_clock_ms(), out);
         send(out);
         return alerts.size();
       },
       [=](tick_atom) {
         std::vector<alert_router::writes> out;
-        self->state.router->tick(wall_ms(), out);
+        self->state.router->tick(wall_clock_ms(), out);
         send(out);
         self->delayed_send(self, tick_interval, tick_atom_v);
       },

@@ -9,6 +9,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "parse/timestamp.hpp"
 #include "rules/rule_engine.hpp"
 
 namespace vigil {
@@ -20,10 +21,6 @@ struct detect_state {
   static inline const char* name = "detect_stage";
 };
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 } // namespace
 
@@ -39,7 +36,7 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
         const uint64_t n = deltas.size();
         if (!st.rules) return n;
         // Alerts of one batch leave together: one wall-clock reading for all.
-        const int64_t now = wall_ms();
+        const int64_t now = wall_clock_ms();
         std::vector<alert> alerts;
         try {
           for (const auto& d : deltas) st.rules->on_delta(d, now, alerts);

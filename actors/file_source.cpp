@@ -1,6 +1,5 @@
 #include "actors/file_source.hpp"
 
-#include <deque>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -9,22 +8,20 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "flow/chunk_outbox.hpp"
+
 namespace vigil {
 
 namespace {
 
 struct source_state {
   std::unique_ptr<file_follower> follower;
-  std::deque<tail_chunk> pending;       // read, waiting for credit
+  std::unique_ptr<chunk_outbox> outbox;
   std::map<std::string, log_format> formats;  // per file, when sniffed
-  size_t in_flight = 0;
   uint64_t bytes = 0;
-  uint64_t sequence = 0;
   int quiet_polls = 0;
   bool stopping = false;
   bool once = false;
-  // run and stop requests waiting for everything read to go through
-  std::vector<caf::typed_response_promise<uint64_t>> done;
   static inline const char* name = "file_source";
 };
 
@@ -33,65 +30,55 @@ struct source_state {
 source_actor spawn_file_source(caf::actor_system& sys, const file_source_config& cfg) {
   auto behavior = [cfg](source_actor::stateful_pointer<source_state> self)
     -> source_actor::behavior_type {
-    self->state.follower = std::make_unique<file_follower>(cfg.tail);
+    auto& st = self->state;
+    st.follower = std::make_unique<file_follower>(cfg.tail);
+    st.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
     std::string error;
-    if (!self->state.follower->start(error)) spdlog::error("source {}: {}", cfg.name, error);
+    if (!st.follower->start(error)) spdlog::error("source {}: {}", cfg.name, error);
 
-    // Delivers the run/stop reply once nothing is left to hand on.
+    // Answers run/stop once nothing is left to hand on; a run (--once) also
+    // waits for two quiet polls: the files are read to their end.
     auto maybe_finish = [self] {
       auto& st = self->state;
-      if (st.done.empty() || st.in_flight > 0 || !st.pending.empty()) return;
       if (st.once && !st.stopping && st.quiet_polls < 2) return;
-      for (auto& rp : st.done) rp.deliver(st.bytes);
-      st.done.clear();
+      st.outbox->finish_if_drained(st.bytes);
     };
-    // Hands on pending chunks while there is credit.
     auto dispatch = [self, cfg, maybe_finish] {
+      self->state.outbox->dispatch(self, cfg.next, [self, maybe_finish](bool ok) {
+        if (ok) self->send(self, tick_atom_v);
+        maybe_finish();
+      });
+    };
+    // A read chunk as the parse stage takes it; the format is sniffed once per file.
+    auto to_text_chunk = [self, cfg](tail_chunk& c) {
       auto& st = self->state;
-      while (!st.pending.empty() && st.in_flight < cfg.credit) {
-        tail_chunk c = std::move(st.pending.front());
-        st.pending.pop_front();
-        text_chunk chunk;
-        chunk.sequence = st.sequence++;
-        chunk.offset = c.offset;
-        auto it = st.formats.find(c.path);
-        if (it == st.formats.end())
-          it = st.formats.emplace(c.path, cfg.format == log_format::auto_detect
-                                            ? sniff_log_format(c.text) : cfg.format).first;
-        chunk.format = it->second;
-        chunk.text = std::move(c.text);
-        chunk.origin = c.path;
-        ++st.in_flight;
-        self->request(cfg.next, caf::infinite, parse_atom_v, std::move(chunk))
-          .then(
-            [self, maybe_finish](uint64_t) {
-              --self->state.in_flight;
-              self->send(self, tick_atom_v);
-              maybe_finish();
-            },
-            [self, cfg, maybe_finish](caf::error& err) {
-              --self->state.in_flight;
-              spdlog::error("source {}: {}", cfg.name, self->system().render(err));
-              maybe_finish();
-            });
-      }
+      auto it = st.formats.find(c.path);
+      if (it == st.formats.end())
+        it = st.formats.emplace(c.path, cfg.format == log_format::auto_detect ? sniff_log_format(c.text)
+                                                                              : cfg.format).first;
+      text_chunk chunk;
+      chunk.offset = c.offset;
+      chunk.format = it->second;
+      chunk.text = std::move(c.text);
+      chunk.origin = c.path;
+      return chunk;
     };
 
     return {
       [=](tick_atom) {
         auto& st = self->state;
         if (st.stopping) return;
-        if (st.in_flight >= cfg.credit) return;  // an ack will tick again
+        if (!st.outbox->has_credit()) return;  // a reply will tick again
         // Read more only once what was read went on: a poll can read many
-        // megabytes, and each ack ticks (this bounds memory to one poll).
-        if (!st.pending.empty()) {
+        // megabytes, and each reply ticks (this bounds memory to one poll).
+        if (st.outbox->has_waiting()) {
           dispatch();
           return;
         }
         std::vector<tail_chunk> chunks;
         size_t n = st.follower->poll(chunks);
         st.bytes += n;
-        for (auto& c : chunks) st.pending.push_back(std::move(c));
+        for (auto& c : chunks) st.outbox->push(to_text_chunk(c));
         dispatch();
         if (n == 0) {
           ++st.quiet_polls;
@@ -101,22 +88,19 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         } else {
           st.quiet_polls = 0;
         }
-        if (st.pending.empty() && st.in_flight < cfg.credit) self->send(self, tick_atom_v);
+        if (!st.outbox->has_waiting() && st.outbox->has_credit()) self->send(self, tick_atom_v);
       },
       [=](run_atom) -> caf::result<uint64_t> {
-        auto& st = self->state;
-        st.once = true;
-        auto rp = self->make_response_promise<uint64_t>();
-        st.done.push_back(rp);
+        self->state.once = true;
+        auto rp = self->state.outbox->await_drained(self);
         self->send(self, tick_atom_v);
         return rp;
       },
       [=](stop_atom) -> caf::result<uint64_t> {
         auto& st = self->state;
         st.stopping = true;
-        st.pending.clear();  // not handed on: the checkpoint offsets will re-read them
-        auto rp = self->make_response_promise<uint64_t>();
-        st.done.push_back(rp);
+        st.outbox->discard();  // not handed on: the checkpoint offsets will re-read them
+        auto rp = st.outbox->await_drained(self);
         maybe_finish();
         return rp;
       },

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
+#include <memory>
 
 #include <poll.h>
 #include <unistd.h>
@@ -13,6 +13,8 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "flow/chunk_outbox.hpp"
+
 namespace vigil {
 
 namespace {
@@ -20,13 +22,10 @@ namespace {
 struct stdin_state {
   std::string partial;            // bytes after the last newline
   bool cutting = false;           // inside a line past the cap: skip to its newline
-  std::deque<std::string> ready;  // whole lines, waiting for credit
-  size_t in_flight = 0;
-  uint64_t bytes = 0, lines_cut = 0, sequence = 0, offset = 0;
+  std::unique_ptr<chunk_outbox> outbox;
+  uint64_t bytes = 0, lines_cut = 0, offset = 0;
   log_format format = log_format::auto_detect;
   bool closed = false, stopping = false;
-  // run and stop requests waiting for everything read to go through
-  std::vector<caf::typed_response_promise<uint64_t>> done;
   static inline const char* name = "stdin_source";
 };
 
@@ -59,45 +58,36 @@ void split(stdin_state& st, const char* data, size_t n, size_t cap, std::string&
 
 source_actor spawn_stdin_source(caf::actor_system& sys, const stdin_source_config& cfg) {
   auto behavior = [cfg](source_actor::stateful_pointer<stdin_state> self) -> source_actor::behavior_type {
+    self->state.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
+    // Answers run/stop once the input ended (or a stop came) and all went on.
     auto maybe_finish = [self] {
       auto& st = self->state;
-      if (st.done.empty() || st.in_flight > 0 || !st.ready.empty()) return;
-      if (!st.closed && !st.stopping) return;
-      for (auto& rp : st.done) rp.deliver(st.bytes);
-      st.done.clear();
+      if (st.closed || st.stopping) st.outbox->finish_if_drained(st.bytes);
     };
     auto dispatch = [self, cfg, maybe_finish] {
+      self->state.outbox->dispatch(self, cfg.next, [self, maybe_finish](bool ok) {
+        if (ok) self->send(self, tick_atom_v);
+        maybe_finish();
+      });
+    };
+    // Whole lines as the parse stage takes them; the format is sniffed once.
+    auto hand_on = [self, cfg](std::string lines) {
       auto& st = self->state;
-      while (!st.ready.empty() && st.in_flight < cfg.credit) {
-        text_chunk chunk;
-        chunk.sequence = st.sequence++;
-        chunk.offset = st.offset;
-        chunk.text = std::move(st.ready.front());
-        st.ready.pop_front();
-        st.offset += chunk.text.size();
-        if (st.format == log_format::auto_detect)
-          st.format = cfg.format == log_format::auto_detect ? sniff_log_format(chunk.text) : cfg.format;
-        chunk.format = st.format;
-        chunk.origin = "-";
-        ++st.in_flight;
-        self->request(cfg.next, caf::infinite, parse_atom_v, std::move(chunk))
-          .then(
-            [self, maybe_finish](uint64_t) {
-              --self->state.in_flight;
-              self->send(self, tick_atom_v);
-              maybe_finish();
-            },
-            [self, cfg, maybe_finish](caf::error& err) {
-              --self->state.in_flight;
-              spdlog::error("source {}: {}", cfg.name, self->system().render(err));
-              maybe_finish();
-            });
-      }
+      if (lines.empty()) return;
+      if (st.format == log_format::auto_detect)
+        st.format = cfg.format == log_format::auto_detect ? sniff_log_format(lines) : cfg.format;
+      text_chunk chunk;
+      chunk.offset = st.offset;
+      chunk.format = st.format;
+      chunk.origin = "-";
+      st.offset += lines.size();
+      chunk.text = std::move(lines);
+      st.outbox->push(std::move(chunk));
     };
     return {
       [=](tick_atom) {
         auto& st = self->state;
-        if (st.stopping || st.closed || st.in_flight >= cfg.credit) {
+        if (st.stopping || st.closed || !st.outbox->has_credit()) {
           dispatch();  // an ack ticks again
           maybe_finish();
           return;
@@ -116,32 +106,29 @@ source_actor spawn_stdin_source(caf::actor_system& sys, const stdin_source_confi
             if (!st.partial.empty() || st.cutting) {
               std::string last;
               split(st, "\n", 1, cfg.max_line_bytes, last);
-              st.ready.push_back(std::move(last));
+              hand_on(std::move(last));
             }
-            spdlog::info("source {}: input closed after {} bytes", cfg.name, st.bytes);
+            spdlog::info("source {}: input closed after {} bytes ({} lines cut at {} bytes)", cfg.name,
+                         st.bytes, st.lines_cut, cfg.max_line_bytes);
           } else if (n > 0) {
             st.bytes += static_cast<uint64_t>(n);
             std::string lines;
             split(st, buf.data(), static_cast<size_t>(n), cfg.max_line_bytes, lines);
-            if (!lines.empty()) st.ready.push_back(std::move(lines));
+            hand_on(std::move(lines));
           }
         }
         dispatch();
         maybe_finish();
-        if (!st.closed && st.in_flight < cfg.credit) self->send(self, tick_atom_v);
+        if (!st.closed && st.outbox->has_credit()) self->send(self, tick_atom_v);
       },
       [=](run_atom) -> caf::result<uint64_t> {
-        auto& st = self->state;
-        auto rp = self->make_response_promise<uint64_t>();
-        st.done.push_back(rp);
+        auto rp = self->state.outbox->await_drained(self);
         self->send(self, tick_atom_v);
         return rp;
       },
       [=](stop_atom) -> caf::result<uint64_t> {
-        auto& st = self->state;
-        st.stopping = true;
-        auto rp = self->make_response_promise<uint64_t>();
-        st.done.push_back(rp);
+        self->state.stopping = true;
+        auto rp = self->state.outbox->await_drained(self);
         maybe_finish();
         return rp;
       },

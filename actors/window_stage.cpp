@@ -68,8 +68,10 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       [=](ingest_atom, const event_batch& b) mutable -> caf::result<uint64_t> {
         auto& st = self->state;
         try {
-          const size_t n_labels = b.label_names.size() == cfg.label_names.size() ? b.label_names.size() : 0;
-          st.labels.resize(cfg.label_names.size());
+          // Labels come from this node's enrich stages, in this order; a
+          // batch without them (or with others) groups under "".
+          const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;
+          st.labels.assign(cfg.label_names.size(), std::string_view{});
           for (size_t k = 0; k < b.events.size(); ++k) {
             const log_event& ev = b.events[k];
             window_event e;

@@ -1,6 +1,7 @@
 #include "notify/webhook_sender.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -14,7 +15,9 @@ size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 } // namespace
 
 webhook_sender::webhook_sender(webhook_options opts) : opts_(std::move(opts)) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
+  // Not thread-safe, and needed once per process.
+  static std::once_flag curl_ready;
+  std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   thread_ = std::thread([this] { run(); });
 }
 

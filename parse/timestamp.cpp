@@ -1,5 +1,6 @@
 #include "parse/timestamp.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace vigil {
@@ -154,6 +155,11 @@ std::string format_rfc3339_utc(int64_t utc_ms) {
     std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02dZ",
                   static_cast<long long>(y), m, d, h, mi, s);
   return buf;
+}
+
+int64_t wall_clock_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 } // namespace vigil

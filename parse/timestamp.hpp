@@ -26,6 +26,10 @@ bool parse_rfc3339_time(std::string_view s, log_time& out) noexcept;
 /// the milliseconds are zero).
 std::string format_rfc3339_utc(int64_t utc_ms);
 
+/// The wall clock now, in milliseconds since the Unix epoch (UTC): what
+/// alerts carry as `emitted_at`.
+int64_t wall_clock_ms() noexcept;
+
 /// Division rounding toward negative infinity: which second, minute or
 /// window an instant before 1970 falls in, too.
 constexpr int64_t floor_div(int64_t a, int64_t b) noexcept {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "hash/stable_hash.hpp"
 #include "rules/metric_names.hpp"
@@ -62,13 +63,16 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
                                                std::string& error) {
   std::unique_ptr<rule_engine> e(new rule_engine);
   e->node_ = std::move(node);
+  std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
     compiled c{r, rule_expression::compile(r.when, error), {}, "", 0, 0};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
     }
-    const auto watched = watched_metrics(rules, r.window);
+    auto [w, fresh] = watched_by_window.try_emplace(r.window);
+    if (fresh) w->second = watched_metrics(rules, r.window);
+    const auto& watched = w->second;
     auto index_of = [&](const std::string& m) {
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "messages/interfaces.hpp"
+
+namespace vigil {
+
+/// What a source has read and not yet handed on, and the credit that
+/// bounds it: chunks wait here until fewer than `credit` are in flight to
+/// the parse stage. Also holds the run/stop requests that wait for
+/// everything read to have gone through. The same for every source type.
+class chunk_outbox {
+public:
+  chunk_outbox(std::string source, size_t credit) : source_(std::move(source)), credit_(credit) {}
+
+  /// Queues a chunk, numbering it in read order.
+  void push(text_chunk chunk) {
+    chunk.sequence = sequence_++;
+    waiting_.push_back(std::move(chunk));
+  }
+
+  /// Drops what waits (a stop: the checkpointed offsets re-read it).
+  void discard() { waiting_.clear(); }
+
+  bool has_waiting() const noexcept { return !waiting_.empty(); }
+  bool has_credit() const noexcept { return in_flight_ < credit_; }
+  /// Nothing waiting, nothing in flight.
+  bool drained() const noexcept { return waiting_.empty() && in_flight_ == 0; }
+
+  /// Hands waiting chunks to `next` while credit lasts; `on_reply(ok)` runs
+  /// once per chunk when the parse stage answers (its credit is back).
+  template <class Self, class F>
+  void dispatch(Self* self, const parse_stage_actor& next, F on_reply) {
+    while (!waiting_.empty() && in_flight_ < credit_) {
+      ++in_flight_;
+      self->request(next, caf::infinite, parse_atom_v, std::move(waiting_.front()))
+        .then(
+          [this, on_reply](uint64_t) mutable {
+            --in_flight_;
+            on_reply(true);
+          },
+          [this, on_reply, self](caf::error& err) mutable {
+            --in_flight_;
+            spdlog::error("source {}: {}", source_, self->system().render(err));
+            on_reply(false);
+          });
+      waiting_.pop_front();
+    }
+  }
+
+  /// A run or stop request: answered by `finish`.
+  template <class Self>
+  caf::typed_response_promise<uint64_t> await_drained(Self* self) {
+    done_.push_back(self->template make_response_promise<uint64_t>());
+    return done_.back();
+  }
+
+  /// Answers the waiting run/stop requests with `bytes` once drained.
+  void finish_if_drained(uint64_t bytes) {
+    if (done_.empty() || !drained()) return;
+    for (auto& rp : done_) rp.deliver(bytes);
+    done_.clear();
+  }
+
+private:
+  std::string source_;
+  size_t credit_;
+  size_t in_flight_ = 0;
+  uint64_t sequence_ = 0;
+  std::deque<text_chunk> waiting_;
+  std::vector<caf::typed_response_promise<uint64_t>> done_;
+};
+
+} // namespace vigil
