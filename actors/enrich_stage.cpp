@@ -13,6 +13,7 @@
 
 #include "dimension/cidr_table.hpp"
 #include "enrich/agent_classifier.hpp"
+#include "enrich/path_classifier.hpp"
 #include "enrich/route_template.hpp"
 #include "hash/string_map.hpp"
 
@@ -29,7 +30,15 @@ struct loaded_table {
 struct enrich_state {
   std::unique_ptr<signature_matcher::scanner> scanner;
   // Paths, agents and routes repeat: work each distinct one out once (bounded).
-  string_map<signature_mask> path_classes, agent_classes;
+  string_map<path_verdict> path_verdicts;
+  string_map<signature_mask> agent_classes;
+  std::string decode_buffer;
+  uint64_t paths_beyond_limits = 0;  // events, not distinct paths
+  std::string source;
+  ~enrich_state() {
+    if (paths_beyond_limits > 0)
+      spdlog::info("source {}: {} requests had paths beyond the decoding limits", source, paths_beyond_limits);
+  }
   string_map<std::string> routes;  // path -> template, only for paths with ids
   std::vector<loaded_table> tables;
   std::vector<std::string> label_names;
@@ -48,6 +57,21 @@ signature_mask cached(string_map<signature_mask>& cache, std::string_view key,
   signature_mask m = s.scan(field, key) & keep;
   cache.emplace(key, m);
   return m;
+}
+
+const path_verdict& verdict_of(enrich_state& st, std::string_view path) {
+  auto it = st.path_verdicts.find(path);
+  if (it == st.path_verdicts.end()) {
+    bound(st.path_verdicts);
+    it = st.path_verdicts.emplace(path, classify_path(*st.scanner, path, st.decode_buffer)).first;
+    if (breaks_limits(it->second.decoding) && st.paths_beyond_limits == 0)
+      spdlog::warn("path decoding: '{}' is {}; such paths are counted (escapes, NUL bytes, more than "
+                   "{} rounds or {} bytes are limits no browser crosses)",
+                   path.substr(0, 200), to_string(it->second.decoding), path_decode_limits{}.max_rounds,
+                   path_decode_limits{}.max_bytes);
+  }
+  st.paths_beyond_limits += breaks_limits(it->second.decoding);
+  return it->second;
 }
 
 bool same_file(const struct stat& a, const struct stat& b) {
@@ -95,6 +119,7 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
   auto behavior = [cfg](enrich_stage_actor::stateful_pointer<enrich_state> self)
     -> enrich_stage_actor::behavior_type {
     auto& st = self->state;
+    st.source = cfg.source;
     st.scanner = std::make_unique<signature_matcher::scanner>(cfg.signatures);
     st.tables.resize(cfg.dimensions.size());
     st.label_names = dimension_fields(cfg.dimensions);
@@ -111,7 +136,7 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
           for (size_t k = 0; k < batch.events.size(); ++k) {
             log_event& e = batch.events[k];
             const std::string_view path = batch.path(e);
-            signature_mask m = cached(st.path_classes, path, *st.scanner, signature_field::path, path_mask);
+            signature_mask m = verdict_of(st, path).classes;
             m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
             if (e.target.length > e.path_length + 1)
               m |= st.scanner->scan(signature_field::query, batch.view(e.target).substr(e.path_length + 1))

@@ -21,6 +21,11 @@ struct parse_state {
   std::vector<line_failure> failures;
   uint64_t malformed = 0;
   uint64_t duplicate_lines = 0;
+  std::string source;
+  ~parse_state() {
+    if (malformed > 0 || duplicate_lines > 0)
+      spdlog::info("source {}: {} malformed lines, {} duplicate lines dropped", source, malformed, duplicate_lines);
+  }
   static inline const char* name = "parse_stage";
 };
 
@@ -50,6 +55,7 @@ std::vector<std::string> quarantine_lines(const std::string& source, const text_
 parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_config& cfg) {
   auto behavior = [cfg](parse_stage_actor::stateful_pointer<parse_state> self)
     -> parse_stage_actor::behavior_type {
+    self->state.source = cfg.source;
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
     self->state.duplicates = std::make_unique<duplicate_filter>(cfg.dedup_horizon_ms);
     return {

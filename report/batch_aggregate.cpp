@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "enrich/path_classifier.hpp"
 #include "parse/timestamp.hpp"
 #include "sort/radix_sort.hpp"
 
@@ -109,7 +110,7 @@ void batch_aggregate::add(const event_batch& b) {
     path_stats& path = pit->second;
     if (new_path) {
       path.id = static_cast<uint32_t>(paths.size() - 1);
-      path.classes = scanner_.scan(signature_field::path, path_text) & path_mask;
+      path.classes = classify_path(scanner_, path_text, decode_buffer_).classes;
     }
     ++path.hits;
     path.bytes += e.bytes;

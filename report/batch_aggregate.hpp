@@ -210,6 +210,7 @@ private:
   aggregate_options opts_;
   signature_matcher::scanner scanner_;
   std::string key_buffer_;  // reused to build lookup keys
+  std::string decode_buffer_;  // reused to decode escaped paths
   // Consecutive lines often come from one visitor: remember the last one.
   uint64_t last_visitor_ = UINT64_MAX;
   int32_t last_day_ = INT32_MIN;

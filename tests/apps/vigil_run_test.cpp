@@ -2,6 +2,7 @@
 // inotify, real signals.
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -265,4 +266,39 @@ TEST_CASE("a webhook sink POSTs the alerts the JSONL sink writes, grouped per ru
     for (const auto& a : body) received.insert(a["id"].get<std::string>() + a["status"].get<std::string>());
   }
   CHECK(received == written);
+}
+
+TEST_CASE("probes hidden behind percent-encoding alert in run and count in analyze, and both agree") {
+  test::temp_dir dir;
+  const std::string cfg = small_config(dir, "type = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n");
+  // Five encoded probes and a traversal encoded deeper than the decoding
+  // limit allows (what the limit leaves, `/../%2eenv`, is still traversal);
+  // the signatures match none of them as logged. Plus ordinary escaped paths.
+  const std::vector<std::string> paths = {"/%2e%65nv", "/%252Egit/config", "/wp-%61dmin/", "/.env%00.png",
+                                          "/%2Ehtpasswd", "/%25252e%25252e/%2525252eenv", "/caf%C3%A9%20menu",
+                                          "/files/100%25"};
+  std::string log;
+  int second = 0;
+  for (const auto& p : paths) {
+    const std::string ip = p.rfind("/caf", 0) == 0 || p.rfind("/files", 0) == 0 ? "10.0.0.5" : "203.0.113.66";
+    log += ip + " - - [01/Jan/2024:00:00:" + (second < 10 ? "0" : "") + std::to_string(second) +
+           " +0000] \"GET " + p + " HTTP/1.1\" 404 12 \"-\" \"Mozilla/5.0\"\n";
+    ++second;
+  }
+  test::write_file(dir / "access.log", log);
+  auto run = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(run.out);
+  REQUIRE(run.exit_code == 0);
+  CHECK(has_alert(jsonl(dir / "alerts.jsonl"), "scanner", "firing", "203.0.113.66"));
+  CHECK_FALSE(has_alert(jsonl(dir / "alerts.jsonl"), "scanner", "firing", "10.0.0.5"));
+  CHECK(run.out.find("'/.env%00.png' is nul_byte") != std::string::npos);  // the first over a limit is logged
+  CHECK(run.out.find("2 requests had paths beyond the decoding limits") != std::string::npos);
+
+  auto analyze = test::run_command(bin + " analyze '" + (dir / "access.log") + "' --json -");
+  REQUIRE(analyze.exit_code == 0);
+  INFO(analyze.out);
+  std::map<std::string, uint64_t> hits;
+  const json report = json::parse(analyze.out);
+  for (const auto& f : report["security"]["findings"]) hits[f["class"].get<std::string>()] = f["hits"];
+  CHECK(hits == std::map<std::string, uint64_t>{{"probe", 5}, {"traversal", 1}});
 }
