@@ -10,7 +10,7 @@ packages=(
   libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev
   libspdlog-dev libfmt-dev
   # parsing, config, CLI
-  libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libmuparser-dev libhyperscan-dev zlib1g-dev
+  libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libmuparser-dev libxxhash-dev libhyperscan-dev zlib1g-dev
   # tests and benchmarks
   catch2 libbenchmark-dev goaccess mawk gzip
 )

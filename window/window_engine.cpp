@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hash/xxh3.hpp"
 #include "parse/timestamp.hpp"
 #include "enrich/route_template.hpp"
 #include "rules/metric_names.hpp"
@@ -16,10 +17,10 @@ namespace vigil {
 
 namespace {
 
-uint64_t hash_of(std::string_view a, std::string_view b = {}) {
-  string_hash h;
-  return h(a) * 0x9E3779B97F4A7C15ull ^ h(b);
-}
+// Stable hashes: distinct counters built from them can be checkpointed and
+// merged across nodes.
+uint64_t hash_of(std::string_view a) { return xxh3(a); }
+uint64_t hash_of(std::string_view a, std::string_view b) { return xxh3(b, xxh3(a)); }
 
 // Attacks seen in the request itself (the `probes` metric); scanner agents
 // are who sends them, not what is sent.
@@ -46,8 +47,8 @@ void window_metrics::add(const window_event& e) {
   status_403_ += e.status == 403;
   status_404_ += e.status == 404;
   auth_failures_ += (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0;
-  visitors_.insert(e.visitor_hash);
-  paths_.insert(e.path_hash);
+  visitors_.add(e.visitor_hash);
+  paths_.add(e.path_hash);
   if (e.request_time_us >= 0) latency_.add_to_bucket(e.latency_bucket, static_cast<double>(e.request_time_us));
 }
 
@@ -62,8 +63,8 @@ void window_metrics::merge(const window_metrics& o) {
   status_403_ += o.status_403_;
   status_404_ += o.status_404_;
   auth_failures_ += o.auth_failures_;
-  visitors_.insert(o.visitors_.begin(), o.visitors_.end());
-  paths_.insert(o.paths_.begin(), o.paths_.end());
+  visitors_.merge(o.visitors_);
+  paths_.merge(o.paths_);
   latency_.merge(o.latency_);
 }
 
@@ -73,7 +74,7 @@ std::optional<double> window_metrics::value(std::string_view name) const {
   if (name == "requests") return req;
   if (name == "page_views") return d(page_views_);
   if (name == "bytes") return d(bytes_);
-  if (name == "visitors") return d(visitors_.size());
+  if (name == "visitors") return d(visitors_.count());
   if (name == "status_2xx") return d(status_[2]);
   if (name == "status_3xx") return d(status_[3]);
   if (name == "status_4xx") return d(status_[4]);
@@ -86,7 +87,7 @@ std::optional<double> window_metrics::value(std::string_view name) const {
   if (name == "auth_failures") return d(auth_failures_);
   if (name == "probes") return d(probes_);
   if (name == "bots") return d(bots_);
-  if (name == "distinct_paths") return d(paths_.size());
+  if (name == "distinct_paths") return d(paths_.count());
   if (name.rfind("latency_", 0) == 0) {
     if (latency_.count() == 0) return std::nullopt;
     if (name == "latency_p50") return std::round(latency_.quantile(0.50));

@@ -9,13 +9,13 @@
 #include <utility>
 #include <vector>
 
-#include <absl/container/flat_hash_set.h>
 #include <absl/container/node_hash_map.h>
 
 #include "hash/string_map.hpp"
 #include "messages/window_delta.hpp"
 #include "settings/config.hpp"
 #include "signature/signature_set.hpp"
+#include "sketch/distinct_counter.hpp"
 #include "sketch/quantile_sketch.hpp"
 
 namespace vigil {
@@ -58,8 +58,8 @@ private:
   uint64_t requests_ = 0, page_views_ = 0, bytes_ = 0, probes_ = 0, bots_ = 0;
   uint64_t status_[6] = {};  // by class: 1xx..5xx at [1..5]
   uint64_t status_401_ = 0, status_403_ = 0, status_404_ = 0, auth_failures_ = 0;
-  absl::flat_hash_set<uint64_t> visitors_;  // hash of (ip, user agent)
-  absl::flat_hash_set<uint64_t> paths_;     // hash of path
+  distinct_counter visitors_;  // hashes of (ip, user agent)
+  distinct_counter paths_;     // hashes of path
   quantile_sketch latency_;
 };
 
