@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "parse/timestamp.hpp"
+#include "state/state_codec.hpp"
 
 namespace vigil {
 
@@ -32,6 +33,10 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
     std::vector<alert_output> how;
     for (const auto& o : cfg.outputs) how.push_back(o.how);
     self->state.router = std::make_unique<alert_router>(std::move(how));
+    if (!cfg.restore.empty()) {
+      state_reader r(cfg.restore);
+      self->state.router->restore(r);
+    }
     // Alerts are few: sinks are not waited on (a webhook sink queues
     // without blocking), so a slow receiver never holds up detection.
     auto send = [self, cfg](std::vector<alert_router::writes>& out) {
@@ -54,6 +59,12 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
         self->state.router->tick(wall_clock_ms(), out);
         send(out);
         self->delayed_send(self, tick_interval, tick_atom_v);
+      },
+      [=](checkpoint_atom, uint64_t id) {
+        state_writer w;
+        self->state.router->save(w);
+        self->send(cfg.coordinator, checkpoint_atom_v, state_part{id, state_kind::alert, "alerts", w.take()});
+        for (const auto& o : cfg.outputs) self->send(o.sink, checkpoint_atom_v, id);
       },
       [=](flush_atom) -> caf::result<bool> {
         std::vector<alert_router::writes> out;

@@ -15,6 +15,10 @@ struct alert_stage_config {
     alert_output how;
   };
   std::vector<output> outputs;
+  /// Checkpoints: where the stage's part goes (null: none), and the
+  /// router state to start from (`alert_router::save`; empty: none).
+  checkpoint_coordinator_actor coordinator;
+  std::string restore;
 };
 
 /// Spawns the stage between detection and the alert sinks (see

@@ -11,6 +11,7 @@
 
 #include "parse/timestamp.hpp"
 #include "rules/rule_engine.hpp"
+#include "state/state_codec.hpp"
 
 namespace vigil {
 
@@ -30,6 +31,10 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
     std::string error;
     self->state.rules = rule_engine::make(cfg.rules, cfg.node, error);
     if (!self->state.rules) spdlog::error("detect stage: {}", error);  // check-config catches this first
+    if (self->state.rules && !cfg.restore.empty()) {
+      state_reader r(cfg.restore);
+      self->state.rules->restore(r);
+    }
     return {
       [=](ingest_atom, const std::vector<window_delta>& deltas) -> caf::result<uint64_t> {
         auto& st = self->state;
@@ -49,6 +54,12 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
           .then([rp, n](uint64_t) mutable { rp.deliver(n); },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
+      },
+      [=](checkpoint_atom, uint64_t id) {
+        state_writer w;
+        if (self->state.rules) self->state.rules->save(w);
+        self->send(cfg.coordinator, checkpoint_atom_v, state_part{id, state_kind::detector, "detect", w.take()});
+        if (cfg.alerts) self->send(cfg.alerts, checkpoint_atom_v, id);
       },
       [=](flush_atom) -> caf::result<bool> {
         if (!cfg.alerts) return true;

@@ -14,6 +14,10 @@ struct detect_stage_config {
   std::string node;
   std::vector<rule_config> rules;
   alert_stage_actor alerts;
+  /// Checkpoints: where the stage's part goes (null: none), and the rule
+  /// engine state to start from (`rule_engine::save`; empty: none).
+  checkpoint_coordinator_actor coordinator;
+  std::string restore;
 };
 
 /// Spawns the stage that checks the rules against window deltas and hands

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "flow/chunk_outbox.hpp"
+#include "state/source_state.hpp"
 
 namespace vigil {
 
@@ -34,7 +35,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
     st.follower = std::make_unique<file_follower>(cfg.tail);
     st.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
     std::string error;
-    if (!st.follower->start(error)) spdlog::error("source {}: {}", cfg.name, error);
+    if (!st.follower->start(error, cfg.resume)) spdlog::error("source {}: {}", cfg.name, error);
 
     // Answers run/stop once nothing is left to hand on; a run (--once) also
     // waits for two quiet polls: the files are read to their end.
@@ -67,7 +68,10 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
     return {
       [=](tick_atom) {
         auto& st = self->state;
-        if (st.stopping) return;
+        if (st.stopping) {  // read no more; what was read still goes on
+          dispatch();
+          return;
+        }
         if (!st.outbox->has_credit()) return;  // a reply will tick again
         // Read more only once what was read went on: a poll can read many
         // megabytes, and each reply ticks (this bounds memory to one poll).
@@ -99,10 +103,24 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
       [=](stop_atom) -> caf::result<uint64_t> {
         auto& st = self->state;
         st.stopping = true;
-        st.outbox->discard();  // not handed on: the checkpoint offsets will re-read them
+        // What was read goes on: the final checkpoint's positions count it.
         auto rp = st.outbox->await_drained(self);
+        dispatch();
         maybe_finish();
         return rp;
+      },
+      [=](checkpoint_atom, uint64_t id) -> state_part {
+        auto& st = self->state;
+        // The positions count every line read, and every line read is
+        // queued ahead of the barrier: the part and the barrier agree.
+        state_part part{id, state_kind::source, "source:" + cfg.name,
+                        encode_tail_positions(st.follower->positions())};
+        text_chunk barrier;
+        barrier.barrier = id;
+        barrier.format = cfg.format == log_format::auto_detect ? log_format::combined : cfg.format;
+        st.outbox->push(std::move(barrier));
+        dispatch();
+        return part;
       },
     };
   };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -17,6 +18,8 @@ struct file_source_config {
   parse_stage_actor next;
   /// Chunks in flight at most: the credit that bounds memory. Default: 4.
   size_t credit = 4;
+  /// Where to resume, from the last complete checkpoint (empty: none).
+  std::vector<tail_position> resume;
 };
 
 /// Spawns a source on its own thread (it waits on inotify) that follows the

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -39,6 +40,20 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
     st.owned = true;
     if (st.fd < 0)
       spdlog::error("sink {}: cannot open {}: {}", cfg.name, cfg.path, std::strerror(errno));
+    struct stat now {};
+    if (st.fd >= 0 && cfg.truncate_to >= 0 && ::fstat(st.fd, &now) == 0) {
+      if (now.st_size > cfg.truncate_to) {
+        if (::ftruncate(st.fd, cfg.truncate_to) != 0)
+          spdlog::error("sink {}: cannot cut {} back to {} bytes: {}", cfg.name, cfg.path, cfg.truncate_to,
+                        std::strerror(errno));
+        else
+          spdlog::info("sink {}: {} cut back from {} to {} bytes (the checkpoint's length; the replay writes the rest)",
+                       cfg.name, cfg.path, now.st_size, cfg.truncate_to);
+      } else if (now.st_size < cfg.truncate_to) {
+        spdlog::warn("sink {}: {} is {} bytes, shorter than the {} it had at the checkpoint: was it "
+                     "rotated or edited? Writing on.", cfg.name, cfg.path, now.st_size, cfg.truncate_to);
+      }
+    }
   }
   return {
     [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
@@ -60,6 +75,15 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
         done += static_cast<size_t>(n);
       }
       return lines.size();
+    },
+    [=](checkpoint_atom, uint64_t id) {
+      auto& st = self->state;
+      if (!cfg.coordinator || !st.owned) return;  // stdout: nothing to cut back
+      // Writes are unbuffered: the file's length is everything written.
+      struct stat now {};
+      const int64_t length = st.fd >= 0 && ::fstat(st.fd, &now) == 0 ? now.st_size : 0;
+      self->send(cfg.coordinator, checkpoint_atom_v,
+                 state_part{id, state_kind::sink, "sink:" + cfg.name, std::to_string(length)});
     },
     [=](flush_atom) -> bool {
       auto& st = self->state;

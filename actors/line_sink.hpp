@@ -11,6 +11,12 @@ namespace vigil {
 struct line_sink_config {
   std::string name;  ///< the [[sink]]'s name, for errors
   std::string path;  ///< a file to append to; "" writes to stdout
+  /// Checkpoints (files only): where the sink's part, the file's length at
+  /// the barrier, goes (null: none), and the length to cut the file back
+  /// to before writing (from the checkpoint being resumed; -1: none), so
+  /// what the replay writes again is not there twice.
+  checkpoint_coordinator_actor coordinator;
+  int64_t truncate_to = -1;
 };
 
 /// Spawns a sink that appends lines to a file (created with its directory)

@@ -66,6 +66,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         try {
           batch.source = cfg.source;
           batch.sequence = chunk.sequence;
+          batch.barrier = chunk.barrier;
           batch.text.swap(chunk.text);
           st.failures.clear();
           st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);

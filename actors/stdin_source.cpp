@@ -129,8 +129,20 @@ source_actor spawn_stdin_source(caf::actor_system& sys, const stdin_source_confi
       [=](stop_atom) -> caf::result<uint64_t> {
         self->state.stopping = true;
         auto rp = self->state.outbox->await_drained(self);
+        dispatch();
         maybe_finish();
         return rp;
+      },
+      [=](checkpoint_atom, uint64_t id) -> state_part {
+        // Standard input cannot be read again: the part only records how
+        // far it went, and a restart reads what comes next.
+        auto& st = self->state;
+        text_chunk barrier;
+        barrier.barrier = id;
+        barrier.format = st.format == log_format::auto_detect ? log_format::combined : st.format;
+        st.outbox->push(std::move(barrier));
+        dispatch();
+        return state_part{id, state_kind::source, "source:" + cfg.name, std::to_string(st.offset)};
       },
     };
   };

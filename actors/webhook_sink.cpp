@@ -33,6 +33,9 @@ line_sink_actor spawn_webhook_sink(caf::actor_system& sys, const webhook_sink_co
       },
       // Blocks this actor's own thread (it is detached), bounded by the timeout.
       [=](flush_atom) -> bool { return self->state.sender->drain(cfg.http.timeout); },
+      // Not a checkpoint participant: what was POSTed cannot be taken back
+      // (alerts are at-least-once, with stable ids).
+      [=](checkpoint_atom, uint64_t) {},
     };
   };
   return sys.spawn<caf::detached>(behavior);

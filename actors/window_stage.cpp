@@ -1,6 +1,8 @@
 #include "actors/window_stage.hpp"
 
+#include <deque>
 #include <memory>
+#include <set>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -9,30 +11,60 @@
 #include <spdlog/spdlog.h>
 
 #include "flow/credit_gate.hpp"
+#include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
 
 namespace vigil {
 
 namespace {
 
+/// A batch from a source whose barrier already came, held until the
+/// barriers of the other sources arrive (Chandy-Lamport alignment).
+struct held_batch {
+  event_batch batch;
+  caf::typed_response_promise<uint64_t> reply;
+};
+
 struct stage_state {
   std::vector<window_engine> engines;
+  uint64_t aligning = 0;                    // checkpoint whose barriers are arriving
+  std::set<std::string> barrier_from;       // sources whose barrier came
+  std::deque<held_batch> held;
   std::vector<window_result> closed;        // reused per batch
   std::vector<std::string_view> labels;     // reused per event
   std::unique_ptr<credit_gate> gate;
   static inline const char* name = "window_stage";
 };
 
+std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
+  std::vector<window_engine> engines;
+  for (size_t i = 0; i < cfg.windows.size(); ++i) {
+    engines.emplace_back(cfg.windows[i], cfg.label_names);
+    if (i < cfg.watched.size()) engines.back().watch(cfg.watched[i]);
+  }
+  return engines;
+}
+
 } // namespace
+
+std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state) {
+  auto engines = fresh_engines(cfg);
+  state_reader r(state);
+  if (r.count() != engines.size()) throw state_decode_error("window state holds another number of windows");
+  for (auto& e : engines) e.restore(r);
+  if (!r.done()) throw state_decode_error("window state has bytes after its last window");
+  return engines;
+}
 
 window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage_config& cfg) {
   auto behavior = [cfg](window_stage_actor::stateful_pointer<stage_state> self)
     -> window_stage_actor::behavior_type {
     auto& st = self->state;
     st.gate = std::make_unique<credit_gate>(cfg.max_in_flight);
-    for (size_t i = 0; i < cfg.windows.size(); ++i) {
-      st.engines.emplace_back(cfg.windows[i], cfg.label_names);
-      if (i < cfg.watched.size()) st.engines.back().watch(cfg.watched[i]);
+    if (cfg.restored) {
+      st.engines = std::move(*cfg.restored);
+    } else {
+      st.engines = fresh_engines(cfg);
     }
 
     // A request whose reply returns credit.
@@ -64,40 +96,96 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       if (!deltas.empty() && cfg.detect) hand_on(cfg.detect, ingest_atom_v, std::move(deltas));
     };
 
+    // The events of one batch into every window.
+    auto process = [self, cfg, publish, send_deltas](const event_batch& b) mutable {
+      auto& st = self->state;
+      // Labels come from this node's enrich stages, in this order; a
+      // batch without them (or with others) groups under "".
+      const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;
+      st.labels.assign(cfg.label_names.size(), std::string_view{});
+      for (size_t k = 0; k < b.events.size(); ++k) {
+        const log_event& ev = b.events[k];
+        window_event e;
+        e.time_ms = ev.time_ms;
+        e.status = ev.status;
+        e.bytes = ev.bytes;
+        e.request_time_us = ev.has(event_flags::has_request_time) ? ev.request_time_us : -1;
+        e.ip = b.view(ev.client);
+        e.path = b.path(ev);
+        e.method = b.view(ev.method);
+        e.host = b.view(ev.vhost);
+        e.protocol = b.view(ev.protocol);
+        e.user_agent = b.view(ev.user_agent);
+        e.referer = b.view(ev.referer);
+        e.route = b.view(ev.route);
+        e.ua_class = to_string(static_cast<agent_class>(ev.agent));
+        e.classes = ev.classes;
+        for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
+        e.labels = st.labels.data();
+        e.prepare();
+        for (size_t i = 0; i < st.engines.size(); ++i) {
+          st.engines[i].add(e, st.closed);
+          if (!st.closed.empty()) publish(i);
+        }
+      }
+      send_deltas();
+    };
+    // Once every source's barrier is in: the windows' state to the
+    // coordinator, the barrier on to the detect stage and the window sinks
+    // (behind everything this stage sent them before).
+    auto store_checkpoint = [self, cfg](uint64_t id) {
+      auto& st = self->state;
+      state_writer w;
+      w.u64(st.engines.size());
+      for (const auto& e : st.engines) e.save(w);
+      self->send(cfg.coordinator, checkpoint_atom_v, state_part{id, state_kind::window, "windows", w.take()});
+      if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
+      for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
+    };
+    // Processes a batch; a barrier in it counts toward alignment. False if
+    // the batch must wait (its source's barrier for this checkpoint came).
+    auto take = [self, cfg, process, store_checkpoint](const event_batch& b) mutable -> bool {
+      auto& st = self->state;
+      if (st.aligning != 0 && st.barrier_from.count(b.source)) return false;
+      process(b);
+      if (b.barrier != 0 && cfg.coordinator) {
+        st.aligning = b.barrier;
+        st.barrier_from.insert(b.source);
+        if (st.barrier_from.size() >= cfg.sources.size()) {
+          store_checkpoint(b.barrier);
+          st.aligning = 0;
+          st.barrier_from.clear();
+        }
+      }
+      return true;
+    };
+    // After an alignment, the held batches in arrival order (one of them
+    // may start the next alignment and be held again).
+    auto release_held = [self, take]() mutable {
+      auto& st = self->state;
+      std::deque<held_batch> waiting;
+      waiting.swap(st.held);
+      while (!waiting.empty()) {
+        held_batch h = std::move(waiting.front());
+        waiting.pop_front();
+        if (take(h.batch)) {
+          st.gate->deliver(h.reply, h.batch.events.size());
+        } else {
+          st.held.push_back(std::move(h));
+        }
+      }
+    };
+
     return {
-      [=](ingest_atom, const event_batch& b) mutable -> caf::result<uint64_t> {
+      [=](ingest_atom, event_batch& b) mutable -> caf::result<uint64_t> {
         auto& st = self->state;
         try {
-          // Labels come from this node's enrich stages, in this order; a
-          // batch without them (or with others) groups under "".
-          const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;
-          st.labels.assign(cfg.label_names.size(), std::string_view{});
-          for (size_t k = 0; k < b.events.size(); ++k) {
-            const log_event& ev = b.events[k];
-            window_event e;
-            e.time_ms = ev.time_ms;
-            e.status = ev.status;
-            e.bytes = ev.bytes;
-            e.request_time_us = ev.has(event_flags::has_request_time) ? ev.request_time_us : -1;
-            e.ip = b.view(ev.client);
-            e.path = b.path(ev);
-            e.method = b.view(ev.method);
-            e.host = b.view(ev.vhost);
-            e.protocol = b.view(ev.protocol);
-            e.user_agent = b.view(ev.user_agent);
-            e.referer = b.view(ev.referer);
-            e.route = b.view(ev.route);
-            e.ua_class = to_string(static_cast<agent_class>(ev.agent));
-            e.classes = ev.classes;
-            for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
-            e.labels = st.labels.data();
-            e.prepare();
-            for (size_t i = 0; i < st.engines.size(); ++i) {
-              st.engines[i].add(e, st.closed);
-              if (!st.closed.empty()) publish(i);
-            }
+          if (!take(b)) {
+            auto rp = self->make_response_promise<uint64_t>();
+            st.held.push_back({std::move(b), rp});
+            return rp;
           }
-          send_deltas();
+          if (st.aligning == 0 && !st.held.empty()) release_held();
         } catch (const std::exception& ex) {
           return caf::make_error(caf::sec::runtime_error, std::string("window stage: ") + ex.what());
         }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -8,6 +10,7 @@
 
 #include "messages/interfaces.hpp"
 #include "settings/config.hpp"
+#include "window/window_engine.hpp"
 
 namespace vigil {
 
@@ -24,9 +27,21 @@ struct window_stage_config {
   /// Requests in flight (to the detect stage and sinks) before the stage
   /// holds back its senders' credit. Default: 8.
   size_t max_in_flight = 8;
+  /// Checkpoints: where the stage's part goes (null: no checkpoints), the
+  /// sources whose barriers it aligns (every one must arrive before the
+  /// stage stores its state), and the state to start from (empty: none).
+  checkpoint_coordinator_actor coordinator;
+  std::vector<std::string> sources;
+  std::shared_ptr<std::vector<window_engine>> restored;
 };
 
-/// Spawns the stage that keeps the node's windows (see `window_stage_actor`).
+/// The engines of `cfg` with the state a checkpoint holds for them (the
+/// window stage's part). Throws `state_decode_error` when it does not
+/// decode or is for other windows.
+std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state);
+
+/// Spawns the stage that keeps the node's windows (see `window_stage_actor`),
+/// starting from `cfg.restored` when set.
 window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage_config& cfg);
 
 } // namespace vigil

@@ -1,5 +1,7 @@
 #include "alerting/alert_router.hpp"
 
+#include "state/state_codec.hpp"
+
 #include <algorithm>
 
 namespace vigil {
@@ -94,6 +96,58 @@ void alert_router::drain(std::vector<writes>& out) {
     for (auto& [key, g] : groups_[i]) out[i].push_back(render(i, g.alerts));
     groups_[i].clear();
   }
+}
+
+void alert_router::save(state_writer& w) const {
+  w.u64(firing_.size());
+  for (const auto& [id, f] : firing_) {
+    vigil::save(w, f.a);
+    w.u64s(std::vector<uint64_t>(f.last_sent.begin(), f.last_sent.end()));
+  }
+  w.u64(resolved_order_.size());
+  for (const auto& id : resolved_order_) w.str(id);
+  w.u64(groups_.size());
+  for (const auto& per_output : groups_) {
+    w.u64(per_output.size());
+    for (const auto& [key, g] : per_output) {
+      w.str(key);
+      w.i64(g.first_ms);
+      w.u64(g.alerts.size());
+      for (const auto& a : g.alerts) vigil::save(w, a);
+    }
+  }
+  w.u64(duplicates_);
+}
+
+void alert_router::restore(state_reader& r) {
+  firing_.clear();
+  resolved_.clear();
+  resolved_order_.clear();
+  for (size_t n = r.count(); n > 0; --n) {
+    alert a = restore_alert(r);
+    auto sent = r.u64s();
+    std::vector<int64_t> last_sent(sent.begin(), sent.end());
+    last_sent.resize(outputs_.size(), 0);
+    std::string id = a.id;
+    firing_.emplace(std::move(id), firing_alert{std::move(a), std::move(last_sent)});
+  }
+  for (size_t n = r.count(); n > 0; --n) {
+    resolved_order_.push_back(r.str());
+    resolved_.insert(resolved_order_.back());
+  }
+  const size_t outputs = r.count();
+  if (outputs != groups_.size())
+    throw state_decode_error("alert state has " + std::to_string(outputs) + " outputs, the config " +
+                             std::to_string(groups_.size()));
+  for (auto& per_output : groups_) {
+    per_output.clear();
+    for (size_t n = r.count(); n > 0; --n) {
+      auto& g = per_output[r.str()];
+      g.first_ms = r.i64();
+      for (size_t k = r.count(); k > 0; --k) g.alerts.push_back(restore_alert(r));
+    }
+  }
+  duplicates_ = r.u64();
 }
 
 } // namespace vigil

@@ -45,6 +45,11 @@ public:
   uint64_t duplicates() const noexcept { return duplicates_; }
   size_t firing() const noexcept { return firing_.size(); }
 
+  /// Checkpoints: firing alerts with their last sends, recently resolved
+  /// ids, alerts waiting in groups, and the duplicate count.
+  void save(state_writer& w) const;
+  void restore(state_reader& r);
+
 private:
   struct pending_group {
     int64_t first_ms = 0;

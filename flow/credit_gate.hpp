@@ -48,6 +48,13 @@ public:
     return rp;
   }
 
+  /// Keeps a reply the stage promised earlier: now, or once the requests
+  /// in flight are back under the limit.
+  void deliver(caf::typed_response_promise<uint64_t> rp, uint64_t n) {
+    if (in_flight_ <= limit_) rp.deliver(n);
+    else held_.emplace_back(std::move(rp), n);
+  }
+
   /// Runs `f` once nothing is in flight (now, if nothing is).
   void when_idle(std::function<void()> f) {
     if (in_flight_ == 0) f();

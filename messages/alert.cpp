@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "parse/timestamp.hpp"
+#include "state/state_codec.hpp"
 
 namespace vigil {
 
@@ -35,6 +36,28 @@ std::string to_text(const alert& a) {
   std::snprintf(buf, sizeof(buf), " value=%g threshold=%g window=%s", a.value, a.threshold,
                 format_rfc3339_utc(a.window_start_ms).c_str());
   return "[" + a.status + "] " + a.severity + " " + a.rule + key + buf;
+}
+
+void save(state_writer& w, const alert& a) {
+  for (const std::string* s : {&a.id, &a.rule, &a.severity, &a.status}) w.str(*s);
+  w.fields(a.key);
+  w.f64(a.value);
+  w.f64(a.threshold);
+  for (int64_t v : {a.window_start_ms, a.window_end_ms, a.first_seen_ms, a.emitted_at_ms}) w.i64(v);
+  w.str(a.node);
+  w.str(a.summary);
+}
+
+alert restore_alert(state_reader& r) {
+  alert a;
+  for (std::string* s : {&a.id, &a.rule, &a.severity, &a.status}) *s = r.str();
+  a.key = r.fields();
+  a.value = r.f64();
+  a.threshold = r.f64();
+  for (int64_t* v : {&a.window_start_ms, &a.window_end_ms, &a.first_seen_ms, &a.emitted_at_ms}) *v = r.i64();
+  a.node = r.str();
+  a.summary = r.str();
+  return a;
 }
 
 } // namespace vigil

@@ -36,6 +36,12 @@ typename Inspector::result_type inspect(Inspector& f, alert& x) {
 /// The alert's JSON line (no trailing newline).
 std::string to_json(const alert& a);
 
+class state_writer;
+class state_reader;
+/// Checkpoint codec (state/state_codec.hpp): every field, in order.
+void save(state_writer& w, const alert& a);
+alert restore_alert(state_reader& r);
+
 /// The alert as one line for people (the console sink).
 std::string to_text(const alert& a);
 

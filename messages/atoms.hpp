@@ -47,4 +47,8 @@ constexpr tick_atom tick_atom_v{};
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 constexpr stop_atom stop_atom_v{};
 
+/// Checkpoints: a barrier passing a stage, or a stage's state for one.
+using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
+constexpr checkpoint_atom checkpoint_atom_v{};
+
 } // namespace vigil

@@ -73,6 +73,8 @@ struct event_batch {
   /// their values: `labels[event * label_names.size() + field]`.
   std::vector<std::string> label_names;
   std::vector<text_ref> labels;
+  /// Non-zero: the barrier of this checkpoint follows the batch's events.
+  uint64_t barrier = 0;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);
@@ -92,6 +94,7 @@ struct event_batch {
     events.clear();
     label_names.clear();
     labels.clear();
+    barrier = 0;
   }
 };
 
@@ -110,7 +113,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels);
+           x.label_names, x.labels, x.barrier);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

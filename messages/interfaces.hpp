@@ -8,6 +8,7 @@
 
 #include "messages/alert.hpp"
 #include "messages/atoms.hpp"
+#include "messages/checkpoint.hpp"
 #include "messages/event.hpp"
 #include "messages/text_chunk.hpp"
 #include "messages/window_delta.hpp"
@@ -56,7 +57,10 @@ using line_sink_actor = caf::typed_actor<
   caf::replies_to<write_atom, std::vector<std::string>>::with<uint64_t>,
   /// Reply once everything written so far is out (fsync'd for files;
   /// handed to the sender thread for webhooks).
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>,
+  /// A checkpoint barrier: the sink sends its part (a file's length) to
+  /// the checkpoint coordinator.
+  caf::reacts_to<checkpoint_atom, uint64_t>>;
 
 /// Sends alerts on: de-duplication, grouping, repeats, resolved
 /// notifications, fan-out to the alert sinks.
@@ -66,14 +70,18 @@ using alert_stage_actor = caf::typed_actor<
   /// Periodic: due repeats and group flushes.
   caf::reacts_to<tick_atom>,
   /// Sends every waiting group, then flushes the sinks.
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>,
+  /// A checkpoint barrier from the detect stage: store, pass to the sinks.
+  caf::reacts_to<checkpoint_atom, uint64_t>>;
 
 /// Checks the node's [[rule]]s against window deltas.
 using detect_stage_actor = caf::typed_actor<
   /// Sender: the window stage. Reply once the alert stage took the alerts.
   caf::replies_to<ingest_atom, std::vector<window_delta>>::with<uint64_t>,
   /// Flushes the alert stage.
-  caf::replies_to<flush_atom>::with<bool>>;
+  caf::replies_to<flush_atom>::with<bool>,
+  /// A checkpoint barrier from the window stage: store, pass on.
+  caf::reacts_to<checkpoint_atom, uint64_t>>;
 
 /// Holds every [[window]] of the node.
 using window_stage_actor = caf::typed_actor<
@@ -105,6 +113,24 @@ using source_actor = caf::typed_actor<
   /// through the pipeline.
   caf::replies_to<run_atom>::with<uint64_t>,
   /// Stop reading; reply once everything read went through.
-  caf::replies_to<stop_atom>::with<uint64_t>>;
+  caf::replies_to<stop_atom>::with<uint64_t>,
+  /// Sender: the checkpoint coordinator. Queues the checkpoint's barrier
+  /// behind the lines read so far; reply: the source's part (the position
+  /// in each file, as of the barrier).
+  caf::replies_to<checkpoint_atom, uint64_t>::with<state_part>>;
+
+/// Takes consistent checkpoints of the node (barriers flow with the data)
+/// and stores them in RocksDB once every participant's part is in.
+using checkpoint_coordinator_actor = caf::typed_actor<
+  /// Starts taking a checkpoint every interval, through these sources.
+  caf::reacts_to<run_atom, std::vector<source_actor>>,
+  /// A participant's part.
+  caf::reacts_to<checkpoint_atom, state_part>,
+  /// Periodic: start the next checkpoint.
+  caf::reacts_to<tick_atom>,
+  /// Stop taking checkpoints; with the flag, take a final one first. Reply:
+  /// the id of the newest complete checkpoint (0: none) once none is in
+  /// progress.
+  caf::replies_to<stop_atom, bool>::with<uint64_t>>;
 
 } // namespace vigil

@@ -18,12 +18,15 @@ struct text_chunk {
   log_format format = log_format::combined;  ///< resolved, never auto
   std::string text;          ///< whole lines, each ending in '\n'
   std::string origin;        ///< live sources: the file (or "-") the lines came from
+  /// Non-zero: the barrier of this checkpoint follows the chunk's lines
+  /// (the chunk may hold no lines, only the barrier).
+  uint64_t barrier = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, text_chunk& x) {
   return f(caf::meta::type_name("vigil.text_chunk"), x.input, x.sequence, x.offset, x.format,
-           x.text, x.origin);
+           x.text, x.origin, x.barrier);
 }
 
 } // namespace vigil

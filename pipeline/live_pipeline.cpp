@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/alert_stage.hpp"
+#include "actors/checkpoint_coordinator.hpp"
 #include "actors/detect_stage.hpp"
 #include "actors/enrich_stage.hpp"
 #include "actors/file_source.hpp"
@@ -21,8 +22,10 @@
 #include "actors/window_stage.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
+#include "pipeline/recovery.hpp"
 #include "pipeline/system_config.hpp"
 #include "rules/rule_engine.hpp"
+#include "state/state_store.hpp"
 
 namespace vigil {
 
@@ -47,7 +50,8 @@ bool supported(const vigil_config& cfg) {
   return ok;
 }
 
-line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s) {
+line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s,
+                           const checkpoint_coordinator_actor& coordinator, int64_t truncate_to) {
   if (s.type == sink_type::webhook) {
     webhook_options http;
     http.url = s.url;
@@ -56,7 +60,12 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s) {
     http.queue_limit = s.queue_limit;
     return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
   }
-  return spawn_line_sink(sys, line_sink_config{s.name, s.type == sink_type::console ? "" : s.path});
+  line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1};
+  if (s.type == sink_type::jsonl) {
+    lc.coordinator = coordinator;
+    lc.truncate_to = truncate_to;
+  }
+  return spawn_line_sink(sys, lc);
 }
 
 /// Waits for SIGINT/SIGTERM (blocked by the caller) or for `finished`.
@@ -88,20 +97,56 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     return 1;
   }
 
+  auto store = std::shared_ptr<state_store>(state_store::open(cfg.node.state_dir, error));
+  if (!store) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
+
+  // What the stages need of the config, before anything runs: recovery
+  // checks the checkpoint against it.
+  window_stage_config wcfg;
+  wcfg.windows = cfg.windows;
+  for (const auto& w : cfg.windows) wcfg.watched.push_back(watched_metrics(cfg.rules, w.name));
+  wcfg.label_names = dimension_fields(cfg.dimensions);
+  std::vector<alert_output> alert_outputs;
+  for (const auto& s : cfg.sinks)
+    if (s.input == sink_input::alerts)
+      alert_outputs.push_back({s.type == sink_type::console, s.group_wait.count(), s.repeat_interval.count()});
+  recovered_state recovered;
+  if (!recover(*store, cfg, wcfg, alert_outputs, recovered, error)) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
+  if (recovered.checkpoint != 0)
+    spdlog::info("node {}: resuming from checkpoint {} in {}", cfg.node.name, recovered.checkpoint,
+                 cfg.node.state_dir);
+
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   std::vector<caf::actor> all;  // to stop at the end
 
+  checkpoint_coordinator_config ccfg;
+  ccfg.store = store;
+  ccfg.interval = cfg.node.checkpoint_interval;
+  ccfg.participants = checkpoint_participants(cfg);
+  ccfg.next_id = recovered.checkpoint + 1;
+  auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
+  all.push_back(caf::actor_cast<caf::actor>(coordinator));
+
   // Back to front: each stage is spawned knowing the next.
   alert_stage_config acfg;
-  window_stage_config wcfg;
+  acfg.coordinator = coordinator;
+  acfg.restore = recovered.alerts;
   line_sink_actor quarantine;
   for (const auto& s : cfg.sinks) {
     if (s.input == sink_input::records) {
       spdlog::warn("sink {}: input records is not produced by this build yet", s.name);
       continue;
     }
-    auto sink = spawn_sink(sys, s);
+    auto length = recovered.sink_lengths.find(s.name);
+    auto sink = spawn_sink(sys, s, s.input == sink_input::quarantine ? checkpoint_coordinator_actor{} : coordinator,
+                           recovered.checkpoint != 0 && length != recovered.sink_lengths.end() ? length->second : -1);
     all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:
@@ -117,11 +162,12 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     }
   }
   auto alerts = spawn_alert_stage(sys, acfg);
-  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts});
-  wcfg.windows = cfg.windows;
-  for (const auto& w : cfg.windows) wcfg.watched.push_back(watched_metrics(cfg.rules, w.name));
-  wcfg.label_names = dimension_fields(cfg.dimensions);
+  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts, coordinator,
+                                                            recovered.detect});
   wcfg.detect = detect;
+  wcfg.coordinator = coordinator;
+  for (const auto& s : cfg.sources) wcfg.sources.push_back(s.name);
+  wcfg.restored = recovered.windows;
   auto windows = spawn_window_stage(sys, wcfg);
   for (const auto& a : {caf::actor_cast<caf::actor>(alerts), caf::actor_cast<caf::actor>(detect),
                         caf::actor_cast<caf::actor>(windows)})
@@ -149,11 +195,19 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     file_source_config fcfg;
     fcfg.name = s.name;
     fcfg.tail.pattern = s.path;
-    fcfg.tail.start_at_end = s.start_at == start_position::end;
+    // start_at applies to a first start only: after a checkpoint, a file it
+    // does not know appeared since, and is read from its beginning.
+    fcfg.tail.start_at_end = s.start_at == start_position::end && recovered.checkpoint == 0;
     fcfg.tail.max_line_bytes = s.max_line_bytes;
     fcfg.format = s.format;
     fcfg.next = parse;
+    if (auto it = recovered.sources.find(s.name); it != recovered.sources.end()) fcfg.resume = it->second;
     files.push_back(spawn_file_source(sys, fcfg));
+  }
+  {
+    std::vector<source_actor> sources = files;
+    sources.insert(sources.end(), streams.begin(), streams.end());
+    caf::anon_send(coordinator, run_atom_v, std::move(sources));
   }
   spdlog::info("node {}: {} sources, {} dimension tables, {} windows, {} rules, {} sinks", cfg.node.name,
                cfg.sources.size(), cfg.dimensions.size(), cfg.windows.size(), cfg.rules.size(),
@@ -185,6 +239,18 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
       for (auto& src : *list) self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, fail);
   }
   reader.join();
+  {
+    // A signal: everything read went through; a final checkpoint, so a
+    // restart replays nothing. The end of the input: no checkpoint after
+    // the windows close below (they would be closed for the next run too).
+    caf::scoped_actor self{sys};
+    self->request(coordinator, caf::infinite, stop_atom_v, signalled)
+      .receive(
+        [&](uint64_t id) {
+          if (signalled && id != 0) spdlog::info("node {}: final checkpoint {} written", cfg.node.name, id);
+        },
+        fail);
+  }
 
   // The input is complete when the run ended by itself: every window
   // closes. A signal does not close them: open windows belong to the next

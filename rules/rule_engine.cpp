@@ -1,5 +1,7 @@
 #include "rules/rule_engine.hpp"
 
+#include "state/state_codec.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -160,6 +162,25 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       out.push_back(std::move(a));
       firing_.erase(it);
     }
+  }
+}
+
+void rule_engine::save(state_writer& w) const {
+  w.u64(firing_.size());
+  for (const auto& [key, f] : firing_) {
+    w.str(key);
+    vigil::save(w, f.a);
+    w.i64(f.last_window_start);
+  }
+}
+
+void rule_engine::restore(state_reader& r) {
+  firing_.clear();
+  for (size_t n = r.count(); n > 0; --n) {
+    std::string key = r.str();
+    alert a = restore_alert(r);
+    const int64_t last = r.i64();
+    firing_.emplace(std::move(key), firing_alert{std::move(a), last});
   }
 }
 

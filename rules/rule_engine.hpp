@@ -36,6 +36,10 @@ public:
 
   size_t firing() const noexcept { return firing_.size(); }
 
+  /// Checkpoints: the firing alerts and the window each last held in.
+  void save(state_writer& w) const;
+  void restore(state_reader& r);
+
 private:
   struct compiled {
     rule_config cfg;

@@ -19,7 +19,7 @@ struct node_config {
   /// /metrics, /healthz, /readyz and the dashboard; "" turns it off.
   /// Default: "127.0.0.1:9464" (loopback unless configured otherwise).
   std::string http = "127.0.0.1:9464";
-  duration_ms checkpoint_interval{1000};  ///< Default: 1s.
+  duration_ms checkpoint_interval{1000};  ///< Default: 1s; 0s: only at a graceful stop.
 };
 
 enum class source_type : uint8_t { file, stdin_stream, zmq, http };

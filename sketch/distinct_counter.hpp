@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace vigil {
 
@@ -57,6 +60,29 @@ public:
   size_t exact_size() const noexcept { return small_size_; }
   /// Rebuilds a counter from what the accessors above returned.
   static distinct_counter from_parts(const uint64_t* hashes, size_t n, const uint8_t* registers);
+
+  /// Checkpoints (`state_writer` / `state_reader` from state/state_codec.hpp).
+  template <class Writer>
+  void save(Writer& w) const {
+    w.boolean(registers_ != nullptr);
+    if (registers_) {
+      w.bin(registers_.get(), register_count);
+    } else {
+      w.u64s(std::vector<uint64_t>(small_.begin(), small_.begin() + small_size_));
+    }
+  }
+  template <class Reader>
+  void restore(Reader& r) {
+    if (r.boolean()) {
+      std::string regs = r.bin();
+      if (regs.size() != register_count) throw std::runtime_error("distinct counter: wrong register count");
+      *this = from_parts(nullptr, 0, reinterpret_cast<const uint8_t*>(regs.data()));
+    } else {
+      auto hashes = r.u64s();
+      if (hashes.size() > exact_capacity) throw std::runtime_error("distinct counter: too many exact values");
+      *this = from_parts(hashes.data(), hashes.size(), nullptr);
+    }
+  }
 
 private:
   void to_registers();

@@ -79,6 +79,27 @@ public:
     return n;
   }
 
+  /// Checkpoints (`state_writer` / `state_reader` from state/state_codec.hpp).
+  template <class Writer>
+  void save(Writer& w) const {
+    w.f64(gamma_);
+    w.u64(count_);
+    w.u64(zeros_);
+    w.f64(max_);
+    w.i64(lowest_);
+    w.u64s(counts_);
+  }
+  template <class Reader>
+  void restore(Reader& r) {
+    gamma_ = r.f64();
+    log_gamma_ = std::log(gamma_);
+    count_ = r.u64();
+    zeros_ = r.u64();
+    max_ = r.f64();
+    lowest_ = static_cast<int32_t>(r.i64());
+    counts_ = r.u64s();
+  }
+
 private:
   uint64_t& bucket(int32_t k) {
     if (counts_.empty()) {

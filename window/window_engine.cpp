@@ -12,6 +12,7 @@
 #include "parse/timestamp.hpp"
 #include "enrich/route_template.hpp"
 #include "rules/metric_names.hpp"
+#include "state/state_codec.hpp"
 
 namespace vigil {
 
@@ -66,6 +67,24 @@ void window_metrics::merge(const window_metrics& o) {
   visitors_.merge(o.visitors_);
   paths_.merge(o.paths_);
   latency_.merge(o.latency_);
+}
+
+void window_metrics::save(state_writer& w) const {
+  for (uint64_t v : {requests_, page_views_, bytes_, probes_, bots_}) w.u64(v);
+  for (uint64_t v : status_) w.u64(v);
+  for (uint64_t v : {status_401_, status_403_, status_404_, auth_failures_}) w.u64(v);
+  visitors_.save(w);
+  paths_.save(w);
+  latency_.save(w);
+}
+
+void window_metrics::restore(state_reader& r) {
+  for (uint64_t* v : {&requests_, &page_views_, &bytes_, &probes_, &bots_}) *v = r.u64();
+  for (uint64_t& v : status_) v = r.u64();
+  for (uint64_t* v : {&status_401_, &status_403_, &status_404_, &auth_failures_}) *v = r.u64();
+  visitors_.restore(r);
+  paths_.restore(r);
+  latency_.restore(r);
 }
 
 std::optional<double> window_metrics::value(std::string_view name) const {
@@ -382,5 +401,80 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 }
 
 void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
+
+namespace {
+
+template <class Group>
+void save_group(state_writer& w, const Group& g) {
+  w.fields(g.fields);
+  w.i64(g.start_ms);
+  w.i64(g.end_ms);
+  w.i64(g.last_event_ms);
+  g.metrics.save(w);
+}
+
+template <class Group>
+void restore_group(state_reader& r, Group& g) {
+  g.fields = r.fields();
+  g.start_ms = r.i64();
+  g.end_ms = r.i64();
+  g.last_event_ms = r.i64();
+  g.metrics.restore(r);
+}
+
+} // namespace
+
+void window_engine::save(state_writer& w) const {
+  w.str(cfg_.name);
+  w.i64(max_time_);
+  w.i64(watermark_);
+  w.u64(late_);
+  w.u64(groups_dropped_);
+  w.u64(open_.size());
+  for (const auto& [start, groups] : open_) {
+    w.i64(start);
+    w.u64(groups.size());
+    for (const auto& [key, g] : groups) {
+      w.str(key);
+      save_group(w, g);
+    }
+  }
+  w.u64(sessions_.size());
+  for (const auto& [key, list] : sessions_) {
+    w.str(key);
+    w.u64(list.size());
+    for (const auto& g : list) save_group(w, *g);
+  }
+}
+
+void window_engine::restore(state_reader& r) {
+  const std::string name = r.str();
+  if (name != cfg_.name)
+    throw state_decode_error("window state is for window '" + name + "', not '" + cfg_.name + "'");
+  max_time_ = r.i64();
+  watermark_ = r.i64();
+  late_ = r.u64();
+  groups_dropped_ = r.u64();
+  open_.clear();
+  sessions_.clear();
+  open_sessions_ = 0;
+  dirty_.clear();
+  deltas_.clear();
+  for (size_t n = r.count(); n > 0; --n) {
+    auto& groups = open_[r.i64()];
+    for (size_t k = r.count(); k > 0; --k) {
+      std::string key = r.str();
+      restore_group(r, groups[key]);
+    }
+  }
+  for (size_t n = r.count(); n > 0; --n) {
+    auto& list = sessions_[r.str()];
+    for (size_t k = r.count(); k > 0; --k) {
+      list.push_back(std::make_unique<group_state>());
+      restore_group(r, *list.back());
+      ++open_sessions_;
+    }
+  }
+}
 
 } // namespace vigil

@@ -20,6 +20,9 @@
 
 namespace vigil {
 
+class state_writer;
+class state_reader;
+
 /// What a window needs of one event (views into its batch, plus the
 /// signature classes the enrich stage found).
 struct window_event {
@@ -53,6 +56,9 @@ public:
   std::optional<double> value(std::string_view name) const;
 
   uint64_t requests() const noexcept { return requests_; }
+
+  void save(state_writer& w) const;
+  void restore(state_reader& r);
 
 private:
   uint64_t requests_ = 0, page_views_ = 0, bytes_ = 0, probes_ = 0, bots_ = 0;
@@ -100,6 +106,12 @@ public:
 
   /// Moves the deltas since the last call into `out` (appends).
   void take_deltas(std::vector<window_delta>& out);
+
+  /// Checkpoints: open windows (or sessions) with their groups and
+  /// sketches, the watermark and the counters. Save after `take_deltas`
+  /// (between batches); restore into an engine made with the same config.
+  void save(state_writer& w) const;
+  void restore(state_reader& r);
 
   const window_config& config() const noexcept { return cfg_; }
   int64_t watermark() const noexcept { return watermark_; }

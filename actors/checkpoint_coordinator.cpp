@@ -1,0 +1,147 @@
+#include "actors/checkpoint_coordinator.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "parse/timestamp.hpp"
+#include "state/state_store.hpp"
+
+namespace vigil {
+
+namespace {
+
+constexpr int64_t abandon_after_ms = 60000;
+
+struct coordinator_state {
+  std::vector<source_actor> sources;
+  uint64_t next_id = 1;
+  uint64_t in_progress = 0;  // 0: none
+  int64_t started_ms = 0;
+  std::vector<state_part> parts;
+  uint64_t last_complete = 0;
+  bool running = false;
+  bool stopped = false;
+  uint64_t final_id = 0;        // the final checkpoint of a stop, once begun
+  bool final_wanted = false;    // begin it when the one in progress is done
+  std::vector<caf::typed_response_promise<uint64_t>> stop_replies;
+  static inline const char* name = "checkpoint_coordinator";
+};
+
+} // namespace
+
+checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys,
+                                                          const checkpoint_coordinator_config& cfg) {
+  auto behavior = [cfg](checkpoint_coordinator_actor::stateful_pointer<coordinator_state> self)
+    -> checkpoint_coordinator_actor::behavior_type {
+    self->state.next_id = cfg.next_id;
+    self->state.last_complete = cfg.next_id - 1;
+
+    auto answer_stops = [self] {
+      auto& st = self->state;
+      for (auto& rp : st.stop_replies) rp.deliver(st.last_complete);
+      st.stop_replies.clear();
+    };
+    // Declared before use in `complete` through a shared pointer to itself.
+    auto begin = std::make_shared<std::function<void()>>();
+    auto complete = [self, cfg, answer_stops, begin] {
+      auto& st = self->state;
+      checkpoint_info info;
+      info.id = st.in_progress;
+      info.time_ms = wall_clock_ms();
+      info.parts = static_cast<uint32_t>(st.parts.size());
+      for (const auto& p : st.parts) info.bytes += p.bytes.size();
+      std::string error;
+      if (cfg.store->write_checkpoint(info, st.parts, error)) {
+        st.last_complete = info.id;
+        cfg.store->prune(cfg.keep);
+        spdlog::debug("checkpoint {}: {} parts, {} bytes, {} ms", info.id, info.parts, info.bytes,
+                      info.time_ms - st.started_ms);
+      } else {
+        spdlog::error("{}", error);
+      }
+      const bool was_final = st.final_id != 0 && st.final_id == st.in_progress;
+      st.in_progress = 0;
+      st.parts.clear();
+      if (st.stopped) {
+        if (st.final_wanted) {
+          st.final_wanted = false;
+          (*begin)();
+          st.final_id = st.in_progress;
+          if (st.in_progress != 0) return;
+        }
+        if (was_final || st.final_id == 0) answer_stops();
+      }
+    };
+    *begin = [self] {
+      auto& st = self->state;
+      if (st.sources.empty()) return;
+      st.in_progress = st.next_id++;
+      st.started_ms = wall_clock_ms();
+      const uint64_t id = st.in_progress;
+      for (auto& src : st.sources)
+        self->request(src, caf::infinite, checkpoint_atom_v, id)
+          .then([self](state_part& part) { self->send(self, checkpoint_atom_v, std::move(part)); },
+                [self, id](caf::error& err) {
+                  spdlog::error("checkpoint {}: a source failed: {}", id, self->system().render(err));
+                });
+    };
+    auto on_part = [self, cfg, complete](state_part& part) {
+      auto& st = self->state;
+      if (part.checkpoint != st.in_progress || st.in_progress == 0) return;  // abandoned
+      if (std::none_of(cfg.participants.begin(), cfg.participants.end(),
+                       [&](const std::string& p) { return p == part.participant; })) {
+        spdlog::warn("checkpoint {}: part from unexpected participant {}", part.checkpoint, part.participant);
+        return;
+      }
+      st.parts.push_back(std::move(part));
+      if (st.parts.size() == cfg.participants.size()) complete();
+    };
+
+    return {
+      [=](run_atom, std::vector<source_actor>& sources) {
+        auto& st = self->state;
+        st.sources = std::move(sources);
+        st.running = true;
+        if (cfg.interval.count() > 0) self->delayed_send(self, cfg.interval, tick_atom_v);
+      },
+      [=](checkpoint_atom, state_part& part) mutable { on_part(part); },
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.stopped) return;
+        if (st.in_progress == 0) {
+          (*begin)();
+        } else if (wall_clock_ms() - st.started_ms > abandon_after_ms) {
+          spdlog::warn("checkpoint {}: abandoned after {} s with {} of {} parts", st.in_progress,
+                       abandon_after_ms / 1000, st.parts.size(), cfg.participants.size());
+          st.in_progress = 0;
+          st.parts.clear();
+        }
+        self->delayed_send(self, cfg.interval, tick_atom_v);
+      },
+      [=](stop_atom, bool final_checkpoint) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        st.stopped = true;
+        auto rp = self->make_response_promise<uint64_t>();
+        st.stop_replies.push_back(rp);
+        if (final_checkpoint && st.running) {
+          if (st.in_progress == 0) {
+            (*begin)();
+            st.final_id = st.in_progress;
+          } else {
+            st.final_wanted = true;
+          }
+        }
+        if (st.in_progress == 0) answer_stops();
+        return rp;
+      },
+    };
+  };
+  return sys.spawn(behavior);
+}
+
+} // namespace vigil

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "messages/interfaces.hpp"
+
+namespace vigil {
+
+class state_store;
+
+struct checkpoint_coordinator_config {
+  std::shared_ptr<state_store> store;
+  /// Between the start of one checkpoint and the next; 0: only the final
+  /// checkpoint of a graceful stop.
+  std::chrono::milliseconds interval{1000};
+  /// Every part a checkpoint needs ("source:NAME", "windows", "detect",
+  /// "alerts", "sink:NAME"); complete when all are in.
+  std::vector<std::string> participants;
+  uint64_t next_id = 1;       ///< after the newest checkpoint in the store
+  size_t keep = 3;            ///< complete checkpoints kept
+};
+
+/// Spawns the actor that starts checkpoints (a barrier into every source),
+/// collects each participant's part as the barrier reaches it, and writes
+/// them in one atomic batch once all are in. A checkpoint starts only when
+/// the previous one is complete; one that does not complete within a minute
+/// is abandoned with a warning (a stage failed), and the next one starts.
+checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys,
+                                                          const checkpoint_coordinator_config& cfg);
+
+} // namespace vigil

@@ -1,0 +1,173 @@
+#include "pipeline/recovery.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "rules/rule_engine.hpp"
+#include "state/source_state.hpp"
+#include "state/state_codec.hpp"
+#include "state/state_store.hpp"
+
+namespace vigil {
+
+namespace {
+
+bool checkpointed_sink(const sink_config& s) {
+  return s.type == sink_type::jsonl && (s.input == sink_input::alerts || s.input == sink_input::window);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+/// "window minute: ..." -> "window minute"
+std::string subject(const std::string& line) { return line.substr(0, line.find(':')); }
+
+std::string describe_change(const std::vector<std::string>& before, const std::vector<std::string>& now) {
+  std::map<std::string, std::string> was, is;
+  for (const auto& l : before) was[subject(l)] = l;
+  for (const auto& l : now) is[subject(l)] = l;
+  std::vector<std::string> changes;
+  for (const auto& [k, l] : was) {
+    auto it = is.find(k);
+    if (it == is.end()) changes.push_back(k + " was removed");
+    else if (it->second != l) changes.push_back(k + " changed (was \"" + l.substr(k.size() + 2) + "\", now \"" +
+                                                it->second.substr(k.size() + 2) + "\")");
+  }
+  for (const auto& [k, l] : is)
+    if (!was.count(k)) changes.push_back(k + " was added");
+  std::string out;
+  for (const auto& c : changes) out += (out.empty() ? "" : "; ") + c;
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+/// Decodes every part of checkpoint `id` into `out`; false with `error`.
+bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const window_stage_config& windows,
+          const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
+  std::vector<state_part> parts;
+  if (!store.read_checkpoint(id, parts, error)) return false;
+  std::set<std::string> expected;
+  for (const auto& p : checkpoint_participants(cfg)) expected.insert(p);
+  recovered_state r;
+  r.checkpoint = id;
+  try {
+    for (const auto& p : parts) {
+      expected.erase(p.participant);
+      const std::string& name = p.participant;
+      if (name.rfind("source:", 0) == 0) {
+        const std::string source = name.substr(7);
+        auto it = std::find_if(cfg.sources.begin(), cfg.sources.end(), [&](auto& s) { return s.name == source; });
+        if (it != cfg.sources.end() && it->type == source_type::file)
+          r.sources[source] = decode_tail_positions(p.bytes);
+      } else if (name == "windows") {
+        r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes));
+      } else if (name == "detect") {
+        std::string e;
+        auto engine = rule_engine::make(cfg.rules, cfg.node.name, e);
+        if (engine) {
+          state_reader reader(p.bytes);
+          engine->restore(reader);
+        }
+        r.detect = p.bytes;
+      } else if (name == "alerts") {
+        alert_router router(alert_outputs);
+        state_reader reader(p.bytes);
+        router.restore(reader);
+        r.alerts = p.bytes;
+      } else if (name.rfind("sink:", 0) == 0) {
+        r.sink_lengths[name.substr(5)] = std::stoll(p.bytes);
+      }
+    }
+  } catch (const std::exception& ex) {
+    error = "checkpoint " + std::to_string(id) + ": " + ex.what();
+    return false;
+  }
+  if (!expected.empty()) {
+    error = "checkpoint " + std::to_string(id) + " has no part for " + *expected.begin();
+    return false;
+  }
+  out = std::move(r);
+  return true;
+}
+
+} // namespace
+
+std::vector<std::string> checkpoint_participants(const vigil_config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& s : cfg.sources) out.push_back("source:" + s.name);
+  out.push_back("windows");
+  out.push_back("detect");
+  out.push_back("alerts");
+  for (const auto& s : cfg.sinks)
+    if (checkpointed_sink(s)) out.push_back("sink:" + s.name);
+  return out;
+}
+
+std::vector<std::string> state_config_lines(const vigil_config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& s : cfg.sources)
+    out.push_back("source " + s.name + ": " + to_string(s.type) + " " + (s.type == source_type::file ? s.path : "-"));
+  for (const auto& w : cfg.windows) {
+    std::ostringstream o;
+    o << "window " << w.name << ": " << to_string(w.type) << " size=" << w.size.count() << "ms slide=" << w.slide.count()
+      << "ms gap=" << w.gap.count() << "ms lateness=" << w.allowed_lateness.count() << "ms group_by=["
+      << join(w.group_by) << "] max_groups=" << w.max_groups;
+    out.push_back(o.str());
+  }
+  for (const auto& r : cfg.rules) out.push_back("rule " + r.name + ": window=" + r.window + " when=" + r.when);
+  std::vector<std::string> alert_sinks;
+  for (const auto& s : cfg.sinks)
+    if (s.input == sink_input::alerts) alert_sinks.push_back(s.name);
+  out.push_back("alert sinks: " + join(alert_sinks));
+  for (const auto& s : cfg.sinks)
+    if (checkpointed_sink(s)) out.push_back("sink " + s.name + ": " + to_string(s.type) + " " + s.path);
+  return out;
+}
+
+bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
+             const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
+  const auto now = state_config_lines(cfg);
+  std::string now_text;
+  for (const auto& l : now) now_text += l + "\n";
+  auto checkpoints = store.checkpoints();
+  auto made_with = store.setting("config");
+  if (made_with && *made_with != now_text && !checkpoints.empty()) {
+    error = "state dir " + store.dir() + " was made with another config: " +
+            describe_change(split_lines(*made_with), now) +
+            ". Its windows and alerts cannot be carried over. To start fresh, move the directory away "
+            "(or delete it); to resume, run with the config it was made with.";
+    return false;
+  }
+  if (!made_with || *made_with != now_text)
+    if (!store.put_setting("config", now_text, error)) return false;
+  out = recovered_state{};
+  for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
+    std::string why;
+    if (load(store, it->id, cfg, windows, alert_outputs, out, why)) {
+      if (it != checkpoints.rbegin())
+        spdlog::warn("state: resuming from checkpoint {}, an older one", it->id);
+      return true;
+    }
+    spdlog::error("state: {}; falling back to the checkpoint before it", why);
+  }
+  if (!checkpoints.empty()) {
+    error = "state dir " + store.dir() + ": no checkpoint in it can be read (see above). To start fresh, move "
+            "the directory away (or delete it).";
+    return false;
+  }
+  return true;  // a fresh store
+}
+
+} // namespace vigil

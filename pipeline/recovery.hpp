@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/window_stage.hpp"
+#include "alerting/alert_router.hpp"
+#include "settings/config.hpp"
+#include "tail/file_follower.hpp"
+
+namespace vigil {
+
+class state_store;
+
+/// The parts a complete checkpoint of this node holds: `source:NAME` for
+/// each source, `windows`, `detect`, `alerts`, and `sink:NAME` for each file
+/// sink of alerts or window results.
+std::vector<std::string> checkpoint_participants(const vigil_config& cfg);
+
+/// What of the config the state depends on (windows, rules, sources,
+/// sinks), one line each: stored with the state, compared on start.
+std::vector<std::string> state_config_lines(const vigil_config& cfg);
+
+/// The state a node starts from.
+struct recovered_state {
+  uint64_t checkpoint = 0;  ///< 0: none, a fresh start
+  std::map<std::string, std::vector<tail_position>> sources;  ///< by source name
+  std::shared_ptr<std::vector<window_engine>> windows;
+  std::string detect;  ///< `rule_engine::save` bytes
+  std::string alerts;  ///< `alert_router::save` bytes
+  std::map<std::string, int64_t> sink_lengths;  ///< by sink name
+};
+
+/// Checks that `store` was made with this config (or records it on a
+/// fresh store), then loads the newest complete checkpoint that decodes,
+/// falling back to older ones with a warning. False with `error` (a
+/// message for the operator that says what changed and how to start
+/// fresh) when the node must not start.
+bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
+             const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error);
+
+} // namespace vigil

@@ -1,0 +1,254 @@
+#include "state/state_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <msgpack.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "hash/xxh3.hpp"
+
+namespace vigil {
+
+namespace {
+
+const char* const family_names[] = {"checkpoints", "sources", "windows", "detector", "alerts", "sinks"};
+
+std::string id_key(uint64_t id) {
+  std::string k(8, '\0');
+  for (int i = 0; i < 8; ++i) k[i] = static_cast<char>(id >> (56 - 8 * i));
+  return k;
+}
+
+uint64_t key_id(std::string_view k) {
+  uint64_t id = 0;
+  for (int i = 0; i < 8 && i < static_cast<int>(k.size()); ++i) id = (id << 8) | static_cast<unsigned char>(k[i]);
+  return id;
+}
+
+std::string part_key(uint64_t id, std::string_view participant) {
+  return id_key(id) + std::string(participant);
+}
+
+std::string encode_info(const checkpoint_info& c, const std::vector<state_part>& parts) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(5);
+  pk.pack(c.id);
+  pk.pack(c.time_ms);
+  pk.pack(c.bytes);
+  pk.pack(c.parts);
+  pk.pack_array(static_cast<uint32_t>(parts.size()));
+  for (const auto& p : parts) {
+    pk.pack_array(2);
+    pk.pack(static_cast<uint8_t>(p.kind));
+    pk.pack(p.participant);
+  }
+  return seal_state({buf.data(), buf.size()});
+}
+
+struct listed_part {
+  state_kind kind;
+  std::string participant;
+};
+
+bool decode_info(std::string_view sealed, checkpoint_info& c, std::vector<listed_part>* parts, std::string& error) {
+  std::string payload;
+  if (!open_state(sealed, payload, error)) return false;
+  try {
+    auto h = msgpack::unpack(payload.data(), payload.size());
+    const auto& a = h.get().via.array;
+    if (h.get().type != msgpack::type::ARRAY || a.size != 5) throw msgpack::type_error();
+    c.id = a.ptr[0].as<uint64_t>();
+    c.time_ms = a.ptr[1].as<int64_t>();
+    c.bytes = a.ptr[2].as<uint64_t>();
+    c.parts = a.ptr[3].as<uint32_t>();
+    if (parts) {
+      if (a.ptr[4].type != msgpack::type::ARRAY) throw msgpack::type_error();
+      for (uint32_t i = 0; i < a.ptr[4].via.array.size; ++i) {
+        const auto& p = a.ptr[4].via.array.ptr[i];
+        if (p.type != msgpack::type::ARRAY || p.via.array.size != 2) throw msgpack::type_error();
+        const auto kind = p.via.array.ptr[0].as<uint8_t>();
+        if (kind >= state_kind_count) throw msgpack::type_error();
+        parts->push_back({static_cast<state_kind>(kind), p.via.array.ptr[1].as<std::string>()});
+      }
+    }
+    return true;
+  } catch (const std::exception&) {
+    error = "checkpoint record does not decode";
+    return false;
+  }
+}
+
+} // namespace
+
+std::string_view to_string(state_kind k) noexcept {
+  switch (k) {
+    case state_kind::source: return "source";
+    case state_kind::window: return "window";
+    case state_kind::detector: return "detector";
+    case state_kind::alert: return "alert";
+    case state_kind::sink: return "sink";
+  }
+  return "unknown";
+}
+
+std::string seal_state(std::string_view payload) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(3);
+  pk.pack(state_store::format_version);
+  pk.pack(xxh3(payload));
+  pk.pack_bin(static_cast<uint32_t>(payload.size()));
+  pk.pack_bin_body(payload.data(), static_cast<uint32_t>(payload.size()));
+  return {buf.data(), buf.size()};
+}
+
+bool open_state(std::string_view sealed, std::string& payload, std::string& error) {
+  try {
+    auto h = msgpack::unpack(sealed.data(), sealed.size());
+    const msgpack::object& o = h.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[2].type != msgpack::type::BIN)
+      throw msgpack::type_error();
+    const auto version = o.via.array.ptr[0].as<uint32_t>();
+    if (version != state_store::format_version) {
+      error = "state format version " + std::to_string(version) + ", this vigil reads version " +
+              std::to_string(state_store::format_version);
+      return false;
+    }
+    const auto& bin = o.via.array.ptr[2].via.bin;
+    payload.assign(bin.ptr, bin.size);
+    if (xxh3(payload) != o.via.array.ptr[1].as<uint64_t>()) {
+      error = "state value is damaged (checksum mismatch)";
+      return false;
+    }
+    return true;
+  } catch (const std::exception&) {
+    error = "state value is damaged (does not decode)";
+    return false;
+  }
+}
+
+state_store::~state_store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+std::unique_ptr<state_store> state_store::open(const std::string& dir, std::string& error) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // Checkpoints are written once a second and read at start: a small
+  // memtable and few background threads are enough.
+  options.write_buffer_size = 16 << 20;
+  options.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options));
+  for (const char* name : family_names) families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  std::unique_ptr<state_store> s(new state_store());
+  s->dir_ = dir;
+  rocksdb::DB* db = nullptr;
+  auto status = rocksdb::DB::Open(options, dir, families, &s->handles_, &db);
+  if (!status.ok()) {
+    error = "cannot open state dir " + dir + ": " + status.ToString();
+    return nullptr;
+  }
+  s->db_.reset(db);
+  auto version = s->setting("format_version");
+  if (!version) {
+    if (!s->put_setting("format_version", std::to_string(format_version), error)) return nullptr;
+  } else if (*version != std::to_string(format_version)) {
+    error = "state dir " + dir + " has format version " + *version + "; this vigil reads version " +
+            std::to_string(format_version) + " (move the directory away to start fresh)";
+    return nullptr;
+  }
+  return s;
+}
+
+rocksdb::ColumnFamilyHandle* state_store::family(state_kind k) const {
+  return handles_[2 + static_cast<size_t>(k)];
+}
+
+bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
+                                   std::string& error) {
+  rocksdb::WriteBatch batch;
+  for (const auto& p : parts) batch.Put(family(p.kind), part_key(info.id, p.participant), seal_state(p.bytes));
+  batch.Put(handles_[1], id_key(info.id), encode_info(info, parts));
+  auto status = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!status.ok()) {
+    error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
+    return false;
+  }
+  return true;
+}
+
+std::vector<checkpoint_info> state_store::checkpoints() const {
+  std::vector<checkpoint_info> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[1]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    checkpoint_info c;
+    std::string error;
+    if (decode_info(std::string_view(it->value().data(), it->value().size()), c, nullptr, error))
+      out.push_back(c);
+    else
+      out.push_back({key_id(std::string_view(it->key().data(), it->key().size())), 0, 0, 0});  // listed, unreadable
+  }
+  return out;
+}
+
+bool state_store::read_checkpoint(uint64_t id, std::vector<state_part>& parts, std::string& error) const {
+  parts.clear();
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), handles_[1], id_key(id), &value).ok()) {
+    error = "checkpoint " + std::to_string(id) + " is not in the store";
+    return false;
+  }
+  checkpoint_info info;
+  std::vector<listed_part> listed;
+  if (!decode_info(value, info, &listed, error)) {
+    error = "checkpoint " + std::to_string(id) + ": " + error;
+    return false;
+  }
+  for (const auto& l : listed) {
+    std::string sealed;
+    auto status = db_->Get(rocksdb::ReadOptions(), family(l.kind), part_key(id, l.participant), &sealed);
+    state_part p{id, l.kind, l.participant, {}};
+    if (!status.ok() || !open_state(sealed, p.bytes, error)) {
+      error = "checkpoint " + std::to_string(id) + ", " + std::string(to_string(l.kind)) + " '" + l.participant +
+              "': " + (status.ok() ? error : "missing");
+      return false;
+    }
+    parts.push_back(std::move(p));
+  }
+  return true;
+}
+
+void state_store::prune(size_t keep) {
+  auto all = checkpoints();
+  if (all.size() <= keep) return;
+  const uint64_t first_kept = all[all.size() - keep].id;
+  rocksdb::WriteBatch batch;
+  const std::string from = id_key(0), to = id_key(first_kept);
+  for (size_t f = 1; f < handles_.size(); ++f) batch.DeleteRange(handles_[f], from, to);
+  db_->Write(rocksdb::WriteOptions(), &batch);
+}
+
+std::optional<std::string> state_store::setting(std::string_view key) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), handles_[0], rocksdb::Slice(key.data(), key.size()), &value).ok())
+    return std::nullopt;
+  return value;
+}
+
+bool state_store::put_setting(std::string_view key, std::string_view value, std::string& error) {
+  auto status = db_->Put(rocksdb::WriteOptions(), handles_[0], rocksdb::Slice(key.data(), key.size()),
+                         rocksdb::Slice(value.data(), value.size()));
+  if (!status.ok()) error = "state dir " + dir_ + ": " + status.ToString();
+  return status.ok();
+}
+
+} // namespace vigil

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/checkpoint.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+} // namespace rocksdb
+
+namespace vigil {
+
+/// A complete checkpoint, as listed.
+struct checkpoint_info {
+  uint64_t id = 0;
+  int64_t time_ms = 0;   ///< wall clock when it completed
+  uint64_t bytes = 0;    ///< state bytes in all its parts
+  uint32_t parts = 0;
+};
+
+/// One RocksDB per node under `node.state_dir`. Column families:
+/// `checkpoints` (one record per complete checkpoint), `sources`,
+/// `windows`, `detector`, `alerts`, `sinks` (the parts, keyed by
+/// checkpoint id then participant), and `default` (the store's format
+/// version and the config it was made with). A checkpoint's parts and its
+/// record go in one WriteBatch, so a checkpoint is complete or absent, even
+/// if the process dies while writing it.
+class state_store {
+public:
+  /// Format of the records and envelopes below; a store of another version
+  /// is refused.
+  static constexpr uint32_t format_version = 1;
+
+  /// Opens (creating if needed) the store in `dir`. Null with `error` when
+  /// it cannot be opened, is locked by another process, or has an unknown
+  /// format version.
+  static std::unique_ptr<state_store> open(const std::string& dir, std::string& error);
+  ~state_store();
+  state_store(const state_store&) = delete;
+  state_store& operator=(const state_store&) = delete;
+
+  /// Writes a complete checkpoint atomically. False with `error` on I/O failure.
+  bool write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts, std::string& error);
+
+  /// Complete checkpoints, oldest first.
+  std::vector<checkpoint_info> checkpoints() const;
+
+  /// The parts of checkpoint `id`. False with `error` when the record or a
+  /// part is missing or does not decode (a damaged checkpoint).
+  bool read_checkpoint(uint64_t id, std::vector<state_part>& parts, std::string& error) const;
+
+  /// Deletes all but the newest `keep` complete checkpoints.
+  void prune(size_t keep);
+
+  /// Small named values in the default column family (the config signature).
+  std::optional<std::string> setting(std::string_view key) const;
+  bool put_setting(std::string_view key, std::string_view value, std::string& error);
+
+  const std::string& dir() const noexcept { return dir_; }
+
+private:
+  state_store() = default;
+  rocksdb::ColumnFamilyHandle* family(state_kind k) const;
+
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, checkpoints, then one per kind
+};
+
+/// Wraps a codec's payload with the state format version and a checksum,
+/// and checks both when unwrapping: a damaged or foreign value is refused
+/// with a message, never decoded into nonsense.
+std::string seal_state(std::string_view payload);
+bool open_state(std::string_view sealed, std::string& payload, std::string& error);
+
+} // namespace vigil
