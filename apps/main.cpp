@@ -11,6 +11,7 @@
 #include "apps/check_config_command.hpp"
 #include "apps/gen_command.hpp"
 #include "apps/run_command.hpp"
+#include "apps/state_command.hpp"
 
 int main(int argc, char** argv) {
   // Hash tables grow by doubling and chunks come and go by the megabyte:
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   vigil::add_check_config_command(app, exit_code);
   vigil::add_run_command(app, exit_code);
   vigil::add_gen_command(app, exit_code);
+  vigil::add_state_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

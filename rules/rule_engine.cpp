@@ -174,6 +174,16 @@ void rule_engine::save(state_writer& w) const {
   }
 }
 
+std::vector<alert> rule_engine::firing_in(state_reader& r) {
+  std::vector<alert> out;
+  for (size_t n = r.count(); n > 0; --n) {
+    r.str();
+    out.push_back(restore_alert(r));
+    r.i64();
+  }
+  return out;
+}
+
 void rule_engine::restore(state_reader& r) {
   firing_.clear();
   for (size_t n = r.count(); n > 0; --n) {

@@ -39,6 +39,8 @@ public:
   /// Checkpoints: the firing alerts and the window each last held in.
   void save(state_writer& w) const;
   void restore(state_reader& r);
+  /// The firing alerts in saved state, read without the rules.
+  static std::vector<alert> firing_in(state_reader& r);
 
 private:
   struct compiled {

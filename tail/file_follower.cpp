@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "tail/file_follower.hpp"
 
 #include "hash/stable_hash.hpp"
@@ -50,6 +51,12 @@ bool file_follower::fingerprint(int fd, file_identity& id) const {
   id.fingerprint = stable_hash(std::string_view(head.data(), static_cast<size_t>(n)));
   id.fingerprint_length = static_cast<uint32_t>(n);
   return true;
+}
+
+bool file_follower::same_start(int fd, const file_identity& before) {
+  std::string head(before.fingerprint_length, '\0');
+  ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+  return n == static_cast<ssize_t>(head.size()) && stable_hash(head) == before.fingerprint;
 }
 
 bool file_follower::start(std::string& error, const std::vector<tail_position>& resume) {
@@ -121,22 +128,17 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     const bool full_print = f->id.fingerprint_length == opts_.fingerprint_bytes;
     uint64_t start = 0;
     bool found = false;
-    if (closed != closed_.end()) {
+    if (closed != closed_.end() && closed->second.id.fingerprint_length <= f->id.fingerprint_length
+        && same_start(fd, closed->second.id)) {
       // Closed while idle and grown since: same content start, same file.
-      file_identity before = closed->second.id;
-      file_identity now = f->id;
-      if (before.fingerprint_length <= now.fingerprint_length) {
-        std::string head(before.fingerprint_length, '\0');
-        ssize_t n = ::pread(fd, head.data(), head.size(), 0);
-        now.fingerprint = stable_hash(std::string_view(head.data(), static_cast<size_t>(std::max<ssize_t>(n, 0))));
-        if (n == static_cast<ssize_t>(head.size()) && now.fingerprint == before.fingerprint) {
-          start = closed->second.handed;
-          found = true;
-        }
-      }
+      start = closed->second.handed;
+      found = true;
     }
+    // A checkpoint's file: same inode, and it starts with what was hashed
+    // then (it may have grown past a short fingerprint since).
     for (const auto& pos : resume)
-      if (pos.id == f->id) {
+      if (!found && pos.id.device == f->id.device && pos.id.inode == f->id.inode
+          && pos.id.fingerprint_length <= f->id.fingerprint_length && same_start(fd, pos.id)) {
         start = pos.offset;
         found = true;
       }
@@ -266,15 +268,30 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
   scan(false, {});
   size_t total = 0;
   const auto now = std::chrono::steady_clock::now();
-  for (auto it = files_.begin(); it != files_.end();) {
+  // Oldest first (by modification time): a rotated file is finished before
+  // the file that replaced it, so lines go on in the order they were written.
+  using key_type = std::pair<uint64_t, uint64_t>;
+  std::vector<std::pair<int64_t, key_type>> order;
+  for (const auto& [key, f] : files_) {
+    struct stat st;
+    const int64_t mtime = ::fstat(f->fd, &st) == 0 ? st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec : 0;
+    order.emplace_back(mtime, key);
+  }
+  std::sort(order.begin(), order.end());
+  bool behind = false;  // an older file has more than this poll reads
+  for (const auto& [mtime, key] : order) {
+    if (behind) break;
+    auto it = files_.find(key);
     tracked& f = *it->second;
     size_t got = 0;
     // Read until caught up, at most 8 reads (8 MiB) per file per poll.
-    for (int rounds = 0; rounds < 8; ++rounds) {
+    int rounds = 0;
+    for (; rounds < 8; ++rounds) {
       size_t n = read_file(f, out);
       got += n;
       if (n == 0) break;
     }
+    behind = rounds == 8;
     total += got;
     struct stat st;
     const bool at_end = ::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == f.offset;
@@ -290,11 +307,9 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
         out.push_back(std::move(c));
       }
       if (f.id.fingerprint_length == opts_.fingerprint_bytes) seen_content_[f.id.fingerprint] = f.handed;
-      closed_[it->first] = {f.id, f.handed, st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
-      it = files_.erase(it);
-      continue;
+      closed_[it->first] = {f.path, f.id, f.handed, st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
+      files_.erase(it);
     }
-    ++it;
   }
   return total;
 }
@@ -307,6 +322,7 @@ void file_follower::wait(std::chrono::milliseconds timeout) {
 std::vector<tail_position> file_follower::positions() const {
   std::vector<tail_position> out;
   for (const auto& [key, f] : files_) out.push_back({f->path, f->id, f->handed});
+  for (const auto& [key, c] : closed_) out.push_back({c.path, c.id, c.handed});
   return out;
 }
 

@@ -83,7 +83,8 @@ public:
   /// Waits until inotify reports a change in the directory, or `timeout`.
   void wait(std::chrono::milliseconds timeout);
 
-  /// Positions of the files followed now (for checkpoints).
+  /// Positions of the files followed now, and of those let go while idle
+  /// (for checkpoints: a restart must not read those again).
   std::vector<tail_position> positions() const;
 
   /// Files followed now.
@@ -97,6 +98,8 @@ private:
   void scan(bool initial, const std::vector<tail_position>& resume);
   size_t read_file(tracked& f, std::vector<tail_chunk>& out);
   bool fingerprint(int fd, file_identity& id) const;
+  /// Whether the file open as `fd` starts with the bytes `before` hashed.
+  static bool same_start(int fd, const file_identity& before);
 
   tail_options opts_;
   std::string directory_;
@@ -110,6 +113,7 @@ private:
   /// scan opens them again only when they changed, and then where reading
   /// stopped. A file a scan missed may simply have been mid-rename.
   struct closed_file {
+    std::string path;
     file_identity id;
     uint64_t handed = 0;
     int64_t mtime_ns = 0;

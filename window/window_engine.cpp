@@ -447,6 +447,35 @@ void window_engine::save(state_writer& w) const {
   }
 }
 
+window_engine::state_summary window_engine::summarize(state_reader& r) {
+  state_summary s;
+  s.window = r.str();
+  r.i64();  // highest event time
+  s.watermark = r.i64();
+  s.late = r.u64();
+  s.groups_dropped = r.u64();
+  group_state g;
+  for (size_t n = r.count(); n > 0; --n) {
+    const int64_t start = r.i64();
+    const size_t groups = r.count();
+    for (size_t k = 0; k < groups; ++k) {
+      r.str();
+      restore_group(r, g);
+      s.requests += g.metrics.requests();
+    }
+    s.instances.emplace_back(start, groups);
+  }
+  for (size_t n = r.count(); n > 0; --n) {
+    r.str();
+    for (size_t k = r.count(); k > 0; --k) {
+      restore_group(r, g);
+      s.requests += g.metrics.requests();
+      ++s.sessions;
+    }
+  }
+  return s;
+}
+
 void window_engine::restore(state_reader& r) {
   const std::string name = r.str();
   if (name != cfg_.name)

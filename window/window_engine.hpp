@@ -113,6 +113,17 @@ public:
   void save(state_writer& w) const;
   void restore(state_reader& r);
 
+  /// What saved state holds, read without the config (`vigil state inspect`).
+  struct state_summary {
+    std::string window;
+    int64_t watermark = 0;
+    uint64_t late = 0, groups_dropped = 0;
+    std::vector<std::pair<int64_t, uint64_t>> instances;  ///< open window start -> groups
+    uint64_t sessions = 0;
+    uint64_t requests = 0;  ///< in all open groups
+  };
+  static state_summary summarize(state_reader& r);
+
   const window_config& config() const noexcept { return cfg_; }
   int64_t watermark() const noexcept { return watermark_; }
   uint64_t late_dropped() const noexcept { return late_; }

@@ -1,0 +1,218 @@
+// Crash torture: `vigil run` tails a log that grows and rotates while this
+// driver kills it with SIGKILL at random instants and restarts it; a last
+// run with --once finishes the input. Its window results must be
+// byte-identical to those of one uninterrupted run over the same lines, and
+// its alert ids the same set.
+//
+//   crash_torture --vigil build/vigil [--kills N] [--seed S] [--lines N] [--keep]
+//
+// Prints the seed first: `--seed S` replays a failure's schedule (the kill
+// instants are drawn from it; the machine's timing still varies).
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void append(const fs::path& p, std::string_view bytes) {
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + p.string());
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) throw std::runtime_error("cannot write " + p.string());
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
+/// Starts `args` with stdout and stderr appended to `log`.
+pid_t start(const std::vector<std::string>& args, const fs::path& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string config(const fs::path& dir, const std::string& source_glob) {
+  auto q = [](const fs::path& p) { return "\"" + p.string() + "\""; };
+  return "[node]\nname = \"torture\"\nstate_dir = " + q(dir / "state") + "\nhttp = \"\"\n"
+         "checkpoint_interval = \"100ms\"\n\n"
+         "[[source]]\nname = \"access\"\ntype = \"file\"\npath = " + q(source_glob) + "\nformat = \"combined\"\n\n"
+         "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\nallowed_lateness = \"2m\"\n\n"
+         "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n"
+         "allowed_lateness = \"2m\"\n\n"
+         "[[window]]\nname = \"status_10s\"\ntype = \"sliding\"\nsize = \"30s\"\nslide = \"10s\"\n"
+         "group_by = [\"status\"]\nallowed_lateness = \"2m\"\n\n"
+         // Monotonic rules: whether they fire cannot depend on where batches end.
+         "[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"status_404 >= 20 || probes >= 5\"\n\n"
+         "[[rule]]\nname = \"brute_force\"\nwindow = \"ip_minute\"\nwhen = \"auth_failures >= 10\"\n\n"
+         "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = " + q(dir / "alerts.jsonl") + "\n\n"
+         "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = " + q(dir / "minute.jsonl") + "\n\n"
+         "[[sink]]\nname = \"ip_minute\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = " + q(dir / "ip_minute.jsonl") + "\n\n"
+         "[[sink]]\nname = \"status\"\ntype = \"jsonl\"\ninput = \"window:status_10s\"\npath = " + q(dir / "status.jsonl") + "\n";
+}
+
+std::set<std::string> alert_ids(const fs::path& p) {
+  std::set<std::string> ids;
+  std::istringstream in(read_file(p));
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("\"id\":\"");
+    if (at != std::string::npos) ids.insert(line.substr(at + 6, line.find('"', at + 6) - at - 6));
+  }
+  return ids;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Kill vigil run at random instants while it tails a rotating log; compare with an uninterrupted run."};
+  std::string vigil;
+  int kills = 8;
+  uint64_t seed = std::random_device{}();
+  uint64_t lines = 300000;
+  bool keep = false;
+  app.add_option("--vigil", vigil, "the vigil binary")->required();
+  app.add_option("--kills", kills, "SIGKILLs to send (5 to 30 is the spirit)")->capture_default_str();
+  app.add_option("--seed", seed, "schedule seed (default: random, printed)");
+  app.add_option("--lines", lines, "log lines to write")->capture_default_str();
+  app.add_flag("--keep", keep, "keep the work directory");
+  CLI11_PARSE(app, argc, argv);
+  std::cout << "crash_torture: seed " << seed << ", " << kills << " kills, " << lines << " lines" << std::endl;
+
+  std::string tmpl = (fs::temp_directory_path() / "vigil-torture-XXXXXX").string();
+  const fs::path work = ::mkdtemp(tmpl.data());
+  const fs::path crash = work / "crash", ref = work / "ref", live = crash / "live";
+  fs::create_directories(live);
+  fs::create_directories(ref);
+  std::mt19937_64 rng(seed);
+
+  // The input: a deterministic log with scans and brute force in it.
+  const uint64_t rate = 1000;
+  const std::string gen = vigil + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " +
+                          std::to_string(lines / rate) + "s --seed " + std::to_string(seed % 1000) +
+                          " --start 2024-01-01T00:00:00Z --format combined --inject scan,bruteforce -o '" +
+                          (work / "full.log").string() + "' 2>/dev/null";
+  if (std::system(gen.c_str()) != 0) {
+    std::cerr << "crash_torture: vigil gen failed\n";
+    return 2;
+  }
+  const std::string text = read_file(work / "full.log");
+  std::ofstream(crash / "torture.toml") << config(crash, (live / "access.log*").string());
+  std::ofstream(ref / "torture.toml") << config(ref, (ref / "access.log").string());
+
+  // The writer appends the log in pieces, rotating by rename twice.
+  const size_t pieces = 400;
+  std::vector<size_t> cuts{0};
+  for (size_t i = 1; i < pieces; ++i) {
+    size_t at = text.find('\n', text.size() * i / pieces);
+    cuts.push_back(at == std::string::npos ? text.size() : at + 1);
+  }
+  cuts.push_back(text.size());
+  std::atomic<bool> written{false}, rotated{false};
+  std::thread writer([&] {
+    for (size_t i = 0; i < pieces; ++i) {
+      if (i == pieces / 3 || i == 2 * pieces / 3) {
+        if (fs::exists(live / "access.log.1")) fs::rename(live / "access.log.1", live / "access.log.2");
+        fs::rename(live / "access.log", live / "access.log.1");
+        rotated = true;
+      }
+      append(live / "access.log", std::string_view(text).substr(cuts[i], cuts[i + 1] - cuts[i]));
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    }
+    written = true;
+  });
+
+  const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string()};
+  pid_t pid = start(run_live, crash / "vigil.log");
+  int sent = 0, at_rotation = 0;
+  std::uniform_int_distribution<int> pause_ms(30, 2 * 6000 / std::max(kills, 1));
+  while (sent < kills) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(pause_ms(rng));
+    bool rotation_kill = false;
+    while (std::chrono::steady_clock::now() < until) {
+      if (rotated.exchange(false)) {  // kill right as the tailed file rotates
+        rotation_kill = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::kill(pid, SIGKILL);
+    wait_exit(pid);
+    ++sent;
+    at_rotation += rotation_kill;
+    pid = start(run_live, crash / "vigil.log");
+  }
+  writer.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  ++sent;
+
+  // The crashed run finishes the input; the reference reads it all at once.
+  std::vector<std::string> once = run_live;
+  once.push_back("--once");
+  const int crash_rc = wait_exit(start(once, crash / "vigil.log"));
+  append(ref / "access.log", text);
+  const int ref_rc = wait_exit(start({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, ref / "vigil.log"));
+  std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation), final run exit "
+            << crash_rc << ", reference exit " << ref_rc << std::endl;
+
+  bool ok = crash_rc == 0 && ref_rc == 0;
+  for (const char* sink : {"minute.jsonl", "ip_minute.jsonl", "status.jsonl"}) {
+    const std::string a = read_file(crash / sink), b = read_file(ref / sink);
+    const bool same = a == b && !b.empty();
+    std::cout << "crash_torture: " << sink << ": " << (same ? "identical" : "DIFFERENT") << " (" << a.size()
+              << " vs " << b.size() << " bytes)" << std::endl;
+    ok = ok && same;
+  }
+  const auto ids_crash = alert_ids(crash / "alerts.jsonl"), ids_ref = alert_ids(ref / "alerts.jsonl");
+  const bool same_ids = ids_crash == ids_ref && !ids_ref.empty();
+  std::cout << "crash_torture: alert ids: " << (same_ids ? "same" : "DIFFERENT") << " (" << ids_crash.size()
+            << " vs " << ids_ref.size() << ")" << std::endl;
+  ok = ok && same_ids;
+  if (!ok || keep) std::cout << "crash_torture: work directory kept: " << work << std::endl;
+  else fs::remove_all(work);
+  std::cout << "crash_torture: " << (ok ? "PASS" : "FAIL") << " (seed " << seed << ")" << std::endl;
+  return ok ? 0 : 1;
+}
