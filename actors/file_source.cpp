@@ -35,6 +35,8 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
     st.follower = std::make_unique<file_follower>(cfg.tail);
     st.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
     std::string error;
+    for (const auto& pos : cfg.resume)
+      spdlog::info("source {}: resuming {} at offset {}", cfg.name, pos.path, pos.offset);
     if (!st.follower->start(error, cfg.resume)) spdlog::error("source {}: {}", cfg.name, error);
 
     // Answers run/stop once nothing is left to hand on; a run (--once) also

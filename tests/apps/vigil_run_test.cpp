@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include "support/state_poke.hpp"
 #include "support/test_support.hpp"
 
 using namespace vigil;
@@ -301,4 +302,93 @@ TEST_CASE("probes hidden behind percent-encoding alert in run and count in analy
   const json report = json::parse(analyze.out);
   for (const auto& f : report["security"]["findings"]) hits[f["class"].get<std::string>()] = f["hits"];
   CHECK(hits == std::map<std::string, uint64_t>{{"probe", 5}, {"traversal", 1}});
+}
+
+namespace {
+
+std::string state_config(const test::temp_dir& dir, const std::string& size = "1m") {
+  const std::string cfg =
+    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"50ms\"\n\n"
+    "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n\n"
+    "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"" + size + "\"\nallowed_lateness = \"1m\"\n\n"
+    "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\nallowed_lateness = \"1m\"\n\n"
+    "[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"status_404 >= 20 || probes >= 5\"\n\n"
+    "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = \"" + (dir / "alerts.jsonl") + "\"\n\n"
+    "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + (dir / "minute.jsonl") + "\"\n\n"
+    "[[sink]]\nname = \"ips\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = \"" + (dir / "ips.jsonl") + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  return dir / "t.toml";
+}
+
+void gen_log(const std::string& path, const std::string& duration, int rate = 500) {
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " + duration +
+                            " --seed 12 --start 2024-01-01T00:00:00Z --format combined --inject scan -o '" + path +
+                            "' 2>/dev/null").exit_code == 0);
+}
+
+} // namespace
+
+TEST_CASE("a graceful stop writes a final checkpoint, and the restart resumes exactly there") {
+  test::temp_dir dir;
+  const std::string cfg = state_config(dir);
+  gen_log(dir / "access.log", "6m");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run1.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGTERM);
+  REQUIRE(test::wait_process(pid) == 0);
+  const std::string log1 = test::read_file(dir / "run1.log");
+  INFO(log1);
+  CHECK(log1.find("final checkpoint") != std::string::npos);
+  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
+  REQUIRE(inspect.exit_code == 0);
+  // The offset of the final checkpoint is where the next run starts.
+  const auto at = inspect.out.find("access.log  offset ");
+  REQUIRE(at != std::string::npos);
+  const std::string offset = inspect.out.substr(at + 19, inspect.out.find(' ', at + 19) - at - 19);
+  auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(run2.out);
+  REQUIRE(run2.exit_code == 0);
+  CHECK(run2.out.find("resuming " + (dir / "access.log") + " at offset " + offset) != std::string::npos);
+  CHECK(run2.out.find("cut back") == std::string::npos);  // nothing written after the final checkpoint
+  auto plan_lines = test::run_command("wc -l < '" + (dir / "access.log") + "'");
+  CHECK(total_requests(dir / "minute.jsonl") == std::stoull(plan_lines.out));
+}
+
+TEST_CASE("a damaged newest checkpoint falls back to the one before, and the results stay exact") {
+  test::temp_dir dir, ref;
+  const std::string cfg = state_config(dir), ref_cfg = state_config(ref);
+  gen_log(dir / "access.log", "4m", 2000);
+  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  // Live, stopped hard: checkpoints every 50 ms, none final.
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run1.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGKILL);
+  test::wait_process(pid);
+  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
+  INFO(inspect.out);
+  const auto newest = inspect.out.find("newest readable checkpoint ");
+  REQUIRE(newest != std::string::npos);
+  const uint64_t id = std::stoull(inspect.out.substr(newest + 27));
+  REQUIRE(id >= 2);
+  test::poke_state(dir / "state", "windows", test::checkpoint_key(id, "windows"), "damaged");
+  auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(run2.out);
+  REQUIRE(run2.exit_code == 0);
+  CHECK(run2.out.find("checkpoint " + std::to_string(id) + ", window 'windows': state value is damaged") !=
+        std::string::npos);
+  CHECK(run2.out.find("resuming from checkpoint " + std::to_string(id - 1)) != std::string::npos);
+  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  CHECK(test::read_file(dir / "minute.jsonl") == test::read_file(ref / "minute.jsonl"));
+  CHECK(test::read_file(dir / "ips.jsonl") == test::read_file(ref / "ips.jsonl"));
+}
+
+TEST_CASE("a state dir made with other windows is refused with what changed and how to start fresh") {
+  test::temp_dir dir;
+  gen_log(dir / "access.log", "2m");
+  REQUIRE(test::run_command(bin + " run -c '" + state_config(dir) + "' --once 2>/dev/null").exit_code == 0);
+  auto again = test::run_command(bin + " run -c '" + state_config(dir, "5m") + "' --once 2>&1");
+  CHECK(again.exit_code == 1);
+  CHECK(again.out.find("was made with another config: window minute changed") != std::string::npos);
+  CHECK(again.out.find("size=60000ms") != std::string::npos);
+  CHECK(again.out.find("To start fresh, move the directory away") != std::string::npos);
 }
