@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "flow/credit_gate.hpp"
+#include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
 
@@ -30,6 +31,7 @@ struct stage_state {
   uint64_t aligning = 0;                    // checkpoint whose barriers are arriving
   std::set<std::string> barrier_from;       // sources whose barrier came
   std::deque<held_batch> held;
+  bool seen_events = false;
   std::vector<window_result> closed;        // reused per batch
   std::vector<std::string_view> labels;     // reused per event
   std::unique_ptr<credit_gate> gate;
@@ -99,6 +101,11 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     // The events of one batch into every window.
     auto process = [self, cfg, publish, send_deltas](const event_batch& b) mutable {
       auto& st = self->state;
+      if (!st.seen_events && !b.events.empty()) {
+        st.seen_events = true;
+        // How long a (re)start took to get going: state loaded, sources open.
+        spdlog::info("window stage: first events in, {} ms after the process started", process_uptime_ms());
+      }
       // Labels come from this node's enrich stages, in this order; a
       // batch without them (or with others) groups under "".
       const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;

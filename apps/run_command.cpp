@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include "pipeline/live_pipeline.hpp"
 #include "settings/config_loader.hpp"
@@ -13,7 +14,7 @@ namespace vigil {
 
 void add_run_command(CLI::App& app, int& exit_code) {
   struct flags {
-    std::string file, environment, node;
+    std::string file, environment, node, log_level = "info";
     bool once = false;
   };
   auto f = std::make_shared<flags>();
@@ -26,7 +27,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--node", f->node, "this node's name (overrides node.name)");
   cmd->add_flag("--once", f->once,
                 "read the sources to their end, close every window, and exit (reprocessing, tests)");
+  cmd->add_option("--log-level", f->log_level, "trace, debug (one line per checkpoint), info, warn or error")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+    ->capture_default_str();
   cmd->callback([f, &exit_code] {
+    spdlog::set_level(spdlog::level::from_str(f->log_level));
     config_load_options opts = options_from_process(f->environment);
     if (!f->node.empty()) opts.variables.emplace_back("VIGIL_NODE_NAME", f->node);
     auto loaded = load_config(f->file, opts);

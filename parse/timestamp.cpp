@@ -1,3 +1,7 @@
+#include <unistd.h>
+#include <ctime>
+#include <cstdlib>
+#include <cstring>
 #include "parse/timestamp.hpp"
 
 #include <chrono>
@@ -160,6 +164,29 @@ std::string format_rfc3339_utc(int64_t utc_ms) {
 int64_t wall_clock_ms() noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t process_uptime_ms() noexcept {
+  // Field 22 of /proc/self/stat: start time in clock ticks since boot.
+  std::FILE* f = std::fopen("/proc/self/stat", "r");
+  if (!f) return -1;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  if (!p) return -1;
+  int field = 2;
+  unsigned long long start_ticks = 0;
+  for (const char* q = p + 1; *q; ++q)
+    if (*q == ' ' && ++field == 22) {
+      start_ticks = std::strtoull(q + 1, nullptr, 10);
+      break;
+    }
+  timespec boot{};
+  ::clock_gettime(CLOCK_BOOTTIME, &boot);
+  const double now_ms = boot.tv_sec * 1000.0 + boot.tv_nsec / 1e6;
+  return static_cast<int64_t>(now_ms - start_ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK)));
 }
 
 } // namespace vigil

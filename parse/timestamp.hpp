@@ -30,6 +30,9 @@ std::string format_rfc3339_utc(int64_t utc_ms);
 /// alerts carry as `emitted_at`.
 int64_t wall_clock_ms() noexcept;
 
+/// Milliseconds since this process started (from /proc/self/stat).
+int64_t process_uptime_ms() noexcept;
+
 /// Division rounding toward negative infinity: which second, minute or
 /// window an instant before 1970 falls in, too.
 constexpr int64_t floor_div(int64_t a, int64_t b) noexcept {

@@ -22,6 +22,7 @@
 #include "actors/window_stage.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
+#include "parse/timestamp.hpp"
 #include "pipeline/recovery.hpp"
 #include "pipeline/system_config.hpp"
 #include "rules/rule_engine.hpp"
@@ -119,8 +120,8 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     return 1;
   }
   if (recovered.checkpoint != 0)
-    spdlog::info("node {}: resuming from checkpoint {} in {}", cfg.node.name, recovered.checkpoint,
-                 cfg.node.state_dir);
+    spdlog::info("node {}: resuming from checkpoint {} in {} (loaded {} ms after the process started)",
+                 cfg.node.name, recovered.checkpoint, cfg.node.state_dir, process_uptime_ms());
 
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};

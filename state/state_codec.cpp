@@ -39,14 +39,35 @@ std::string state_writer::take() {
   return out;
 }
 
+struct state_reader::impl {
+  msgpack::zone zone;
+  size_t values = 0;
+};
+
+state_reader::state_reader(std::string_view bytes) : bytes_(bytes), impl_(std::make_unique<impl>()) {}
+state_reader::~state_reader() = default;
+
 namespace {
 
+// Strings and bytes are read in place, not copied into the zone.
+bool in_place(msgpack::type::object_type, std::size_t, void*) { return true; }
+
 template <class T>
-T next(std::string_view bytes, size_t& offset, const char* what) {
-  if (offset >= bytes.size()) throw state_decode_error(std::string("state ends where ") + what + " was expected");
+T convert(const msgpack::object& o) {
+  return o.as<T>();
+}
+
+} // namespace
+
+template <class T>
+T state_reader::next(const char* what) {
+  if (offset_ >= bytes_.size()) throw state_decode_error(std::string("state ends where ") + what + " was expected");
+  // The zone grows by chunks; clear it now and then, not per value.
+  if (++impl_->values % 4096 == 0) impl_->zone.clear();
   try {
-    auto h = msgpack::unpack(bytes.data(), bytes.size(), offset);
-    return h.get().as<T>();
+    msgpack::object o = msgpack::unpack(impl_->zone, bytes_.data(), bytes_.size(), offset_, in_place);
+    if constexpr (std::is_same_v<T, msgpack::object>) return o;
+    else return convert<T>(o);
   } catch (const state_decode_error&) {
     throw;
   } catch (const std::exception& ex) {
@@ -54,33 +75,31 @@ T next(std::string_view bytes, size_t& offset, const char* what) {
   }
 }
 
-} // namespace
-
-uint64_t state_reader::u64() { return next<uint64_t>(bytes_, offset_, "unsigned integer"); }
-int64_t state_reader::i64() { return next<int64_t>(bytes_, offset_, "integer"); }
-double state_reader::f64() { return next<double>(bytes_, offset_, "number"); }
-bool state_reader::boolean() { return next<bool>(bytes_, offset_, "boolean"); }
-std::string state_reader::str() { return next<std::string>(bytes_, offset_, "string"); }
+uint64_t state_reader::u64() { return next<uint64_t>("unsigned integer"); }
+int64_t state_reader::i64() { return next<int64_t>("integer"); }
+double state_reader::f64() { return next<double>("number"); }
+bool state_reader::boolean() { return next<bool>("boolean"); }
+std::string state_reader::str() { return next<std::string>("string"); }
 std::string state_reader::bin() {
-  if (offset_ >= bytes_.size()) throw state_decode_error("state ends where bytes were expected");
-  try {
-    auto h = msgpack::unpack(bytes_.data(), bytes_.size(), offset_);
-    if (h.get().type != msgpack::type::BIN) throw state_decode_error("state holds no bytes where some were expected");
-    return std::string(h.get().via.bin.ptr, h.get().via.bin.size);
-  } catch (const state_decode_error&) {
-    throw;
-  } catch (const std::exception& ex) {
-    throw state_decode_error(std::string("state does not decode: ") + ex.what());
-  }
+  msgpack::object o = next<msgpack::object>("bytes");
+  if (o.type != msgpack::type::BIN) throw state_decode_error("state holds no bytes where some were expected");
+  return std::string(o.via.bin.ptr, o.via.bin.size);
 }
 std::vector<std::pair<std::string, std::string>> state_reader::fields() {
-  auto flat = next<std::vector<std::string>>(bytes_, offset_, "field list");
-  if (flat.size() % 2 != 0) throw state_decode_error("state holds an odd field list");
+  msgpack::object o = next<msgpack::object>("field list");
+  if (o.type != msgpack::type::ARRAY || o.via.array.size % 2 != 0)
+    throw state_decode_error("state holds no field list where one was expected");
   std::vector<std::pair<std::string, std::string>> out;
-  for (size_t i = 0; i < flat.size(); i += 2) out.emplace_back(std::move(flat[i]), std::move(flat[i + 1]));
+  out.reserve(o.via.array.size / 2);
+  try {
+    for (uint32_t i = 0; i < o.via.array.size; i += 2)
+      out.emplace_back(o.via.array.ptr[i].as<std::string>(), o.via.array.ptr[i + 1].as<std::string>());
+  } catch (const std::exception& ex) {
+    throw state_decode_error(std::string("state holds a bad field list (") + ex.what() + ")");
+  }
   return out;
 }
-std::vector<uint64_t> state_reader::u64s() { return next<std::vector<uint64_t>>(bytes_, offset_, "integer list"); }
+std::vector<uint64_t> state_reader::u64s() { return next<std::vector<uint64_t>>("integer list"); }
 size_t state_reader::count() {
   const uint64_t n = u64();
   // Every counted item takes at least one byte: a larger count is damage.

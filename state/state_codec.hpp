@@ -45,7 +45,10 @@ private:
 /// Reads what a `state_writer` wrote, value by value, in the same order.
 class state_reader {
 public:
-  explicit state_reader(std::string_view bytes) : bytes_(bytes) {}
+  explicit state_reader(std::string_view bytes);
+  ~state_reader();
+  state_reader(const state_reader&) = delete;
+  state_reader& operator=(const state_reader&) = delete;
 
   uint64_t u64();
   int64_t i64();
@@ -61,8 +64,15 @@ public:
   bool done() const noexcept { return offset_ >= bytes_.size(); }
 
 private:
+  struct impl;
+  template <class T>
+  T next(const char* what);
+
   std::string_view bytes_;
   size_t offset_ = 0;
+  // One msgpack zone for every value read, cleared as it goes: a restart
+  // decodes millions of small values, and a zone each was most of its time.
+  std::unique_ptr<impl> impl_;
 };
 
 } // namespace vigil

@@ -108,7 +108,8 @@ std::string seal_state(std::string_view payload) {
 
 bool open_state(std::string_view sealed, std::string& payload, std::string& error) {
   try {
-    auto h = msgpack::unpack(sealed.data(), sealed.size());
+    // The payload is read in place, not copied into the unpacker's zone.
+    auto h = msgpack::unpack(sealed.data(), sealed.size(), [](msgpack::type::object_type, std::size_t, void*) { return true; });
     const msgpack::object& o = h.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[2].type != msgpack::type::BIN)
       throw msgpack::type_error();

@@ -491,7 +491,9 @@ void window_engine::restore(state_reader& r) {
   deltas_.clear();
   for (size_t n = r.count(); n > 0; --n) {
     auto& groups = open_[r.i64()];
-    for (size_t k = r.count(); k > 0; --k) {
+    const size_t count = r.count();
+    groups.reserve(count);
+    for (size_t k = count; k > 0; --k) {
       std::string key = r.str();
       restore_group(r, groups[key]);
     }
