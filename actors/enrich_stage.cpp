@@ -166,7 +166,10 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
             }
           }
         } catch (const std::exception& ex) {
-          return caf::make_error(caf::sec::runtime_error, std::string("enrich stage: ") + ex.what());
+          // On, empty: the window stage waits for every sequence number.
+          spdlog::error("source {}: enrich stage: batch {} dropped: {}", cfg.source, batch.sequence, ex.what());
+          batch.events.clear();
+          batch.labels.clear();
         }
         auto rp = self->make_response_promise<uint64_t>();
         self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))

@@ -15,7 +15,8 @@ struct file_source_config {
   std::string name;
   tail_options tail;
   log_format format = log_format::auto_detect;
-  parse_stage_actor next;
+  /// The parse stages, chunk `sequence` to stage `sequence % size()`.
+  std::vector<parse_stage_actor> next;
   /// Chunks in flight at most: the credit that bounds memory. Default: 4.
   size_t credit = 4;
   /// Where to resume, from the last complete checkpoint (empty: none).

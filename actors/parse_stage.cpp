@@ -63,10 +63,10 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         auto& st = self->state;
         event_batch batch;
         std::vector<std::string> quarantined;
+        batch.source = cfg.source;
+        batch.sequence = chunk.sequence;
+        batch.barrier = chunk.barrier;
         try {
-          batch.source = cfg.source;
-          batch.sequence = chunk.sequence;
-          batch.barrier = chunk.barrier;
           batch.text.swap(chunk.text);
           st.failures.clear();
           st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
@@ -92,7 +92,11 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
             if (cfg.quarantine) quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
           }
         } catch (const std::exception& ex) {
-          return caf::make_error(caf::sec::runtime_error, std::string("parse stage: ") + ex.what());
+          // The batch still goes on, empty: the window stage waits for every
+          // sequence number, and the barrier in it must pass.
+          spdlog::error("source {}: parse stage: chunk {} dropped: {}", cfg.source, chunk.sequence, ex.what());
+          batch.events.clear();
+          quarantined.clear();
         }
         // Reply to the source (its credit) only once the next stage, and the
         // quarantine if it got lines, took theirs.

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -16,7 +17,8 @@ struct stdin_source_config {
   log_format format = log_format::auto_detect;
   size_t max_line_bytes = 64 * 1024;
   size_t chunk_bytes = 1u << 20;
-  parse_stage_actor next;
+  /// The parse stages, chunk `sequence` to stage `sequence % size()`.
+  std::vector<parse_stage_actor> next;
   size_t credit = 4;  ///< chunks in flight at most
 };
 

@@ -1,6 +1,7 @@
 #include "actors/window_stage.hpp"
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -26,8 +27,16 @@ struct held_batch {
   caf::typed_response_promise<uint64_t> reply;
 };
 
+/// Batches of one source that arrived ahead of their turn (its chunks
+/// are parsed by several workers): they wait for the ones before them.
+struct source_order {
+  uint64_t next = 0;
+  std::map<uint64_t, held_batch> early;
+};
+
 struct stage_state {
   std::vector<window_engine> engines;
+  std::map<std::string, source_order> order;  // by source
   uint64_t aligning = 0;                    // checkpoint whose barriers are arriving
   std::set<std::string> barrier_from;       // sources whose barrier came
   std::deque<held_batch> held;
@@ -183,20 +192,37 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
     };
 
+    // A batch whose turn came: processed, or held behind its barrier.
+    auto admit = [self, take](held_batch& h) mutable {
+      auto& st = self->state;
+      if (take(h.batch)) st.gate->deliver(h.reply, h.batch.events.size());
+      else st.held.push_back(std::move(h));
+    };
+
     return {
       [=](ingest_atom, event_batch& b) mutable -> caf::result<uint64_t> {
         auto& st = self->state;
+        auto rp = self->make_response_promise<uint64_t>();
         try {
-          if (!take(b)) {
-            auto rp = self->make_response_promise<uint64_t>();
-            st.held.push_back({std::move(b), rp});
+          auto& order = st.order[b.source];
+          if (b.sequence != order.next) {  // a batch before it is still being parsed
+            order.early.emplace(b.sequence, held_batch{std::move(b), rp});
             return rp;
+          }
+          held_batch now{std::move(b), rp};
+          admit(now);
+          ++order.next;
+          for (auto it = order.early.find(order.next); it != order.early.end(); it = order.early.find(order.next)) {
+            held_batch h = std::move(it->second);
+            order.early.erase(it);
+            admit(h);
+            ++order.next;
           }
           if (st.aligning == 0 && !st.held.empty()) release_held();
         } catch (const std::exception& ex) {
-          return caf::make_error(caf::sec::runtime_error, std::string("window stage: ") + ex.what());
+          rp.deliver(caf::make_error(caf::sec::runtime_error, std::string("window stage: ") + ex.what()));
         }
-        return st.gate->reply(self, b.events.size());
+        return rp;
       },
       [=](flush_atom, bool close_windows) mutable -> caf::result<bool> {
         auto& st = self->state;

@@ -40,8 +40,16 @@ public:
   /// once per chunk when the parse stage answers (its credit is back).
   template <class Self, class F>
   void dispatch(Self* self, const parse_stage_actor& next, F on_reply) {
+    dispatch(self, std::vector<parse_stage_actor>{next}, on_reply);
+  }
+
+  /// The same over several parse stages: chunk `sequence` goes to stage
+  /// `sequence % n`; the window stage restores the order.
+  template <class Self, class F>
+  void dispatch(Self* self, const std::vector<parse_stage_actor>& stages, F on_reply) {
     while (!waiting_.empty() && in_flight_ < credit_) {
       ++in_flight_;
+      const auto& next = stages[waiting_.front().sequence % stages.size()];
       self->request(next, caf::infinite, parse_atom_v, std::move(waiting_.front()))
         .then(
           [this, on_reply](uint64_t) mutable {

@@ -176,20 +176,28 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   std::vector<source_actor> files, streams;  // streams: stdin
   for (const auto& s : cfg.sources) {
-    auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, signatures, cfg.dimensions, windows});
-    parser_options po;
-    po.format = s.format;
-    po.request_time_unit = s.request_time_unit;
-    po.max_line_bytes = s.max_line_bytes;
-    auto parse = spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, quarantine});
-    all.push_back(caf::actor_cast<caf::actor>(enrich));
-    all.push_back(caf::actor_cast<caf::actor>(parse));
+    // Chunks are spread over parse-and-enrich chains; the window stage puts
+    // the batches back in read order. Duplicates must meet in one filter.
+    const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
+    std::vector<parse_stage_actor> parse;
+    for (size_t w = 0; w < workers; ++w) {
+      auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, signatures, cfg.dimensions, windows});
+      parser_options po;
+      po.format = s.format;
+      po.request_time_unit = s.request_time_unit;
+      po.max_line_bytes = s.max_line_bytes;
+      parse.push_back(
+        spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, quarantine}));
+      all.push_back(caf::actor_cast<caf::actor>(enrich));
+      all.push_back(caf::actor_cast<caf::actor>(parse.back()));
+    }
     if (s.type == source_type::stdin_stream) {
       stdin_source_config scfg;
       scfg.name = s.name;
       scfg.format = s.format;
       scfg.max_line_bytes = s.max_line_bytes;
       scfg.next = parse;
+      scfg.credit = 2 * workers;
       streams.push_back(spawn_stdin_source(sys, scfg));
       continue;
     }
@@ -202,6 +210,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     fcfg.tail.max_line_bytes = s.max_line_bytes;
     fcfg.format = s.format;
     fcfg.next = parse;
+    fcfg.credit = 2 * workers;
     if (auto it = recovered.sources.find(s.name); it != recovered.sources.end()) fcfg.resume = it->second;
     files.push_back(spawn_file_source(sys, fcfg));
   }

@@ -40,6 +40,10 @@ struct source_config {
   /// duplicates (a shipper that resent a block). Default: 0s, off: real
   /// logs hold identical requests in one second.
   duration_ms dedup_horizon{0};
+  /// Parse-and-enrich chains the source's chunks are spread over; the
+  /// window stage puts their batches back in read order. 1 when
+  /// `dedup_horizon` is set (duplicates must meet in one filter). Default: 2.
+  uint64_t parse_workers = 2;
 };
 
 /// A dimension table: rows of labels looked up by the client IP's longest

@@ -319,7 +319,7 @@ vigil_config validate(const toml::table& root, checker& c) {
   for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
     source_config s;
     c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
-                             "max_line_bytes", "dedup_horizon"});
+                             "max_line_bytes", "dedup_horizon", "parse_workers"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
     c.choice(t, "type", path, s.type,
@@ -341,6 +341,8 @@ vigil_config validate(const toml::table& root, checker& c) {
         && (s.max_line_bytes < 256 || s.max_line_bytes > (64u << 20)))
       c.error(t.get("max_line_bytes"), path + ".max_line_bytes", "must be between 256 and 67108864");
     c.duration(t, "dedup_horizon", path, s.dedup_horizon, false);
+    if (c.unsigned_integer(t, "parse_workers", path, s.parse_workers) && (s.parse_workers < 1 || s.parse_workers > 64))
+      c.error(t.get("parse_workers"), path + ".parse_workers", "must be between 1 and 64");
     cfg.sources.push_back(std::move(s));
   });
   if (cfg.sources.empty()) c.error(&root, "source", "no [[source]]: a node needs at least one");
