@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "parse/timestamp.hpp"
+#include "state/checkpoint_writer.hpp"
 #include "state/state_store.hpp"
 
 namespace vigil {
@@ -18,6 +19,7 @@ namespace {
 constexpr int64_t abandon_after_ms = 60000;
 
 struct coordinator_state {
+  std::unique_ptr<checkpoint_writer> writer;
   std::vector<source_actor> sources;
   uint64_t next_id = 1;
   uint64_t in_progress = 0;  // 0: none
@@ -40,6 +42,15 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     -> checkpoint_coordinator_actor::behavior_type {
     self->state.next_id = cfg.next_id;
     self->state.last_complete = cfg.next_id - 1;
+    // The writer reports back by message; a weak handle, so a writer
+    // finishing after the actor is gone does not keep it alive.
+    caf::weak_actor_ptr me = self->ctrl();
+    self->state.writer = std::make_unique<checkpoint_writer>(
+      cfg.store, cfg.keep, [me](uint64_t id, bool ok, const std::string& error) {
+        if (!ok) spdlog::error("{}", error);
+        if (auto strong = me.lock())
+          caf::anon_send(caf::actor_cast<checkpoint_coordinator_actor>(strong), checkpoint_atom_v, id, ok);
+      });
 
     auto answer_stops = [self] {
       auto& st = self->state;
@@ -48,25 +59,28 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     };
     // Declared before use in `complete` through a shared pointer to itself.
     auto begin = std::make_shared<std::function<void()>>();
-    auto complete = [self, cfg, answer_stops, begin] {
+    // Every part is in: the writer thread stores them. The next checkpoint
+    // starts only once this one is written (`written` below).
+    auto complete = [self] {
       auto& st = self->state;
       checkpoint_info info;
       info.id = st.in_progress;
       info.time_ms = wall_clock_ms();
       info.parts = static_cast<uint32_t>(st.parts.size());
       for (const auto& p : st.parts) info.bytes += p.bytes.size();
-      std::string error;
-      if (cfg.store->write_checkpoint(info, st.parts, error)) {
-        st.last_complete = info.id;
-        cfg.store->prune(cfg.keep);
-        spdlog::debug("checkpoint {}: {} parts, {} bytes, {} ms", info.id, info.parts, info.bytes,
-                      info.time_ms - st.started_ms);
-      } else {
-        spdlog::error("{}", error);
-      }
+      spdlog::debug("checkpoint {}: {} parts, {} bytes, all in after {} ms", info.id, info.parts, info.bytes,
+                    info.time_ms - st.started_ms);
+      st.writer->submit(info, std::move(st.parts));
+      st.parts.clear();
+    };
+    auto written = [self, answer_stops, begin](uint64_t id, bool ok) {
+      auto& st = self->state;
+      if (id != st.in_progress) return;
+      if (ok) st.last_complete = id;
+      spdlog::debug("checkpoint {}: {} {} ms after it started", id, ok ? "written" : "NOT written",
+                    wall_clock_ms() - st.started_ms);
       const bool was_final = st.final_id != 0 && st.final_id == st.in_progress;
       st.in_progress = 0;
-      st.parts.clear();
       if (st.stopped) {
         if (st.final_wanted) {
           st.final_wanted = false;
@@ -110,6 +124,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         if (cfg.interval.count() > 0) self->delayed_send(self, cfg.interval, tick_atom_v);
       },
       [=](checkpoint_atom, state_part& part) mutable { on_part(part); },
+      [=](checkpoint_atom, uint64_t id, bool ok) { written(id, ok); },
       [=](tick_atom) {
         auto& st = self->state;
         if (st.stopped) return;

@@ -1,5 +1,6 @@
 #include "actors/window_stage.hpp"
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -151,9 +152,12 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     // (behind everything this stage sent them before).
     auto store_checkpoint = [self, cfg](uint64_t id) {
       auto& st = self->state;
+      const auto started = std::chrono::steady_clock::now();
       state_writer w;
       w.u64(st.engines.size());
       for (const auto& e : st.engines) e.save(w);
+      spdlog::debug("window stage: checkpoint {}: {} bytes of state in {} ms", id, w.size(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
       self->send(cfg.coordinator, checkpoint_atom_v, state_part{id, state_kind::window, "windows", w.take()});
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);

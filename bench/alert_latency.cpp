@@ -5,6 +5,7 @@
 // moment its alert line is seen in the sink file.
 //
 //   build/bench/alert_latency build/vigil [--rate 100000] [--seconds 20] [--markers-per-second 10]
+//                                         [--checkpoint-interval 1s]  ("0s": none but the last)
 
 #include <algorithm>
 #include <atomic>
@@ -60,18 +61,21 @@ int main(int argc, char** argv) {
   }
   const std::string vigil = argv[1];
   double rate = 100000, seconds = 20, markers_per_second = 10;
+  std::string checkpoint_interval = "1s";
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     double v = std::atof(argv[i + 1]);
     if (k == "--rate") rate = v;
     else if (k == "--seconds") seconds = v;
     else if (k == "--markers-per-second") markers_per_second = v;
+    else if (k == "--checkpoint-interval") checkpoint_interval = argv[i + 1];
   }
   char tmpl[] = "/tmp/vigil-latency-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const std::string log = dir + "/access.log", alerts = dir + "/alerts.jsonl", cfg = dir + "/bench.toml";
   std::ofstream(log).close();
-  std::ofstream(cfg) << "[node]\nname = \"bench\"\nstate_dir = \"" << dir << "/state\"\nhttp = \"\"\n\n"
+  std::ofstream(cfg) << "[node]\nname = \"bench\"\nstate_dir = \"" << dir << "/state\"\nhttp = \"\"\n"
+                     << "checkpoint_interval = \"" << checkpoint_interval << "\"\n\n"
                      << "[[source]]\nname = \"access\"\ntype = \"file\"\npath = \"" << log
                      << "\"\nformat = \"combined_rt\"\nstart_at = \"end\"\n\n"
                      << "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\n"
@@ -84,7 +88,7 @@ int main(int argc, char** argv) {
                      << "\"\n";
 
   pid_t pid = 0;
-  std::vector<std::string> args = {vigil, "run", "-c", cfg};
+  std::vector<std::string> args = {vigil, "run", "-c", cfg, "--log-level", "debug"};
   std::vector<char*> argv_c;
   for (auto& a : args) argv_c.push_back(a.data());
   argv_c.push_back(nullptr);

@@ -126,6 +126,8 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   caf::reacts_to<run_atom, std::vector<source_actor>>,
   /// A participant's part.
   caf::reacts_to<checkpoint_atom, state_part>,
+  /// From the coordinator's writer thread: checkpoint written (or not).
+  caf::reacts_to<checkpoint_atom, uint64_t, bool>,
   /// Periodic: start the next checkpoint.
   caf::reacts_to<tick_atom>,
   /// Stop taking checkpoints; with the flag, take a final one first. Reply:

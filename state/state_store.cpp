@@ -5,6 +5,7 @@
 
 #include <msgpack.hpp>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -147,6 +148,9 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // memtable and few background threads are enough.
   options.write_buffer_size = 16 << 20;
   options.max_background_jobs = 2;
+  // Flushes and compactions yield to the pipeline on a busy machine.
+  options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+  options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options));
   for (const char* name : family_names) families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));

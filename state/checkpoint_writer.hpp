@@ -1,0 +1,52 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "messages/checkpoint.hpp"
+#include "state/state_store.hpp"
+
+namespace vigil {
+
+/// Writes complete checkpoints on a thread of its own, at a lowered CPU
+/// priority: a checkpoint of megabytes (sealing, the WriteBatch, pruning)
+/// then never holds a scheduler thread the pipeline needs, and on a busy
+/// machine the pipeline goes first. Measured: writing on an actor thread
+/// pushed the append-to-alert p99 from 40 ms to 230 ms.
+class checkpoint_writer {
+public:
+  /// `done(id, ok, error)` runs on the writer thread after each write.
+  using callback = std::function<void(uint64_t id, bool ok, const std::string& error)>;
+
+  checkpoint_writer(std::shared_ptr<state_store> store, size_t keep, callback done);
+  ~checkpoint_writer();  ///< writes what was submitted, then joins
+  checkpoint_writer(const checkpoint_writer&) = delete;
+  checkpoint_writer& operator=(const checkpoint_writer&) = delete;
+
+  void submit(checkpoint_info info, std::vector<state_part> parts);
+
+private:
+  struct job {
+    checkpoint_info info;
+    std::vector<state_part> parts;
+  };
+  void run();
+
+  std::shared_ptr<state_store> store_;
+  size_t keep_;
+  callback done_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<job> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace vigil
