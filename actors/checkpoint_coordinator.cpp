@@ -57,7 +57,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       for (auto& rp : st.stop_replies) rp.deliver(st.last_complete);
       st.stop_replies.clear();
     };
-    // Declared before use in `complete` through a shared pointer to itself.
+    // Defined below; `written` starts a stop's final checkpoint with it.
     auto begin = std::make_shared<std::function<void()>>();
     // Every part is in: the writer thread stores them. The next checkpoint
     // starts only once this one is written (`written` below).
