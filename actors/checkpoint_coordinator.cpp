@@ -112,6 +112,8 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         spdlog::warn("checkpoint {}: part from unexpected participant {}", part.checkpoint, part.participant);
         return;
       }
+      spdlog::trace("checkpoint {}: {} in after {} ms", part.checkpoint, part.participant,
+                    wall_clock_ms() - st.started_ms);
       st.parts.push_back(std::move(part));
       if (st.parts.size() == cfg.participants.size()) complete();
     };

@@ -6,6 +6,7 @@
 //
 //   build/bench/alert_latency build/vigil [--rate 100000] [--seconds 20] [--markers-per-second 10]
 //                                         [--checkpoint-interval 1s]  ("0s": none but the last)
+//                                         [--log-level debug]  (trace: each checkpoint part as it arrives)
 
 #include <algorithm>
 #include <atomic>
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   }
   const std::string vigil = argv[1];
   double rate = 100000, seconds = 20, markers_per_second = 10;
-  std::string checkpoint_interval = "1s";
+  std::string checkpoint_interval = "1s", log_level = "debug";
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     double v = std::atof(argv[i + 1]);
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") seconds = v;
     else if (k == "--markers-per-second") markers_per_second = v;
     else if (k == "--checkpoint-interval") checkpoint_interval = argv[i + 1];
+    else if (k == "--log-level") log_level = argv[i + 1];
   }
   char tmpl[] = "/tmp/vigil-latency-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
@@ -88,7 +90,7 @@ int main(int argc, char** argv) {
                      << "\"\n";
 
   pid_t pid = 0;
-  std::vector<std::string> args = {vigil, "run", "-c", cfg, "--log-level", "debug"};
+  std::vector<std::string> args = {vigil, "run", "-c", cfg, "--log-level", log_level};
   std::vector<char*> argv_c;
   for (auto& a : args) argv_c.push_back(a.data());
   argv_c.push_back(nullptr);
