@@ -264,7 +264,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   // The input is complete when the run ended by itself: every window
   // closes. A signal does not close them: open windows belong to the next
-  // run (checkpointed state, issue 4).
+  // run, which resumes them from the final checkpoint.
   caf::scoped_actor self{sys};
   self->request(windows, caf::infinite, flush_atom_v, !signalled).receive([](bool) {}, fail);
   for (auto* list : {&files, &streams})
