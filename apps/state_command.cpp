@@ -1,5 +1,6 @@
 #include "apps/state_command.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 #include "messages/alert.hpp"
@@ -58,6 +59,13 @@ void print_part(const state_part& p, std::ostream& out) {
 }
 
 int inspect(const std::string& dir) {
+  // Opening creates a store where there is none: look first, so a mistyped
+  // directory is reported, not made.
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    std::cerr << "vigil state inspect: no state store in " << dir << " (a node's node.state_dir)\n";
+    return 1;
+  }
   std::string error;
   auto store = state_store::open(dir, error);
   if (!store) {

@@ -87,3 +87,11 @@ TEST_CASE("vigil exit codes: 2 for usage errors, 1 for runtime failures") {
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--log-format") != std::string::npos);
 }
+
+TEST_CASE("vigil state inspect of a directory without a store says so and creates nothing") {
+  test::temp_dir dir;
+  auto r = test::run_command(std::string(VIGIL_BINARY) + " state inspect --state-dir '" + (dir / "typo") + "' 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("no state store in " + (dir / "typo")) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "typo"));
+}
