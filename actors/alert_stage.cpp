@@ -17,7 +17,7 @@ namespace vigil {
 namespace {
 
 struct alert_state {
-  std::unique_ptr<alert_router> router;
+  std::shared_ptr<alert_router> router;
   static inline const char* name = "alert_stage";
 };
 
@@ -30,12 +30,12 @@ constexpr auto tick_interval = std::chrono::milliseconds(250);
 alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_config& cfg) {
   auto behavior = [cfg](alert_stage_actor::stateful_pointer<alert_state> self)
     -> alert_stage_actor::behavior_type {
-    std::vector<alert_output> how;
-    for (const auto& o : cfg.outputs) how.push_back(o.how);
-    self->state.router = std::make_unique<alert_router>(std::move(how));
-    if (!cfg.restore.empty()) {
-      state_reader r(cfg.restore);
-      self->state.router->restore(r);
+    if (cfg.restored) {
+      self->state.router = cfg.restored;
+    } else {
+      std::vector<alert_output> how;
+      for (const auto& o : cfg.outputs) how.push_back(o.how);
+      self->state.router = std::make_shared<alert_router>(std::move(how));
     }
     // Alerts are few: sinks are not waited on (a webhook sink queues
     // without blocking), so a slow receiver never holds up detection.

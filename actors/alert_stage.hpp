@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -15,10 +16,10 @@ struct alert_stage_config {
     alert_output how;
   };
   std::vector<output> outputs;
-  /// Checkpoints: where the stage's part goes (null: none), and the
-  /// router state to start from (`alert_router::save`; empty: none).
+  /// Checkpoints: where the stage's part goes (null: none), and the router
+  /// restored from the checkpoint being resumed (null: a fresh one).
   checkpoint_coordinator_actor coordinator;
-  std::string restore;
+  std::shared_ptr<alert_router> restored;
 };
 
 /// Spawns the stage between detection and the alert sinks (see

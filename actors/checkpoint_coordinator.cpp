@@ -20,13 +20,12 @@ constexpr int64_t abandon_after_ms = 60000;
 
 struct coordinator_state {
   std::unique_ptr<checkpoint_writer> writer;
-  std::vector<source_actor> sources;
+  std::vector<source_actor> sources;  // empty until run
   uint64_t next_id = 1;
   uint64_t in_progress = 0;  // 0: none
   int64_t started_ms = 0;
   std::vector<state_part> parts;
   uint64_t last_complete = 0;
-  bool running = false;
   bool stopped = false;
   uint64_t final_id = 0;        // the final checkpoint of a stop, once begun
   bool final_wanted = false;    // begin it when the one in progress is done
@@ -122,7 +121,6 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       [=](run_atom, std::vector<source_actor>& sources) {
         auto& st = self->state;
         st.sources = std::move(sources);
-        st.running = true;
         if (cfg.interval.count() > 0) self->delayed_send(self, cfg.interval, tick_atom_v);
       },
       [=](checkpoint_atom, state_part& part) mutable { on_part(part); },
@@ -145,7 +143,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         st.stopped = true;
         auto rp = self->make_response_promise<uint64_t>();
         st.stop_replies.push_back(rp);
-        if (final_checkpoint && st.running) {
+        if (final_checkpoint && !st.sources.empty()) {  // sources are known once it runs
           if (st.in_progress == 0) {
             (*begin)();
             st.final_id = st.in_progress;

@@ -18,7 +18,7 @@ namespace vigil {
 namespace {
 
 struct detect_state {
-  std::unique_ptr<rule_engine> rules;
+  std::shared_ptr<rule_engine> rules;
   static inline const char* name = "detect_stage";
 };
 
@@ -29,12 +29,8 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
   auto behavior = [cfg](detect_stage_actor::stateful_pointer<detect_state> self)
     -> detect_stage_actor::behavior_type {
     std::string error;
-    self->state.rules = rule_engine::make(cfg.rules, cfg.node, error);
+    self->state.rules = cfg.restored ? cfg.restored : rule_engine::make(cfg.rules, cfg.node, error);
     if (!self->state.rules) spdlog::error("detect stage: {}", error);  // check-config catches this first
-    if (self->state.rules && !cfg.restore.empty()) {
-      state_reader r(cfg.restore);
-      self->state.rules->restore(r);
-    }
     return {
       [=](ingest_atom, const std::vector<window_delta>& deltas) -> caf::result<uint64_t> {
         auto& st = self->state;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,14 +11,16 @@
 
 namespace vigil {
 
+class rule_engine;
+
 struct detect_stage_config {
   std::string node;
   std::vector<rule_config> rules;
   alert_stage_actor alerts;
   /// Checkpoints: where the stage's part goes (null: none), and the rule
-  /// engine state to start from (`rule_engine::save`; empty: none).
+  /// engine restored from the checkpoint being resumed (null: a fresh one).
   checkpoint_coordinator_actor coordinator;
-  std::string restore;
+  std::shared_ptr<rule_engine> restored;
 };
 
 /// Spawns the stage that checks the rules against window deltas and hands

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "flow/chunk_outbox.hpp"
+#include "state/source_state.hpp"
 
 namespace vigil {
 
@@ -135,14 +136,15 @@ source_actor spawn_stdin_source(caf::actor_system& sys, const stdin_source_confi
       },
       [=](checkpoint_atom, uint64_t id) -> state_part {
         // Standard input cannot be read again: the part only records how
-        // far it went, and a restart reads what comes next.
+        // far it went (recovery resumes files only).
         auto& st = self->state;
         text_chunk barrier;
         barrier.barrier = id;
         barrier.format = st.format == log_format::auto_detect ? log_format::combined : st.format;
         st.outbox->push(std::move(barrier));
         dispatch();
-        return state_part{id, state_kind::source, "source:" + cfg.name, std::to_string(st.offset)};
+        return state_part{id, state_kind::source, "source:" + cfg.name,
+                          encode_tail_positions({tail_position{"-", {}, st.offset}})};
       },
     };
   };

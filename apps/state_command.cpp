@@ -24,14 +24,13 @@ std::string when(int64_t ms) {
 void print_part(const state_part& p, std::ostream& out) {
   if (p.kind == state_kind::source) {
     out << "  " << p.participant << ":\n";
-    if (p.participant.rfind("source:", 0) == 0 && !p.bytes.empty() && p.bytes.find_first_not_of("0123456789") == std::string::npos) {
-      out << "    stdin, " << p.bytes << " bytes read (standard input is not read again)\n";
-      return;
-    }
     auto positions = decode_tail_positions(p.bytes);
     if (positions.empty()) out << "    no file yet\n";
     for (const auto& pos : positions)
-      out << "    " << pos.path << "  offset " << pos.offset << "  (device " << pos.id.device << ", inode "
+      if (pos.path == "-")
+        out << "    stdin, " << pos.offset << " bytes read (standard input is not read again)\n";
+      else
+        out << "    " << pos.path << "  offset " << pos.offset << "  (device " << pos.id.device << ", inode "
           << pos.id.inode << ", fingerprint " << std::hex << pos.id.fingerprint << std::dec << " of "
           << pos.id.fingerprint_length << " bytes)\n";
   } else if (p.kind == state_kind::window) {

@@ -28,23 +28,14 @@ public:
     waiting_.push_back(std::move(chunk));
   }
 
-  /// Drops what waits (a stop: the checkpointed offsets re-read it).
-  void discard() { waiting_.clear(); }
-
   bool has_waiting() const noexcept { return !waiting_.empty(); }
   bool has_credit() const noexcept { return in_flight_ < credit_; }
   /// Nothing waiting, nothing in flight.
   bool drained() const noexcept { return waiting_.empty() && in_flight_ == 0; }
 
-  /// Hands waiting chunks to `next` while credit lasts; `on_reply(ok)` runs
-  /// once per chunk when the parse stage answers (its credit is back).
-  template <class Self, class F>
-  void dispatch(Self* self, const parse_stage_actor& next, F on_reply) {
-    dispatch(self, std::vector<parse_stage_actor>{next}, on_reply);
-  }
-
-  /// The same over several parse stages: chunk `sequence` goes to stage
-  /// `sequence % n`; the window stage restores the order.
+  /// Hands waiting chunks to the parse stages while credit lasts, chunk
+  /// `sequence` to stage `sequence % n` (the window stage restores the
+  /// order); `on_reply(ok)` runs once per chunk when its stage answers.
   template <class Self, class F>
   void dispatch(Self* self, const std::vector<parse_stage_actor>& stages, F on_reply) {
     while (!waiting_.empty() && in_flight_ < credit_) {

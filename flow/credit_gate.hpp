@@ -38,16 +38,6 @@ public:
     }
   }
 
-  /// The reply to the sender: `n` now, or a promise kept once the requests
-  /// in flight are back under the limit.
-  template <class Self>
-  caf::result<uint64_t> reply(Self* self, uint64_t n) {
-    if (in_flight_ <= limit_) return n;
-    auto rp = self->template make_response_promise<uint64_t>();
-    held_.emplace_back(rp, n);
-    return rp;
-  }
-
   /// Keeps a reply the stage promised earlier: now, or once the requests
   /// in flight are back under the limit.
   void deliver(caf::typed_response_promise<uint64_t> rp, uint64_t n) {

@@ -69,6 +69,11 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s,
   return spawn_line_sink(sys, lc);
 }
 
+/// How an alert sink wants its alerts (console: lines for people).
+alert_output alert_output_of(const sink_config& s) {
+  return {s.type == sink_type::console, s.group_wait.count(), s.repeat_interval.count()};
+}
+
 /// Waits for SIGINT/SIGTERM (blocked by the caller) or for `finished`.
 /// True when a signal came.
 bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& node) {
@@ -112,8 +117,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   wcfg.label_names = dimension_fields(cfg.dimensions);
   std::vector<alert_output> alert_outputs;
   for (const auto& s : cfg.sinks)
-    if (s.input == sink_input::alerts)
-      alert_outputs.push_back({s.type == sink_type::console, s.group_wait.count(), s.repeat_interval.count()});
+    if (s.input == sink_input::alerts) alert_outputs.push_back(alert_output_of(s));
   recovered_state recovered;
   if (!recover(*store, cfg, wcfg, alert_outputs, recovered, error)) {
     std::cerr << "vigil run: " << error << "\n";
@@ -138,7 +142,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // Back to front: each stage is spawned knowing the next.
   alert_stage_config acfg;
   acfg.coordinator = coordinator;
-  acfg.restore = recovered.alerts;
+  acfg.restored = recovered.alerts;
   line_sink_actor quarantine;
   for (const auto& s : cfg.sinks) {
     if (s.input == sink_input::records) {
@@ -151,8 +155,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:
-        acfg.outputs.push_back({sink, alert_output{s.type == sink_type::console, s.group_wait.count(),
-                                                   s.repeat_interval.count()}});
+        acfg.outputs.push_back({sink, alert_output_of(s)});
         break;
       case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
       case sink_input::quarantine:

@@ -75,17 +75,15 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
         r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes));
       } else if (name == "detect") {
         std::string e;
-        auto engine = rule_engine::make(cfg.rules, cfg.node.name, e);
-        if (engine) {
+        if (auto engine = rule_engine::make(cfg.rules, cfg.node.name, e)) {
           state_reader reader(p.bytes);
           engine->restore(reader);
+          r.detect = std::move(engine);
         }
-        r.detect = p.bytes;
       } else if (name == "alerts") {
-        alert_router router(alert_outputs);
+        r.alerts = std::make_shared<alert_router>(alert_outputs);
         state_reader reader(p.bytes);
-        router.restore(reader);
-        r.alerts = p.bytes;
+        r.alerts->restore(reader);
       } else if (name.rfind("sink:", 0) == 0) {
         r.sink_lengths[name.substr(5)] = std::stoll(p.bytes);
       }

@@ -8,6 +8,7 @@
 
 #include "actors/window_stage.hpp"
 #include "alerting/alert_router.hpp"
+#include "rules/rule_engine.hpp"
 #include "settings/config.hpp"
 #include "tail/file_follower.hpp"
 
@@ -29,8 +30,8 @@ struct recovered_state {
   uint64_t checkpoint = 0;  ///< 0: none, a fresh start
   std::map<std::string, std::vector<tail_position>> sources;  ///< by source name
   std::shared_ptr<std::vector<window_engine>> windows;
-  std::string detect;  ///< `rule_engine::save` bytes
-  std::string alerts;  ///< `alert_router::save` bytes
+  std::shared_ptr<rule_engine> detect;   ///< null: the detect stage makes a fresh one
+  std::shared_ptr<alert_router> alerts;  ///< null: the alert stage makes a fresh one
   std::map<std::string, int64_t> sink_lengths;  ///< by sink name
 };
 

@@ -25,13 +25,13 @@
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
+#include "support/process.hpp"
 
 namespace fs = std::filesystem;
+using vigil::test::spawn_process;
+using vigil::test::wait_process;
 
 namespace {
 
@@ -51,27 +51,6 @@ void append(const fs::path& p, std::string_view bytes) {
     done += static_cast<size_t>(n);
   }
   ::close(fd);
-}
-
-/// Starts `args` with stdout and stderr appended to `log`.
-pid_t start(const std::vector<std::string>& args, const fs::path& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::string config(const fs::path& dir, const std::string& source_glob) {
@@ -164,7 +143,7 @@ int main(int argc, char** argv) {
   });
 
   const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string()};
-  pid_t pid = start(run_live, crash / "vigil.log");
+  pid_t pid = spawn_process(run_live, (crash / "vigil.log").string());
   int sent = 0, at_rotation = 0;
   std::uniform_int_distribution<int> pause_ms(30, 2 * 6000 / std::max(kills, 1));
   while (sent < kills) {
@@ -178,23 +157,23 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     ::kill(pid, SIGKILL);
-    wait_exit(pid);
+    wait_process(pid);
     ++sent;
     at_rotation += rotation_kill;
-    pid = start(run_live, crash / "vigil.log");
+    pid = spawn_process(run_live, (crash / "vigil.log").string());
   }
   writer.join();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGKILL);
-  wait_exit(pid);
+  wait_process(pid);
   ++sent;
 
   // The crashed run finishes the input; the reference reads it all at once.
   std::vector<std::string> once = run_live;
   once.push_back("--once");
-  const int crash_rc = wait_exit(start(once, crash / "vigil.log"));
+  const int crash_rc = wait_process(spawn_process(once, (crash / "vigil.log").string()));
   append(ref / "access.log", text);
-  const int ref_rc = wait_exit(start({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, ref / "vigil.log"));
+  const int ref_rc = wait_process(spawn_process({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, (ref / "vigil.log").string()));
   std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation), final run exit "
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
