@@ -41,12 +41,19 @@ struct stage_state {
   uint64_t aligning = 0;                    // checkpoint whose barriers are arriving
   std::set<std::string> barrier_from;       // sources whose barrier came
   std::deque<held_batch> held;
+  uint64_t saving = 0;                      // checkpoint whose state is being written
+  std::chrono::steady_clock::time_point save_started;
+  size_t save_slices = 0;
   bool seen_events = false;
   std::vector<window_result> closed;        // reused per batch
   std::vector<std::string_view> labels;     // reused per event
   std::unique_ptr<credit_gate> gate;
   static inline const char* name = "window_stage";
 };
+
+// Groups written per turn while a checkpoint is being written: about a
+// millisecond of work, so events wait that long at most behind it.
+constexpr size_t groups_per_save_slice = 1000;
 
 std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   std::vector<window_engine> engines;
@@ -147,20 +154,35 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
       send_deltas();
     };
-    // Once every source's barrier is in: the windows' state to the
-    // coordinator, the barrier on to the detect stage and the window sinks
-    // (behind everything this stage sent them before).
-    auto store_checkpoint = [self, cfg](uint64_t id) {
+    // The windows' state of the checkpoint being written, once all of it
+    // is: to the coordinator.
+    auto send_saved = [self, cfg]() {
       auto& st = self->state;
-      const auto started = std::chrono::steady_clock::now();
       state_writer w;
       w.u64(st.engines.size());
-      for (const auto& e : st.engines) e.save(w);
-      spdlog::debug("window stage: checkpoint {}: {} bytes of state in {} ms", id, w.size(),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
-      self->send(cfg.coordinator, checkpoint_atom_v, state_part{id, state_kind::window, "windows", w.take()});
+      std::string bytes = w.take();
+      for (auto& e : st.engines) bytes += e.end_save();
+      spdlog::debug("window stage: checkpoint {}: {} bytes of state, written in {} slices over {} ms", st.saving,
+                    bytes.size(), st.save_slices,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.save_started).count());
+      self->send(cfg.coordinator, checkpoint_atom_v, state_part{st.saving, state_kind::window, "windows", std::move(bytes)});
+      st.saving = 0;
+    };
+    // Once every source's barrier is in: the windows' state as it is now
+    // is fixed, and written in slices between the batches that follow
+    // (the engines write a group about to change first). The barrier goes
+    // on to the detect stage and the window sinks at once, behind
+    // everything this stage sent them before.
+    auto store_checkpoint = [self, cfg, send_saved](uint64_t id) mutable {
+      auto& st = self->state;
+      if (st.saving != 0) send_saved();  // the previous one, finished now
+      st.saving = id;
+      st.save_started = std::chrono::steady_clock::now();
+      st.save_slices = 0;
+      for (auto& e : st.engines) e.begin_save();
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
+      self->send(self, checkpoint_atom_v, id);
     };
     // Processes a batch; a barrier in it counts toward alignment. False if
     // the batch must wait (its source's barrier for this checkpoint came).
@@ -228,8 +250,24 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         }
         return rp;
       },
+      [=](checkpoint_atom, uint64_t id) mutable {
+        auto& st = self->state;
+        if (st.saving != id) return;  // finished early, by a flush or the next checkpoint
+        ++st.save_slices;
+        size_t budget = groups_per_save_slice;
+        bool done = true;
+        for (auto& e : st.engines) {
+          if (!e.save_some(budget)) {
+            done = false;
+            break;
+          }
+        }
+        if (done) send_saved();
+        else self->send(self, checkpoint_atom_v, id);
+      },
       [=](flush_atom, bool close_windows) mutable -> caf::result<bool> {
         auto& st = self->state;
+        if (st.saving != 0) send_saved();
         if (close_windows) {
           for (size_t i = 0; i < st.engines.size(); ++i) {
             st.engines[i].flush(st.closed);

@@ -89,7 +89,10 @@ using window_stage_actor = caf::typed_actor<
   caf::replies_to<ingest_atom, event_batch>::with<uint64_t>,
   /// Close every window if the flag is set, then flush the detect stage
   /// and the sinks. Reply when all of it is out.
-  caf::replies_to<flush_atom, bool>::with<bool>>;
+  caf::replies_to<flush_atom, bool>::with<bool>,
+  /// Sender: the stage itself. Writes the next slice of checkpoint N's
+  /// state, between batches.
+  caf::reacts_to<checkpoint_atom, uint64_t>>;
 
 /// Tags events with signature classes, agent class, route and dimension
 /// labels.

@@ -34,8 +34,9 @@ struct checkpoint_info {
 class state_store {
 public:
   /// Format of the records and envelopes below; a store of another version
-  /// is refused.
-  static constexpr uint32_t format_version = 1;
+  /// is refused. 2: window state as one record per group, so it can be
+  /// written in slices.
+  static constexpr uint32_t format_version = 2;
 
   /// Opens (creating if needed) the store in `dir`. Null with `error` when
   /// it cannot be opened, is locked by another process, or has an unknown

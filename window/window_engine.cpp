@@ -6,9 +6,8 @@
 #include <stdexcept>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
-
 #include "hash/xxh3.hpp"
+#include "json/json_text.hpp"
 #include "parse/timestamp.hpp"
 #include "enrich/route_template.hpp"
 #include "rules/metric_names.hpp"
@@ -87,51 +86,80 @@ void window_metrics::restore(state_reader& r) {
   latency_.restore(r);
 }
 
-std::optional<double> window_metrics::value(std::string_view name) const {
+std::optional<double> window_metrics::value(window_metric m) const {
   auto d = [](uint64_t v) { return static_cast<double>(v); };
   const double req = d(requests_);
-  if (name == "requests") return req;
-  if (name == "page_views") return d(page_views_);
-  if (name == "bytes") return d(bytes_);
-  if (name == "visitors") return d(visitors_.count());
-  if (name == "status_2xx") return d(status_[2]);
-  if (name == "status_3xx") return d(status_[3]);
-  if (name == "status_4xx") return d(status_[4]);
-  if (name == "status_5xx") return d(status_[5]);
-  if (name == "status_401") return d(status_401_);
-  if (name == "status_403") return d(status_403_);
-  if (name == "status_404") return d(status_404_);
-  if (name == "error_rate") return req > 0 ? d(status_[5]) / req : 0.0;
-  if (name == "client_error_rate") return req > 0 ? d(status_[4]) / req : 0.0;
-  if (name == "auth_failures") return d(auth_failures_);
-  if (name == "probes") return d(probes_);
-  if (name == "bots") return d(bots_);
-  if (name == "distinct_paths") return d(paths_.count());
-  if (name.rfind("latency_", 0) == 0) {
-    if (latency_.count() == 0) return std::nullopt;
-    if (name == "latency_p50") return std::round(latency_.quantile(0.50));
-    if (name == "latency_p90") return std::round(latency_.quantile(0.90));
-    if (name == "latency_p95") return std::round(latency_.quantile(0.95));
-    if (name == "latency_p99") return std::round(latency_.quantile(0.99));
-    if (name == "latency_max") return latency_.max();
+  switch (m) {
+    case window_metric::requests: return req;
+    case window_metric::page_views: return d(page_views_);
+    case window_metric::bytes: return d(bytes_);
+    case window_metric::visitors: return d(visitors_.count());
+    case window_metric::status_2xx: return d(status_[2]);
+    case window_metric::status_3xx: return d(status_[3]);
+    case window_metric::status_4xx: return d(status_[4]);
+    case window_metric::status_5xx: return d(status_[5]);
+    case window_metric::status_401: return d(status_401_);
+    case window_metric::status_403: return d(status_403_);
+    case window_metric::status_404: return d(status_404_);
+    case window_metric::error_rate: return req > 0 ? d(status_[5]) / req : 0.0;
+    case window_metric::client_error_rate: return req > 0 ? d(status_[4]) / req : 0.0;
+    case window_metric::auth_failures: return d(auth_failures_);
+    case window_metric::probes: return d(probes_);
+    case window_metric::bots: return d(bots_);
+    case window_metric::distinct_paths: return d(paths_.count());
+    case window_metric::latency_p50:
+    case window_metric::latency_p90:
+    case window_metric::latency_p95:
+    case window_metric::latency_p99:
+    case window_metric::latency_max:
+      break;
   }
+  if (latency_.count() == 0) return std::nullopt;
+  switch (m) {
+    case window_metric::latency_p50: return std::round(latency_.quantile(0.50));
+    case window_metric::latency_p90: return std::round(latency_.quantile(0.90));
+    case window_metric::latency_p95: return std::round(latency_.quantile(0.95));
+    case window_metric::latency_p99: return std::round(latency_.quantile(0.99));
+    default: return latency_.max();
+  }
+}
+
+std::optional<double> window_metrics::value(std::string_view name) const {
+  if (auto m = window_metric_of(name)) return value(*m);
   return std::nullopt;
 }
 
 std::string to_json(const window_result& r) {
-  nlohmann::ordered_json j;
-  j["window"] = {{"start", format_rfc3339_utc(r.start_ms)}, {"end", format_rfc3339_utc(r.end_ms)}};
-  nlohmann::ordered_json group = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : r.group) group[k] = v;
-  j["group"] = group;
-  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
-  for (const auto& name : window_metric_names())
-    if (auto v = r.metrics.value(name)) {
-      if (*v == std::floor(*v) && std::abs(*v) < 9e15) metrics[name] = static_cast<int64_t>(*v);
-      else metrics[name] = *v;
-    }
-  j["metrics"] = metrics;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Written by hand, not through a JSON DOM: a closing per-IP window
+  // formats tens of thousands of these in one turn of the window stage.
+  std::string out;
+  out.reserve(512);
+  out += "{\"window\":{\"start\":";
+  append_json_string(out, format_rfc3339_utc(r.start_ms));
+  out += ",\"end\":";
+  append_json_string(out, format_rfc3339_utc(r.end_ms));
+  out += "},\"group\":{";
+  for (size_t i = 0; i < r.group.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, r.group[i].first);
+    out += ':';
+    append_json_string(out, r.group[i].second);
+  }
+  out += "},\"metrics\":{";
+  bool first = true;
+  for (size_t i = 0; i < window_metric_count; ++i) {
+    const auto m = static_cast<window_metric>(i);
+    const auto v = r.metrics.value(m);
+    if (!v) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name_of(m);
+    out += "\":";
+    append_json_number(out, *v);
+  }
+  out += "}}";
+  return out;
 }
 
 namespace {
@@ -159,7 +187,10 @@ window_engine::window_engine(window_config cfg, std::vector<std::string> label_n
   }
 }
 
-void window_engine::watch(std::vector<std::string> metrics) { watched_ = std::move(metrics); }
+void window_engine::watch(std::vector<std::string> metrics) {
+  watched_.clear();
+  for (const auto& name : metrics) watched_.push_back(window_metric_of(name));
+}
 
 size_t window_engine::open_groups() const noexcept {
   size_t n = 0;
@@ -216,6 +247,7 @@ std::vector<std::pair<std::string, std::string>> window_engine::group_fields(con
 }
 
 void window_engine::touch(group_state& g, const window_event& e) {
+  keep_for_checkpoint(g);
   g.metrics.add(e);
   g.last_event_ms = std::max(g.last_event_ms, e.time_ms);
   if (!g.dirty && !watched_.empty()) {
@@ -229,7 +261,7 @@ group_snapshot window_engine::snapshot(const group_state& g) const {
   s.group = g.fields;
   s.last_event_ms = g.last_event_ms;
   s.values.reserve(watched_.size());
-  for (const auto& m : watched_) s.values.push_back(g.metrics.value(m).value_or(std::nan("")));
+  for (const auto& m : watched_) s.values.push_back(m ? g.metrics.value(*m).value_or(std::nan("")) : std::nan(""));
   return s;
 }
 
@@ -256,7 +288,14 @@ void window_engine::take_deltas(std::vector<window_delta>& out) {
 
 void window_engine::close_window(int64_t start, group_map& groups, std::vector<window_result>& closed) {
   std::vector<std::pair<const std::string*, group_state*>> sorted;
-  for (auto& [k, g] : groups) sorted.emplace_back(&k, &g);
+  sorted.reserve(groups.size());
+  closed.reserve(closed.size() + groups.size());
+  for (auto& [k, g] : groups) {
+    // A checkpoint being written still holds the group as it was.
+    keep_for_checkpoint(g);
+    forget_for_checkpoint(g);
+    sorted.emplace_back(&k, &g);
+  }
   std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
   if (!watched_.empty()) {
     deltas_.push_back(window_delta{cfg_.name, start, start + cfg_.size.count(), true, {}});
@@ -276,6 +315,8 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
       auto& list = it->second;
       for (auto s = list.begin(); s != list.end();) {
         if ((*s)->end_ms <= watermark) {
+          keep_for_checkpoint(**s);
+          forget_for_checkpoint(**s);
           done.push_back(std::move(*s));
           s = list.erase(s);
           --open_sessions_;
@@ -354,6 +395,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         ++s;
         continue;
       }
+      keep_for_checkpoint(g);
       if (!joined) {
         joined = std::move(*s);
       } else {
@@ -362,12 +404,14 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         joined->last_event_ms = std::max(joined->last_event_ms, g.last_event_ms);
         joined->metrics.merge(g.metrics);
         if (g.dirty) dirty_.erase(std::find(dirty_.begin(), dirty_.end(), &g));
+        forget_for_checkpoint(g);
       }
       s = list.erase(s);
       --open_sessions_;
     }
     if (!joined) {
       joined = std::make_unique<group_state>();
+      joined->saved_in = save_epoch_;
       joined->fields = group_fields(e);
       joined->start_ms = t;
       joined->end_ms = t + gap;
@@ -391,6 +435,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         continue;
       }
       group_state g;
+      g.saved_in = save_epoch_;
       g.fields = group_fields(e);
       g.start_ms = start;
       g.end_ms = start + size;
@@ -402,7 +447,23 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 
 void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
 
+struct window_engine::pending_save {
+  uint64_t epoch = 0;
+  state_writer out;
+  std::vector<group_state*> todo;  // null: written, then merged away
+  size_t next = 0;
+  size_t written = 0;
+};
+
+window_engine::~window_engine() = default;
+window_engine::window_engine(window_engine&&) noexcept = default;
+window_engine& window_engine::operator=(window_engine&&) noexcept = default;
+
 namespace {
+
+// Saved state: a header, then one record per group. The group key is
+// not stored: it is the group's field values, as `make_key` joins them.
+enum class saved_kind : uint64_t { by_start = 0, sessions = 1 };
 
 template <class Group>
 void save_group(state_writer& w, const Group& g) {
@@ -422,57 +483,109 @@ void restore_group(state_reader& r, Group& g) {
   g.metrics.restore(r);
 }
 
+std::string key_of(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string key;
+  for (const auto& [name, value] : fields) {
+    key += value;
+    key += '\x1f';
+  }
+  return key;
+}
+
 } // namespace
 
-void window_engine::save(state_writer& w) const {
+void window_engine::write_header(state_writer& w, uint64_t groups) const {
   w.str(cfg_.name);
+  w.u64(static_cast<uint64_t>(cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start));
   w.i64(max_time_);
   w.i64(watermark_);
   w.u64(late_);
   w.u64(groups_dropped_);
-  w.u64(open_.size());
-  for (const auto& [start, groups] : open_) {
-    w.i64(start);
-    w.u64(groups.size());
-    for (const auto& [key, g] : groups) {
-      w.str(key);
-      save_group(w, g);
-    }
-  }
-  w.u64(sessions_.size());
-  for (const auto& [key, list] : sessions_) {
-    w.str(key);
-    w.u64(list.size());
+  w.u64(groups);
+}
+
+void window_engine::save(state_writer& w) {
+  finish_save();
+  write_header(w, open_groups());
+  for (const auto& [start, groups] : open_)
+    for (const auto& [key, g] : groups) save_group(w, g);
+  for (const auto& [key, list] : sessions_)
     for (const auto& g : list) save_group(w, *g);
+}
+
+void window_engine::begin_save() {
+  finish_save();
+  save_ = std::make_unique<pending_save>();
+  save_->epoch = ++save_epoch_;
+  auto& todo = save_->todo;
+  todo.reserve(open_groups());
+  auto add = [&](group_state& g) {
+    g.save_slot = todo.size();
+    todo.push_back(&g);
+  };
+  for (auto& [start, groups] : open_)
+    for (auto& [key, g] : groups) add(g);
+  for (auto& [key, list] : sessions_)
+    for (auto& g : list) add(*g);
+  write_header(save_->out, todo.size());
+}
+
+void window_engine::keep_for_checkpoint(group_state& g) {
+  if (!save_ || g.saved_in == save_->epoch) return;
+  save_group(save_->out, g);
+  g.saved_in = save_->epoch;
+  ++save_->written;
+}
+
+void window_engine::forget_for_checkpoint(const group_state& g) {
+  if (save_ && g.save_slot < save_->todo.size() && save_->todo[g.save_slot] == &g)
+    save_->todo[g.save_slot] = nullptr;
+}
+
+bool window_engine::save_some(size_t budget) {
+  if (!save_) return true;
+  auto& todo = save_->todo;
+  for (; save_->next < todo.size() && budget > 0; ++save_->next) {
+    group_state* g = todo[save_->next];
+    if (!g || g->saved_in == save_->epoch) continue;
+    keep_for_checkpoint(*g);
+    --budget;
   }
+  return save_->next == todo.size();
+}
+
+void window_engine::finish_save() {
+  if (save_) save_some(SIZE_MAX);
+}
+
+std::string window_engine::end_save() {
+  if (!save_) return {};
+  finish_save();
+  if (save_->written != save_->todo.size())  // a bug, not bad input: say so loudly
+    throw std::logic_error("window " + cfg_.name + ": checkpoint wrote " + std::to_string(save_->written) +
+                           " of " + std::to_string(save_->todo.size()) + " groups");
+  std::string bytes = save_->out.take();
+  save_.reset();
+  return bytes;
 }
 
 window_engine::state_summary window_engine::summarize(state_reader& r) {
   state_summary s;
   s.window = r.str();
+  const auto kind = static_cast<saved_kind>(r.u64());
   r.i64();  // highest event time
   s.watermark = r.i64();
   s.late = r.u64();
   s.groups_dropped = r.u64();
+  std::map<int64_t, uint64_t> instances;
   group_state g;
   for (size_t n = r.count(); n > 0; --n) {
-    const int64_t start = r.i64();
-    const size_t groups = r.count();
-    for (size_t k = 0; k < groups; ++k) {
-      r.str();
-      restore_group(r, g);
-      s.requests += g.metrics.requests();
-    }
-    s.instances.emplace_back(start, groups);
+    restore_group(r, g);
+    s.requests += g.metrics.requests();
+    if (kind == saved_kind::sessions) ++s.sessions;
+    else ++instances[g.start_ms];
   }
-  for (size_t n = r.count(); n > 0; --n) {
-    r.str();
-    for (size_t k = r.count(); k > 0; --k) {
-      restore_group(r, g);
-      s.requests += g.metrics.requests();
-      ++s.sessions;
-    }
-  }
+  s.instances.assign(instances.begin(), instances.end());
   return s;
 }
 
@@ -480,31 +593,33 @@ void window_engine::restore(state_reader& r) {
   const std::string name = r.str();
   if (name != cfg_.name)
     throw state_decode_error("window state is for window '" + name + "', not '" + cfg_.name + "'");
+  const auto kind = static_cast<saved_kind>(r.u64());
+  if (kind != (cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start))
+    throw state_decode_error("window state of '" + name + "' is for another window type");
   max_time_ = r.i64();
   watermark_ = r.i64();
   late_ = r.u64();
   groups_dropped_ = r.u64();
+  save_.reset();
   open_.clear();
   sessions_.clear();
   open_sessions_ = 0;
   dirty_.clear();
   deltas_.clear();
+  group_map* instance = nullptr;
   for (size_t n = r.count(); n > 0; --n) {
-    auto& groups = open_[r.i64()];
-    const size_t count = r.count();
-    groups.reserve(count);
-    for (size_t k = count; k > 0; --k) {
-      std::string key = r.str();
-      restore_group(r, groups[key]);
-    }
-  }
-  for (size_t n = r.count(); n > 0; --n) {
-    auto& list = sessions_[r.str()];
-    for (size_t k = r.count(); k > 0; --k) {
-      list.push_back(std::make_unique<group_state>());
-      restore_group(r, *list.back());
+    group_state g;
+    restore_group(r, g);
+    g.saved_in = save_epoch_;
+    std::string key = key_of(g.fields);
+    if (kind == saved_kind::sessions) {
+      sessions_[key].push_back(std::make_unique<group_state>(std::move(g)));
       ++open_sessions_;
+      continue;
     }
+    // Groups come instance by instance; look the instance up when it changes.
+    if (!instance || instance->begin()->second.start_ms != g.start_ms) instance = &open_[g.start_ms];
+    instance->try_emplace(std::move(key), std::move(g));
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "hash/string_map.hpp"
 #include "messages/window_delta.hpp"
+#include "rules/metric_names.hpp"
 #include "settings/config.hpp"
 #include "signature/signature_set.hpp"
 #include "sketch/distinct_counter.hpp"
@@ -53,6 +54,7 @@ public:
 
   /// The value of metric `name`; nullopt when the window has no such data
   /// (latency without request times) or the name is unknown.
+  std::optional<double> value(window_metric m) const;
   std::optional<double> value(std::string_view name) const;
 
   uint64_t requests() const noexcept { return requests_; }
@@ -93,6 +95,9 @@ class window_engine {
 public:
   /// `label_names`: the dimension fields events carry in `labels`.
   explicit window_engine(window_config cfg, std::vector<std::string> label_names = {});
+  ~window_engine();
+  window_engine(window_engine&&) noexcept;
+  window_engine& operator=(window_engine&&) noexcept;
 
   /// The metrics to snapshot for deltas; none (the default): no deltas.
   void watch(std::vector<std::string> metrics);
@@ -110,8 +115,21 @@ public:
   /// Checkpoints: open windows (or sessions) with their groups and
   /// sketches, the watermark and the counters. Save after `take_deltas`
   /// (between batches); restore into an engine made with the same config.
-  void save(state_writer& w) const;
+  void save(state_writer& w);
   void restore(state_reader& r);
+
+  /// Checkpoints without a pause in the stream. `begin_save` fixes what
+  /// the checkpoint holds: the state as it is now. `save_some` then writes
+  /// up to `budget` groups of it per call, between batches. A group about
+  /// to change, merge or close meanwhile is written first (copy on write),
+  /// so nothing added after `begin_save` reaches the checkpoint. A new
+  /// `begin_save` or `save` finishes the one in progress first.
+  void begin_save();
+  /// True once every group is written (then call `end_save`).
+  bool save_some(size_t budget);
+  /// The saved bytes, as `save` writes them; finishes what is left.
+  std::string end_save();
+  bool saving() const noexcept { return save_ != nullptr; }
 
   /// What saved state holds, read without the config (`vigil state inspect`).
   struct state_summary {
@@ -137,7 +155,10 @@ private:
     int64_t start_ms = 0, end_ms = 0;
     int64_t last_event_ms = 0;
     bool dirty = false;
+    uint64_t saved_in = 0;   // the last checkpoint it was written to (or is not part of)
+    size_t save_slot = 0;    // its place in that checkpoint's to-do list
   };
+  struct pending_save;
   using group_map = absl::node_hash_map<std::string, group_state, string_hash, string_eq>;
   using session_list = std::vector<std::unique_ptr<group_state>>;
 
@@ -149,11 +170,15 @@ private:
   void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);
   void close_window(int64_t start, group_map& groups, std::vector<window_result>& closed);
+  void write_header(state_writer& w, uint64_t groups) const;
+  void keep_for_checkpoint(group_state& g);
+  void forget_for_checkpoint(const group_state& g);
+  void finish_save();
 
   window_config cfg_;
   std::vector<std::string> label_names_;
   std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
-  std::vector<std::string> watched_;
+  std::vector<std::optional<window_metric>> watched_;  // unknown names: NaN
   std::string key_;                   // reused: the group key of the event being added
   int64_t max_time_ = INT64_MIN;
   int64_t watermark_ = INT64_MIN;
@@ -164,6 +189,8 @@ private:
   size_t open_sessions_ = 0;
   std::vector<group_state*> dirty_;     // changed since the last drain; node-stable
   std::vector<window_delta> deltas_;
+  uint64_t save_epoch_ = 0;               // the last checkpoint begun
+  std::unique_ptr<pending_save> save_;    // the one being written, if any
 };
 
 } // namespace vigil

@@ -148,6 +148,129 @@ TEST_CASE("window engines round-trip through the codec: a restored engine contin
   CHECK_THROWS_WITH(fourth.restore(again), "window state is for window 'ip', not 'other'");
 }
 
+namespace {
+
+window_event probe_event(int64_t t, std::string_view ip, uint16_t status, int64_t us) {
+  window_event e;
+  e.time_ms = t;
+  e.ip = ip;
+  e.status = status;
+  e.path = "/p";
+  e.user_agent = "ua";
+  e.request_time_us = us;
+  e.bytes = 100;
+  return e;
+}
+
+// Events by index: time and IP.
+struct event_stream {
+  std::vector<std::string> ips;
+  std::vector<std::pair<int64_t, size_t>> events;
+  window_event at(int i) const {
+    const auto& [t, ip] = events[static_cast<size_t>(i)];
+    return probe_event(t, ips[ip], i % 7 ? 200 : 404, 1000 + i);
+  }
+};
+
+// 40 IPs, the IP by a hash of the index, every fifth event 1.5 s late.
+event_stream irregular_stream() {
+  event_stream s;
+  for (int k = 0; k < 40; ++k) s.ips.push_back("10.0.0." + std::to_string(k));
+  for (int i = 0; i < 4000; ++i) {
+    const uint64_t h = static_cast<uint64_t>(i) * 2654435761u;
+    s.events.emplace_back(i * 97 - (i % 5 == 0 ? 1500 : 0), (h >> 8) % s.ips.size());
+  }
+  return s;
+}
+
+// For sessions with a 2.5 s gap: 40 IPs, each with an event a second,
+// pausing 3 s every 6 s (its session ends); the first event after a
+// pause is followed by one 2.5 s late, which bridges the old session and
+// the new one (they merge). A 41st IP takes the paused slots.
+event_stream session_stream() {
+  event_stream s;
+  for (int k = 0; k <= 40; ++k) s.ips.push_back("10.0.1." + std::to_string(k));
+  for (int i = 0; i < 4000; ++i) {
+    const int cycle = i / 40, k = i % 40;
+    int64_t t = cycle * 1000 + k * 10;
+    const int phase = (cycle + k) % 6;
+    if (phase == 1) t -= 2500;
+    s.events.emplace_back(t, phase >= 4 ? 40 : k);
+  }
+  return s;
+}
+
+// Restores `bytes` into a fresh engine, feeds it events [from, to) and
+// closes it: the JSON lines of everything it closed.
+std::vector<std::string> continue_from(const window_config& cfg, const std::string& bytes, const event_stream& s,
+                                       int from, int to) {
+  window_engine e(cfg);
+  state_reader r(bytes);
+  e.restore(r);
+  REQUIRE(r.done());
+  std::vector<window_result> out;
+  for (int i = from; i < to; ++i) e.add(s.at(i), out);
+  e.flush(out);
+  std::vector<std::string> lines;
+  for (const auto& x : out) lines.push_back(to_json(x));
+  return lines;
+}
+
+void check_copy_on_write(const window_config& cfg, const event_stream& s) {
+  // `cow` starts a checkpoint at event 1500 and writes one group of it
+  // every 25 events while events 1500..2500 change, merge and close its
+  // groups.
+  // What it wrote must be the state at event 1500, as `save` writes it
+  // at once.
+  window_engine cow(cfg), reference(cfg);
+  std::vector<window_result> ignored;
+  for (int i = 0; i < 1500; ++i) {
+    cow.add(s.at(i), ignored);
+    reference.add(s.at(i), ignored);
+  }
+  state_writer w;
+  reference.save(w);
+  const std::string at_once = w.take();
+  cow.begin_save();
+  int i = 1500;
+  for (bool done = false; i < 2500; ++i) {
+    cow.add(s.at(i), ignored);
+    if (!done && i % 25 == 0) done = cow.save_some(1);
+  }
+  CHECK(cow.saving());
+  const std::string sliced = cow.end_save();
+  CHECK_FALSE(cow.saving());
+  CHECK(sliced.size() == at_once.size());
+  const auto expected = continue_from(cfg, at_once, s, 1500, 4000);
+  CHECK(expected.size() > 10);
+  CHECK(continue_from(cfg, sliced, s, 1500, 4000) == expected);
+}
+
+} // namespace
+
+TEST_CASE("a window checkpoint written in slices holds the state of its start, whatever comes meanwhile") {
+  window_config cfg;
+  cfg.name = "ip";
+  cfg.group_by = {"ip", "status"};
+  cfg.allowed_lateness = duration_ms{3000};
+  SECTION("tumbling: groups change and whole windows close while it is written") {
+    cfg.type = window_type::tumbling;
+    cfg.size = duration_ms{10000};  // about 100 events each: several close during the save
+    check_copy_on_write(cfg, irregular_stream());
+  }
+  SECTION("sliding") {
+    cfg.type = window_type::sliding;
+    cfg.size = duration_ms{20000};
+    cfg.slide = duration_ms{5000};
+    check_copy_on_write(cfg, irregular_stream());
+  }
+  SECTION("sessions: sessions merge and end while it is written") {
+    cfg.type = window_type::session;
+    cfg.gap = duration_ms{2500};
+    check_copy_on_write(cfg, session_stream());
+  }
+}
+
 TEST_CASE("tail positions round-trip, and garbage is refused") {
   std::vector<tail_position> p = {{"/var/log/a.log", {1, 2, 3, 256}, 4096}, {"/var/log/a.log.1", {1, 5, 6, 100}, 77}};
   auto back = decode_tail_positions(encode_tail_positions(p));
