@@ -108,6 +108,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
   }
+  spdlog::debug("state: store {} open, {} ms after the process started", cfg.node.state_dir, process_uptime_ms());
 
   // What the stages need of the config, before anything runs: recovery
   // checks the checkpoint against it.

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "parse/timestamp.hpp"
 #include "rules/rule_engine.hpp"
 #include "state/source_state.hpp"
 #include "state/state_codec.hpp"
@@ -56,8 +57,10 @@ std::vector<std::string> split_lines(const std::string& text) {
 /// Decodes every part of checkpoint `id` into `out`; false with `error`.
 bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const window_stage_config& windows,
           const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
+  const int64_t started_ms = process_uptime_ms();
   std::vector<state_part> parts;
   if (!store.read_checkpoint(id, parts, error)) return false;
+  const int64_t read_ms = process_uptime_ms();
   std::set<std::string> expected;
   for (const auto& p : checkpoint_participants(cfg)) expected.insert(p);
   recovered_state r;
@@ -96,6 +99,10 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
     error = "checkpoint " + std::to_string(id) + " has no part for " + *expected.begin();
     return false;
   }
+  size_t bytes = 0;
+  for (const auto& p : parts) bytes += p.bytes.size();
+  spdlog::debug("state: checkpoint {}: {} bytes read in {} ms, decoded in {} ms", id, bytes, read_ms - started_ms,
+                process_uptime_ms() - read_ms);
   out = std::move(r);
   return true;
 }
