@@ -32,6 +32,12 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+// The UTC second of the minute at steady time `t`.
+int second_of_minute(steady::time_point t) {
+  const auto wall = std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(steady::now() - t);
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count() % 60);
+}
+
 std::string clf_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -107,6 +113,10 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::map<std::string, steady::time_point> sent;  // marker ip -> when its line was written
   std::vector<double> latencies_ms;
+  // The slow ones, with the second of the minute (UTC) they were written
+  // in: a tail at :00 is a minute window closing, one every second is a
+  // checkpoint.
+  std::vector<std::pair<double, int>> slow;
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     int fd = -1;
@@ -128,7 +138,9 @@ int main(int argc, char** argv) {
           std::lock_guard<std::mutex> lock(mu);
           auto it = sent.find(ip);
           if (it != sent.end()) {
-            latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+            const double ms = std::chrono::duration<double, std::milli>(now - it->second).count();
+            latencies_ms.push_back(ms);
+            if (ms > 20) slow.emplace_back(ms, second_of_minute(it->second));
             sent.erase(it);
           }
         }
@@ -197,6 +209,12 @@ int main(int argc, char** argv) {
   std::printf("append -> alert latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", percentile(latencies_ms, 0.5),
               percentile(latencies_ms, 0.99),
               latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end()));
+  std::sort(slow.rbegin(), slow.rend());
+  if (!slow.empty()) {
+    std::printf("over 20 ms: %zu markers; the slowest (ms @ second of the minute):", slow.size());
+    for (size_t i = 0; i < slow.size() && i < 8; ++i) std::printf(" %.0f@%02d", slow[i].first, slow[i].second);
+    std::printf("\n");
+  }
   std::printf("vigil exit status %d; work dir %s\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1, dir.c_str());
   std::filesystem::remove(log);
   return sent.empty() && !latencies_ms.empty() ? 0 : 1;
