@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "clean/duplicate_filter.hpp"
+#include "state/state_codec.hpp"
 
 namespace vigil {
 
@@ -17,7 +18,7 @@ namespace {
 
 struct parse_state {
   std::unique_ptr<line_parser> parser;
-  std::unique_ptr<duplicate_filter> duplicates;
+  std::shared_ptr<duplicate_filter> duplicates;
   std::vector<line_failure> failures;
   uint64_t malformed = 0;
   uint64_t duplicate_lines = 0;
@@ -57,12 +58,12 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
     -> parse_stage_actor::behavior_type {
     self->state.source = cfg.source;
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
-    self->state.duplicates = std::make_unique<duplicate_filter>(cfg.dedup_horizon_ms);
+    self->state.duplicates = cfg.restored_filter ? cfg.restored_filter
+                                                 : std::make_shared<duplicate_filter>(cfg.dedup_horizon_ms);
     return {
       [=](parse_atom, text_chunk& chunk) -> caf::result<uint64_t> {
         auto& st = self->state;
         event_batch batch;
-        std::vector<std::string> quarantined;
         batch.source = cfg.source;
         batch.sequence = chunk.sequence;
         batch.barrier = chunk.barrier;
@@ -89,27 +90,29 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
                            to_string(st.failures.front().reason),
                            cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
             st.malformed += st.failures.size();
-            if (cfg.quarantine) quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
+            if (cfg.quarantine) batch.quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
           }
         } catch (const std::exception& ex) {
           // The batch still goes on, empty: the window stage waits for every
           // sequence number, and the barrier in it must pass.
           spdlog::error("source {}: parse stage: chunk {} dropped: {}", cfg.source, chunk.sequence, ex.what());
           batch.events.clear();
-          quarantined.clear();
+          batch.quarantined.clear();
         }
-        // Reply to the source (its credit) only once the next stage, and the
-        // quarantine if it got lines, took theirs.
+        // The filter has seen every line before the barrier: its part of the
+        // checkpoint.
+        if (chunk.barrier != 0 && cfg.coordinator && st.duplicates->enabled()) {
+          state_writer w;
+          st.duplicates->save(w);
+          self->send(cfg.coordinator, checkpoint_atom_v,
+                     state_part{chunk.barrier, state_kind::source, "dedup:" + cfg.source, w.take()});
+        }
+        // Reply to the source (its credit) once the next stage took it.
         auto rp = self->make_response_promise<uint64_t>();
-        auto pending = std::make_shared<int>(quarantined.empty() ? 1 : 2);
         const uint64_t n = batch.events.size();
-        auto done = [rp, pending, n](uint64_t) mutable {
-          if (--*pending == 0) rp.deliver(n);
-        };
-        auto failed = [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };
-        self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch)).then(done, failed);
-        if (!quarantined.empty())
-          self->request(cfg.quarantine, caf::infinite, write_atom_v, std::move(quarantined)).then(done, failed);
+        self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
+          .then([rp, n](uint64_t) mutable { rp.deliver(n); },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
     };

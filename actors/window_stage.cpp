@@ -116,7 +116,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     };
 
     // The events of one batch into every window.
-    auto process = [self, cfg, publish, send_deltas](const event_batch& b) mutable {
+    auto process = [self, cfg, publish, send_deltas, hand_on](const event_batch& b) mutable {
       auto& st = self->state;
       if (!st.seen_events && !b.events.empty()) {
         st.seen_events = true;
@@ -153,6 +153,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         }
       }
       send_deltas();
+      if (!b.quarantined.empty() && cfg.quarantine) hand_on(cfg.quarantine, write_atom_v, b.quarantined);
     };
     // The windows' state of the checkpoint being written, once all of it
     // is: to the coordinator.
@@ -182,6 +183,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       for (auto& e : st.engines) e.begin_save();
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
+      if (cfg.quarantine) self->send(cfg.quarantine, checkpoint_atom_v, id);
       self->send(self, checkpoint_atom_v, id);
     };
     // Processes a batch; a barrier in it counts toward alignment. False if
@@ -278,7 +280,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         // Mailboxes are FIFO: flushes sent after the writes and deltas
         // reply after those are handled.
         auto rp = self->make_response_promise<bool>();
-        auto pending = std::make_shared<size_t>(cfg.window_sinks.size() + (cfg.detect ? 1 : 0));
+        auto pending = std::make_shared<size_t>(cfg.window_sinks.size() + (cfg.detect ? 1 : 0) + (cfg.quarantine ? 1 : 0));
         if (*pending == 0) {
           rp.deliver(true);
           return rp;
@@ -290,6 +292,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         if (cfg.detect) self->request(cfg.detect, caf::infinite, flush_atom_v).then(done, failed);
         for (const auto& [w, sink] : cfg.window_sinks)
           self->request(sink, caf::infinite, flush_atom_v).then(done, failed);
+        if (cfg.quarantine) self->request(cfg.quarantine, caf::infinite, flush_atom_v).then(done, failed);
         return rp;
       },
     };

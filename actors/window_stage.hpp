@@ -24,6 +24,8 @@ struct window_stage_config {
   detect_stage_actor detect;
   /// Per window name, where its closed results go (JSON lines).
   std::vector<std::pair<std::string, line_sink_actor>> window_sinks;
+  /// Where the batches' quarantine records go, in read order; may be null.
+  line_sink_actor quarantine;
   /// Requests in flight (to the detect stage and sinks) before the stage
   /// holds back its senders' credit. Default: 8.
   size_t max_in_flight = 8;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "clean/duplicate_filter.hpp"
 #include "messages/alert.hpp"
 #include "parse/timestamp.hpp"
 #include "rules/rule_engine.hpp"
@@ -22,7 +23,12 @@ std::string when(int64_t ms) {
 }
 
 void print_part(const state_part& p, std::ostream& out) {
-  if (p.kind == state_kind::source) {
+  if (p.kind == state_kind::source && p.participant.rfind("dedup:", 0) == 0) {
+    duplicate_filter filter(1);
+    state_reader r(p.bytes);
+    filter.restore(r);
+    out << "  " << p.participant << ": " << filter.remembered() << " line hashes within the horizon\n";
+  } else if (p.kind == state_kind::source) {
     out << "  " << p.participant << ":\n";
     auto positions = decode_tail_positions(p.bytes);
     if (positions.empty()) out << "    no file yet\n";

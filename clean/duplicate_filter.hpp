@@ -9,6 +9,9 @@
 
 namespace vigil {
 
+class state_writer;
+class state_reader;
+
 /// Recognises a line seen before within a span of event time (a shipper
 /// that resent a block, a file copied twice into the glob). Lines are kept
 /// as 64-bit hashes; a hash is forgotten once the newest event time is more
@@ -24,6 +27,11 @@ public:
   bool seen(std::string_view line, int64_t time_ms);
 
   size_t remembered() const noexcept { return hashes_.size(); }
+
+  /// Checkpoints: the hashes within the horizon with their event times.
+  /// `restore` throws `state_decode_error` on bytes it cannot read.
+  void save(state_writer& w) const;
+  void restore(state_reader& r);
 
 private:
   int64_t horizon_ms_;

@@ -75,6 +75,11 @@ struct event_batch {
   std::vector<text_ref> labels;
   /// Non-zero: the barrier of this checkpoint follows the batch's events.
   uint64_t barrier = 0;
+  /// The batch's malformed lines as quarantine records (JSON lines). They
+  /// travel with the batch to the window stage, which writes them in read
+  /// order, so the quarantine sink is checkpointed like the other sinks.
+  /// Local to the node that parsed them: not in the msgpack codec.
+  std::vector<std::string> quarantined;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);
@@ -95,6 +100,7 @@ struct event_batch {
     label_names.clear();
     labels.clear();
     barrier = 0;
+    quarantined.clear();
   }
 };
 
@@ -113,7 +119,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels, x.barrier);
+           x.label_names, x.labels, x.barrier, x.quarantined);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

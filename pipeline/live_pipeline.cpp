@@ -144,25 +144,20 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   alert_stage_config acfg;
   acfg.coordinator = coordinator;
   acfg.restored = recovered.alerts;
-  line_sink_actor quarantine;
   for (const auto& s : cfg.sinks) {
     if (s.input == sink_input::records) {
       spdlog::warn("sink {}: input records is not produced by this build yet", s.name);
       continue;
     }
     auto length = recovered.sink_lengths.find(s.name);
-    auto sink = spawn_sink(sys, s, s.input == sink_input::quarantine ? checkpoint_coordinator_actor{} : coordinator,
-                           recovered.checkpoint != 0 && length != recovered.sink_lengths.end() ? length->second : -1);
+    auto sink = spawn_sink(sys, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1);
     all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:
         acfg.outputs.push_back({sink, alert_output_of(s)});
         break;
       case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
-      case sink_input::quarantine:
-        if (quarantine) spdlog::warn("sink {}: a node has one quarantine sink; this one gets nothing", s.name);
-        else quarantine = sink;
-        break;
+      case sink_input::quarantine: wcfg.quarantine = sink; break;
       case sink_input::records: break;
     }
   }
@@ -191,7 +186,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
       po.request_time_unit = s.request_time_unit;
       po.max_line_bytes = s.max_line_bytes;
       parse.push_back(
-        spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, quarantine}));
+        spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich,
+                                                  static_cast<bool>(wcfg.quarantine), coordinator,
+                                                  recovered.dedup.count(s.name) ? recovered.dedup[s.name] : nullptr}));
       all.push_back(caf::actor_cast<caf::actor>(enrich));
       all.push_back(caf::actor_cast<caf::actor>(parse.back()));
     }

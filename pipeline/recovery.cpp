@@ -1,6 +1,7 @@
 #include "pipeline/recovery.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -17,7 +18,8 @@ namespace vigil {
 namespace {
 
 bool checkpointed_sink(const sink_config& s) {
-  return s.type == sink_type::jsonl && (s.input == sink_input::alerts || s.input == sink_input::window);
+  return s.type == sink_type::jsonl
+         && (s.input == sink_input::alerts || s.input == sink_input::window || s.input == sink_input::quarantine);
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -74,6 +76,15 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
         auto it = std::find_if(cfg.sources.begin(), cfg.sources.end(), [&](auto& s) { return s.name == source; });
         if (it != cfg.sources.end() && it->type == source_type::file)
           r.sources[source] = decode_tail_positions(p.bytes);
+      } else if (name.rfind("dedup:", 0) == 0) {
+        const std::string source = name.substr(6);
+        auto it = std::find_if(cfg.sources.begin(), cfg.sources.end(), [&](auto& s) { return s.name == source; });
+        if (it != cfg.sources.end()) {
+          auto filter = std::make_shared<duplicate_filter>(it->dedup_horizon.count());
+          state_reader reader(p.bytes);
+          filter->restore(reader);
+          r.dedup[source] = std::move(filter);
+        }
       } else if (name == "windows") {
         r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes));
       } else if (name == "detect") {
@@ -111,7 +122,10 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
 
 std::vector<std::string> checkpoint_participants(const vigil_config& cfg) {
   std::vector<std::string> out;
-  for (const auto& s : cfg.sources) out.push_back("source:" + s.name);
+  for (const auto& s : cfg.sources) {
+    out.push_back("source:" + s.name);
+    if (s.dedup_horizon.count() > 0) out.push_back("dedup:" + s.name);
+  }
   out.push_back("windows");
   out.push_back("detect");
   out.push_back("alerts");
@@ -123,7 +137,8 @@ std::vector<std::string> checkpoint_participants(const vigil_config& cfg) {
 std::vector<std::string> state_config_lines(const vigil_config& cfg) {
   std::vector<std::string> out;
   for (const auto& s : cfg.sources)
-    out.push_back("source " + s.name + ": " + to_string(s.type) + " " + (s.type == source_type::file ? s.path : "-"));
+    out.push_back("source " + s.name + ": " + to_string(s.type) + " " + (s.type == source_type::file ? s.path : "-")
+                  + (s.dedup_horizon.count() > 0 ? " dedup" : ""));
   for (const auto& w : cfg.windows) {
     std::ostringstream o;
     o << "window " << w.name << ": " << to_string(w.type) << " size=" << w.size.count() << "ms slide=" << w.slide.count()
@@ -171,6 +186,20 @@ bool recover(state_store& store, const vigil_config& cfg, const window_stage_con
     error = "state dir " + store.dir() + ": no checkpoint in it can be read (see above). To start fresh, move "
             "the directory away (or delete it).";
     return false;
+  }
+  // No checkpoint yet. A run killed before its first one may have written
+  // to the sinks already: their lengths when the store was first used are
+  // where a restart cuts them back to, as it would to a checkpoint's.
+  for (const auto& s : cfg.sinks) {
+    if (!checkpointed_sink(s)) continue;
+    const std::string key = "sink_baseline:" + s.name + ":" + s.path;
+    if (auto baseline = store.setting(key)) {
+      out.sink_lengths[s.name] = std::stoll(*baseline);
+      continue;
+    }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(s.path, ec);
+    if (!store.put_setting(key, std::to_string(ec ? 0 : size), error)) return false;
   }
   return true;  // a fresh store
 }

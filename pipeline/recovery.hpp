@@ -8,6 +8,7 @@
 
 #include "actors/window_stage.hpp"
 #include "alerting/alert_router.hpp"
+#include "clean/duplicate_filter.hpp"
 #include "rules/rule_engine.hpp"
 #include "settings/config.hpp"
 #include "tail/file_follower.hpp"
@@ -29,10 +30,13 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg);
 struct recovered_state {
   uint64_t checkpoint = 0;  ///< 0: none, a fresh start
   std::map<std::string, std::vector<tail_position>> sources;  ///< by source name
+  std::map<std::string, std::shared_ptr<duplicate_filter>> dedup;  ///< by source name, with a dedup_horizon
   std::shared_ptr<std::vector<window_engine>> windows;
   std::shared_ptr<rule_engine> detect;   ///< null: the detect stage makes a fresh one
   std::shared_ptr<alert_router> alerts;  ///< null: the alert stage makes a fresh one
-  std::map<std::string, int64_t> sink_lengths;  ///< by sink name
+  /// By sink name: the checkpoint's file lengths, or with no checkpoint
+  /// yet, the lengths the files had when the store was first used.
+  std::map<std::string, int64_t> sink_lengths;
 };
 
 /// Checks that `store` was made with this config (or records it on a

@@ -433,6 +433,7 @@ vigil_config validate(const toml::table& root, checker& c) {
 
   // -- sinks --
   names.clear();
+  std::string quarantine_sink;
   for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
     sink_config s;
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
@@ -448,8 +449,13 @@ vigil_config validate(const toml::table& root, checker& c) {
     c.string(t, "input", path, input, false);
     if (input == "alerts") s.input = sink_input::alerts;
     else if (input == "records") s.input = sink_input::records;
-    else if (input == "quarantine") s.input = sink_input::quarantine;
-    else if (input.rfind("window:", 0) == 0) {
+    else if (input == "quarantine") {
+      s.input = sink_input::quarantine;
+      // One writer per node keeps the quarantine in read order and checkpointed.
+      if (!quarantine_sink.empty())
+        c.error(t.get("input"), path + ".input", "a node has one quarantine sink; \"" + quarantine_sink + "\" is it");
+      else quarantine_sink = s.name;
+    } else if (input.rfind("window:", 0) == 0) {
       s.input = sink_input::window;
       s.window = input.substr(7);
       if (!window_exists(s.window))

@@ -276,9 +276,12 @@ void state_store::prune(size_t keep) {
   db_->Write(rocksdb::WriteOptions(), &batch);
   // Each checkpoint is flushed on its own, so its table files hold
   // nothing else: drop them now rather than at some later compaction
-  // (with 100 MB checkpoints, the dir grew by gigabytes meanwhile).
-  const rocksdb::Slice begin(from), end(to);
-  for (size_t f = 1; f < handles_.size(); ++f) rocksdb::DeleteFilesInRange(db_.get(), handles_[f], &begin, &end);
+  // (with 100 MB checkpoints, the dir grew by gigabytes meanwhile). The
+  // range ends on the last pruned id's keys, inclusive: a file reaching
+  // a kept checkpoint (or the tombstone's end at it) is never dropped.
+  const std::string last = id_key(first_kept - 1) + std::string(1, '\xff');
+  const rocksdb::Slice begin(from), end(last);
+  for (size_t f = 1; f < handles_.size(); ++f) rocksdb::DeleteFilesInRange(db_.get(), handles_[f], &begin, &end, true);
 }
 
 std::optional<std::string> state_store::setting(std::string_view key) const {

@@ -2,7 +2,7 @@
 // driver kills it with SIGKILL at random instants and restarts it; a last
 // run with --once finishes the input. Its window results must be
 // byte-identical to those of one uninterrupted run over the same lines, and
-// its alert ids the same set.
+// its alert ids the same set, and its quarantine the same records.
 //
 //   crash_torture --vigil build/vigil [--kills N] [--seed S] [--lines N] [--keep]
 //
@@ -69,7 +69,21 @@ std::string config(const fs::path& dir, const std::string& source_glob) {
          "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = " + q(dir / "alerts.jsonl") + "\n\n"
          "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = " + q(dir / "minute.jsonl") + "\n\n"
          "[[sink]]\nname = \"ip_minute\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = " + q(dir / "ip_minute.jsonl") + "\n\n"
-         "[[sink]]\nname = \"status\"\ntype = \"jsonl\"\ninput = \"window:status_10s\"\npath = " + q(dir / "status.jsonl") + "\n";
+         "[[sink]]\nname = \"status\"\ntype = \"jsonl\"\ninput = \"window:status_10s\"\npath = " + q(dir / "status.jsonl") + "\n\n"
+         "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n";
+}
+
+// The quarantine records as (reason, text), in file order. The file and
+// offset in them differ between the runs: the crashed one reads rotated
+// files.
+std::vector<std::string> quarantined(const fs::path& p) {
+  std::vector<std::string> out;
+  std::istringstream in(read_file(p));
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("\"reason\":");
+    out.push_back(at == std::string::npos ? line : line.substr(at));
+  }
+  return out;
 }
 
 std::set<std::string> alert_ids(const fs::path& p) {
@@ -116,7 +130,16 @@ int main(int argc, char** argv) {
     std::cerr << "crash_torture: vigil gen failed\n";
     return 2;
   }
-  const std::string text = read_file(work / "full.log");
+  // Malformed lines among them: every 997th line is followed by one.
+  std::string text;
+  {
+    std::istringstream in(read_file(work / "full.log"));
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+      text += line + "\n";
+      if (++n % 997 == 0) text += "not a log line " + std::to_string(n) + "\n";
+    }
+  }
   std::ofstream(crash / "torture.toml") << config(crash, (live / "access.log*").string());
   std::ofstream(ref / "torture.toml") << config(ref, (ref / "access.log").string());
 
@@ -185,6 +208,11 @@ int main(int argc, char** argv) {
               << " vs " << b.size() << " bytes)" << std::endl;
     ok = ok && same;
   }
+  const auto bad_crash = quarantined(crash / "quarantine.jsonl"), bad_ref = quarantined(ref / "quarantine.jsonl");
+  const bool same_bad = bad_crash == bad_ref && !bad_ref.empty();
+  std::cout << "crash_torture: quarantine: " << (same_bad ? "same records" : "DIFFERENT") << " (" << bad_crash.size()
+            << " vs " << bad_ref.size() << ")" << std::endl;
+  ok = ok && same_bad;
   const auto ids_crash = alert_ids(crash / "alerts.jsonl"), ids_ref = alert_ids(ref / "alerts.jsonl");
   const bool same_ids = ids_crash == ids_ref && !ids_ref.empty();
   std::cout << "crash_torture: alert ids: " << (same_ids ? "same" : "DIFFERENT") << " (" << ids_crash.size()

@@ -232,6 +232,37 @@ TEST_CASE("dedup_horizon drops a block of lines shipped twice, and only that") {
   CHECK(total_requests(dir / "minute.jsonl") == 2400);
 }
 
+TEST_CASE("dedup_horizon holds across a restart: a block resent after the stop is still dropped") {
+  test::temp_dir dir;
+  const std::string cfg =
+    small_config(dir, "type = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\ndedup_horizon = \"1m\"\n");
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 20 --duration 2m --seed 8"
+                                  " --start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "gen.log")
+                                  + "' 2>/dev/null").exit_code == 0);
+  const std::string text = test::read_file(dir / "gen.log");
+  test::write_file(dir / "access.log", text);
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run1.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGTERM);
+  REQUIRE(test::wait_process(pid) == 0);
+  // The last 100 lines shipped again while the node was down.
+  size_t cut = text.size() - 1;
+  for (int i = 0; i < 100; ++i) cut = text.rfind('\n', cut - 1);
+  std::ofstream(dir / "access.log", std::ios::app) << text.substr(cut + 1);
+  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
+  INFO(inspect.out);
+  // 2 minutes at 20 lines/s: the last minute's lines (and a little more).
+  const auto at = inspect.out.find("dedup:in: ");
+  REQUIRE(at != std::string::npos);
+  const uint64_t remembered = std::stoull(inspect.out.substr(at + 10));
+  CHECK(remembered >= 1200);
+  CHECK(remembered < 2400);
+  auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(run2.out);
+  REQUIRE(run2.exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 2400);
+}
+
 TEST_CASE("a webhook sink POSTs the alerts the JSONL sink writes, grouped per rule") {
   httplib::Server server;
   std::mutex mu;
