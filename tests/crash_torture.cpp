@@ -6,6 +6,9 @@
 //
 //   crash_torture --vigil build/vigil [--kills N] [--seed S] [--lines N] [--keep]
 //
+// Kills land at random instants, right as the file rotates, and (every
+// third) right after a checkpoint's write starts, found in the debug log.
+//
 // Prints the seed first: `--seed S` replays a failure's schedule (the kill
 // instants are drawn from it; the machine's timing still varies).
 
@@ -84,6 +87,24 @@ std::vector<std::string> quarantined(const fs::path& p) {
     out.push_back(at == std::string::npos ? line : line.substr(at));
   }
   return out;
+}
+
+// Waits until the log tells that a new checkpoint's parts are all in
+// (the coordinator is writing it); returns "checkpoint N", or "" when none
+// came in time.
+std::string await_checkpoint_write(const fs::path& log, std::chrono::milliseconds patience) {
+  const size_t from = read_file(log).size();
+  const auto until = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string text = read_file(log);
+    const size_t at = text.find(" parts, ", from);
+    if (at != std::string::npos && text.find("all in after", at) != std::string::npos) {
+      const size_t start = text.rfind("checkpoint ", at);
+      return text.substr(start, text.find(':', start) - start);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return "";
 }
 
 std::set<std::string> alert_ids(const fs::path& p) {
@@ -165,9 +186,12 @@ int main(int argc, char** argv) {
     written = true;
   });
 
-  const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string()};
-  pid_t pid = spawn_process(run_live, (crash / "vigil.log").string());
-  int sent = 0, at_rotation = 0;
+  // Debug logging: the coordinator says when a checkpoint's parts are all
+  // in (its write starts) and when it is written.
+  const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string(), "--log-level", "debug"};
+  const fs::path log = crash / "vigil.log";
+  pid_t pid = spawn_process(run_live, log.string());
+  int sent = 0, at_rotation = 0, in_write = 0;
   std::uniform_int_distribution<int> pause_ms(30, 2 * 6000 / std::max(kills, 1));
   while (sent < kills) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(pause_ms(rng));
@@ -179,11 +203,16 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    // Every third kill waits for a checkpoint's write to start and lands
+    // in it, unless the write is over first (it takes milliseconds).
+    std::string writing;
+    if (!rotation_kill && sent % 3 == 2) writing = await_checkpoint_write(log, std::chrono::seconds(3));
     ::kill(pid, SIGKILL);
     wait_process(pid);
     ++sent;
     at_rotation += rotation_kill;
-    pid = spawn_process(run_live, (crash / "vigil.log").string());
+    if (!writing.empty() && read_file(log).find(writing + ": written") == std::string::npos) ++in_write;
+    pid = spawn_process(run_live, log.string());
   }
   writer.join();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -197,7 +226,8 @@ int main(int argc, char** argv) {
   const int crash_rc = wait_process(spawn_process(once, (crash / "vigil.log").string()));
   append(ref / "access.log", text);
   const int ref_rc = wait_process(spawn_process({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, (ref / "vigil.log").string()));
-  std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation), final run exit "
+  std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation, " << in_write
+            << " during a checkpoint write), final run exit "
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
   bool ok = crash_rc == 0 && ref_rc == 0;

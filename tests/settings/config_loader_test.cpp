@@ -186,3 +186,23 @@ TEST_CASE("vigil check-config exits 0 on a good config and 2 listing every error
   CHECK(bad.out.find("no [[source]]") != std::string::npos);
   CHECK(test::run_command(bin + " check-config -c /nonexistent.toml 2>/dev/null").exit_code == 2);
 }
+
+TEST_CASE("a node has one quarantine sink: a second one is an error that names the first") {
+  std::string text = std::string(minimal) + R"L(
+[[sink]]
+name = "bad"
+type = "jsonl"
+input = "quarantine"
+path = "bad.jsonl"
+
+[[sink]]
+name = "bad2"
+type = "jsonl"
+input = "quarantine"
+path = "bad2.jsonl"
+)L";
+  auto r = load_config_text(text, "q.toml");
+  CHECK_FALSE(r.config);
+  INFO(all_errors(r));
+  CHECK(has_error(r, "sink[bad2].input: a node has one quarantine sink; \"bad\" is it"));
+}
