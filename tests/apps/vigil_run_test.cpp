@@ -216,14 +216,28 @@ TEST_CASE("vigil run with a stdin source reads until the input closes, then clos
   CHECK(total_requests(dir / "minute.jsonl") == 9000 + plan[0]["lines"].get<uint64_t>());
 }
 
-TEST_CASE("dedup_horizon drops a block of lines shipped twice, and only that") {
-  test::temp_dir dir;
-  const std::string cfg =
-    small_config(dir, "type = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\ndedup_horizon = \"1m\"\n");
+namespace {
+
+// A file source with a one-minute dedup_horizon.
+std::string dedup_config(const test::temp_dir& dir) {
+  return small_config(dir, "type = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n"
+                           "dedup_horizon = \"1m\"\n");
+}
+
+// 2,400 generated lines over two minutes (not yet where the source reads).
+std::string two_minutes_of_log(const test::temp_dir& dir) {
   REQUIRE(test::run_command(bin + " gen access --no-pace --rate 20 --duration 2m --seed 8"
                                   " --start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "gen.log")
                                   + "' 2>/dev/null").exit_code == 0);
-  const std::string text = test::read_file(dir / "gen.log");
+  return test::read_file(dir / "gen.log");
+}
+
+} // namespace
+
+TEST_CASE("dedup_horizon drops a block of lines shipped twice, and only that") {
+  test::temp_dir dir;
+  const std::string cfg = dedup_config(dir);
+  const std::string text = two_minutes_of_log(dir);
   // The first 100 lines again, right after themselves: a resent block.
   size_t cut = 0;
   for (int i = 0; i < 100; ++i) cut = text.find('\n', cut) + 1;
@@ -234,12 +248,8 @@ TEST_CASE("dedup_horizon drops a block of lines shipped twice, and only that") {
 
 TEST_CASE("dedup_horizon holds across a restart: a block resent after the stop is still dropped") {
   test::temp_dir dir;
-  const std::string cfg =
-    small_config(dir, "type = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\ndedup_horizon = \"1m\"\n");
-  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 20 --duration 2m --seed 8"
-                                  " --start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "gen.log")
-                                  + "' 2>/dev/null").exit_code == 0);
-  const std::string text = test::read_file(dir / "gen.log");
+  const std::string cfg = dedup_config(dir);
+  const std::string text = two_minutes_of_log(dir);
   test::write_file(dir / "access.log", text);
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run1.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

@@ -96,6 +96,22 @@ TEST_CASE("a state dir of another format version is refused") {
   CHECK(error.find("move the directory away") != std::string::npos);
 }
 
+namespace {
+
+window_event probe_event(int64_t t, std::string_view ip, uint16_t status, int64_t us) {
+  window_event e;
+  e.time_ms = t;
+  e.ip = ip;
+  e.status = status;
+  e.path = "/p";
+  e.user_agent = "ua";
+  e.request_time_us = us;
+  e.bytes = 100;
+  return e;
+}
+
+} // namespace
+
 TEST_CASE("window engines round-trip through the codec: a restored engine continues exactly") {
   window_config cfg;
   cfg.name = "ip";
@@ -103,24 +119,13 @@ TEST_CASE("window engines round-trip through the codec: a restored engine contin
   cfg.size = duration_ms{60000};
   cfg.group_by = {"ip", "status"};
   cfg.allowed_lateness = duration_ms{5000};
-  auto event = [](int64_t t, std::string_view ip, uint16_t status, int64_t us) {
-    window_event e;
-    e.time_ms = t;
-    e.ip = ip;
-    e.status = status;
-    e.path = "/p";
-    e.user_agent = "ua";
-    e.request_time_us = us;
-    e.bytes = 100;
-    return e;
-  };
   // One engine sees everything; another is saved halfway, restored into a
   // fresh engine, and fed the rest. Their results must be equal.
   window_engine whole(cfg), first(cfg);
   std::vector<window_result> a, b;
   const std::vector<std::string> ips = {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
   for (int i = 0; i < 3000; ++i) {
-    auto e = event(i * 97, ips[i % 3], i % 7 ? 200 : 404, 1000 + i);
+    auto e = probe_event(i * 97, ips[i % 3], i % 7 ? 200 : 404, 1000 + i);
     whole.add(e, a);
     if (i < 1500) first.add(e, b);
   }
@@ -131,7 +136,7 @@ TEST_CASE("window engines round-trip through the codec: a restored engine contin
   state_reader r(bytes);
   second.restore(r);
   CHECK(r.done());
-  for (int i = 1500; i < 3000; ++i) second.add(event(i * 97, ips[i % 3], i % 7 ? 200 : 404, 1000 + i), b);
+  for (int i = 1500; i < 3000; ++i) second.add(probe_event(i * 97, ips[i % 3], i % 7 ? 200 : 404, 1000 + i), b);
   whole.flush(a);
   second.flush(b);
   REQUIRE(a.size() == b.size());
@@ -149,18 +154,6 @@ TEST_CASE("window engines round-trip through the codec: a restored engine contin
 }
 
 namespace {
-
-window_event probe_event(int64_t t, std::string_view ip, uint16_t status, int64_t us) {
-  window_event e;
-  e.time_ms = t;
-  e.ip = ip;
-  e.status = status;
-  e.path = "/p";
-  e.user_agent = "ua";
-  e.request_time_us = us;
-  e.bytes = 100;
-  return e;
-}
 
 // Events by index: time and IP.
 struct event_stream {
