@@ -400,9 +400,11 @@ TEST_CASE("a damaged newest checkpoint falls back to the one before, and the res
   const std::string cfg = state_config(dir), ref_cfg = state_config(ref);
   gen_log(dir / "access.log", "4m", 2000);
   test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
-  // Live, stopped hard: checkpoints every 50 ms, none final.
-  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run1.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Live, stopped hard once two checkpoints are written (every 50 ms; on
+  // a loaded machine each can take longer), none final.
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run1.log");
+  for (int i = 0; i < 200 && test::read_file(dir / "run1.log").find("checkpoint 2: written") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ::kill(pid, SIGKILL);
   test::wait_process(pid);
   auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
