@@ -10,6 +10,7 @@
 #include "apps/analyze_command.hpp"
 #include "apps/check_config_command.hpp"
 #include "apps/gen_command.hpp"
+#include "apps/keygen_command.hpp"
 #include "apps/run_command.hpp"
 #include "apps/state_command.hpp"
 
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   vigil::add_run_command(app, exit_code);
   vigil::add_gen_command(app, exit_code);
   vigil::add_state_command(app, exit_code);
+  vigil::add_keygen_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

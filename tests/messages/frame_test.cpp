@@ -1,0 +1,92 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+
+#include "messages/errc.hpp"
+#include "messages/frame.hpp"
+
+using namespace vigil;
+
+namespace {
+
+errc code_of(const caf::error& e) { return static_cast<errc>(e.code()); }
+
+std::string valid() { return encode_frame({frame_type::partials, "web-1", 42}, "\x93\x01\x02\x03"); }
+
+} // namespace
+
+TEST_CASE("a frame round-trips: type, sender, sequence and body") {
+  const std::string body(100000, 'x');
+  const std::string bytes = encode_frame({frame_type::events, "agent-a", 0x0102030405060708ULL}, body);
+  auto f = decode_frame(bytes);
+  REQUIRE(f);
+  CHECK(f->header.type == frame_type::events);
+  CHECK(f->header.sender == "agent-a");
+  CHECK(f->header.sequence == 0x0102030405060708ULL);
+  CHECK(f->body == body);
+  // An empty body is a frame too (a heartbeat carries little).
+  auto empty = decode_frame(encode_frame({frame_type::heartbeat, "n", 1}, ""));
+  REQUIRE(empty);
+  CHECK(empty->body.empty());
+  CHECK_THROWS_AS(encode_frame({frame_type::hello, "", 1}, ""), std::invalid_argument);
+  CHECK_THROWS_AS(encode_frame({frame_type::hello, std::string(65, 'n'), 1}, ""), std::invalid_argument);
+}
+
+TEST_CASE("frames that are not whole, of another version, or too large are refused with what is wrong") {
+  SECTION("not a vigil frame") {
+    auto f = decode_frame("GET / HTTP/1.1\r\n\r\n");
+    REQUIRE_FALSE(f);
+    CHECK(code_of(f.error()) == errc::bad_frame);
+  }
+  SECTION("another protocol version") {
+    std::string b = valid();
+    b[4] = 9;
+    auto f = decode_frame(b);
+    REQUIRE_FALSE(f);
+    CHECK(code_of(f.error()) == errc::unsupported_version);
+  }
+  SECTION("over the size limit") {
+    auto f = decode_frame(encode_frame({frame_type::events, "a", 1}, std::string(2000, 'x')), frame_limits{1024});
+    REQUIRE_FALSE(f);
+    CHECK(code_of(f.error()) == errc::limit_exceeded);
+  }
+  SECTION("an unknown type") {
+    std::string b = valid();
+    b[5] = 77;
+    REQUIRE_FALSE(decode_frame(b));
+  }
+  SECTION("cut short anywhere, or with bytes after the body") {
+    const std::string b = valid();
+    for (size_t n = 0; n < b.size(); ++n) CHECK_FALSE(decode_frame(std::string_view(b).substr(0, n)));
+    CHECK_FALSE(decode_frame(b + "!"));
+  }
+  SECTION("a sender length of 0 or past the header") {
+    std::string b = valid();
+    b[6] = 0;
+    CHECK_FALSE(decode_frame(b));
+    b[6] = static_cast<char>(200);
+    CHECK_FALSE(decode_frame(b));
+  }
+}
+
+TEST_CASE("random and mutated bytes never crash the decoder") {
+  std::mt19937_64 rng(5);
+  const std::string good = valid();
+  size_t accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string b = good;
+    if (i % 2) {
+      b.resize(rng() % 64);
+      for (auto& c : b) c = static_cast<char>(rng());
+    } else {
+      for (int k = 0; k < 3; ++k) b[rng() % b.size()] = static_cast<char>(rng());
+    }
+    auto f = decode_frame(b);
+    if (f) {
+      ++accepted;  // a mutation may leave a valid frame (sequence, body, sender bytes)
+      CHECK(f->body.size() <= b.size());
+    }
+  }
+  CHECK(accepted < 20000);
+}

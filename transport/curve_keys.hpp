@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+
+namespace vigil {
+
+/// A CurveZMQ key pair, each key in Z85 text (40 characters).
+struct curve_key_pair {
+  std::string public_key;
+  std::string secret_key;
+};
+
+/// Whether this libzmq was built with CurveZMQ (libsodium).
+bool curve_available();
+
+/// A fresh key pair. Throws `std::runtime_error` when libzmq has no Curve.
+curve_key_pair make_curve_keys();
+
+/// The public key that belongs to `secret_key` (Z85); throws
+/// `std::invalid_argument` when it is not a Z85 Curve secret key.
+std::string curve_public_of(const std::string& secret_key);
+
+/// Writes `DIR/NAME.key` (the secret key, mode 0600, created only if it
+/// does not exist) and `DIR/NAME.pub` (the public key). Returns the key
+/// pair; throws `std::runtime_error` naming the file on any failure, or
+/// when the secret key file exists already (a key is never overwritten).
+curve_key_pair write_curve_key_files(const std::string& dir, const std::string& name);
+
+} // namespace vigil
