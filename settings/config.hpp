@@ -105,10 +105,31 @@ struct sink_config {
   uint64_t queue_limit = 10000;
 };
 
+enum class node_role : uint8_t { agent, aggregator };
+
+/// One node of a cluster config (`[[cluster.node]]`).
+struct cluster_node {
+  std::string name;
+  node_role role = node_role::agent;
+  std::string endpoint;    ///< "tcp://HOST:PORT": where the node listens for its peers
+  std::string public_key;  ///< CurveZMQ, Z85; "" when the cluster runs without keys
+};
+
+/// The node set a cluster config describes; empty for a single-node config.
+struct cluster_config {
+  std::vector<cluster_node> nodes;
+  /// Without keys, endpoints must be on loopback unless this is set.
+  bool allow_plaintext = false;
+  /// This node's secret key file (`secret_key_file` of its entry), when
+  /// the cluster has keys.
+  std::string secret_key_file;
+};
+
 struct vigil_config {
   std::string file;         ///< where it was read from
   std::string environment;  ///< the overlay applied, "" for none
   node_config node;
+  cluster_config cluster;   ///< the node set, when the file describes one
   std::vector<source_config> sources;
   std::vector<dimension_config> dimensions;
   std::vector<window_config> windows;

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "rules/rule_expression.hpp"
+#include "settings/cluster_loader.hpp"
 
 extern char** environ;
 
@@ -292,9 +293,11 @@ void check_unique(checker& c, const toml::table& t, const std::string& path, con
     c.error(t.get("name"), path + ".name", std::string("another ") + what + " has this name");
 }
 
-vigil_config validate(const toml::table& root, checker& c) {
+/// `needs_source`: false for a cluster aggregator, whose input is its
+/// agents.
+vigil_config validate(const toml::table& root, checker& c, bool needs_source = true) {
   vigil_config cfg;
-  c.unknown_keys(root, "", {"node", "source", "dimension", "window", "rule", "sink", "environment"});
+  c.unknown_keys(root, "", {"node", "source", "dimension", "window", "rule", "sink", "environment", "cluster"});
 
   // -- node --
   if (const toml::table* node = root["node"].as_table()) {
@@ -345,7 +348,7 @@ vigil_config validate(const toml::table& root, checker& c) {
       c.error(t.get("parse_workers"), path + ".parse_workers", "must be between 1 and 64");
     cfg.sources.push_back(std::move(s));
   });
-  if (cfg.sources.empty()) c.error(&root, "source", "no [[source]]: a node needs at least one");
+  if (cfg.sources.empty() && needs_source) c.error(&root, "source", "no [[source]]: a node needs at least one");
 
   // -- dimension tables --
   names.clear();
@@ -512,11 +515,57 @@ config_load_result load_table(toml::table root, const std::string& name, const c
       merge_overlay(root, copy);
     }
   }
-  apply_variables(root, opts, origins, result.errors);
-  vigil_config cfg = validate(root, c);
-  cfg.file = name;
-  cfg.environment = opts.environment;
-  if (result.errors.empty()) result.config = std::move(cfg);
+  if (!root.get("cluster")) {
+    if (!opts.node.empty()) {
+      if (!root.get("node") || !root.get("node")->is_table()) root.insert_or_assign("node", toml::table{});
+      root.get("node")->as_table()->insert_or_assign("name", opts.node);
+    }
+    apply_variables(root, opts, origins, result.errors);
+    vigil_config cfg = validate(root, c);
+    cfg.file = name;
+    cfg.environment = opts.environment;
+    if (result.errors.empty()) result.config = std::move(cfg);
+    return result;
+  }
+  // A cluster: each node is the shared config seen through its entry.
+  // With --node, that node; without, every node is checked.
+  const cluster_config cluster = read_cluster(root, name, result.errors);
+  std::vector<std::string> selected;
+  std::string defined;
+  for (const auto& n : cluster.nodes) {
+    defined += (defined.empty() ? "" : ", ") + n.name;
+    if (opts.node.empty() || opts.node == n.name) selected.push_back(n.name);
+  }
+  if (!opts.node.empty() && selected.empty())
+    c.error(root.get("cluster"), "--node", "no node \"" + opts.node + "\" in the cluster (defined: " + defined + ")");
+  std::optional<vigil_config> first;
+  for (const auto& node : selected) {
+    toml::table view = node_view(root, node);
+    apply_variables(view, opts, origins, result.errors);
+    bool aggregator = false;
+    for (const auto& n : cluster.nodes) aggregator = aggregator || (n.name == node && n.role == node_role::aggregator);
+    vigil_config cfg = validate(view, c, !aggregator);
+    cfg.file = name;
+    cfg.environment = opts.environment;
+    cfg.cluster = cluster;
+    for (const auto& n : *root["cluster"]["node"].as_array())
+      if ((*n.as_table())["name"].value<std::string>() == node)
+        cfg.cluster.secret_key_file = (*n.as_table())["secret_key_file"].value_or(std::string());
+    if (!opts.node.empty()) {
+      const std::string key_problem = check_secret_key(cfg.cluster, node);
+      if (!key_problem.empty()) c.error(root.get("cluster"), "cluster.node[" + node + "].secret_key_file", key_problem);
+    }
+    if (!first) first = std::move(cfg);
+  }
+  // Shared sections are checked once per node: report each problem once.
+  std::vector<config_error> unique;
+  for (auto& e : result.errors) {
+    bool seen = false;
+    for (const auto& u : unique) seen = seen || (u.where == e.where && u.key == e.key && u.message == e.message);
+    if (!seen) unique.push_back(std::move(e));
+  }
+  result.errors = std::move(unique);
+  if (result.errors.empty()) result.config = std::move(first);
   return result;
 }
 

@@ -27,6 +27,11 @@ struct config_load_options {
   /// prefixes VIGIL_NODE_, VIGIL_SOURCE_, VIGIL_WINDOW_, VIGIL_RULE_ and
   /// VIGIL_SINK_ are overrides; other VIGIL_* variables are ignored.
   std::vector<std::pair<std::string, std::string>> variables;
+  /// The node to load: in a cluster config, the `[[cluster.node]]` of this
+  /// name (required to run one); in a single-node config, overrides
+  /// node.name. "" with a cluster config: every node is checked, and the
+  /// first one's config is returned.
+  std::string node;
 };
 
 struct config_load_result {

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "settings/config.hpp"
+#include "settings/config_loader.hpp"
+
+namespace vigil {
+
+/// Reads and checks `[cluster]` of a config as a whole: node names
+/// (unique, at most 64 bytes of [A-Za-z0-9._-]), roles (at least one
+/// aggregator), endpoints ("tcp://HOST:PORT", no two alike), Curve public
+/// keys (every node or none), and, without keys, endpoints on loopback
+/// unless `allow_plaintext = true`. Problems go to `errors`.
+cluster_config read_cluster(const toml::table& root, const std::string& file, std::vector<config_error>& errors);
+
+/// The single-node config of cluster node `name` inside `root`: its
+/// entry's `state_dir` and `http` over the shared `[node]` (name set to
+/// `name`), its own `[[cluster.node.source]]` in place of `[[source]]`
+/// when it has any, and no `[cluster]`. The entry must exist.
+toml::table node_view(const toml::table& root, const std::string& name);
+
+/// Checks that this node's secret key file exists and holds the secret
+/// key of its configured public key; "" when it does, else what is wrong.
+std::string check_secret_key(const cluster_config& cluster, const std::string& node);
+
+} // namespace vigil

@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include "settings/config_loader.hpp"
+#include "support/test_support.hpp"
+
+using namespace vigil;
+
+namespace {
+
+const std::string shared = R"L(
+[node]
+checkpoint_interval = "2s"
+
+[[window]]
+name = "minute"
+type = "tumbling"
+size = "1m"
+)L";
+
+// A [[cluster.node]]; an agent gets a stdin source unless `extra` has one.
+std::string node(const std::string& name, const std::string& role, const std::string& endpoint,
+                 const std::string& extra = "") {
+  const bool source = role != "agent" || extra.find("[[cluster.node.source]]") != std::string::npos;
+  return "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + endpoint +
+         "\"\nstate_dir = \"var/" + name + "\"\n" + extra +
+         (source ? "" : "[[cluster.node.source]]\nname = \"in\"\ntype = \"stdin\"\n");
+}
+
+std::string errors_of(const config_load_result& r) {
+  std::string s;
+  for (const auto& e : r.errors) s += to_string(e) + "\n";
+  return s;
+}
+
+config_load_result load(const std::string& text, const std::string& which = "") {
+  config_load_options opts;
+  opts.node = which;
+  return load_config_text(text, "c.toml", opts);
+}
+
+} // namespace
+
+TEST_CASE("a cluster config gives each node its own view: entry, sources, shared windows") {
+  const std::string text = shared + "[cluster]\n" +
+                           node("a1", "agent", "tcp://127.0.0.1:7101",
+                                "[[cluster.node.source]]\nname = \"access\"\ntype = \"file\"\npath = \"/logs/a1/*.log\"\n") +
+                           node("agg", "aggregator", "tcp://127.0.0.1:7100");
+  auto a1 = load(text, "a1");
+  INFO(errors_of(a1));
+  REQUIRE(a1.config);
+  CHECK(a1.config->node.name == "a1");
+  CHECK(a1.config->node.state_dir == "var/a1");
+  CHECK(a1.config->node.checkpoint_interval.count() == 2000);
+  REQUIRE(a1.config->sources.size() == 1);
+  CHECK(a1.config->sources[0].path == "/logs/a1/*.log");
+  REQUIRE(a1.config->windows.size() == 1);
+  REQUIRE(a1.config->cluster.nodes.size() == 2);
+  CHECK(a1.config->cluster.nodes[1].role == node_role::aggregator);
+  auto agg = load(text, "agg");
+  REQUIRE(agg.config);
+  CHECK(agg.config->sources.empty());
+  CHECK(load(text).config);  // every node checked
+  auto unknown = load(text, "a9");
+  CHECK_FALSE(unknown.config);
+  CHECK(errors_of(unknown).find("no node \"a9\" in the cluster (defined: a1, agg)") != std::string::npos);
+}
+
+TEST_CASE("the node set is checked as a whole: names, roles, endpoint clashes, keys, loopback") {
+  SECTION("two nodes on one endpoint") {
+    auto r = load(shared + "[cluster]\n" + node("a1", "agent", "tcp://127.0.0.1:7100") +
+                  node("agg", "aggregator", "tcp://127.0.0.1:7100"));
+    CHECK(errors_of(r).find("cluster.node[agg].endpoint: clashes with node a1") != std::string::npos);
+  }
+  SECTION("no aggregator, a bad role, a bad endpoint, a bad name, a name twice") {
+    auto r = load(shared + "[cluster]\n" + node("a1", "agent", "tcp://127.0.0.1:7101") +
+                  node("a2", "collector", "127.0.0.1:7102") + node("a 3", "agent", "tcp://127.0.0.1:7103") +
+                  node("a1", "agent", "tcp://127.0.0.1:7104"));
+    const std::string e = errors_of(r);
+    INFO(e);
+    CHECK(e.find("no node has role = \"aggregator\"") != std::string::npos);
+    CHECK(e.find("cluster.node[a2].role: expected \"agent\" or \"aggregator\"") != std::string::npos);
+    CHECK(e.find("cluster.node[a2].endpoint: expected \"tcp://HOST:PORT\"") != std::string::npos);
+    CHECK(e.find("cluster.node[a 3].name: expected 1-64 characters") != std::string::npos);
+    CHECK(e.find("cluster.node[a1].name: another node has this name") != std::string::npos);
+  }
+  SECTION("keys on some nodes only") {
+    const std::string key = "public_key = \"" + std::string(40, 'A') + "\"\nsecret_key_file = \"k\"\n";
+    auto r = load(shared + "[cluster]\n" + node("a1", "agent", "tcp://127.0.0.1:7101", key) +
+                  node("agg", "aggregator", "tcp://127.0.0.1:7100"));
+    CHECK(errors_of(r).find("Curve keys are set for a1 but not for agg") != std::string::npos);
+  }
+  SECTION("off loopback without keys: refused unless allowed") {
+    const std::string nodes = node("a1", "agent", "tcp://10.0.0.1:7101") + node("agg", "aggregator", "tcp://10.0.0.2:7100");
+    auto r = load(shared + "[cluster]\n" + nodes);
+    CHECK(errors_of(r).find("cluster.node[a1].endpoint: is not on loopback and the cluster has no Curve keys") !=
+          std::string::npos);
+    CHECK(load(shared + "[cluster]\nallow_plaintext = true\n" + nodes).config);
+  }
+  SECTION("an error in a shared section is reported once, not once per node") {
+    auto r = load(shared + "size_typo = 1\n[cluster]\n" + node("a1", "agent", "tcp://127.0.0.1:7101") +
+                  node("agg", "aggregator", "tcp://127.0.0.1:7100"));
+    CHECK(r.errors.size() == 1);
+  }
+}
+
+TEST_CASE("with --node and Curve keys, the node's secret key file must hold the key of its public_key") {
+  test::temp_dir dir;
+  const std::string bin = VIGIL_BINARY;
+  for (const char* n : {"a1", "agg"})
+    REQUIRE(test::run_command(bin + " keygen --node " + n + " --dir '" + dir.path.string() + "' >/dev/null").exit_code == 0);
+  auto pub = [&](const std::string& n) {
+    std::string k = test::read_file(dir / (n + ".pub"));
+    return k.substr(0, 40);
+  };
+  auto keyed = [&](const std::string& n, const std::string& secret_of) {
+    return "public_key = \"" + pub(n) + "\"\nsecret_key_file = \"" + (dir / (secret_of + ".key")) + "\"\n";
+  };
+  auto text = [&](const std::string& a1_secret) {
+    return shared + "[cluster]\n" +
+           node("a1", "agent", "tcp://10.0.0.1:7101",
+                keyed("a1", a1_secret) + "[[cluster.node.source]]\nname = \"in\"\ntype = \"stdin\"\n") +
+           node("agg", "aggregator", "tcp://10.0.0.2:7100", keyed("agg", "agg"));
+  };
+  // Keys: off loopback is fine.
+  auto good = load(text("a1"), "a1");
+  INFO(errors_of(good));
+  CHECK(good.config);
+  auto wrong = load(text("agg"), "a1");  // agg's secret under a1's public key
+  CHECK(errors_of(wrong).find("does not belong to the public_key of node a1") != std::string::npos);
+}
+
+TEST_CASE("the example cluster in deploy/ passes check-config, and vigil run says it cannot run it yet") {
+  const std::string bin = VIGIL_BINARY, file = std::string(VIGIL_SOURCE_DIR) + "/deploy/cluster.toml";
+  auto all = test::run_command(bin + " check-config -c '" + file + "' 2>&1");
+  INFO(all.out);
+  CHECK(all.exit_code == 0);
+  CHECK(all.out.find("cluster of 3 nodes: 2 agents, 1 aggregator") != std::string::npos);
+  CHECK(test::run_command(bin + " check-config -c '" + file + "' --node aggregator 2>&1").exit_code == 0);
+  auto run = test::run_command(bin + " run -c '" + file + "' --node agent-1 2>&1");
+  CHECK(run.exit_code == 2);
+  CHECK(run.out.find("does not connect nodes yet") != std::string::npos);
+}
