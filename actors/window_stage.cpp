@@ -45,7 +45,7 @@ struct stage_state {
   std::chrono::steady_clock::time_point save_started;
   size_t save_slices = 0;
   bool seen_events = false;
-  std::vector<window_result> closed;        // reused per batch
+  std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
   std::vector<std::string_view> labels;     // reused per event
   std::unique_ptr<credit_gate> gate;
   static inline const char* name = "window_stage";
@@ -85,6 +85,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     } else {
       st.engines = fresh_engines(cfg);
     }
+    st.closed.resize(st.engines.size());
 
     // A request whose reply returns credit.
     auto hand_on = [self](auto& dest, auto&&... xs) {
@@ -97,17 +98,21 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
               });
     };
     // Closed results go to the sinks of their window.
-    auto publish = [self, cfg, hand_on](size_t engine) mutable {
+    auto publish = [self, cfg, hand_on]() mutable {
       auto& st = self->state;
-      const std::string& name = cfg.windows[engine].name;
-      std::vector<std::string> lines;
-      for (const auto& [window, sink] : cfg.window_sinks) {
-        if (window != name) continue;
-        if (lines.empty())
-          for (const auto& r : st.closed) lines.push_back(to_json(r));
-        hand_on(sink, write_atom_v, lines);
+      for (size_t engine = 0; engine < st.closed.size(); ++engine) {
+        auto& closed = st.closed[engine];
+        if (closed.empty()) continue;
+        const std::string& name = cfg.windows[engine].name;
+        std::vector<std::string> lines;
+        for (const auto& [window, sink] : cfg.window_sinks) {
+          if (window != name) continue;
+          if (lines.empty())
+            for (const auto& r : closed) lines.push_back(to_json(r));
+          hand_on(sink, write_atom_v, lines);
+        }
+        closed.clear();
       }
-      st.closed.clear();
     };
     auto send_deltas = [self, cfg, hand_on]() mutable {
       std::vector<window_delta> deltas;
@@ -147,12 +152,13 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
         e.labels = st.labels.data();
         e.prepare();
-        for (size_t i = 0; i < st.engines.size(); ++i) {
-          st.engines[i].add(e, st.closed);
-          if (!st.closed.empty()) publish(i);
-        }
+        for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].add(e, st.closed[i]);
       }
+      // Deltas first: the detect stage works through a closing window's
+      // groups while this stage formats its results (a per-IP minute
+      // holds tens of thousands).
       send_deltas();
+      publish();
       if (!b.quarantined.empty() && cfg.quarantine) hand_on(cfg.quarantine, write_atom_v, b.quarantined);
     };
     // The windows' state of the checkpoint being written, once all of it
@@ -271,11 +277,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto& st = self->state;
         if (st.saving != 0) send_saved();
         if (close_windows) {
-          for (size_t i = 0; i < st.engines.size(); ++i) {
-            st.engines[i].flush(st.closed);
-            publish(i);
-          }
+          for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].flush(st.closed[i]);
           send_deltas();
+          publish();
         }
         // Mailboxes are FIFO: flushes sent after the writes and deltas
         // reply after those are handled.
