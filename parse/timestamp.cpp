@@ -1,11 +1,12 @@
-#include <unistd.h>
-#include <ctime>
-#include <cstdlib>
-#include <cstring>
 #include "parse/timestamp.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include <unistd.h>
 
 namespace vigil {
 

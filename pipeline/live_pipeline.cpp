@@ -178,6 +178,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     // Chunks are spread over parse-and-enrich chains; the window stage puts
     // the batches back in read order. Duplicates must meet in one filter.
     const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
+    const auto filter = recovered.dedup.find(s.name);
     std::vector<parse_stage_actor> parse;
     for (size_t w = 0; w < workers; ++w) {
       auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, signatures, cfg.dimensions, windows});
@@ -188,7 +189,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
       parse.push_back(
         spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich,
                                                   static_cast<bool>(wcfg.quarantine), coordinator,
-                                                  recovered.dedup.count(s.name) ? recovered.dedup[s.name] : nullptr}));
+                                                  filter != recovered.dedup.end() ? filter->second : nullptr}));
       all.push_back(caf::actor_cast<caf::actor>(enrich));
       all.push_back(caf::actor_cast<caf::actor>(parse.back()));
     }

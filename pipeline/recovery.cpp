@@ -1,6 +1,5 @@
 #include "pipeline/recovery.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -56,6 +55,12 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
+const source_config* source_named(const vigil_config& cfg, const std::string& name) {
+  for (const auto& s : cfg.sources)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 /// Decodes every part of checkpoint `id` into `out`; false with `error`.
 bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const window_stage_config& windows,
           const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
@@ -73,14 +78,12 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
       const std::string& name = p.participant;
       if (name.rfind("source:", 0) == 0) {
         const std::string source = name.substr(7);
-        auto it = std::find_if(cfg.sources.begin(), cfg.sources.end(), [&](auto& s) { return s.name == source; });
-        if (it != cfg.sources.end() && it->type == source_type::file)
-          r.sources[source] = decode_tail_positions(p.bytes);
+        const source_config* s = source_named(cfg, source);
+        if (s && s->type == source_type::file) r.sources[source] = decode_tail_positions(p.bytes);
       } else if (name.rfind("dedup:", 0) == 0) {
         const std::string source = name.substr(6);
-        auto it = std::find_if(cfg.sources.begin(), cfg.sources.end(), [&](auto& s) { return s.name == source; });
-        if (it != cfg.sources.end()) {
-          auto filter = std::make_shared<duplicate_filter>(it->dedup_horizon.count());
+        if (const source_config* s = source_named(cfg, source)) {
+          auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
           state_reader reader(p.bytes);
           filter->restore(reader);
           r.dedup[source] = std::move(filter);

@@ -1,5 +1,6 @@
 #include "settings/cluster_loader.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -103,6 +104,7 @@ cluster_config read_cluster(const toml::table& root, const std::string& file, st
       error(t.get("endpoint"), path + ".endpoint", "clashes with node " + it->second + " (the same address)");
     }
     n.public_key = t["public_key"].value_or(std::string());
+    n.secret_key_file = t["secret_key_file"].value_or(std::string());
     if (!n.public_key.empty() && n.public_key.size() != 40)
       error(t.get("public_key"), path + ".public_key", "expected a Curve public key (40 Z85 characters, from vigil keygen)");
     (n.public_key.empty() ? unkeyed : keyed).push_back(n.name);
@@ -140,18 +142,17 @@ toml::table node_view(const toml::table& root, const std::string& name) {
   return view;
 }
 
-std::string check_secret_key(const cluster_config& cluster, const std::string& node) {
-  for (const auto& n : cluster.nodes) {
-    if (n.name != node || n.public_key.empty()) continue;
-    std::ifstream in(cluster.secret_key_file);
-    std::string secret;
-    if (!in || !std::getline(in, secret)) return "cannot read secret key file " + cluster.secret_key_file;
-    try {
-      if (curve_public_of(secret) != n.public_key)
-        return "secret key file " + cluster.secret_key_file + " does not belong to the public_key of node " + node;
-    } catch (const std::exception&) {
-      return "secret key file " + cluster.secret_key_file + " holds no Curve secret key";
-    }
+std::string check_secret_key(const cluster_node& node) {
+  if (node.public_key.empty()) return "";
+  const std::string& file = node.secret_key_file;
+  std::ifstream in(file);
+  std::string secret;
+  if (!in || !std::getline(in, secret)) return "cannot read secret key file " + file;
+  try {
+    if (curve_public_of(secret) != node.public_key)
+      return "secret key file " + file + " does not belong to the public_key of node " + node.name;
+  } catch (const std::exception&) {
+    return "secret key file " + file + " holds no Curve secret key";
   }
   return "";
 }

@@ -23,8 +23,9 @@ cluster_config read_cluster(const toml::table& root, const std::string& file, st
 /// when it has any, and no `[cluster]`. The entry must exist.
 toml::table node_view(const toml::table& root, const std::string& name);
 
-/// Checks that this node's secret key file exists and holds the secret
-/// key of its configured public key; "" when it does, else what is wrong.
-std::string check_secret_key(const cluster_config& cluster, const std::string& node);
+/// Checks that the node's secret key file exists and holds the secret key
+/// of its public key; "" when it does (or the node has no keys), else
+/// what is wrong.
+std::string check_secret_key(const cluster_node& node);
 
 } // namespace vigil

@@ -113,6 +113,7 @@ struct cluster_node {
   node_role role = node_role::agent;
   std::string endpoint;    ///< "tcp://HOST:PORT": where the node listens for its peers
   std::string public_key;  ///< CurveZMQ, Z85; "" when the cluster runs without keys
+  std::string secret_key_file;  ///< read by this node only; set with `public_key`
 };
 
 /// The node set a cluster config describes; empty for a single-node config.
@@ -120,9 +121,6 @@ struct cluster_config {
   std::vector<cluster_node> nodes;
   /// Without keys, endpoints must be on loopback unless this is set.
   bool allow_plaintext = false;
-  /// This node's secret key file (`secret_key_file` of its entry), when
-  /// the cluster has keys.
-  std::string secret_key_file;
 };
 
 struct vigil_config {

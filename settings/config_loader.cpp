@@ -530,30 +530,26 @@ config_load_result load_table(toml::table root, const std::string& name, const c
   // A cluster: each node is the shared config seen through its entry.
   // With --node, that node; without, every node is checked.
   const cluster_config cluster = read_cluster(root, name, result.errors);
-  std::vector<std::string> selected;
+  std::vector<const cluster_node*> selected;
   std::string defined;
   for (const auto& n : cluster.nodes) {
     defined += (defined.empty() ? "" : ", ") + n.name;
-    if (opts.node.empty() || opts.node == n.name) selected.push_back(n.name);
+    if (opts.node.empty() || opts.node == n.name) selected.push_back(&n);
   }
   if (!opts.node.empty() && selected.empty())
     c.error(root.get("cluster"), "--node", "no node \"" + opts.node + "\" in the cluster (defined: " + defined + ")");
   std::optional<vigil_config> first;
-  for (const auto& node : selected) {
-    toml::table view = node_view(root, node);
+  for (const cluster_node* node : selected) {
+    toml::table view = node_view(root, node->name);
     apply_variables(view, opts, origins, result.errors);
-    bool aggregator = false;
-    for (const auto& n : cluster.nodes) aggregator = aggregator || (n.name == node && n.role == node_role::aggregator);
-    vigil_config cfg = validate(view, c, !aggregator);
+    vigil_config cfg = validate(view, c, node->role != node_role::aggregator);
     cfg.file = name;
     cfg.environment = opts.environment;
     cfg.cluster = cluster;
-    for (const auto& n : *root["cluster"]["node"].as_array())
-      if ((*n.as_table())["name"].value<std::string>() == node)
-        cfg.cluster.secret_key_file = (*n.as_table())["secret_key_file"].value_or(std::string());
     if (!opts.node.empty()) {
-      const std::string key_problem = check_secret_key(cfg.cluster, node);
-      if (!key_problem.empty()) c.error(root.get("cluster"), "cluster.node[" + node + "].secret_key_file", key_problem);
+      const std::string key_problem = check_secret_key(*node);
+      if (!key_problem.empty())
+        c.error(root.get("cluster"), "cluster.node[" + node->name + "].secret_key_file", key_problem);
     }
     if (!first) first = std::move(cfg);
   }

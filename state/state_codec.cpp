@@ -52,11 +52,6 @@ namespace {
 // Strings and bytes are read in place, not copied into the zone.
 bool in_place(msgpack::type::object_type, std::size_t, void*) { return true; }
 
-template <class T>
-T convert(const msgpack::object& o) {
-  return o.as<T>();
-}
-
 } // namespace
 
 template <class T>
@@ -67,7 +62,7 @@ T state_reader::next(const char* what) {
   try {
     msgpack::object o = msgpack::unpack(impl_->zone, bytes_.data(), bytes_.size(), offset_, in_place);
     if constexpr (std::is_same_v<T, msgpack::object>) return o;
-    else return convert<T>(o);
+    else return o.as<T>();
   } catch (const state_decode_error&) {
     throw;
   } catch (const std::exception& ex) {

@@ -140,11 +140,6 @@ bool open_state(std::string_view sealed, std::string& payload, std::string& erro
 
 state_store::~state_store() {
   if (db_) {
-    // A store closed cleanly leaves no log to replay at the next start
-    // (replaying a checkpoint of 100 MB took seconds).
-    rocksdb::FlushOptions flush;
-    flush.allow_write_stall = true;
-    db_->Flush(flush, handles_);
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }

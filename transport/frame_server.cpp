@@ -103,18 +103,16 @@ frame_server::frame_server(frame_server_config cfg, std::function<void(const fra
       }
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       for (;;) {
+        // The peer's routing id, the frame, and (from a hostile peer) more
+        // parts, which make the message malformed.
         zmq::message_t peer, body;
         if (!s.router.recv(peer, zmq::recv_flags::dontwait)) break;
+        if (peer.more()) (void)s.router.recv(body, zmq::recv_flags::none);
         bool extra = false;
-        if (peer.more()) {
-          (void)s.router.recv(body, zmq::recv_flags::none);
-          // Frames are single-part; swallow any further parts.
-          while (body.more()) {
-            zmq::message_t rest;
-            (void)s.router.recv(rest, zmq::recv_flags::none);
-            extra = true;
-            if (!rest.more()) break;
-          }
+        for (bool more = body.more(); more; extra = true) {
+          zmq::message_t rest;
+          (void)s.router.recv(rest, zmq::recv_flags::none);
+          more = rest.more();
         }
         auto f = decode_frame(std::string_view(static_cast<const char*>(body.data()), body.size()), cfg.limits);
         if (f && !extra) {

@@ -10,7 +10,6 @@ peer_table::peer_table(std::vector<std::string> peers, std::chrono::milliseconds
 bool peer_table::heard(const std::string& name, clock::time_point now) {
   auto it = peers_.find(name);
   if (it == peers_.end()) return false;
-  it->second.heard = true;
   it->second.last = now;
   it->second.up = true;
   return true;

@@ -37,7 +37,6 @@ public:
 private:
   struct peer {
     bool up = false;
-    bool heard = false;           // ever
     bool reported_up = false;     // as last returned by check()
     clock::time_point last;
   };

@@ -504,13 +504,9 @@ void window_engine::write_header(state_writer& w, uint64_t groups) const {
   w.u64(groups);
 }
 
-void window_engine::save(state_writer& w) {
-  finish_save();
-  write_header(w, open_groups());
-  for (const auto& [start, groups] : open_)
-    for (const auto& [key, g] : groups) save_group(w, g);
-  for (const auto& [key, list] : sessions_)
-    for (const auto& g : list) save_group(w, *g);
+std::string window_engine::save() {
+  begin_save();
+  return end_save();
 }
 
 void window_engine::begin_save() {
@@ -606,7 +602,9 @@ void window_engine::restore(state_reader& r) {
   open_sessions_ = 0;
   dirty_.clear();
   deltas_.clear();
+  // Groups come instance by instance: look the instance up when it changes.
   group_map* instance = nullptr;
+  int64_t instance_start = 0;
   for (size_t n = r.count(); n > 0; --n) {
     group_state g;
     restore_group(r, g);
@@ -617,8 +615,10 @@ void window_engine::restore(state_reader& r) {
       ++open_sessions_;
       continue;
     }
-    // Groups come instance by instance; look the instance up when it changes.
-    if (!instance || instance->begin()->second.start_ms != g.start_ms) instance = &open_[g.start_ms];
+    if (!instance || instance_start != g.start_ms) {
+      instance = &open_[g.start_ms];
+      instance_start = g.start_ms;
+    }
     instance->try_emplace(std::move(key), std::move(g));
   }
 }

@@ -115,7 +115,8 @@ public:
   /// Checkpoints: open windows (or sessions) with their groups and
   /// sketches, the watermark and the counters. Save after `take_deltas`
   /// (between batches); restore into an engine made with the same config.
-  void save(state_writer& w);
+  /// `save` writes it all at once (`begin_save` then `end_save`).
+  std::string save();
   void restore(state_reader& r);
 
   /// Checkpoints without a pause in the stream. `begin_save` fixes what
@@ -123,7 +124,7 @@ public:
   /// up to `budget` groups of it per call, between batches. A group about
   /// to change, merge or close meanwhile is written first (copy on write),
   /// so nothing added after `begin_save` reaches the checkpoint. A new
-  /// `begin_save` or `save` finishes the one in progress first.
+  /// `begin_save` finishes the one in progress first.
   void begin_save();
   /// True once every group is written (then call `end_save`).
   bool save_some(size_t budget);

@@ -224,6 +224,17 @@ std::string dedup_config(const test::temp_dir& dir) {
                            "dedup_horizon = \"1m\"\n");
 }
 
+// What `vigil state inspect` prints right after `label` (up to a space,
+// colon or line end); "" when the label is not there.
+std::string inspected(const test::temp_dir& dir, const std::string& label) {
+  const auto r = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
+  UNSCOPED_INFO(r.out);
+  const auto at = r.out.find(label);
+  if (r.exit_code != 0 || at == std::string::npos) return "";
+  const auto from = at + label.size();
+  return r.out.substr(from, r.out.find_first_of(" :\n", from) - from);
+}
+
 // 2,400 generated lines over two minutes (not yet where the source reads).
 std::string two_minutes_of_log(const test::temp_dir& dir) {
   REQUIRE(test::run_command(bin + " gen access --no-pace --rate 20 --duration 2m --seed 8"
@@ -259,12 +270,10 @@ TEST_CASE("dedup_horizon holds across a restart: a block resent after the stop i
   size_t cut = text.size() - 1;
   for (int i = 0; i < 100; ++i) cut = text.rfind('\n', cut - 1);
   std::ofstream(dir / "access.log", std::ios::app) << text.substr(cut + 1);
-  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
-  INFO(inspect.out);
   // 2 minutes at 20 lines/s: the last minute's lines (and a little more).
-  const auto at = inspect.out.find("dedup:in: ");
-  REQUIRE(at != std::string::npos);
-  const uint64_t remembered = std::stoull(inspect.out.substr(at + 10));
+  const std::string hashes = inspected(dir, "dedup:in: ");
+  REQUIRE_FALSE(hashes.empty());
+  const uint64_t remembered = std::stoull(hashes);
   CHECK(remembered >= 1200);
   CHECK(remembered < 2400);
   auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
@@ -380,12 +389,9 @@ TEST_CASE("a graceful stop writes a final checkpoint, and the restart resumes ex
   const std::string log1 = test::read_file(dir / "run1.log");
   INFO(log1);
   CHECK(log1.find("final checkpoint") != std::string::npos);
-  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
-  REQUIRE(inspect.exit_code == 0);
   // The offset of the final checkpoint is where the next run starts.
-  const auto at = inspect.out.find("access.log  offset ");
-  REQUIRE(at != std::string::npos);
-  const std::string offset = inspect.out.substr(at + 19, inspect.out.find(' ', at + 19) - at - 19);
+  const std::string offset = inspected(dir, "access.log  offset ");
+  REQUIRE_FALSE(offset.empty());
   auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
   INFO(run2.out);
   REQUIRE(run2.exit_code == 0);
@@ -407,11 +413,9 @@ TEST_CASE("a damaged newest checkpoint falls back to the one before, and the res
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ::kill(pid, SIGKILL);
   test::wait_process(pid);
-  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "'");
-  INFO(inspect.out);
-  const auto newest = inspect.out.find("newest readable checkpoint ");
-  REQUIRE(newest != std::string::npos);
-  const uint64_t id = std::stoull(inspect.out.substr(newest + 27));
+  const std::string newest = inspected(dir, "newest readable checkpoint ");
+  REQUIRE_FALSE(newest.empty());
+  const uint64_t id = std::stoull(newest);
   REQUIRE(id >= 2);
   test::poke_state(dir / "state", "windows", test::checkpoint_key(id, "windows"), "damaged");
   auto run2 = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");

@@ -129,9 +129,7 @@ TEST_CASE("window engines round-trip through the codec: a restored engine contin
     whole.add(e, a);
     if (i < 1500) first.add(e, b);
   }
-  state_writer w;
-  first.save(w);
-  const std::string bytes = w.take();
+  const std::string bytes = first.save();
   window_engine second(cfg);
   state_reader r(bytes);
   second.restore(r);
@@ -221,9 +219,7 @@ void check_copy_on_write(const window_config& cfg, const event_stream& s) {
     cow.add(s.at(i), ignored);
     reference.add(s.at(i), ignored);
   }
-  state_writer w;
-  reference.save(w);
-  const std::string at_once = w.take();
+  const std::string at_once = reference.save();
   cow.begin_save();
   int i = 1500;
   for (bool done = false; i < 2500; ++i) {
