@@ -47,6 +47,9 @@ struct stage_state {
   bool seen_events = false;
   std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
   std::vector<std::string_view> labels;     // reused per event
+  std::map<std::string, size_t> input_of;  // source -> engine input
+  std::vector<std::chrono::steady_clock::time_point> last_events;  // per input
+  std::vector<bool> idle;                   // per input
   std::unique_ptr<credit_gate> gate;
   static inline const char* name = "window_stage";
 };
@@ -59,6 +62,7 @@ std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   std::vector<window_engine> engines;
   for (size_t i = 0; i < cfg.windows.size(); ++i) {
     engines.emplace_back(cfg.windows[i], cfg.label_names);
+    engines.back().set_inputs(cfg.sources.size());
     if (i < cfg.watched.size()) engines.back().watch(cfg.watched[i]);
   }
   return engines;
@@ -86,6 +90,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       st.engines = fresh_engines(cfg);
     }
     st.closed.resize(st.engines.size());
+    for (size_t i = 0; i < cfg.sources.size(); ++i) st.input_of[cfg.sources[i]] = i;
+    st.last_events.assign(std::max<size_t>(cfg.sources.size(), 1), std::chrono::steady_clock::now());
+    st.idle.assign(st.last_events.size(), false);
 
     // A request whose reply returns credit.
     auto hand_on = [self](auto& dest, auto&&... xs) {
@@ -130,6 +137,20 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
       // Labels come from this node's enrich stages, in this order; a
       // batch without them (or with others) groups under "".
+      auto known = st.input_of.find(b.source);
+      const size_t input = known != st.input_of.end() ? known->second : 0;
+      const auto now = std::chrono::steady_clock::now();
+      if (!b.events.empty()) {
+        st.last_events[input] = now;
+        st.idle[input] = false;  // the engines un-idle it with its events
+      }
+      for (size_t i = 0; i < st.idle.size(); ++i) {
+        if (st.idle[i] || now - st.last_events[i] < cfg.idle_after) continue;
+        st.idle[i] = true;
+        spdlog::info("window stage: source {} sent nothing for {} s: it no longer holds windows open",
+                     i < cfg.sources.size() ? cfg.sources[i] : "?", cfg.idle_after.count() / 1000);
+        for (auto& e : st.engines) e.set_idle(i, true);
+      }
       const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;
       st.labels.assign(cfg.label_names.size(), std::string_view{});
       for (size_t k = 0; k < b.events.size(); ++k) {
@@ -152,7 +173,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
         e.labels = st.labels.data();
         e.prepare();
-        for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].add(e, st.closed[i]);
+        for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].add(e, st.closed[i], input);
       }
       // Deltas first: the detect stage works through a closing window's
       // groups while this stage formats its results (a per-IP minute

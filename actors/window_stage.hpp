@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct window_stage_config {
   checkpoint_coordinator_actor coordinator;
   std::vector<std::string> sources;
   std::shared_ptr<std::vector<window_engine>> restored;
+  /// A source that sent no events for this long stops holding the
+  /// watermark back (a quiet log must not keep every window open).
+  std::chrono::milliseconds idle_after{10000};
 };
 
 /// The engines of `cfg` with the state a checkpoint holds for them (the

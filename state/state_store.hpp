@@ -35,8 +35,8 @@ class state_store {
 public:
   /// Format of the records and envelopes below; a store of another version
   /// is refused. 2: window state as one record per group, so it can be
-  /// written in slices.
-  static constexpr uint32_t format_version = 2;
+  /// written in slices. 3: windows keep each source's highest event time.
+  static constexpr uint32_t format_version = 3;
 
   /// Opens (creating if needed) the store in `dir`. Null with `error` when
   /// it cannot be opened, is locked by another process, or has an unknown

@@ -343,12 +343,23 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
   }
 }
 
-void window_engine::add(const window_event& e, std::vector<window_result>& closed) {
+void window_engine::set_inputs(size_t n) {
+  input_max_.assign(std::max<size_t>(n, 1), INT64_MIN);
+  input_idle_.assign(input_max_.size(), 0);
+}
+
+void window_engine::set_idle(size_t input, bool idle) {
+  if (input < input_idle_.size()) input_idle_[input] = idle ? 1 : 0;
+}
+
+void window_engine::add(const window_event& e, std::vector<window_result>& closed, size_t input) {
   if (!e.prepared) {
     window_event p = e;
     p.prepare();
-    return add(p, closed);
+    return add(p, closed, input);
   }
+  if (input >= input_max_.size()) input = 0;
+  input_idle_[input] = 0;
   const int64_t t = e.time_ms;
   make_key(e);
   if (cfg_.type == window_type::session) {
@@ -378,10 +389,19 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 
   // Advance first: a window or session that takes `t` ends after
   // t - lateness, so none of the event's own can close here.
-  if (t > max_time_) {
-    max_time_ = t;
-    const int64_t wm = t - cfg_.allowed_lateness.count();
-    if (wm > watermark_) advance(wm, closed);
+  if (t > max_time_) max_time_ = t;
+  if (t > input_max_[input]) {
+    input_max_[input] = t;
+    // The slowest input holds the watermark back: a fast one must not make
+    // another's events late (the same events in any interleaving close
+    // the same windows). Idle inputs do not hold it.
+    int64_t slowest = INT64_MAX;
+    for (size_t i = 0; i < input_max_.size(); ++i)
+      if (!input_idle_[i] || i == input) slowest = std::min(slowest, input_max_[i]);
+    if (slowest != INT64_MIN) {
+      const int64_t wm = slowest - cfg_.allowed_lateness.count();
+      if (wm > watermark_) advance(wm, closed);
+    }
   }
 
   if (cfg_.type == window_type::session) {
@@ -498,6 +518,8 @@ void window_engine::write_header(state_writer& w, uint64_t groups) const {
   w.str(cfg_.name);
   w.u64(static_cast<uint64_t>(cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start));
   w.i64(max_time_);
+  w.u64(input_max_.size());
+  for (int64_t t : input_max_) w.i64(t);
   w.i64(watermark_);
   w.u64(late_);
   w.u64(groups_dropped_);
@@ -570,6 +592,7 @@ window_engine::state_summary window_engine::summarize(state_reader& r) {
   s.window = r.str();
   const auto kind = static_cast<saved_kind>(r.u64());
   r.i64();  // highest event time
+  for (size_t n = r.count(); n > 0; --n) r.i64();  // per input
   s.watermark = r.i64();
   s.late = r.u64();
   s.groups_dropped = r.u64();
@@ -593,6 +616,9 @@ void window_engine::restore(state_reader& r) {
   if (kind != (cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start))
     throw state_decode_error("window state of '" + name + "' is for another window type");
   max_time_ = r.i64();
+  if (r.count() != input_max_.size())
+    throw state_decode_error("window state of '" + name + "' is for another number of inputs (sources)");
+  for (auto& t : input_max_) t = r.i64();
   watermark_ = r.i64();
   late_ = r.u64();
   groups_dropped_ = r.u64();

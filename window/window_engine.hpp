@@ -84,7 +84,7 @@ struct window_result {
 std::string to_json(const window_result& r);
 
 /// Windows of one `[[window]]` over an event stream, by event time.
-/// Watermark = highest event time seen minus allowed lateness; a window
+/// Watermark = highest event time seen (of the slowest input) minus allowed lateness; a window
 /// closes when the watermark passes its end. An event whose windows have
 /// all closed is counted as late and dropped, never merged.
 ///
@@ -102,9 +102,18 @@ public:
   /// The metrics to snapshot for deltas; none (the default): no deltas.
   void watch(std::vector<std::string> metrics);
 
-  /// Adds one event; appends the results of windows it closes to `closed`
-  /// (they close before the event is added: none of its windows can).
-  void add(const window_event& e, std::vector<window_result>& closed);
+  /// The inputs (sources) events come from; default 1. Each input has its
+  /// own highest event time, and the watermark follows the slowest input
+  /// that is not idle. Call before `restore`.
+  void set_inputs(size_t n);
+  /// An idle input (nothing arrived from it for a while) does not hold the
+  /// watermark back; it stops being idle with its next event.
+  void set_idle(size_t input, bool idle);
+
+  /// Adds one event of `input`; appends the results of windows it closes
+  /// to `closed` (they close before the event is added: none of its
+  /// windows can).
+  void add(const window_event& e, std::vector<window_result>& closed, size_t input = 0);
 
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
@@ -181,7 +190,9 @@ private:
   std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
   std::vector<std::optional<window_metric>> watched_;  // unknown names: NaN
   std::string key_;                   // reused: the group key of the event being added
-  int64_t max_time_ = INT64_MIN;
+  int64_t max_time_ = INT64_MIN;       // over all inputs
+  std::vector<int64_t> input_max_{INT64_MIN};  // per input
+  std::vector<char> input_idle_{0};
   int64_t watermark_ = INT64_MIN;
   uint64_t late_ = 0;
   uint64_t groups_dropped_ = 0;
