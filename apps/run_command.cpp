@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pipeline/cluster_node.hpp"
 #include "pipeline/live_pipeline.hpp"
 #include "settings/config_loader.hpp"
 
@@ -42,13 +43,6 @@ void add_run_command(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    if (!loaded.config->cluster.nodes.empty()) {
-      // Said plainly rather than run a lone node that looks like a member.
-      std::cerr << "vigil run: " << f->file << " is a cluster config; `vigil check-config` validates it, but "
-                << "this build does not connect nodes yet. Run each node from a single-node config.\n";
-      exit_code = 2;
-      return;
-    }
     // Signals are taken by the main thread with sigwait: block them before
     // any actor thread starts, so they all inherit the mask.
     sigset_t set;
@@ -56,7 +50,35 @@ void add_run_command(CLI::App& app, int& exit_code) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    exit_code = run_live(*loaded.config, live_run_options{f->once});
+    const vigil_config& cfg = *loaded.config;
+    if (cfg.cluster.nodes.empty()) {
+      exit_code = run_live(cfg, live_run_options{f->once});
+      return;
+    }
+    cluster_run_options copts;
+    copts.once = f->once;
+    node_role role = node_role::agent;
+    size_t aggregators = 0;
+    for (const auto& n : cfg.cluster.nodes) {
+      if (n.name == cfg.node.name) role = n.role;
+      if (n.role == node_role::aggregator) ++aggregators;
+    }
+    if (aggregators > 1) {
+      // Said plainly rather than run a partition that misses keys.
+      std::cerr << "vigil run: " << f->file << " has " << aggregators << " aggregators; this build runs a cluster "
+                << "with one (partitioning keys across aggregators is not built yet)\n";
+      exit_code = 2;
+      return;
+    }
+    if (role == node_role::agent) {
+      exit_code = run_agent(cfg, copts);
+      return;
+    }
+    std::vector<vigil_config> agents;
+    for (const auto& peer : loaded.peers)
+      for (const auto& n : cfg.cluster.nodes)
+        if (n.name == peer.node.name && n.role == node_role::agent) agents.push_back(peer);
+    exit_code = run_aggregator(cfg, agents, copts);
   });
 }
 

@@ -51,4 +51,13 @@ constexpr stop_atom stop_atom_v{};
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 constexpr checkpoint_atom checkpoint_atom_v{};
 
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+constexpr ack_atom ack_atom_v{};
+
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
+constexpr barrier_atom barrier_atom_v{};
+
+using end_atom = caf::atom_constant<caf::atom("end")>;
+constexpr end_atom end_atom_v{};
+
 } // namespace vigil

@@ -17,7 +17,10 @@ enum class frame_type : uint8_t {
   partials = 3,     ///< mergeable window partials (counts, sketches)
   events = 4,       ///< an event batch (`event_codec`)
   barrier = 5,      ///< a checkpoint barrier crossing nodes
-  ack = 6,          ///< a checkpoint part stored, or credit returned
+  ack = 6,          ///< an event batch taken: the sender's credit back
+  resume = 7,       ///< an aggregator's session: where an agent resumes
+  part = 8,         ///< an agent's checkpoint part, for the aggregator to store
+  done = 9,         ///< a finite run (`--once`) is complete: agents may exit
 };
 std::string_view to_string(frame_type t) noexcept;
 

@@ -138,4 +138,42 @@ using checkpoint_coordinator_actor = caf::typed_actor<
   /// progress.
   caf::replies_to<stop_atom, bool>::with<uint64_t>>;
 
+// -- cluster nodes (pipeline/cluster_node.hpp) --
+//
+// agent:      source -> parse -> enrich -> uplink ==frames==> aggregator
+// aggregator: frames -> fleet_ingress -> window_stage -> ... as above;
+//             one remote_source per agent source stands in for it at the
+//             checkpoint coordinator.
+
+/// Agent: takes the window stage's place at the end of the enrich stages
+/// and sends each batch to the aggregator, in order per source. Its reply
+/// (the credit) waits for the aggregator's ack, so a slow aggregator slows
+/// the agent's sources.
+using uplink_actor = window_stage_actor::extend<
+  /// From the aggregator: batch `sequence` of source `name` was taken.
+  caf::reacts_to<ack_atom, std::string, uint64_t>,
+  /// The source's input ended (`--once`): tell the aggregator.
+  caf::reacts_to<end_atom, std::string>,
+  /// Retries frames the link could not queue.
+  caf::reacts_to<tick_atom>>;
+
+/// Agent: takes the checkpoint coordinator's place. Barriers come from the
+/// aggregator; parts (read positions, dedup filters) go to it.
+using checkpoint_relay_actor = checkpoint_coordinator_actor::extend<
+  /// From the aggregator: start checkpoint `id` at source `name`.
+  caf::reacts_to<barrier_atom, uint64_t, std::string>>;
+
+/// Aggregator: one agent source, as the checkpoint coordinator sees it. A
+/// checkpoint request becomes a barrier frame to the agent; the reply is
+/// the part the agent sends back.
+using remote_source_actor = source_actor::extend<
+  /// From the agent (through the node's link): its part of a checkpoint.
+  caf::reacts_to<checkpoint_atom, state_part>>;
+
+/// Aggregator: decodes the agents' event frames and hands the batches to
+/// the window stage; acks each once taken.
+using fleet_ingress_actor = caf::typed_actor<
+  /// An events frame's body, and the agent that sent it.
+  caf::reacts_to<ingest_atom, std::string, std::string>>;
+
 } // namespace vigil

@@ -10,22 +10,12 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/alert_stage.hpp"
-#include "actors/checkpoint_coordinator.hpp"
-#include "actors/detect_stage.hpp"
-#include "actors/enrich_stage.hpp"
-#include "actors/file_source.hpp"
-#include "actors/line_sink.hpp"
-#include "actors/parse_stage.hpp"
-#include "actors/stdin_source.hpp"
-#include "actors/webhook_sink.hpp"
-#include "actors/window_stage.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
+#include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
 #include "pipeline/system_config.hpp"
-#include "rules/rule_engine.hpp"
 #include "state/state_store.hpp"
 
 namespace vigil {
@@ -49,29 +39,6 @@ bool supported(const vigil_config& cfg) {
       ok = false;
     }
   return ok;
-}
-
-line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s,
-                           const checkpoint_coordinator_actor& coordinator, int64_t truncate_to) {
-  if (s.type == sink_type::webhook) {
-    webhook_options http;
-    http.url = s.url;
-    http.timeout = s.timeout;
-    http.max_attempts = s.max_attempts;
-    http.queue_limit = s.queue_limit;
-    return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
-  }
-  line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1};
-  if (s.type == sink_type::jsonl) {
-    lc.coordinator = coordinator;
-    lc.truncate_to = truncate_to;
-  }
-  return spawn_line_sink(sys, lc);
-}
-
-/// How an alert sink wants its alerts (console: lines for people).
-alert_output alert_output_of(const sink_config& s) {
-  return {s.type == sink_type::console, s.group_wait.count(), s.repeat_interval.count()};
 }
 
 /// Waits for SIGINT/SIGTERM (blocked by the caller) or for `finished`.
@@ -110,17 +77,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   }
   spdlog::debug("state: store {} open, {} ms after the process started", cfg.node.state_dir, process_uptime_ms());
 
-  // What the stages need of the config, before anything runs: recovery
-  // checks the checkpoint against it.
-  window_stage_config wcfg;
-  wcfg.windows = cfg.windows;
-  for (const auto& w : cfg.windows) wcfg.watched.push_back(watched_metrics(cfg.rules, w.name));
-  wcfg.label_names = dimension_fields(cfg.dimensions);
-  std::vector<alert_output> alert_outputs;
-  for (const auto& s : cfg.sinks)
-    if (s.input == sink_input::alerts) alert_outputs.push_back(alert_output_of(s));
+  stage_plan plan = plan_stages(cfg);
   recovered_state recovered;
-  if (!recover(*store, cfg, wcfg, alert_outputs, recovered, error)) {
+  if (!recover(*store, cfg, plan.windows, plan.alert_outputs, recovered, error)) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
   }
@@ -130,91 +89,16 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  std::vector<caf::actor> all;  // to stop at the end
-
-  checkpoint_coordinator_config ccfg;
-  ccfg.store = store;
-  ccfg.interval = cfg.node.checkpoint_interval;
-  ccfg.participants = checkpoint_participants(cfg);
-  ccfg.next_id = recovered.checkpoint + 1;
-  auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
-  all.push_back(caf::actor_cast<caf::actor>(coordinator));
-
-  // Back to front: each stage is spawned knowing the next.
-  alert_stage_config acfg;
-  acfg.coordinator = coordinator;
-  acfg.restored = recovered.alerts;
-  for (const auto& s : cfg.sinks) {
-    if (s.input == sink_input::records) {
-      spdlog::warn("sink {}: input records is not produced by this build yet", s.name);
-      continue;
-    }
-    auto length = recovered.sink_lengths.find(s.name);
-    auto sink = spawn_sink(sys, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1);
-    all.push_back(caf::actor_cast<caf::actor>(sink));
-    switch (s.input) {
-      case sink_input::alerts:
-        acfg.outputs.push_back({sink, alert_output_of(s)});
-        break;
-      case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
-      case sink_input::quarantine: wcfg.quarantine = sink; break;
-      case sink_input::records: break;
-    }
-  }
-  auto alerts = spawn_alert_stage(sys, acfg);
-  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts, coordinator,
-                                                            recovered.detect});
-  wcfg.detect = detect;
-  wcfg.coordinator = coordinator;
-  for (const auto& s : cfg.sources) wcfg.sources.push_back(s.name);
-  wcfg.restored = recovered.windows;
-  auto windows = spawn_window_stage(sys, wcfg);
-  for (const auto& a : {caf::actor_cast<caf::actor>(alerts), caf::actor_cast<caf::actor>(detect),
-                        caf::actor_cast<caf::actor>(windows)})
-    all.push_back(a);
+  node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered);
+  auto coordinator = stages.coordinator;
+  auto windows = stages.windows;
+  std::vector<caf::actor> all = stages.all;  // to stop at the end
 
   std::vector<source_actor> files, streams;  // streams: stdin
   for (const auto& s : cfg.sources) {
-    // Chunks are spread over parse-and-enrich chains; the window stage puts
-    // the batches back in read order. Duplicates must meet in one filter.
-    const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
-    const auto filter = recovered.dedup.find(s.name);
-    std::vector<parse_stage_actor> parse;
-    for (size_t w = 0; w < workers; ++w) {
-      auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, signatures, cfg.dimensions, windows});
-      parser_options po;
-      po.format = s.format;
-      po.request_time_unit = s.request_time_unit;
-      po.max_line_bytes = s.max_line_bytes;
-      parse.push_back(
-        spawn_parse_stage(sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich,
-                                                  static_cast<bool>(wcfg.quarantine), coordinator,
-                                                  filter != recovered.dedup.end() ? filter->second : nullptr}));
-      all.push_back(caf::actor_cast<caf::actor>(enrich));
-      all.push_back(caf::actor_cast<caf::actor>(parse.back()));
-    }
-    if (s.type == source_type::stdin_stream) {
-      stdin_source_config scfg;
-      scfg.name = s.name;
-      scfg.format = s.format;
-      scfg.max_line_bytes = s.max_line_bytes;
-      scfg.next = parse;
-      scfg.credit = 2 * workers;
-      streams.push_back(spawn_stdin_source(sys, scfg));
-      continue;
-    }
-    file_source_config fcfg;
-    fcfg.name = s.name;
-    fcfg.tail.pattern = s.path;
-    // start_at applies to a first start only: after a checkpoint, a file it
-    // does not know appeared since, and is read from its beginning.
-    fcfg.tail.start_at_end = s.start_at == start_position::end && recovered.checkpoint == 0;
-    fcfg.tail.max_line_bytes = s.max_line_bytes;
-    fcfg.format = s.format;
-    fcfg.next = parse;
-    fcfg.credit = 2 * workers;
-    if (auto it = recovered.sources.find(s.name); it != recovered.sources.end()) fcfg.resume = it->second;
-    files.push_back(spawn_file_source(sys, fcfg));
+    source_inputs in{signatures, cfg.dimensions, windows, stages.has_quarantine, coordinator, recovered};
+    auto src = spawn_source(sys, s, in, all);
+    (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }
   {
     std::vector<source_actor> sources = files;

@@ -79,10 +79,14 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
       if (name.rfind("source:", 0) == 0) {
         const std::string source = name.substr(7);
         const source_config* s = source_named(cfg, source);
-        if (s && s->type == source_type::file) r.sources[source] = decode_tail_positions(p.bytes);
+        if (s && s->type == source_type::zmq) r.remote_parts[name] = p.bytes;
+        else if (s && s->type == source_type::file) r.sources[source] = decode_tail_positions(p.bytes);
       } else if (name.rfind("dedup:", 0) == 0) {
         const std::string source = name.substr(6);
-        if (const source_config* s = source_named(cfg, source)) {
+        const source_config* s = source_named(cfg, source);
+        if (s && s->type == source_type::zmq) {
+          r.remote_parts[name] = p.bytes;
+        } else if (s) {
           auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
           state_reader reader(p.bytes);
           filter->restore(reader);

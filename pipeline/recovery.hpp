@@ -31,6 +31,9 @@ struct recovered_state {
   uint64_t checkpoint = 0;  ///< 0: none, a fresh start
   std::map<std::string, std::vector<tail_position>> sources;  ///< by source name
   std::map<std::string, std::shared_ptr<duplicate_filter>> dedup;  ///< by source name, with a dedup_horizon
+  /// An aggregator's parts of agent sources (type zmq), by participant
+  /// ("source:AGENT/SOURCE", "dedup:AGENT/SOURCE"): handed back to the agent.
+  std::map<std::string, std::string> remote_parts;
   std::shared_ptr<std::vector<window_engine>> windows;
   std::shared_ptr<rule_engine> detect;   ///< null: the detect stage makes a fresh one
   std::shared_ptr<alert_router> alerts;  ///< null: the alert stage makes a fresh one

@@ -553,6 +553,18 @@ config_load_result load_table(toml::table root, const std::string& name, const c
     }
     if (!first) first = std::move(cfg);
   }
+  // With --node, the others' views too: an aggregator needs its agents'
+  // sources. They are checked, not their secret keys (not on this host).
+  if (!opts.node.empty())
+    for (const auto& n : cluster.nodes) {
+      if (n.name == opts.node) continue;
+      toml::table view = node_view(root, n.name);
+      apply_variables(view, opts, origins, result.errors);
+      vigil_config cfg = validate(view, c, n.role != node_role::aggregator);
+      cfg.file = name;
+      cfg.cluster = cluster;
+      result.peers.push_back(std::move(cfg));
+    }
   // Shared sections are checked once per node: report each problem once.
   std::vector<config_error> unique;
   for (auto& e : result.errors) {

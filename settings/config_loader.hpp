@@ -37,6 +37,9 @@ struct config_load_options {
 struct config_load_result {
   std::optional<vigil_config> config;  ///< set when there are no errors
   std::vector<config_error> errors;    ///< every problem found, in file order
+  /// A cluster config loaded with `node`: every other node's view, in the
+  /// order of the file (an aggregator reads its agents' sources here).
+  std::vector<vigil_config> peers;
 };
 
 /// Reads, overlays, overrides and validates the config at `path`.

@@ -1,0 +1,143 @@
+#include "actors/uplink.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/spdlog.h>
+
+#include "messages/cluster_message.hpp"
+#include "messages/event_codec.hpp"
+#include "transport/node_link.hpp"
+
+namespace vigil {
+
+namespace {
+
+struct waiting_batch {
+  event_batch batch;
+  caf::typed_response_promise<uint64_t> reply;
+};
+
+/// A source's batches: the enrich stages deliver them out of order (one
+/// chain per parse worker); they leave in order, so the aggregator sees a
+/// missing one as a gap.
+struct source_stream {
+  uint64_t next = 0;
+  std::map<uint64_t, waiting_batch> early;
+  /// Sent, not yet acked: the enrich stage's credit waits on these.
+  std::map<uint64_t, std::pair<caf::typed_response_promise<uint64_t>, uint64_t>> unacked;
+  bool ended = false;  // the end marker waits for the early batches
+  bool end_sent = false;
+};
+
+struct uplink_state {
+  std::map<std::string, source_stream> streams;
+  std::deque<std::string> unsent;  // frames the link could not queue yet
+  bool retrying = false;
+  uint64_t frames = 0, retries = 0;
+  static inline const char* name = "uplink";
+};
+
+constexpr auto retry_interval = std::chrono::milliseconds(200);
+
+} // namespace
+
+uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
+  auto behavior = [cfg](uplink_actor::stateful_pointer<uplink_state> self) -> uplink_actor::behavior_type {
+    // Frames leave in order: once one could not be queued, the ones after
+    // it wait behind it.
+    auto push = [self, cfg](std::string body) {
+      auto& st = self->state;
+      ++st.frames;
+      if (st.unsent.empty() && cfg.link->send(cfg.aggregator, frame_type::events, body, std::chrono::milliseconds(0)))
+        return;
+      st.unsent.push_back(std::move(body));
+      if (!st.retrying) {
+        st.retrying = true;
+        self->delayed_send(self, retry_interval, tick_atom_v);
+      }
+    };
+    auto send_batch = [self, cfg, push](source_stream& s, waiting_batch& w) {
+      events_message m;
+      m.epoch = cfg.epoch;
+      m.barrier = w.batch.barrier;
+      const std::string encoded = encode_event_batch(w.batch);
+      m.batch = encoded;
+      m.quarantined = std::move(w.batch.quarantined);
+      s.unacked.emplace(w.batch.sequence, std::make_pair(w.reply, w.batch.events.size()));
+      push(encode(m));
+    };
+    auto send_end = [self, cfg, push](const std::string& source, source_stream& s) {
+      if (s.end_sent) return;
+      s.end_sent = true;
+      event_batch marker;
+      marker.source = source;
+      marker.sequence = s.next;
+      const std::string encoded = encode_event_batch(marker);
+      events_message m;
+      m.epoch = cfg.epoch;
+      m.batch = encoded;
+      m.last = true;
+      push(encode(m));
+      spdlog::info("uplink: source {} read to its end; {} batches sent", source, s.next);
+    };
+    return {
+      [=](ingest_atom, event_batch& b) -> caf::result<uint64_t> {
+        auto& s = self->state.streams[b.source];
+        auto rp = self->make_response_promise<uint64_t>();
+        if (b.sequence != s.next) {
+          s.early.emplace(b.sequence, waiting_batch{std::move(b), rp});
+          return rp;
+        }
+        waiting_batch now{std::move(b), rp};
+        const std::string source = now.batch.source;
+        send_batch(s, now);
+        ++s.next;
+        for (auto it = s.early.find(s.next); it != s.early.end(); it = s.early.find(s.next)) {
+          send_batch(s, it->second);
+          s.early.erase(it);
+          ++s.next;
+        }
+        if (s.ended && s.early.empty()) send_end(source, s);
+        return rp;
+      },
+      [=](ack_atom, const std::string& source, uint64_t sequence) {
+        auto& s = self->state.streams[source];
+        auto it = s.unacked.find(sequence);
+        if (it == s.unacked.end()) return;  // a repeat: already credited
+        it->second.first.deliver(it->second.second);
+        s.unacked.erase(it);
+      },
+      [=](end_atom, const std::string& source) {
+        auto& s = self->state.streams[source];
+        s.ended = true;
+        if (s.early.empty()) send_end(source, s);
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        st.retrying = false;
+        while (!st.unsent.empty()) {
+          if (!cfg.link->send(cfg.aggregator, frame_type::events, st.unsent.front(), std::chrono::milliseconds(0))) {
+            if (++st.retries == 1 || st.retries % 100 == 0)
+              spdlog::warn("uplink: {} frames wait for {} to take them (its queue is full or it is away)",
+                           st.unsent.size(), cfg.aggregator);
+            st.retrying = true;
+            self->delayed_send(self, retry_interval, tick_atom_v);
+            return;
+          }
+          st.unsent.pop_front();
+        }
+      },
+      [=](flush_atom, bool) -> bool { return true; },
+      [=](checkpoint_atom, uint64_t) {},
+    };
+  };
+  return sys.spawn(behavior);
+}
+
+} // namespace vigil

@@ -1,0 +1,221 @@
+#include <csignal>
+#include <iostream>
+#include <optional>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/checkpoint_relay.hpp"
+#include "actors/uplink.hpp"
+#include "messages/cluster_message.hpp"
+#include "messages/type_ids.hpp"
+#include "pipeline/cluster_node.hpp"
+#include "pipeline/node_stages.hpp"
+#include "pipeline/system_config.hpp"
+#include "state/source_state.hpp"
+#include "state/state_codec.hpp"
+#include "transport/peer_table.hpp"
+
+namespace vigil {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// The agent's pipeline in one session of the aggregator.
+struct agent_session {
+  uint64_t epoch = 0;
+  std::unique_ptr<system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  uplink_actor uplink;
+  checkpoint_relay_actor relay;
+  std::vector<caf::actor> all;
+
+  ~agent_session() {
+    for (auto& a : all) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    all.clear();
+    uplink = nullptr;
+    relay = nullptr;
+    sys.reset();  // waits for every actor to finish
+  }
+};
+
+/// The agent's state in `resume`: its parts of the aggregator's checkpoint.
+recovered_state restored_from(const vigil_config& cfg, const resume_message& resume) {
+  recovered_state r;
+  r.checkpoint = resume.checkpoint;
+  for (const auto& p : resume.parts) {
+    const auto colon = p.participant.find(':');
+    const std::string kind = p.participant.substr(0, colon);
+    const std::string source = colon == std::string::npos ? "" : p.participant.substr(colon + 1);
+    const source_config* s = nullptr;
+    for (const auto& c : cfg.sources)
+      if (c.name == source) s = &c;
+    if (!s) throw state_decode_error("part " + p.participant + " is for a source this agent does not have");
+    if (kind == "source") {
+      r.sources[source] = decode_tail_positions(p.bytes);
+    } else if (kind == "dedup") {
+      auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
+      state_reader reader(p.bytes);
+      filter->restore(reader);
+      r.dedup[source] = std::move(filter);
+    } else {
+      throw state_decode_error("part " + p.participant + " is not an agent's");
+    }
+  }
+  return r;
+}
+
+std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const cluster_run_options& opts,
+                                             const std::shared_ptr<node_link>& link, const std::string& aggregator,
+                                             const std::shared_ptr<const signature_matcher>& signatures,
+                                             const resume_message& resume) {
+  const recovered_state restored = restored_from(cfg, resume);
+  auto s = std::make_unique<agent_session>();
+  s->epoch = resume.epoch;
+  s->sys_cfg = std::make_unique<system_config>();
+  s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
+  auto& sys = *s->sys;
+  s->uplink = spawn_uplink(sys, uplink_config{link, aggregator, resume.epoch});
+  checkpoint_relay_config rcfg{link, aggregator, resume.epoch, {}};
+  for (const auto& src : cfg.sources) rcfg.sources.push_back(src.name);
+  s->relay = spawn_checkpoint_relay(sys, rcfg);
+  s->all.push_back(caf::actor_cast<caf::actor>(s->uplink));
+  s->all.push_back(caf::actor_cast<caf::actor>(s->relay));
+  // Quarantine records always ride along: the aggregator's sinks decide.
+  source_inputs in{signatures, cfg.dimensions, s->uplink, true, s->relay, restored};
+  std::vector<source_actor> sources;
+  for (const auto& src : cfg.sources) {
+    sources.push_back(spawn_source(sys, src, in, s->all));
+    s->all.push_back(caf::actor_cast<caf::actor>(sources.back()));
+  }
+  caf::anon_send(s->relay, run_atom_v, sources);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (!opts.once) {
+      caf::anon_send(sources[i], tick_atom_v);
+      continue;
+    }
+    // Read to the end, then say so (the reply comes once every batch read
+    // was acked by the aggregator).
+    auto watcher = sys.spawn([](caf::event_based_actor* self, source_actor src, uplink_actor up, std::string name) {
+      self->request(src, caf::infinite, run_atom_v).then([=](uint64_t) { self->send(up, end_atom_v, name); });
+    }, sources[i], s->uplink, cfg.sources[i].name);
+    s->all.push_back(watcher);
+  }
+  spdlog::info("agent {}: joined session {:016x} of {} from checkpoint {}, {} sources", cfg.node.name, resume.epoch,
+               aggregator, resume.checkpoint, sources.size());
+  return s;
+}
+
+} // namespace
+
+int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
+  std::string aggregator;
+  for (const auto& n : cfg.cluster.nodes)
+    if (n.role == node_role::aggregator && aggregator.empty()) aggregator = n.name;
+  for (const auto& s : cfg.sources)
+    if (s.type != source_type::file) {
+      std::cerr << "vigil run: agent " << cfg.node.name << ": source " << s.name << ": type " << to_string(s.type)
+                << " is not supported on agents by this build (file is)\n";
+      return 2;
+    }
+  std::string error;
+  auto signatures = signature_matcher::builtin(error);
+  if (!signatures) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
+  std::shared_ptr<node_link> link;
+  try {
+    link = open_node_link(cfg.cluster, cfg.node.name, {aggregator});
+  } catch (const std::exception& ex) {
+    std::cerr << "vigil run: agent " << cfg.node.name << ": " << ex.what() << "\n";
+    return 1;
+  }
+  const uint64_t incarnation = random_id();
+  hello_message hello{incarnation, {}};
+  for (const auto& s : cfg.sources) hello.sources.push_back(s.name);
+  spdlog::info("agent {}: listening on {}, aggregator {}, {} sources", cfg.node.name, link->endpoint(), aggregator,
+               cfg.sources.size());
+
+  peer_table peers({aggregator}, opts.down_after);
+  std::unique_ptr<agent_session> session;
+  auto last_hello = clock::time_point{};
+  auto last_beat = clock::time_point{};
+  while (true) {
+    if (int sig = take_stop_signal()) {
+      spdlog::info("agent {}: {} received, stopping", cfg.node.name, sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    const auto now = clock::now();
+    if (!session && now - last_hello >= std::chrono::seconds(1)) {
+      link->send(aggregator, frame_type::hello, encode(hello), std::chrono::milliseconds(0));
+      last_hello = now;
+    }
+    if (now - last_beat >= opts.heartbeat) {
+      link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{session ? session->epoch : 0, incarnation}),
+                 std::chrono::milliseconds(0));
+      last_beat = now;
+    }
+    for (const auto& c : peers.check(now)) {
+      if (c.up) spdlog::info("agent {}: peer {} is up", cfg.node.name, c.peer);
+      else spdlog::warn("agent {}: peer {} is down (silent for {} ms)", cfg.node.name, c.peer, c.silent.count());
+    }
+    auto f = link->next(std::chrono::milliseconds(50));
+    if (!f) continue;
+    peers.heard(f->sender, clock::now());
+    switch (f->type) {
+      case frame_type::resume: {
+        auto resume = decode_resume(f->body);
+        if (!resume) {
+          spdlog::warn("agent {}: a resume from {} does not decode: {}", cfg.node.name, f->sender, to_string(resume.error()));
+          break;
+        }
+        if (session && session->epoch == resume->epoch) break;  // a repeat
+        if (session) spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, f->sender, resume->epoch);
+        session.reset();
+        try {
+          session = start_session(cfg, opts, link, aggregator, signatures, *resume);
+        } catch (const std::exception& ex) {
+          std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << f->sender << "'s checkpoint "
+                    << resume->checkpoint << ": " << ex.what() << "\n";
+          return 1;
+        }
+        // Before any batch: the aggregator learns this process joined.
+        link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{session->epoch, incarnation}));
+        last_beat = clock::now();
+        break;
+      }
+      case frame_type::barrier: {
+        auto b = decode_barrier(f->body);
+        if (b && session && b->epoch == session->epoch)
+          caf::anon_send(session->relay, barrier_atom_v, b->checkpoint, b->source);
+        break;
+      }
+      case frame_type::ack: {
+        auto a = decode_ack(f->body);
+        if (a && session && a->epoch == session->epoch)
+          caf::anon_send(session->uplink, ack_atom_v, a->source, a->sequence);
+        break;
+      }
+      case frame_type::done: {
+        auto d = decode_heartbeat(f->body);
+        if (d && session && d->epoch == session->epoch && opts.once) {
+          spdlog::info("agent {}: {} closed every window; done", cfg.node.name, f->sender);
+          session.reset();
+          return 0;
+        }
+        break;
+      }
+      case frame_type::heartbeat: break;
+      default:
+        spdlog::warn("agent {}: unexpected {} frame from {}: dropped", cfg.node.name, to_string(f->type), f->sender);
+    }
+  }
+  session.reset();
+  return 0;
+}
+
+} // namespace vigil

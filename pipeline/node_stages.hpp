@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/window_stage.hpp"
+#include "alerting/alert_router.hpp"
+#include "messages/interfaces.hpp"
+#include "pipeline/recovery.hpp"
+#include "settings/config.hpp"
+#include "signature/signature_matcher.hpp"
+
+namespace vigil {
+
+class state_store;
+
+/// What of the config the window stage and the alert stage need before
+/// anything runs: recovery checks a checkpoint against it.
+struct stage_plan {
+  window_stage_config windows;
+  std::vector<alert_output> alert_outputs;
+};
+stage_plan plan_stages(const vigil_config& cfg);
+
+/// The stages after the sources, spawned.
+struct node_stages {
+  checkpoint_coordinator_actor coordinator;
+  window_stage_actor windows;
+  bool has_quarantine = false;
+  std::vector<caf::actor> all;  ///< to stop at the end
+};
+
+/// Spawns the checkpoint coordinator, the sinks (cut back to the
+/// checkpoint), and the alert, detect and window stages, from `recovered`.
+/// The window stage aligns barriers over `cfg.sources`.
+node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, stage_plan plan,
+                              const std::shared_ptr<state_store>& store, const recovered_state& recovered);
+
+/// What a source's parse-and-enrich chains hand their batches to, and
+/// where it resumes.
+struct source_inputs {
+  std::shared_ptr<const signature_matcher> signatures;
+  const std::vector<dimension_config>& dimensions;
+  window_stage_actor next;       ///< the window stage, or an agent's uplink
+  bool quarantine = false;       ///< malformed lines ride in the batches
+  checkpoint_coordinator_actor coordinator;
+  const recovered_state& recovered;
+};
+
+/// Spawns one [[source]] (file or stdin) with its parse and enrich
+/// stages; every actor spawned is added to `all`.
+source_actor spawn_source(caf::actor_system& sys, const source_config& s, const source_inputs& in,
+                          std::vector<caf::actor>& all);
+
+} // namespace vigil
