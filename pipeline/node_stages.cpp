@@ -48,6 +48,7 @@ stage_plan plan_stages(const vigil_config& cfg) {
   plan.windows.windows = cfg.windows;
   for (const auto& w : cfg.windows) plan.windows.watched.push_back(watched_metrics(cfg.rules, w.name));
   plan.windows.label_names = dimension_fields(cfg.dimensions);
+  for (const auto& s : cfg.sources) plan.windows.sources.push_back(s.name);
   for (const auto& s : cfg.sinks)
     if (s.input == sink_input::alerts) plan.alert_outputs.push_back(alert_output_of(s));
   return plan;
@@ -91,7 +92,6 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
                                                             recovered.detect});
   wcfg.detect = detect;
   wcfg.coordinator = coordinator;
-  for (const auto& s : cfg.sources) wcfg.sources.push_back(s.name);
   wcfg.restored = recovered.windows;
   out.has_quarantine = static_cast<bool>(wcfg.quarantine);
   auto windows = spawn_window_stage(sys, wcfg);

@@ -1,0 +1,381 @@
+// Three `vigil run` processes on loopback, as deploy/cluster.toml runs them:
+// two agents tailing their own logs, one aggregator. Their results are
+// compared with one node reading the union of the same files.
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "messages/cluster_message.hpp"
+#include "messages/frame.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
+#include "transport/curve_keys.hpp"
+#include "transport/frame_server.hpp"
+
+using namespace vigil;
+using nlohmann::json;
+
+namespace {
+
+const std::string bin = VIGIL_BINARY;
+const std::string scanner_ip = "198.51.100.77";
+
+/// A TCP port free on loopback now (the kernel's pick).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+const char* shared_sections = R"(
+[[window]]
+name = "minute"
+type = "tumbling"
+size = "1m"
+allowed_lateness = "10s"
+
+[[window]]
+name = "ip_minute"
+type = "tumbling"
+size = "1m"
+group_by = ["ip"]
+allowed_lateness = "10s"
+
+[[rule]]
+name = "scanner"
+window = "ip_minute"
+when = "probes >= 5"
+severity = "warning"
+)";
+
+std::string sinks(const test::temp_dir& dir, const std::string& prefix) {
+  std::string out;
+  for (auto [name, input] : std::vector<std::pair<std::string, std::string>>{
+         {"alerts", "alerts"}, {"minute", "window:minute"}, {"ip_minute", "window:ip_minute"}, {"quarantine", "quarantine"}})
+    out += "\n[[sink]]\nname = \"" + name + "\"\ntype = \"jsonl\"\ninput = \"" + input + "\"\npath = \""
+           + (dir / (prefix + name + ".jsonl")) + "\"\n";
+  return out;
+}
+
+struct cluster_ports {
+  int aggregator = free_port(), agent1 = free_port(), agent2 = free_port();
+  std::string endpoint(int port) const { return "tcp://127.0.0.1:" + std::to_string(port); }
+};
+
+/// The cluster config; `keys`: each node's public key and secret key file.
+std::string cluster_config(const test::temp_dir& dir, const cluster_ports& ports,
+                           const std::map<std::string, std::pair<std::string, std::string>>& keys = {}) {
+  std::string cfg = "[node]\ncheckpoint_interval = \"300ms\"\nhttp = \"\"\n\n[cluster]\n";
+  auto node = [&](const std::string& name, const std::string& role, int port) {
+    cfg += "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + ports.endpoint(port)
+           + "\"\nstate_dir = \"" + (dir / ("state-" + name)) + "\"\n";
+    if (auto k = keys.find(name); k != keys.end())
+      cfg += "public_key = \"" + k->second.first + "\"\nsecret_key_file = \"" + k->second.second + "\"\n";
+    if (role == "agent")
+      cfg += "\n[[cluster.node.source]]\nname = \"access\"\ntype = \"file\"\npath = \"" + (dir / name) +
+             "/access.log*\"\nformat = \"combined\"\n";
+  };
+  node("agent-1", "agent", ports.agent1);
+  node("agent-2", "agent", ports.agent2);
+  node("aggregator", "aggregator", ports.aggregator);
+  cfg += shared_sections + sinks(dir, "fleet-");
+  test::write_file(dir / "cluster.toml", cfg);
+  return dir / "cluster.toml";
+}
+
+/// One node over the same files: a source per agent's log.
+std::string single_config(const test::temp_dir& dir, const std::vector<std::string>& agents, const std::string& prefix) {
+  std::string cfg = "[node]\nname = \"single\"\nstate_dir = \"" + (dir / (prefix + "state")) + "\"\nhttp = \"\"\n";
+  for (const auto& a : agents)
+    cfg += "\n[[source]]\nname = \"" + a + "\"\ntype = \"file\"\npath = \"" + (dir / a) + "/access.log*\"\nformat = \"combined\"\n";
+  cfg += shared_sections + sinks(dir, prefix);
+  test::write_file(dir / (prefix + "single.toml"), cfg);
+  return dir / (prefix + "single.toml");
+}
+
+std::string gen(const std::string& args) {
+  auto r = test::run_command(bin + " gen access --no-pace " + args + " 2>/dev/null");
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+/// An agent's log: background traffic over 3 minutes from 10:00, and at
+/// 10:01:00-10:01:02 three probes of the scanner, in time order.
+std::string agent_log(int seed, const std::vector<std::string>& probes) {
+  std::string log = gen("--rate 100 --duration 60s --seed " + std::to_string(seed) + " --start 2026-01-01T10:00:00Z");
+  int second = 0;
+  for (const auto& path : probes)
+    log += scanner_ip + " - - [01/Jan/2026:10:01:0" + std::to_string(second++) + " +0000] \"GET " + path
+           + " HTTP/1.1\" 404 162 \"-\" \"Mozilla/5.0\"\n";
+  log += gen("--rate 100 --duration 120s --seed " + std::to_string(seed + 100) + " --start 2026-01-01T10:01:03Z");
+  return log;
+}
+
+void write_agent_logs(const test::temp_dir& dir) {
+  std::filesystem::create_directories(dir / "agent-1");
+  std::filesystem::create_directories(dir / "agent-2");
+  test::write_file(dir / "agent-1/access.log", agent_log(3, {"/.env", "/.git/config", "/phpmyadmin/"}));
+  test::write_file(dir / "agent-2/access.log", agent_log(4, {"/wp-admin/", "/config.php", "/backup.sql"}));
+}
+
+std::vector<std::string> sorted_lines(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Firing alerts as (rule, ip, window start): what must not differ.
+std::set<std::string> firing(const std::string& path) {
+  std::set<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto a = json::parse(line);
+    if (a["status"] == "firing")
+      out.insert(a["rule"].get<std::string>() + " " + a["key"]["ip"].get<std::string>() + " "
+                 + a["window"]["start"].get<std::string>());
+  }
+  return out;
+}
+
+struct node_process {
+  std::string name;
+  pid_t pid = -1;
+};
+
+/// Waits for every process to exit; their exit codes. Kills them all and
+/// fails after a ceiling (a hang, never a timing check).
+std::map<std::string, int> wait_all(std::vector<node_process>& nodes, const test::temp_dir& dir) {
+  std::map<std::string, int> codes;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while (codes.size() < nodes.size()) {
+    for (auto& n : nodes) {
+      if (codes.count(n.name)) continue;
+      int status = 0;
+      if (::waitpid(n.pid, &status, WNOHANG) == n.pid) codes[n.name] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      for (auto& n : nodes)
+        if (!codes.count(n.name)) {
+          ::kill(n.pid, SIGKILL);
+          ::waitpid(n.pid, nullptr, 0);
+          UNSCOPED_INFO(n.name << " log:\n" << test::read_file(dir / (n.name + ".log")));
+        }
+      FAIL("cluster nodes did not finish within 180 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return codes;
+}
+
+node_process start_node(const test::temp_dir& dir, const std::string& config, const std::string& name, bool once) {
+  std::vector<std::string> args{bin, "run", "-c", config, "--node", name, "--log-level", "debug"};
+  if (once) args.push_back("--once");
+  node_process p{name, test::spawn_process(args, dir / (name + ".log"))};
+  REQUIRE(p.pid > 0);
+  return p;
+}
+
+/// Waits until `file` holds `text` `times` times (a ceiling, not a timing check).
+void wait_for_log(const std::string& file, const std::string& text, size_t times = 1) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    const std::string log = test::read_file(file);
+    size_t n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    if (n >= times) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      INFO(file << ":\n" << log);
+      FAIL("\"" << text << "\" did not appear " << times << " times in " << file);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void check_same_results(const test::temp_dir& dir, const std::string& single_prefix) {
+  for (const std::string window : {"minute", "ip_minute"}) {
+    auto fleet = sorted_lines(dir / ("fleet-" + window + ".jsonl"));
+    auto single = sorted_lines(dir / (single_prefix + window + ".jsonl"));
+    INFO(window);
+    REQUIRE(!single.empty());
+    CHECK(fleet.size() == single.size());
+    CHECK(fleet == single);
+  }
+  CHECK(firing(dir / "fleet-alerts.jsonl") == firing(dir / (single_prefix + "alerts.jsonl")));
+}
+
+bool scanner_caught(const std::string& alerts) {
+  for (const auto& a : firing(alerts))
+    if (a.find(scanner_ip) != std::string::npos) return true;
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("a cluster of three processes: the fleet's windows equal one node's over the union, and a scanner "
+          "split across agents is caught; hostile frames are dropped") {
+  test::temp_dir dir;
+  cluster_ports ports;
+  write_agent_logs(dir);
+  const std::string config = cluster_config(dir, ports);
+  REQUIRE(test::run_command(bin + " check-config -c '" + config + "' 2>&1").exit_code == 0);
+
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true)};
+  {
+    // What the aggregator must drop and survive, before the agents come:
+    // garbage, another protocol version, a frame over the 64 MiB limit,
+    // and a hello from a name that is not in the config.
+    frame_client mallory(ports.endpoint(ports.aggregator), std::nullopt, "");
+    CHECK(mallory.send("not a frame at all"));
+    std::string other_version = encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{1, {"access"}}));
+    other_version[4] = 9;
+    CHECK(mallory.send(other_version));
+    CHECK(mallory.send(encode_frame({frame_type::events, "agent-1", 2}, std::string((64u << 20) + 16, 'x')),
+                       std::chrono::milliseconds(10000)));
+    CHECK(mallory.send(encode_frame({frame_type::hello, "mallory", 1}, encode(hello_message{7, {"access"}}))));
+    for (const char* drop : {"dropped a frame, malformed", "dropped a frame, another protocol version",
+                             "dropped a frame, too large", "which is not a peer in the cluster config"})
+      wait_for_log(dir / "aggregator.log", drop);
+  }
+  nodes.push_back(start_node(dir, config, "agent-1", true));
+  nodes.push_back(start_node(dir, config, "agent-2", true));
+  auto codes = wait_all(nodes, dir);
+  INFO(test::read_file(dir / "aggregator.log"));
+  CHECK(codes["aggregator"] == 0);
+  CHECK(codes["agent-1"] == 0);
+  CHECK(codes["agent-2"] == 0);
+
+  REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
+            .exit_code == 0);
+  check_same_results(dir, "single-");
+  CHECK(scanner_caught(dir / "fleet-alerts.jsonl"));
+  // Neither web server alone sees enough of it.
+  for (const std::string agent : {"agent-1", "agent-2"}) {
+    REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {agent}, agent + "-") + "' 2>&1")
+              .exit_code == 0);
+    CHECK_FALSE(scanner_caught(dir / (agent + "-alerts.jsonl")));
+  }
+}
+
+TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent mid-run: the results are still exactly "
+          "one node's over the union") {
+  test::temp_dir dir;
+  cluster_ports ports;
+  // The logs grow while the cluster runs: written in slices, so the kills
+  // land while there is still input to read.
+  std::map<std::string, std::string> full;
+  full["agent-1"] = agent_log(5, {"/.env", "/.git/config", "/phpmyadmin/"})
+                    + gen("--rate 300 --duration 10m --seed 51 --start 2026-01-01T10:03:03Z");
+  full["agent-2"] = agent_log(6, {"/wp-admin/", "/config.php", "/backup.sql"})
+                    + gen("--rate 300 --duration 10m --seed 61 --start 2026-01-01T10:03:03Z");
+  for (const auto& [agent, text] : full) {
+    std::filesystem::create_directories(dir / agent);
+    test::write_file(dir / (agent + "/access.log"), "");
+  }
+  const std::string config = cluster_config(dir, ports);
+  std::thread writer([&] {
+    const size_t slices = 60;
+    for (size_t i = 0; i < slices; ++i) {
+      for (const auto& [agent, text] : full) {
+        // Whole lines: cut each slice after a newline.
+        size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
+        size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
+        std::ofstream(dir / (agent + "/access.log"), std::ios::app) << text.substr(from, to - from);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct join_at_exit {
+    std::thread& t;
+    ~join_at_exit() {
+      if (t.joinable()) t.join();
+    }
+  } joined{writer};
+
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", false), start_node(dir, config, "agent-1", false),
+                                  start_node(dir, config, "agent-2", false)};
+  // The aggregator dies after its second checkpoint and comes back.
+  wait_for_log(dir / "aggregator.log", ": written", 2);
+  ::kill(nodes[0].pid, SIGKILL);
+  ::waitpid(nodes[0].pid, nullptr, 0);
+  nodes[0] = start_node(dir, config, "aggregator", false);
+  wait_for_log(dir / "agent-1.log", "rewinding");
+  wait_for_log(dir / "agent-2.log", "rewinding");
+  // Then an agent, once the new session has checkpointed.
+  wait_for_log(dir / "aggregator.log", ": written", 4);
+  ::kill(nodes[1].pid, SIGKILL);
+  ::waitpid(nodes[1].pid, nullptr, 0);
+  nodes[1] = start_node(dir, config, "agent-1", false);
+  wait_for_log(dir / "aggregator.log", "agent agent-1 restarted");
+  writer.join();
+  // Everything written, then a graceful stop, then a run to the end of the
+  // input that closes every window.
+  wait_for_log(dir / "aggregator.log", ": written", 8);
+  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
+  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
+  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+           start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  const std::string aggregator_log = test::read_file(dir / "aggregator.log");
+  INFO(aggregator_log);
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  // The kills landed mid-run: a session resumed from a checkpoint, and the
+  // agent's restart rolled the fleet back.
+  CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
+
+  REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
+            .exit_code == 0);
+  check_same_results(dir, "single-");
+  CHECK(scanner_caught(dir / "fleet-alerts.jsonl"));
+}
+
+TEST_CASE("a Curve cluster: members get in, a stranger's key is refused and logged") {
+  if (!curve_available()) {
+    WARN("libzmq without Curve: skipped");
+    return;
+  }
+  test::temp_dir dir;
+  cluster_ports ports;
+  write_agent_logs(dir);
+  std::map<std::string, std::pair<std::string, std::string>> keys;
+  for (const std::string node : {"agent-1", "agent-2", "aggregator"}) {
+    auto pair = write_curve_key_files(dir.path.string(), node);
+    keys[node] = {pair.public_key, dir / (node + ".key")};
+  }
+  const std::string config = cluster_config(dir, ports, keys);
+  REQUIRE(test::run_command(bin + " check-config -c '" + config + "' 2>&1").exit_code == 0);
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+                                  start_node(dir, config, "agent-2", true)};
+  {
+    auto stranger = make_curve_keys();
+    frame_client mallory(ports.endpoint(ports.aggregator), curve_identity{stranger.public_key, stranger.secret_key},
+                         keys["aggregator"].first);
+    CHECK(mallory.send(encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{7, {"access"}}))));
+    wait_for_log(dir / "aggregator.log", "refused a peer whose Curve key is not in the config");
+  }
+  auto codes = wait_all(nodes, dir);
+  INFO(test::read_file(dir / "aggregator.log"));
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
+            .exit_code == 0);
+  check_same_results(dir, "single-");
+}
