@@ -44,6 +44,7 @@ struct session_signals {
 struct member {
   uint64_t incarnation = 0;  // the agent process, once heard of
   bool joined = false;       // its heartbeat of this session came
+  bool lost_contact = false; // went down after it joined
   clock::time_point last_resume{};
 };
 
@@ -226,7 +227,13 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
       for (const auto& c : peers.check(now)) {
         if (c.up) spdlog::info("aggregator {}: peer {} is up", cfg.node.name, c.peer);
         else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", cfg.node.name, c.peer, c.silent.count());
+        // Frames may have been lost with the connection (ZeroMQ reconnects,
+        // but what was in flight is gone): a member that went away may
+        // hold a batch or an ack that never arrives.
+        if (!c.up && s.members[c.peer].joined) s.members[c.peer].lost_contact = true;
+        if (c.up && s.members[c.peer].lost_contact) rollback = "agent " + c.peer + " was unreachable";
       }
+      if (!rollback.empty()) break;
       auto f = link->next(std::chrono::milliseconds(50));
       if (!f) continue;
       peers.heard(f->sender, clock::now());

@@ -195,14 +195,19 @@ node_process start_node(const test::temp_dir& dir, const std::string& config, co
   return p;
 }
 
+size_t occurrences(const std::string& file, const std::string& text) {
+  const std::string log = test::read_file(file);
+  size_t n = 0;
+  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  return n;
+}
+
 /// Waits until `file` holds `text` `times` times (a ceiling, not a timing check).
 void wait_for_log(const std::string& file, const std::string& text, size_t times = 1) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (true) {
+    if (occurrences(file, text) >= times) return;
     const std::string log = test::read_file(file);
-    size_t n = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
-    if (n >= times) return;
     if (std::chrono::steady_clock::now() > deadline) {
       INFO(file << ":\n" << log);
       FAIL("\"" << text << "\" did not appear " << times << " times in " << file);
@@ -276,8 +281,8 @@ TEST_CASE("a cluster of three processes: the fleet's windows equal one node's ov
   }
 }
 
-TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent mid-run: the results are still exactly "
-          "one node's over the union") {
+TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a frozen agent, mid-run: the results "
+          "are still exactly one node's over the union") {
   test::temp_dir dir;
   cluster_ports ports;
   // The logs grow while the cluster runs: written in slices, so the kills
@@ -326,6 +331,14 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent mid-run:
   ::waitpid(nodes[1].pid, nullptr, 0);
   nodes[1] = start_node(dir, config, "agent-1", false);
   wait_for_log(dir / "aggregator.log", "agent agent-1 restarted");
+  // Once both agents joined the new session (it took a checkpoint):
+  wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 1);
+  // And an agent that stops answering (frozen, as on a network partition)
+  // and comes back: what was in flight may be lost, so the fleet rolls back.
+  ::kill(nodes[2].pid, SIGSTOP);
+  wait_for_log(dir / "aggregator.log", "peer agent-2 is down");
+  ::kill(nodes[2].pid, SIGCONT);
+  wait_for_log(dir / "aggregator.log", "agent agent-2 was unreachable");
   writer.join();
   // Everything written, then a graceful stop, then a run to the end of the
   // input that closes every window.
