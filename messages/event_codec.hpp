@@ -12,7 +12,7 @@ namespace vigil {
 
 /// Wire format version of an encoded `event_batch`. Bump on any change to
 /// the layout below; decoders refuse versions they do not know.
-constexpr uint32_t event_batch_format_version = 2;
+constexpr uint32_t event_batch_format_version = 3;
 
 /// Bounds a decoder enforces on untrusted frames.
 struct decode_limits {
@@ -22,8 +22,9 @@ struct decode_limits {
 };
 
 /// Encodes a batch as a msgpack array:
-/// `[version, source, sequence, text (bin), events]`, each event an array of
-/// 9 scalars and 9 (offset, length) pairs.
+/// `[version, source, sequence, text (bin), events (bin), label names,
+/// labels (bin)]`; events are fixed-width little-endian records (10 scalars
+/// and 10 (offset, length) pairs), labels (offset, length) pairs.
 std::string encode_event_batch(const event_batch& batch);
 
 /// Decodes and validates a frame: version, shape, types, limits, and that
