@@ -10,6 +10,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "flow/sequence_order.hpp"
 #include "messages/cluster_message.hpp"
 #include "messages/event_codec.hpp"
 #include "transport/node_link.hpp"
@@ -27,8 +28,7 @@ struct waiting_batch {
 /// chain per parse worker); they leave in order, so the aggregator sees a
 /// missing one as a gap.
 struct source_stream {
-  uint64_t next = 0;
-  std::map<uint64_t, waiting_batch> early;
+  sequence_order<waiting_batch> order;
   /// Sent, not yet acked: the enrich stage's credit waits on these.
   std::map<uint64_t, std::pair<caf::typed_response_promise<uint64_t>, uint64_t>> unacked;
   bool ended = false;  // the end marker waits for the early batches
@@ -77,33 +77,23 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       s.end_sent = true;
       event_batch marker;
       marker.source = source;
-      marker.sequence = s.next;
+      marker.sequence = s.order.next();
       const std::string encoded = encode_event_batch(marker);
       events_message m;
       m.epoch = cfg.epoch;
       m.batch = encoded;
       m.last = true;
       push(encode(m));
-      spdlog::info("uplink: source {} read to its end; {} batches sent", source, s.next);
+      spdlog::info("uplink: source {} read to its end; {} batches sent", source, s.order.next());
     };
     return {
       [=](ingest_atom, event_batch& b) -> caf::result<uint64_t> {
-        auto& s = self->state.streams[b.source];
+        const std::string source = b.source;
+        const uint64_t sequence = b.sequence;
+        auto& s = self->state.streams[source];
         auto rp = self->make_response_promise<uint64_t>();
-        if (b.sequence != s.next) {
-          s.early.emplace(b.sequence, waiting_batch{std::move(b), rp});
-          return rp;
-        }
-        waiting_batch now{std::move(b), rp};
-        const std::string source = now.batch.source;
-        send_batch(s, now);
-        ++s.next;
-        for (auto it = s.early.find(s.next); it != s.early.end(); it = s.early.find(s.next)) {
-          send_batch(s, it->second);
-          s.early.erase(it);
-          ++s.next;
-        }
-        if (s.ended && s.early.empty()) send_end(source, s);
+        s.order.take(sequence, waiting_batch{std::move(b), rp}, [&](waiting_batch& w) { send_batch(s, w); });
+        if (s.ended && !s.order.holding()) send_end(source, s);
         return rp;
       },
       [=](ack_atom, const std::string& source, uint64_t sequence) {
@@ -116,7 +106,7 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       [=](end_atom, const std::string& source) {
         auto& s = self->state.streams[source];
         s.ended = true;
-        if (s.early.empty()) send_end(source, s);
+        if (!s.order.holding()) send_end(source, s);
       },
       [=](tick_atom) {
         auto& st = self->state;

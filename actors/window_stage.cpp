@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "flow/credit_gate.hpp"
+#include "flow/sequence_order.hpp"
 #include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
@@ -28,16 +29,11 @@ struct held_batch {
   caf::typed_response_promise<uint64_t> reply;
 };
 
-/// Batches of one source that arrived ahead of their turn (its chunks
-/// are parsed by several workers): they wait for the ones before them.
-struct source_order {
-  uint64_t next = 0;
-  std::map<uint64_t, held_batch> early;
-};
-
 struct stage_state {
   std::vector<window_engine> engines;
-  std::map<std::string, source_order> order;  // by source
+  // By source: batches that arrived ahead of their turn (a source's chunks
+  // are parsed by several workers) wait for the ones before them.
+  std::map<std::string, sequence_order<held_batch>> order;
   uint64_t aligning = 0;                    // checkpoint whose barriers are arriving
   std::set<std::string> barrier_from;       // sources whose barrier came
   std::deque<held_batch> held;
@@ -260,19 +256,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto rp = self->make_response_promise<uint64_t>();
         try {
           auto& order = st.order[b.source];
-          if (b.sequence != order.next) {  // a batch before it is still being parsed
-            order.early.emplace(b.sequence, held_batch{std::move(b), rp});
-            return rp;
-          }
-          held_batch now{std::move(b), rp};
-          admit(now);
-          ++order.next;
-          for (auto it = order.early.find(order.next); it != order.early.end(); it = order.early.find(order.next)) {
-            held_batch h = std::move(it->second);
-            order.early.erase(it);
-            admit(h);
-            ++order.next;
-          }
+          const uint64_t sequence = b.sequence;
+          order.take(sequence, held_batch{std::move(b), rp}, admit);
           if (st.aligning == 0 && !st.held.empty()) release_held();
         } catch (const std::exception& ex) {
           rp.deliver(caf::make_error(caf::sec::runtime_error, std::string("window stage: ") + ex.what()));

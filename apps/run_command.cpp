@@ -26,10 +26,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-c,--config", f->file, "the config file (see config/vigil.example.toml)")->required();
   cmd->add_option("--env", f->environment, "environment overlay to apply (default: $VIGIL_ENV)");
   cmd->add_option("--node", f->node,
-                  "this node's name: in a cluster config, which [[cluster.node]] to run (required there); "
+                  "this node's name: in a cluster config, which [[cluster.node]] to run (required there: an agent "
+                  "reads its sources and sends batches to the aggregator, which keeps the windows and alerts); "
                   "otherwise it overrides node.name");
   cmd->add_flag("--once", f->once,
-                "read the sources to their end, close every window, and exit (reprocessing, tests)");
+                "read the sources to their end, close every window, and exit (reprocessing, tests); in a cluster, "
+                "every node: the aggregator closes the windows once every agent read to its end");
   cmd->add_option("--log-level", f->log_level, "trace, debug (one line per checkpoint), info, warn or error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
     ->capture_default_str();

@@ -48,6 +48,10 @@ struct member {
   clock::time_point last_resume{};
 };
 
+/// A joined member speaking as another process: it restarted, and what
+/// its previous process sent in this session was lost with it.
+bool restarted(const member& m, uint64_t incarnation) { return m.joined && incarnation != m.incarnation; }
+
 /// One run of the aggregator's pipeline, from one checkpoint.
 struct aggregator_session {
   uint64_t epoch = 0;
@@ -250,7 +254,7 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
         case frame_type::hello: {
           auto h = decode_hello(f->body);
           if (!h) break;
-          if (m.joined && h->incarnation != m.incarnation) {
+          if (restarted(m, h->incarnation)) {
             rollback = "agent " + f->sender + " restarted";
             break;
           }
@@ -262,7 +266,7 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
         case frame_type::heartbeat: {
           auto h = decode_heartbeat(f->body);
           if (!h) break;
-          if (m.joined && h->incarnation != m.incarnation) {
+          if (restarted(m, h->incarnation)) {
             rollback = "agent " + f->sender + " restarted";
             break;
           }
