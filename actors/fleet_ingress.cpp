@@ -77,6 +77,7 @@ fleet_ingress_actor spawn_fleet_ingress(caf::actor_system& sys, const fleet_ingr
         batch->source = stream;
         batch->barrier = m->barrier;
         batch->quarantined = std::move(m->quarantined);
+        batch->partials.assign(m->partials);
         self->request(cfg.windows, caf::infinite, ingest_atom_v, std::move(*batch))
           .then(
             [=](uint64_t) {

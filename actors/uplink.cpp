@@ -14,6 +14,7 @@
 #include "messages/cluster_message.hpp"
 #include "messages/event_codec.hpp"
 #include "transport/node_link.hpp"
+#include "window/window_partials.hpp"
 
 namespace vigil {
 
@@ -39,6 +40,7 @@ struct uplink_state {
   std::map<std::string, source_stream> streams;
   std::deque<std::string> unsent;  // frames the link could not queue yet
   bool retrying = false;
+  std::unique_ptr<partial_collector> collector;  // with pre-aggregation
   uint64_t frames = 0, retries = 0;
   static inline const char* name = "uplink";
 };
@@ -62,14 +64,25 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
         self->delayed_send(self, retry_interval, tick_atom_v);
       }
     };
+    if (cfg.pre_aggregate) self->state.collector = std::make_unique<partial_collector>(cfg.windows, cfg.label_names);
     auto send_batch = [self, cfg, push](source_stream& s, waiting_batch& w) {
+      const size_t event_count = w.batch.events.size();
+      if (auto& collector = self->state.collector) {
+        w.batch.partials = collector->collect(w.batch);
+        if (!collector->needs_events()) {
+          w.batch.events.clear();
+          w.batch.text.clear();
+          w.batch.labels.clear();
+        }
+      }
       events_message m;
       m.epoch = cfg.epoch;
       m.barrier = w.batch.barrier;
+      m.partials = w.batch.partials;
       const std::string encoded = encode_event_batch(w.batch);
       m.batch = encoded;
       m.quarantined = std::move(w.batch.quarantined);
-      s.unacked.emplace(w.batch.sequence, std::make_pair(w.reply, w.batch.events.size()));
+      s.unacked.emplace(w.batch.sequence, std::make_pair(w.reply, event_count));
       push(encode(m));
     };
     auto send_end = [self, cfg, push](const std::string& source, source_stream& s) {

@@ -17,6 +17,7 @@
 #include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
+#include "window/window_partials.hpp"
 
 namespace vigil {
 
@@ -43,6 +44,7 @@ struct stage_state {
   bool seen_events = false;
   std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
   std::vector<std::string_view> labels;     // reused per event
+  std::vector<bool> merged;                 // per engine: the batch brought partials
   std::map<std::string, size_t> input_of;  // source -> engine input
   std::vector<std::chrono::steady_clock::time_point> last_events;  // per input
   std::vector<bool> idle;                   // per input
@@ -126,17 +128,15 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     // The events of one batch into every window.
     auto process = [self, cfg, publish, send_deltas, hand_on](const event_batch& b) mutable {
       auto& st = self->state;
-      if (!st.seen_events && !b.events.empty()) {
+      if (!st.seen_events && (!b.events.empty() || !b.partials.empty())) {
         st.seen_events = true;
         // How long a (re)start took to get going: state loaded, sources open.
         spdlog::info("window stage: first events in, {} ms after the process started", process_uptime_ms());
       }
-      // Labels come from this node's enrich stages, in this order; a
-      // batch without them (or with others) groups under "".
       auto known = st.input_of.find(b.source);
       const size_t input = known != st.input_of.end() ? known->second : 0;
       const auto now = std::chrono::steady_clock::now();
-      if (!b.events.empty()) {
+      if (!b.events.empty() || !b.partials.empty()) {
         st.last_events[input] = now;
         st.idle[input] = false;  // the engines un-idle it with its events
       }
@@ -147,29 +147,16 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
                      i < cfg.sources.size() ? cfg.sources[i] : "?", cfg.idle_after.count() / 1000);
         for (auto& e : st.engines) e.set_idle(i, true);
       }
-      const size_t n_labels = b.label_names == cfg.label_names ? b.label_names.size() : 0;
-      st.labels.assign(cfg.label_names.size(), std::string_view{});
+      if (!b.partials.empty()) {
+        merge_partials(b.partials, input, st.engines, st.closed, st.merged);
+      } else {
+        st.merged.assign(st.engines.size(), false);
+      }
+      window_event e;
       for (size_t k = 0; k < b.events.size(); ++k) {
-        const log_event& ev = b.events[k];
-        window_event e;
-        e.time_ms = ev.time_ms;
-        e.status = ev.status;
-        e.bytes = ev.bytes;
-        e.request_time_us = ev.has(event_flags::has_request_time) ? ev.request_time_us : -1;
-        e.ip = b.view(ev.client);
-        e.path = b.path(ev);
-        e.method = b.view(ev.method);
-        e.host = b.view(ev.vhost);
-        e.protocol = b.view(ev.protocol);
-        e.user_agent = b.view(ev.user_agent);
-        e.referer = b.view(ev.referer);
-        e.route = b.view(ev.route);
-        e.ua_class = to_string(static_cast<agent_class>(ev.agent));
-        e.classes = ev.classes;
-        for (size_t j = 0; j < n_labels; ++j) st.labels[j] = b.view(b.labels[k * n_labels + j]);
-        e.labels = st.labels.data();
-        e.prepare();
-        for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].add(e, st.closed[i], input);
+        view_event(b, k, cfg.label_names, st.labels, e);
+        for (size_t i = 0; i < st.engines.size(); ++i)
+          if (!st.merged[i]) st.engines[i].add(e, st.closed[i], input);
       }
       // Deltas first: the detect stage works through a closing window's
       // groups while this stage formats its results (a per-IP minute

@@ -3,21 +3,23 @@
 # two files, in the same sitting (runs alternated):
 #   events/s into the aggregator (its first event to its exit, when every
 #   window closed), MB/s, each process's CPU seconds and peak RSS.
-# Agents send parsed, enriched event batches (pre-aggregation is not built
-# yet: every event crosses the wire).
+# Agents pre-aggregate ("pre": each batch's windows as partial groups) or
+# send every parsed, enriched event ("events"), runs alternated.
 #
-#   bench/cluster_bench.sh build/vigil [LINES_PER_AGENT] [RUNS]
+#   bench/cluster_bench.sh build/vigil [LINES_PER_AGENT] [RUNS] [CLIENTS]
+# CLIENTS (default 20000) distinct client IPs: the per-IP window's groups.
 set -euo pipefail
 vigil=$(realpath "${1:?usage: $0 VIGIL [LINES_PER_AGENT] [RUNS]}")
 lines=${2:-1000000}
 runs=${3:-3}
+clients=${4:-20000}
 work=$(mktemp -d /tmp/vigil-clbench-XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 
 rate=5000
 for a in 1 2; do
   mkdir -p "$work/agent-$a"
-  "$vigil" gen access --no-pace --rate "$rate" --duration "$(( lines / rate ))s" --seed "$a" --clients 20000 \
+  "$vigil" gen access --no-pace --rate "$rate" --duration "$(( lines / rate ))s" --seed "$a" --clients "$clients" \
     --start 2024-01-01T00:00:00Z --format combined_rt --inject scan,5xx -o "$work/agent-$a/access.log" 2>/dev/null
 done
 count=$(cat "$work"/agent-*/access.log | wc -l)
@@ -52,9 +54,9 @@ input = "window:minute"
 path = "WORK/minute.jsonl"'
 
 cluster_config() {
-  local out=$1
+  local out=$1 pre=$2
   {
-    printf '[node]\ncheckpoint_interval = "1s"\nhttp = ""\n[cluster]\n'
+    printf '[node]\ncheckpoint_interval = "1s"\nhttp = ""\n[cluster]\npre_aggregate = %s\n' "$pre"
     for n in aggregator agent-1 agent-2; do
       printf '[[cluster.node]]\nname = "%s"\nrole = "%s"\nendpoint = "tcp://127.0.0.1:%s"\nstate_dir = "%s"\n' \
         "$n" "$([[ $n == aggregator ]] && echo aggregator || echo agent)" "$(port)" "$out/state-$n"
@@ -83,10 +85,11 @@ span() {
   awk -v w="$wall" -v s="${startup:-0}" 'BEGIN { print w - s / 1000 }'
 }
 
-echo "== $count lines ($mb MB) in two files, $(nproc) cores; windows: minute, per-IP minute; 1 rule"
-printf "%-8s %4s %12s %8s %10s %10s %10s %10s\n" run "#" "events/s" "MB/s" "agg cpu s" "agent cpu" "agg RSS MB" "agent RSS"
+echo "== $count lines ($mb MB) in two files, $clients clients, $(nproc) cores; windows: minute, per-IP minute; 1 rule"
+printf "%-9s %3s %12s %8s %10s %10s %10s %10s\n" run "#" "events/s" "MB/s" "agg cpu s" "agent cpu" "agg RSS MB" "agent RSS"
 for i in $(seq "$runs"); do
-  out="$work/cluster-$i"; mkdir -p "$out"; cluster_config "$out"
+ for pre in true false; do
+  out="$work/cluster-$pre-$i"; mkdir -p "$out"; cluster_config "$out" "$pre"
   for n in aggregator agent-1 agent-2; do
     /usr/bin/time -f "%e %U %S %M" -o "$out/$n.time" "$vigil" run -c "$out/cluster.toml" --node "$n" --once \
       > "$out/$n.log" 2>&1 &
@@ -97,19 +100,21 @@ for i in $(seq "$runs"); do
   read -r _ u1 s1 m1 < "$out/agent-1.time"
   read -r _ u2 s2 m2 < "$out/agent-2.time"
   awk -v n="$count" -v mb="$mb" -v s="$secs" -v ac="$au+$as" -v c1="$u1+$s1" -v c2="$u2+$s2" -v am="$am" -v m1="$m1" -v m2="$m2" -v i="$i" \
+      -v name="$([[ $pre == true ]] && echo cl-pre || echo cl-events)" \
     'function sum(x,  p) { split(x, p, "+"); return p[1] + p[2] }
-     BEGIN { printf "%-8s %4d %12.0f %8.1f %10.2f %4.2f+%4.2f %10.0f %4.0f+%4.0f\n", "cluster", i, n / s, mb / s, sum(ac), sum(c1), sum(c2), am / 1000, m1 / 1000, m2 / 1000 }'
-
+     BEGIN { printf "%-9s %3d %12.0f %8.1f %10.2f %4.2f+%4.2f %10.0f %4.0f+%4.0f\n", name, i, n / s, mb / s, sum(ac), sum(c1), sum(c2), am / 1000, m1 / 1000, m2 / 1000 }'
+  rollbacks=$(grep -c "rolling back" "$out/aggregator.log" || true)
+  [[ $rollbacks == 0 ]] || echo "   (the cluster run rolled back $rollbacks times)"
+ done
   out="$work/single-$i"; mkdir -p "$out"; single_config "$out"
   /usr/bin/time -f "%e %U %S %M" -o "$out/single.time" "$vigil" run -c "$out/single.toml" --once > "$out/single.log" 2>&1
   secs=$(span "$out/single.time" "$out/single.log")
   read -r _ su ss sm < "$out/single.time"
   awk -v n="$count" -v mb="$mb" -v s="$secs" -v c="$su+$ss" -v m="$sm" -v i="$i" \
     'function sum(x,  p) { split(x, p, "+"); return p[1] + p[2] }
-     BEGIN { printf "%-8s %4d %12.0f %8.1f %10.2f %9s %10.0f %9s\n", "single", i, n / s, mb / s, sum(c), "-", m / 1000, "-" }'
-  rollbacks=$(grep -c "rolling back" "$work/cluster-$i/aggregator.log" || true)
-  [[ $rollbacks == 0 ]] || echo "   (the cluster run rolled back $rollbacks times: $(grep -o '[a-z0-9-]*: rolling back' "$work/cluster-$i/aggregator.log" | head -3 | tr '\n' ' '))"
-  if ! cmp -s <(sort "$work/cluster-$i/minute.jsonl") <(sort "$work/single-$i/minute.jsonl"); then
-    echo "   (minute results differ between the cluster and the single node!)"
-  fi
+     BEGIN { printf "%-9s %3d %12.0f %8.1f %10.2f %9s %10.0f %9s\n", "single", i, n / s, mb / s, sum(c), "-", m / 1000, "-" }'
+  for pre in true false; do
+    cmp -s <(sort "$work/cluster-$pre-$i/minute.jsonl") <(sort "$work/single-$i/minute.jsonl") \
+      || echo "   (minute results differ between the cluster, pre_aggregate = $pre, and the single node!)"
+  done
 done

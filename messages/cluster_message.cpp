@@ -146,12 +146,13 @@ std::string encode(const resume_message& m) {
 }
 
 std::string encode(const events_message& m) {
-  return packed(5, [&](packer& pk) {
+  return packed(6, [&](packer& pk) {
     pk.pack(m.epoch);
     pk.pack(m.barrier);
     pack_bytes(pk, m.batch);
     pk.pack(m.quarantined);
     pk.pack(m.last);
+    pack_bytes(pk, m.partials);
   });
 }
 
@@ -214,7 +215,7 @@ caf::expected<resume_message> decode_resume(std::string_view body) {
 }
 
 caf::expected<events_message> decode_events(std::string_view body) {
-  fields f(body, "events", 5);
+  fields f(body, "events", 6);
   events_message m;
   f.u64(0, "epoch", m.epoch);
   f.u64(1, "barrier", m.barrier);
@@ -224,6 +225,7 @@ caf::expected<events_message> decode_events(std::string_view body) {
     return fields::item_text(o, m.quarantined.back());
   });
   f.flag(4, "last", m.last);
+  f.bytes(5, "partials", m.partials);
   return done(f, std::move(m));
 }
 

@@ -46,6 +46,7 @@ struct events_message {
   std::string_view batch;            ///< `encode_event_batch` bytes (decoded: into the frame)
   std::vector<std::string> quarantined;
   bool last = false;                 ///< the source's input ended (`--once`): no events follow
+  std::string_view partials;         ///< `event_batch::partials` (decoded: into the frame)
 };
 
 /// barrier, aggregator -> agent: start checkpoint `checkpoint` at `source`.

@@ -80,6 +80,10 @@ struct event_batch {
   /// order, so the quarantine sink is checkpointed like the other sinks.
   /// Local to the node that parsed them: not in the msgpack codec.
   std::vector<std::string> quarantined;
+  /// An agent's pre-aggregated windows for this batch (window/window_partials),
+  /// serialized; the window stage merges them instead of adding the events
+  /// to those windows. Empty: none.
+  std::string partials;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);
@@ -101,6 +105,7 @@ struct event_batch {
     labels.clear();
     barrier = 0;
     quarantined.clear();
+    partials.clear();
   }
 };
 
@@ -119,7 +124,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels, x.barrier, x.quarantined);
+           x.label_names, x.labels, x.barrier, x.quarantined, x.partials);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

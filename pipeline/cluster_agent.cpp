@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/checkpoint_relay.hpp"
+#include "actors/enrich_stage.hpp"
 #include "actors/uplink.hpp"
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
@@ -78,7 +79,8 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   s->sys_cfg = std::make_unique<system_config>();
   s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
   auto& sys = *s->sys;
-  s->uplink = spawn_uplink(sys, uplink_config{link, aggregator, resume.epoch});
+  s->uplink = spawn_uplink(sys, uplink_config{link, aggregator, resume.epoch, cfg.cluster.pre_aggregate, cfg.windows,
+                                              dimension_fields(cfg.dimensions)});
   checkpoint_relay_config rcfg{link, aggregator, resume.epoch, {}};
   for (const auto& src : cfg.sources) rcfg.sources.push_back(src.name);
   s->relay = spawn_checkpoint_relay(sys, rcfg);

@@ -62,11 +62,14 @@ cluster_config read_cluster(const toml::table& root, const std::string& file, st
     errors.push_back({where(file, n), key, std::move(message)});
   };
   for (auto&& [k, v] : *cluster)
-    if (k.str() != "node" && k.str() != "allow_plaintext")
-      error(&v, "cluster." + std::string(k.str()), "unknown key (expected node, allow_plaintext)");
-  if (const auto* p = cluster->get("allow_plaintext")) {
-    if (auto b = p->value<bool>()) out.allow_plaintext = *b;
-    else error(p, "cluster.allow_plaintext", "expected true or false");
+    if (k.str() != "node" && k.str() != "allow_plaintext" && k.str() != "pre_aggregate")
+      error(&v, "cluster." + std::string(k.str()), "unknown key (expected node, allow_plaintext, pre_aggregate)");
+  for (auto [key, flag] : {std::pair<const char*, bool*>{"allow_plaintext", &out.allow_plaintext},
+                           std::pair<const char*, bool*>{"pre_aggregate", &out.pre_aggregate}}) {
+    const auto* p = cluster->get(key);
+    if (!p) continue;
+    if (auto b = p->value<bool>()) *flag = *b;
+    else error(p, "cluster." + std::string(key), "expected true or false");
   }
   const toml::array* nodes = (*cluster)["node"].as_array();
   if (!nodes || nodes->empty() || !nodes->is_array_of_tables()) {

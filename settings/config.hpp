@@ -121,6 +121,10 @@ struct cluster_config {
   std::vector<cluster_node> nodes;
   /// Without keys, endpoints must be on loopback unless this is set.
   bool allow_plaintext = false;
+  /// Agents send each batch's tumbling and sliding windows as mergeable
+  /// partial groups (counts, sketches) instead of its events; session
+  /// windows always get the events. Default: true.
+  bool pre_aggregate = true;
 };
 
 struct vigil_config {

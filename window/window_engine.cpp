@@ -379,7 +379,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       ++groups_dropped_;
       return;
     }
-  } else {
+  } else if (!collecting_) {
     const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : cfg_.size.count();
     if (watermark_ != INT64_MIN && floor_div(t, slide) * slide + cfg_.size.count() <= watermark_) {
       ++late_;
@@ -389,20 +389,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 
   // Advance first: a window or session that takes `t` ends after
   // t - lateness, so none of the event's own can close here.
-  if (t > max_time_) max_time_ = t;
-  if (t > input_max_[input]) {
-    input_max_[input] = t;
-    // The slowest input holds the watermark back: a fast one must not make
-    // another's events late (the same events in any interleaving close
-    // the same windows). Idle inputs do not hold it.
-    int64_t slowest = INT64_MAX;
-    for (size_t i = 0; i < input_max_.size(); ++i)
-      if (!input_idle_[i] || i == input) slowest = std::min(slowest, input_max_[i]);
-    if (slowest != INT64_MIN) {
-      const int64_t wm = slowest - cfg_.allowed_lateness.count();
-      if (wm > watermark_) advance(wm, closed);
-    }
-  }
+  if (!collecting_) raise_input(input, t, closed);
 
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
@@ -450,7 +437,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     auto& groups = open_[start];
     auto it = groups.find(key_);
     if (it == groups.end()) {
-      if (groups.size() >= cfg_.max_groups) {
+      if (groups.size() >= cfg_.max_groups && !collecting_) {
         ++groups_dropped_;
         continue;
       }
@@ -466,6 +453,66 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 }
 
 void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
+
+void window_engine::raise_input(size_t input, int64_t t, std::vector<window_result>& closed) {
+  if (t > max_time_) max_time_ = t;
+  if (t <= input_max_[input]) return;
+  input_max_[input] = t;
+  // The slowest input holds the watermark back: a fast one must not make
+  // another's events late (the same events in any interleaving close the
+  // same windows). Idle inputs do not hold it.
+  int64_t slowest = INT64_MAX;
+  for (size_t i = 0; i < input_max_.size(); ++i)
+    if (!input_idle_[i] || i == input) slowest = std::min(slowest, input_max_[i]);
+  if (slowest == INT64_MIN) return;
+  const int64_t wm = slowest - cfg_.allowed_lateness.count();
+  if (wm > watermark_) advance(wm, closed);
+}
+
+void window_engine::take_partials(std::vector<window_partial>& out) {
+  for (auto& [start, groups] : open_)
+    for (auto& [key, g] : groups)
+      out.push_back(window_partial{start, key, std::move(g.fields), g.last_event_ms, std::move(g.metrics)});
+  open_.clear();
+  dirty_.clear();
+}
+
+void window_engine::merge(window_partial& p, size_t input) {
+  if (input >= input_max_.size()) input = 0;
+  input_idle_[input] = 0;
+  const int64_t size = cfg_.size.count();
+  if (watermark_ != INT64_MIN && p.start_ms + size <= watermark_) {
+    late_ += p.metrics.requests();
+    return;
+  }
+  auto& groups = open_[p.start_ms];
+  auto it = groups.find(p.key);
+  if (it == groups.end()) {
+    if (groups.size() >= cfg_.max_groups) {
+      ++groups_dropped_;
+      return;
+    }
+    group_state g;
+    g.saved_in = save_epoch_;
+    g.fields = std::move(p.fields);
+    g.start_ms = p.start_ms;
+    g.end_ms = p.start_ms + size;
+    it = groups.try_emplace(p.key, std::move(g)).first;
+  }
+  group_state& g = it->second;
+  keep_for_checkpoint(g);
+  g.metrics.merge(p.metrics);
+  g.last_event_ms = std::max(g.last_event_ms, p.last_event_ms);
+  if (!g.dirty && !watched_.empty()) {
+    g.dirty = true;
+    dirty_.push_back(&g);
+  }
+}
+
+void window_engine::advance_input(size_t input, int64_t max_time_ms, std::vector<window_result>& closed) {
+  if (input >= input_max_.size()) input = 0;
+  raise_input(input, max_time_ms, closed);
+}
 
 struct window_engine::pending_save {
   uint64_t epoch = 0;

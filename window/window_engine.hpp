@@ -80,6 +80,16 @@ struct window_result {
   window_metrics metrics;
 };
 
+/// One group of one window instance, pre-aggregated from a batch's events
+/// on an agent, merged on the aggregator.
+struct window_partial {
+  int64_t start_ms = 0;
+  std::string key;   ///< the engine's group key (same config on both sides)
+  std::vector<std::pair<std::string, std::string>> fields;
+  int64_t last_event_ms = 0;
+  window_metrics metrics;
+};
+
 /// The PRODUCT.md window result: {"window":{"start","end"},"group":{...},"metrics":{...}}.
 std::string to_json(const window_result& r);
 
@@ -114,6 +124,19 @@ public:
   /// to `closed` (they close before the event is added: none of its
   /// windows can).
   void add(const window_event& e, std::vector<window_result>& closed, size_t input = 0);
+
+  /// Pre-aggregation (tumbling and sliding windows). On an agent: an
+  /// engine made with `collecting` set takes a batch's events with no
+  /// watermark, no lateness and no group limit, and `take_partials` moves
+  /// its groups out. On the aggregator: `merge` adds a partial of `input`
+  /// (counted late, all its requests, when its window closed), and
+  /// `advance_input` then moves the input's event time to the batch's
+  /// highest, closing what that closes.
+  static bool can_pre_aggregate(const window_config& cfg) noexcept { return cfg.type != window_type::session; }
+  void set_collecting(bool on) noexcept { collecting_ = on; }
+  void take_partials(std::vector<window_partial>& out);
+  void merge(window_partial& p, size_t input);
+  void advance_input(size_t input, int64_t max_time_ms, std::vector<window_result>& closed);
 
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
@@ -179,6 +202,7 @@ private:
   group_snapshot snapshot(const group_state& g) const;
   void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);
+  void raise_input(size_t input, int64_t t, std::vector<window_result>& closed);
   void close_window(int64_t start, group_map& groups, std::vector<window_result>& closed);
   void write_header(state_writer& w, uint64_t groups) const;
   void keep_for_checkpoint(group_state& g);
@@ -190,6 +214,7 @@ private:
   std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
   std::vector<std::optional<window_metric>> watched_;  // unknown names: NaN
   std::string key_;                   // reused: the group key of the event being added
+  bool collecting_ = false;            // an agent's pre-aggregation: no watermark, no limits
   int64_t max_time_ = INT64_MIN;       // over all inputs
   std::vector<int64_t> input_max_{INT64_MIN};  // per input
   std::vector<char> input_idle_{0};

@@ -1,0 +1,106 @@
+#include "window/window_partials.hpp"
+
+#include <algorithm>
+
+#include "state/state_codec.hpp"
+
+namespace vigil {
+
+void view_event(const event_batch& b, size_t k, const std::vector<std::string>& label_names,
+                std::vector<std::string_view>& labels, window_event& e) {
+  const log_event& ev = b.events[k];
+  e = window_event{};
+  e.time_ms = ev.time_ms;
+  e.status = ev.status;
+  e.bytes = ev.bytes;
+  e.request_time_us = ev.has(event_flags::has_request_time) ? ev.request_time_us : -1;
+  e.ip = b.view(ev.client);
+  e.path = b.path(ev);
+  e.method = b.view(ev.method);
+  e.host = b.view(ev.vhost);
+  e.protocol = b.view(ev.protocol);
+  e.user_agent = b.view(ev.user_agent);
+  e.referer = b.view(ev.referer);
+  e.route = b.view(ev.route);
+  e.ua_class = to_string(static_cast<agent_class>(ev.agent));
+  e.classes = ev.classes;
+  // Labels come from the node's enrich stages, in this order; a batch
+  // without them (or with others) groups under "".
+  const size_t n_labels = b.label_names == label_names ? b.label_names.size() : 0;
+  labels.assign(label_names.size(), std::string_view{});
+  for (size_t j = 0; j < n_labels; ++j) labels[j] = b.view(b.labels[k * n_labels + j]);
+  e.labels = labels.data();
+  e.prepare();
+}
+
+partial_collector::partial_collector(const std::vector<window_config>& windows, std::vector<std::string> label_names)
+  : label_names_(std::move(label_names)) {
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (!window_engine::can_pre_aggregate(windows[i])) {
+      needs_events_ = true;
+      continue;
+    }
+    indexes_.push_back(i);
+    engines_.emplace_back(windows[i], label_names_);
+    engines_.back().set_collecting(true);
+  }
+}
+
+std::string partial_collector::collect(const event_batch& b) {
+  if (engines_.empty()) return {};
+  int64_t max_time = INT64_MIN;
+  window_event e;
+  for (size_t k = 0; k < b.events.size(); ++k) {
+    view_event(b, k, label_names_, labels_, e);
+    max_time = std::max(max_time, e.time_ms);
+    for (auto& engine : engines_) engine.add(e, unused_);
+  }
+  state_writer w;
+  w.i64(max_time);
+  w.u64(engines_.size());
+  for (size_t i = 0; i < engines_.size(); ++i) {
+    taken_.clear();
+    engines_[i].take_partials(taken_);
+    w.u64(indexes_[i]);
+    w.u64(taken_.size());
+    for (const auto& p : taken_) {
+      w.i64(p.start_ms);
+      w.str(p.key);
+      w.fields(p.fields);
+      w.i64(p.last_event_ms);
+      p.metrics.save(w);
+    }
+  }
+  return w.take();
+}
+
+void merge_partials(std::string_view blob, size_t input, std::vector<window_engine>& engines,
+                    std::vector<std::vector<window_result>>& closed, std::vector<bool>& merged) {
+  state_reader r(blob);
+  const int64_t max_time = r.i64();
+  merged.assign(engines.size(), false);
+  window_partial p;
+  for (size_t n = r.count(); n > 0; --n) {
+    const uint64_t index = r.u64();
+    if (index >= engines.size() || !window_engine::can_pre_aggregate(engines[index].config()) || merged[index])
+      throw state_decode_error("partials for window " + std::to_string(index) + ", which does not take them");
+    merged[index] = true;
+    for (size_t g = r.count(); g > 0; --g) {
+      p = window_partial{};
+      p.start_ms = r.i64();
+      p.key = r.str();
+      p.fields = r.fields();
+      p.last_event_ms = r.i64();
+      p.metrics.restore(r);
+      engines[index].merge(p, input);
+    }
+  }
+  if (!r.done()) throw state_decode_error("partials have bytes after their last window");
+  // Windows close once the whole batch is in: with events in order within
+  // the allowed lateness, the same ones as event by event.
+  if (max_time != INT64_MIN)
+    for (size_t i = 0; i < engines.size(); ++i)
+      if (merged[i]) engines[i].advance_input(input, max_time, closed[i]);
+}
+
+} // namespace vigil

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/event.hpp"
+#include "settings/config.hpp"
+#include "window/window_engine.hpp"
+
+namespace vigil {
+
+/// The window view of event `k` of batch `b`: fields as views into the
+/// batch, labels (when the batch has `label_names`) through `labels`,
+/// hashes prepared.
+void view_event(const event_batch& b, size_t k, const std::vector<std::string>& label_names,
+                std::vector<std::string_view>& labels, window_event& out);
+
+/// An agent's pre-aggregation: the groups each tumbling or sliding window
+/// would get from a batch, as one serialized blob (`event_batch::partials`).
+class partial_collector {
+public:
+  partial_collector(const std::vector<window_config>& windows, std::vector<std::string> label_names);
+
+  /// The blob for `b`; "" when no window pre-aggregates.
+  std::string collect(const event_batch& b);
+  /// Whether some window (a session window) still needs the events.
+  bool needs_events() const noexcept { return needs_events_; }
+
+private:
+  std::vector<size_t> indexes_;         // of the windows pre-aggregated
+  std::vector<window_engine> engines_;  // collecting, one per index
+  std::vector<std::string> label_names_;
+  std::vector<std::string_view> labels_;
+  std::vector<window_result> unused_;
+  std::vector<window_partial> taken_;
+  bool needs_events_ = false;
+};
+
+/// Merges a blob into `engines` as coming from `input`; `merged[i]` is set
+/// for each engine the blob covers (their events are not to be added), and
+/// windows that close go to `closed[i]`. Throws `state_decode_error` when
+/// it does not decode or names a window that is not there.
+void merge_partials(std::string_view blob, size_t input, std::vector<window_engine>& engines,
+                    std::vector<std::vector<window_result>>& closed, std::vector<bool>& merged);
+
+} // namespace vigil
