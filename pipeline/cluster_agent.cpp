@@ -72,7 +72,7 @@ recovered_state restored_from(const vigil_config& cfg, const resume_message& res
 std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const cluster_run_options& opts,
                                              const std::shared_ptr<node_link>& link, const std::string& aggregator,
                                              const std::shared_ptr<const signature_matcher>& signatures,
-                                             const resume_message& resume) {
+                                             const resume_message& resume, uint64_t incarnation) {
   const recovered_state restored = restored_from(cfg, resume);
   auto s = std::make_unique<agent_session>();
   s->epoch = resume.epoch;
@@ -94,6 +94,9 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
     s->all.push_back(caf::actor_cast<caf::actor>(sources.back()));
   }
   caf::anon_send(s->relay, run_atom_v, sources);
+  // Before any batch (one connection keeps the order): the aggregator
+  // learns that this process joined, so its restart is known for one.
+  link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{resume.epoch, incarnation}));
   for (size_t i = 0; i < sources.size(); ++i) {
     if (!opts.once) {
       caf::anon_send(sources[i], tick_atom_v);
@@ -179,14 +182,12 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
         if (session) spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, f->sender, resume->epoch);
         session.reset();
         try {
-          session = start_session(cfg, opts, link, aggregator, signatures, *resume);
+          session = start_session(cfg, opts, link, aggregator, signatures, *resume, incarnation);
         } catch (const std::exception& ex) {
           std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << f->sender << "'s checkpoint "
                     << resume->checkpoint << ": " << ex.what() << "\n";
           return 1;
         }
-        // Before any batch: the aggregator learns this process joined.
-        link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{session->epoch, incarnation}));
         last_beat = clock::now();
         break;
       }
