@@ -17,6 +17,7 @@
 #include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
+#include "window/event_view.hpp"
 #include "window/window_partials.hpp"
 
 namespace vigil {
@@ -43,7 +44,6 @@ struct stage_state {
   size_t save_slices = 0;
   bool seen_events = false;
   std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
-  std::vector<std::string_view> labels;     // reused per event
   std::vector<bool> merged;                 // per engine: the batch brought partials
   std::map<std::string, size_t> input_of;  // source -> engine input
   std::vector<std::chrono::steady_clock::time_point> last_events;  // per input
@@ -152,9 +152,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       } else {
         st.merged.assign(st.engines.size(), false);
       }
-      window_event e;
-      for (size_t k = 0; k < b.events.size(); ++k) {
-        view_event(b, k, cfg.label_names, st.labels, e);
+      batch_event_view events(b, cfg.label_names);
+      for (size_t k = 0; k < events.size(); ++k) {
+        const window_event& e = events.at(k);
         for (size_t i = 0; i < st.engines.size(); ++i)
           if (!st.merged[i]) st.engines[i].add(e, st.closed[i], input);
       }

@@ -30,7 +30,7 @@ bool operator==(const log_event& a, const log_event& b) noexcept {
 bool operator==(const event_batch& a, const event_batch& b) noexcept {
   return a.source == b.source && a.sequence == b.sequence && a.text == b.text
          && a.events == b.events && a.label_names == b.label_names && a.labels == b.labels
-         && a.quarantined == b.quarantined;
+         && a.quarantined == b.quarantined && a.partials == b.partials;
 }
 
 } // namespace vigil

@@ -1,4 +1,4 @@
-#include <csignal>
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -14,8 +14,8 @@
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
+#include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
-#include "state/source_state.hpp"
 #include "state/state_codec.hpp"
 #include "transport/peer_table.hpp"
 
@@ -48,23 +48,11 @@ recovered_state restored_from(const vigil_config& cfg, const resume_message& res
   recovered_state r;
   r.checkpoint = resume.checkpoint;
   for (const auto& p : resume.parts) {
-    const auto colon = p.participant.find(':');
-    const std::string kind = p.participant.substr(0, colon);
-    const std::string source = colon == std::string::npos ? "" : p.participant.substr(colon + 1);
-    const source_config* s = nullptr;
-    for (const auto& c : cfg.sources)
-      if (c.name == source) s = &c;
-    if (!s) throw state_decode_error("part " + p.participant + " is for a source this agent does not have");
-    if (kind == "source") {
-      r.sources[source] = decode_tail_positions(p.bytes);
-    } else if (kind == "dedup") {
-      auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
-      state_reader reader(p.bytes);
-      filter->restore(reader);
-      r.dedup[source] = std::move(filter);
-    } else {
-      throw state_decode_error("part " + p.participant + " is not an agent's");
-    }
+    const bool known = std::any_of(cfg.sources.begin(), cfg.sources.end(), [&](const source_config& s) {
+      return p.participant.substr(p.participant.find(':') + 1) == s.name;
+    });
+    if (!known || !restore_source_part(cfg, state_part{resume.checkpoint, state_kind::source, p.participant, p.bytes}, r))
+      throw state_decode_error("part " + p.participant + " is not one of this agent's sources");
   }
   return r;
 }
@@ -151,7 +139,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   auto last_beat = clock::time_point{};
   while (true) {
     if (int sig = take_stop_signal()) {
-      spdlog::info("agent {}: {} received, stopping", cfg.node.name, sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::info("agent {}: {} received, stopping", cfg.node.name, stop_signal_name(sig));
       break;
     }
     const auto now = clock::now();

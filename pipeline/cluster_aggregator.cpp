@@ -1,4 +1,3 @@
-#include <csignal>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -15,6 +14,7 @@
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
+#include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
 #include "transport/peer_table.hpp"
@@ -202,9 +202,14 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
     std::string rollback;
     std::thread finishing;
     std::atomic<bool> finished{false};
+    // Until an agent joins: where it resumes, sent again every second.
+    auto send_resume = [&](const std::string& agent, member& m) {
+      link->send(agent, frame_type::resume, encode(resume_for(s, agent)), std::chrono::milliseconds(0));
+      m.last_resume = clock::now();
+    };
     while (rollback.empty()) {
       if (int sig = take_stop_signal()) {
-        spdlog::info("aggregator {}: {} received, stopping", cfg.node.name, sig == SIGINT ? "SIGINT" : "SIGTERM");
+        spdlog::info("aggregator {}: {} received, stopping", cfg.node.name, stop_signal_name(sig));
         if (finishing.joinable()) finishing.join();
         return 0;
       }
@@ -223,11 +228,8 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
           link->send(n, frame_type::heartbeat, encode(heartbeat_message{s.epoch, 0}), std::chrono::milliseconds(0));
         last_beat = now;
       }
-      for (auto& [agent, m] : s.members) {
-        if (m.joined || now - m.last_resume < std::chrono::seconds(1)) continue;
-        link->send(agent, frame_type::resume, encode(resume_for(s, agent)), std::chrono::milliseconds(0));
-        m.last_resume = now;
-      }
+      for (auto& [agent, m] : s.members)
+        if (!m.joined && now - m.last_resume >= std::chrono::seconds(1)) send_resume(agent, m);
       for (const auto& c : peers.check(now)) {
         if (c.up) spdlog::info("aggregator {}: peer {} is up", cfg.node.name, c.peer);
         else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", cfg.node.name, c.peer, c.silent.count());
@@ -259,8 +261,7 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
             break;
           }
           m.incarnation = h->incarnation;
-          link->send(f->sender, frame_type::resume, encode(resume_for(s, f->sender)), std::chrono::milliseconds(0));
-          m.last_resume = clock::now();
+          send_resume(f->sender, m);
           break;
         }
         case frame_type::heartbeat: {

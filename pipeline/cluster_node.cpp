@@ -1,7 +1,5 @@
 #include "pipeline/cluster_node.hpp"
 
-#include <csignal>
-#include <ctime>
 #include <random>
 #include <stdexcept>
 
@@ -29,16 +27,6 @@ std::shared_ptr<node_link> open_node_link(const cluster_config& cluster, const s
     cfg.peers.push_back({p.name, p.endpoint, p.public_key});
   }
   return std::make_shared<node_link>(std::move(cfg));
-}
-
-int take_stop_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  const timespec now{0, 0};
-  const int sig = sigtimedwait(&set, nullptr, &now);
-  return sig == SIGINT || sig == SIGTERM ? sig : 0;
 }
 
 uint64_t random_id() {

@@ -50,10 +50,6 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
 std::shared_ptr<node_link> open_node_link(const cluster_config& cluster, const std::string& self,
                                           const std::vector<std::string>& peers);
 
-/// A pending SIGINT or SIGTERM, taken without waiting (they are blocked in
-/// every thread; see apps/run_command.cpp). 0: none.
-int take_stop_signal();
-
 /// A random, non-zero id (sessions, agent processes).
 uint64_t random_id();
 

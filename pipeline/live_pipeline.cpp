@@ -1,8 +1,6 @@
 #include "pipeline/live_pipeline.hpp"
 
 #include <atomic>
-#include <csignal>
-#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -15,6 +13,7 @@
 #include "parse/timestamp.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
+#include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
 
@@ -41,18 +40,11 @@ bool supported(const vigil_config& cfg) {
   return ok;
 }
 
-/// Waits for SIGINT/SIGTERM (blocked by the caller) or for `finished`.
-/// True when a signal came.
+/// Waits for SIGINT/SIGTERM or for `finished`. True when a signal came.
 bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& node) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  const timespec step{0, 100 * 1000 * 1000};
   while (!finished) {
-    int sig = sigtimedwait(&set, nullptr, &step);
-    if (sig == SIGINT || sig == SIGTERM) {
-      spdlog::info("node {}: {} received, stopping", node, sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (int sig = take_stop_signal(std::chrono::milliseconds(100))) {
+      spdlog::info("node {}: {} received, stopping", node, stop_signal_name(sig));
       return true;
     }
   }

@@ -61,6 +61,30 @@ const source_config* source_named(const vigil_config& cfg, const std::string& na
   return nullptr;
 }
 
+} // namespace
+
+bool restore_source_part(const vigil_config& cfg, const state_part& part, recovered_state& r) {
+  const std::string& name = part.participant;
+  const bool positions = name.rfind("source:", 0) == 0, dedup = name.rfind("dedup:", 0) == 0;
+  if (!positions && !dedup) return false;
+  const std::string source = name.substr(name.find(':') + 1);
+  const source_config* s = source_named(cfg, source);
+  if (!s) return true;  // a source since removed: the config check said so
+  if (s->type == source_type::zmq) {
+    r.remote_parts[name] = part.bytes;
+  } else if (positions) {
+    if (s->type == source_type::file) r.sources[source] = decode_tail_positions(part.bytes);
+  } else {
+    auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
+    state_reader reader(part.bytes);
+    filter->restore(reader);
+    r.dedup[source] = std::move(filter);
+  }
+  return true;
+}
+
+namespace {
+
 /// Decodes every part of checkpoint `id` into `out`; false with `error`.
 bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const window_stage_config& windows,
           const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
@@ -76,23 +100,8 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
     for (const auto& p : parts) {
       expected.erase(p.participant);
       const std::string& name = p.participant;
-      if (name.rfind("source:", 0) == 0) {
-        const std::string source = name.substr(7);
-        const source_config* s = source_named(cfg, source);
-        if (s && s->type == source_type::zmq) r.remote_parts[name] = p.bytes;
-        else if (s && s->type == source_type::file) r.sources[source] = decode_tail_positions(p.bytes);
-      } else if (name.rfind("dedup:", 0) == 0) {
-        const std::string source = name.substr(6);
-        const source_config* s = source_named(cfg, source);
-        if (s && s->type == source_type::zmq) {
-          r.remote_parts[name] = p.bytes;
-        } else if (s) {
-          auto filter = std::make_shared<duplicate_filter>(s->dedup_horizon.count());
-          state_reader reader(p.bytes);
-          filter->restore(reader);
-          r.dedup[source] = std::move(filter);
-        }
-      } else if (name == "windows") {
+      if (restore_source_part(cfg, p, r)) continue;
+      if (name == "windows") {
         r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes));
       } else if (name == "detect") {
         std::string e;

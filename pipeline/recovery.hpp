@@ -42,6 +42,12 @@ struct recovered_state {
   std::map<std::string, int64_t> sink_lengths;
 };
 
+/// Decodes a source's part ("source:NAME" read positions, "dedup:NAME"
+/// filter) into `r`; parts of agent sources (type zmq) are kept as they
+/// are in `r.remote_parts`. False when `part` is not a source's. Throws
+/// `state_decode_error` on bytes that do not decode.
+bool restore_source_part(const vigil_config& cfg, const state_part& part, recovered_state& r);
+
 /// Checks that `store` was made with this config (or records it on a
 /// fresh store), then loads the newest complete checkpoint that decodes,
 /// falling back to older ones with a warning. False with `error` (a

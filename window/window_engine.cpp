@@ -250,10 +250,24 @@ void window_engine::touch(group_state& g, const window_event& e) {
   keep_for_checkpoint(g);
   g.metrics.add(e);
   g.last_event_ms = std::max(g.last_event_ms, e.time_ms);
+  mark_changed(g);
+}
+
+void window_engine::mark_changed(group_state& g) {
   if (!g.dirty && !watched_.empty()) {
     g.dirty = true;
     dirty_.push_back(&g);
   }
+}
+
+window_engine::group_state window_engine::new_group(int64_t start, int64_t end,
+                                                    std::vector<std::pair<std::string, std::string>> fields) const {
+  group_state g;
+  g.saved_in = save_epoch_;  // not part of a checkpoint being written
+  g.fields = std::move(fields);
+  g.start_ms = start;
+  g.end_ms = end;
+  return g;
 }
 
 group_snapshot window_engine::snapshot(const group_state& g) const {
@@ -417,11 +431,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       --open_sessions_;
     }
     if (!joined) {
-      joined = std::make_unique<group_state>();
-      joined->saved_in = save_epoch_;
-      joined->fields = group_fields(e);
-      joined->start_ms = t;
-      joined->end_ms = t + gap;
+      joined = std::make_unique<group_state>(new_group(t, t + gap, group_fields(e)));
     }
     joined->start_ms = std::min(joined->start_ms, t);
     joined->end_ms = std::max(joined->end_ms, t + gap);
@@ -441,12 +451,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         ++groups_dropped_;
         continue;
       }
-      group_state g;
-      g.saved_in = save_epoch_;
-      g.fields = group_fields(e);
-      g.start_ms = start;
-      g.end_ms = start + size;
-      it = groups.try_emplace(key_, std::move(g)).first;
+      it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
     }
     touch(it->second, e);
   }
@@ -492,21 +497,13 @@ void window_engine::merge(window_partial& p, size_t input) {
       ++groups_dropped_;
       return;
     }
-    group_state g;
-    g.saved_in = save_epoch_;
-    g.fields = std::move(p.fields);
-    g.start_ms = p.start_ms;
-    g.end_ms = p.start_ms + size;
-    it = groups.try_emplace(p.key, std::move(g)).first;
+    it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
   }
   group_state& g = it->second;
   keep_for_checkpoint(g);
   g.metrics.merge(p.metrics);
   g.last_event_ms = std::max(g.last_event_ms, p.last_event_ms);
-  if (!g.dirty && !watched_.empty()) {
-    g.dirty = true;
-    dirty_.push_back(&g);
-  }
+  mark_changed(g);
 }
 
 void window_engine::advance_input(size_t input, int64_t max_time_ms, std::vector<window_result>& closed) {

@@ -199,6 +199,9 @@ private:
   void make_key(const window_event& e);
   std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
   void touch(group_state& g, const window_event& e);
+  /// A changed group: its snapshot goes out with the next deltas.
+  void mark_changed(group_state& g);
+  group_state new_group(int64_t start, int64_t end, std::vector<std::pair<std::string, std::string>> fields) const;
   group_snapshot snapshot(const group_state& g) const;
   void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);

@@ -3,35 +3,9 @@
 #include <algorithm>
 
 #include "state/state_codec.hpp"
+#include "window/event_view.hpp"
 
 namespace vigil {
-
-void view_event(const event_batch& b, size_t k, const std::vector<std::string>& label_names,
-                std::vector<std::string_view>& labels, window_event& e) {
-  const log_event& ev = b.events[k];
-  e = window_event{};
-  e.time_ms = ev.time_ms;
-  e.status = ev.status;
-  e.bytes = ev.bytes;
-  e.request_time_us = ev.has(event_flags::has_request_time) ? ev.request_time_us : -1;
-  e.ip = b.view(ev.client);
-  e.path = b.path(ev);
-  e.method = b.view(ev.method);
-  e.host = b.view(ev.vhost);
-  e.protocol = b.view(ev.protocol);
-  e.user_agent = b.view(ev.user_agent);
-  e.referer = b.view(ev.referer);
-  e.route = b.view(ev.route);
-  e.ua_class = to_string(static_cast<agent_class>(ev.agent));
-  e.classes = ev.classes;
-  // Labels come from the node's enrich stages, in this order; a batch
-  // without them (or with others) groups under "".
-  const size_t n_labels = b.label_names == label_names ? b.label_names.size() : 0;
-  labels.assign(label_names.size(), std::string_view{});
-  for (size_t j = 0; j < n_labels; ++j) labels[j] = b.view(b.labels[k * n_labels + j]);
-  e.labels = labels.data();
-  e.prepare();
-}
 
 partial_collector::partial_collector(const std::vector<window_config>& windows, std::vector<std::string> label_names)
   : label_names_(std::move(label_names)) {
@@ -49,9 +23,9 @@ partial_collector::partial_collector(const std::vector<window_config>& windows, 
 std::string partial_collector::collect(const event_batch& b) {
   if (engines_.empty()) return {};
   int64_t max_time = INT64_MIN;
-  window_event e;
-  for (size_t k = 0; k < b.events.size(); ++k) {
-    view_event(b, k, label_names_, labels_, e);
+  batch_event_view events(b, label_names_);
+  for (size_t k = 0; k < events.size(); ++k) {
+    const window_event& e = events.at(k);
     max_time = std::max(max_time, e.time_ms);
     for (auto& engine : engines_) engine.add(e, unused_);
   }

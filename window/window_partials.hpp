@@ -11,12 +11,6 @@
 
 namespace vigil {
 
-/// The window view of event `k` of batch `b`: fields as views into the
-/// batch, labels (when the batch has `label_names`) through `labels`,
-/// hashes prepared.
-void view_event(const event_batch& b, size_t k, const std::vector<std::string>& label_names,
-                std::vector<std::string_view>& labels, window_event& out);
-
 /// An agent's pre-aggregation: the groups each tumbling or sliding window
 /// would get from a batch, as one serialized blob (`event_batch::partials`).
 class partial_collector {
@@ -32,7 +26,6 @@ private:
   std::vector<size_t> indexes_;         // of the windows pre-aggregated
   std::vector<window_engine> engines_;  // collecting, one per index
   std::vector<std::string> label_names_;
-  std::vector<std::string_view> labels_;
   std::vector<window_result> unused_;
   std::vector<window_partial> taken_;
   bool needs_events_ = false;

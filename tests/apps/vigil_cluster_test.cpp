@@ -255,13 +255,14 @@ TEST_CASE("a cluster of three processes: the fleet's windows equal one node's ov
     // garbage, another protocol version, a frame over the 64 MiB limit,
     // and a hello from a name that is not in the config.
     frame_client mallory(ports.endpoint(ports.aggregator), std::nullopt, "");
-    CHECK(mallory.send("not a frame at all"));
+    // Sends only queue; what the aggregator did with each is in its log.
+    mallory.send("not a frame at all");
     std::string other_version = encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{1, {"access"}}));
     other_version[4] = 9;
-    CHECK(mallory.send(other_version));
-    CHECK(mallory.send(encode_frame({frame_type::events, "agent-1", 2}, std::string((64u << 20) + 16, 'x')),
-                       std::chrono::milliseconds(10000)));
-    CHECK(mallory.send(encode_frame({frame_type::hello, "mallory", 1}, encode(hello_message{7, {"access"}}))));
+    mallory.send(other_version);
+    mallory.send(encode_frame({frame_type::events, "agent-1", 2}, std::string((64u << 20) + 16, 'x')),
+                 std::chrono::milliseconds(10000));
+    mallory.send(encode_frame({frame_type::hello, "mallory", 1}, encode(hello_message{7, {"access"}})));
     for (const char* drop : {"dropped a frame, malformed", "dropped a frame, another protocol version",
                              "dropped a frame, too large", "which is not a peer in the cluster config"})
       wait_for_log(dir / "aggregator.log", drop);
@@ -387,7 +388,7 @@ TEST_CASE("a Curve cluster: members get in, a stranger's key is refused and logg
     auto stranger = make_curve_keys();
     frame_client mallory(ports.endpoint(ports.aggregator), curve_identity{stranger.public_key, stranger.secret_key},
                          keys["aggregator"].first);
-    CHECK(mallory.send(encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{7, {"access"}}))));
+    mallory.send(encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{7, {"access"}})));
     wait_for_log(dir / "aggregator.log", "refused a peer whose Curve key is not in the config");
   }
   auto codes = wait_all(nodes, dir);

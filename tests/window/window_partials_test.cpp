@@ -8,6 +8,7 @@
 #include "parse/line_parser.hpp"
 #include "state/state_codec.hpp"
 #include "support/test_support.hpp"
+#include "window/event_view.hpp"
 #include "window/window_partials.hpp"
 
 using namespace vigil;
@@ -73,24 +74,18 @@ TEST_CASE("partials merged on the aggregator give every window what the events w
   std::vector<std::vector<window_result>> closed_events(windows.size()), closed_partials(windows.size());
   partial_collector collector(windows, {});
   CHECK(collector.needs_events());  // the session window
-  std::vector<std::string_view> labels;
   std::vector<bool> merged;
   size_t partial_bytes = 0, event_count = 0;
   for (const auto& b : batches(100)) {
-    window_event e;
-    for (size_t k = 0; k < b.events.size(); ++k) {
-      view_event(b, k, {}, labels, e);
-      for (size_t i = 0; i < windows.size(); ++i) by_events[i].add(e, closed_events[i]);
-    }
+    batch_event_view events(b, {});
+    for (size_t k = 0; k < events.size(); ++k)
+      for (size_t i = 0; i < windows.size(); ++i) by_events[i].add(events.at(k), closed_events[i]);
     const std::string blob = collector.collect(b);
     partial_bytes += blob.size();
     event_count += b.events.size();
     merge_partials(blob, 0, by_partials, closed_partials, merged);
     CHECK(merged == std::vector<bool>{true, true, true, false});
-    for (size_t k = 0; k < b.events.size(); ++k) {
-      view_event(b, k, {}, labels, e);
-      by_partials[3].add(e, closed_partials[3]);
-    }
+    for (size_t k = 0; k < events.size(); ++k) by_partials[3].add(events.at(k), closed_partials[3]);
   }
   REQUIRE(event_count > 1900);
   const auto expected = results(by_events, closed_events);
