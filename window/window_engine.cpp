@@ -376,6 +376,10 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   input_idle_[input] = 0;
   const int64_t t = e.time_ms;
   make_key(e);
+  if (!partition_.single() && partition_of(cfg_, key_, partition_.count) != partition_.index) {
+    if (!collecting_) raise_input(input, t, closed);
+    return;
+  }
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
     auto touches = [&](const std::unique_ptr<group_state>& s) {

@@ -15,6 +15,7 @@
 #include "messages/window_delta.hpp"
 #include "rules/metric_names.hpp"
 #include "settings/config.hpp"
+#include "window/partition.hpp"
 #include "signature/signature_set.hpp"
 #include "sketch/distinct_counter.hpp"
 #include "sketch/quantile_sketch.hpp"
@@ -120,6 +121,11 @@ public:
   /// watermark back; it stops being idle with its next event.
   void set_idle(size_t input, bool idle);
 
+  /// On one of several aggregators: `add` takes only the events of groups
+  /// `part` owns (the others' still move the watermark, so every
+  /// aggregator closes a window at the same point of the stream).
+  void set_partition(partition part) noexcept { partition_ = part; }
+
   /// Adds one event of `input`; appends the results of windows it closes
   /// to `closed` (they close before the event is added: none of its
   /// windows can).
@@ -217,6 +223,7 @@ private:
   std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
   std::vector<std::optional<window_metric>> watched_;  // unknown names: NaN
   std::string key_;                   // reused: the group key of the event being added
+  partition partition_;
   bool collecting_ = false;            // an agent's pre-aggregation: no watermark, no limits
   int64_t max_time_ = INT64_MIN;       // over all inputs
   std::vector<int64_t> input_max_{INT64_MIN};  // per input

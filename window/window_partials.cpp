@@ -4,6 +4,7 @@
 
 #include "state/state_codec.hpp"
 #include "window/event_view.hpp"
+#include "window/partition.hpp"
 
 namespace vigil {
 
@@ -21,7 +22,13 @@ partial_collector::partial_collector(const std::vector<window_config>& windows, 
 }
 
 std::string partial_collector::collect(const event_batch& b) {
+  auto blobs = collect(b, 1);
+  return blobs.empty() ? std::string() : std::move(blobs.front());
+}
+
+std::vector<std::string> partial_collector::collect(const event_batch& b, size_t partitions) {
   if (engines_.empty()) return {};
+  partitions = std::max<size_t>(partitions, 1);
   int64_t max_time = INT64_MIN;
   batch_event_view events(b, label_names_);
   for (size_t k = 0; k < events.size(); ++k) {
@@ -29,23 +36,34 @@ std::string partial_collector::collect(const event_batch& b) {
     max_time = std::max(max_time, e.time_ms);
     for (auto& engine : engines_) engine.add(e, unused_);
   }
-  state_writer w;
-  w.i64(max_time);
-  w.u64(engines_.size());
+  std::vector<state_writer> writers(partitions);
+  for (auto& w : writers) {
+    w.i64(max_time);
+    w.u64(engines_.size());
+  }
+  by_partition_.resize(partitions);
   for (size_t i = 0; i < engines_.size(); ++i) {
     taken_.clear();
     engines_[i].take_partials(taken_);
-    w.u64(indexes_[i]);
-    w.u64(taken_.size());
-    for (const auto& p : taken_) {
-      w.i64(p.start_ms);
-      w.str(p.key);
-      w.fields(p.fields);
-      w.i64(p.last_event_ms);
-      p.metrics.save(w);
+    for (auto& list : by_partition_) list.clear();
+    for (const auto& p : taken_) by_partition_[partition_of(engines_[i].config(), p.key, partitions)].push_back(&p);
+    for (size_t part = 0; part < partitions; ++part) {
+      state_writer& w = writers[part];
+      w.u64(indexes_[i]);
+      w.u64(by_partition_[part].size());
+      for (const window_partial* p : by_partition_[part]) {
+        w.i64(p->start_ms);
+        w.str(p->key);
+        w.fields(p->fields);
+        w.i64(p->last_event_ms);
+        p->metrics.save(w);
+      }
     }
   }
-  return w.take();
+  std::vector<std::string> blobs;
+  blobs.reserve(partitions);
+  for (auto& w : writers) blobs.push_back(w.take());
+  return blobs;
 }
 
 void merge_partials(std::string_view blob, size_t input, std::vector<window_engine>& engines,

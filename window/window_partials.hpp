@@ -19,6 +19,11 @@ public:
 
   /// The blob for `b`; "" when no window pre-aggregates.
   std::string collect(const event_batch& b);
+  /// One blob per aggregator of `partitions` (window/partition.hpp): each
+  /// holds the groups that aggregator owns, and every window (some with no
+  /// group), so each aggregator's windows advance by the whole batch.
+  /// Empty when no window pre-aggregates.
+  std::vector<std::string> collect(const event_batch& b, size_t partitions);
   /// Whether some window (a session window) still needs the events.
   bool needs_events() const noexcept { return needs_events_; }
 
@@ -28,6 +33,7 @@ private:
   std::vector<std::string> label_names_;
   std::vector<window_result> unused_;
   std::vector<window_partial> taken_;
+  std::vector<std::vector<const window_partial*>> by_partition_;
   bool needs_events_ = false;
 };
 

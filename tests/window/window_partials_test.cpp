@@ -123,3 +123,63 @@ TEST_CASE("a partial for a closed window is counted late with all its requests; 
   w.u64(0);
   CHECK_THROWS_AS(merge_partials(w.take(), 0, engines, closed, merged), state_decode_error);
 }
+
+TEST_CASE("three aggregators, each with its partition, together give every window what one would") {
+  const std::vector<window_config> windows{
+    window("minute", window_type::tumbling, {}, 1min), window("ip_minute", window_type::tumbling, {"ip"}, 1min),
+    window("status_5m", window_type::sliding, {"status"}, 5min, 1min),
+    window("visits", window_type::session, {"ip"}, 30s)};
+  constexpr size_t aggregators = 3;
+  auto make = [&](partition part) {
+    std::vector<window_engine> engines;
+    for (const auto& w : windows) {
+      engines.emplace_back(w);
+      engines.back().set_partition(part);
+    }
+    return engines;
+  };
+  auto single = make({});
+  std::vector<std::vector<window_result>> closed_single(windows.size());
+  std::vector<std::vector<window_engine>> parts;
+  std::vector<std::vector<std::vector<window_result>>> closed_parts;
+  for (size_t p = 0; p < aggregators; ++p) {
+    parts.push_back(make({p, aggregators}));
+    closed_parts.emplace_back(windows.size());
+  }
+  partial_collector collector(windows, {});
+  std::vector<bool> merged;
+  for (const auto& b : batches(100)) {
+    batch_event_view events(b, {});
+    for (size_t k = 0; k < events.size(); ++k)
+      for (size_t i = 0; i < windows.size(); ++i) single[i].add(events.at(k), closed_single[i]);
+    const auto blobs = collector.collect(b, aggregators);
+    REQUIRE(blobs.size() == aggregators);
+    for (size_t p = 0; p < aggregators; ++p) {
+      merge_partials(blobs[p], 0, parts[p], closed_parts[p], merged);
+      // The session window takes the events; the engine keeps its own groups.
+      for (size_t k = 0; k < events.size(); ++k) parts[p][3].add(events.at(k), closed_parts[p][3]);
+    }
+  }
+  const auto expected = results(single, closed_single);
+  std::vector<std::string> together;
+  for (size_t p = 0; p < aggregators; ++p) {
+    const auto mine = results(parts[p], closed_parts[p]);
+    // Each holds a share, and only its own keys.
+    CHECK(mine.size() < expected.size());
+    CHECK(!mine.empty());
+    for (const auto& line : mine) {
+      if (line.find("\"ip\":") != std::string::npos) {
+        const auto from = line.find("\"ip\":\"") + 6;
+        const std::string ip = line.substr(from, line.find('"', from) - from);
+        CHECK(partition_of(windows[1], ip + '\x1f', aggregators) == p);
+      }
+    }
+    together.insert(together.end(), mine.begin(), mine.end());
+  }
+  std::sort(together.begin(), together.end());
+  CHECK(together == expected);
+  // The whole-stream window is the first aggregator's only.
+  size_t minute_results = 0;
+  for (auto& c : closed_parts[1][0]) minute_results += c.group.empty();
+  CHECK(minute_results == 0);
+}
