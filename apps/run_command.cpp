@@ -27,11 +27,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--env", f->environment, "environment overlay to apply (default: $VIGIL_ENV)");
   cmd->add_option("--node", f->node,
                   "this node's name: in a cluster config, which [[cluster.node]] to run (required there: an agent "
-                  "reads its sources and sends batches to the aggregator, which keeps the windows and alerts); "
+                  "reads its sources and sends batches to the aggregators, which keep the windows and alerts, each "
+                  "its partition of the keys); "
                   "otherwise it overrides node.name");
   cmd->add_flag("--once", f->once,
                 "read the sources to their end, close every window, and exit (reprocessing, tests); in a cluster, "
-                "every node: the aggregator closes the windows once every agent read to its end");
+                "every node: the aggregators close the windows once every agent read to its end");
   cmd->add_option("--log-level", f->log_level, "trace, debug (one line per checkpoint), info, warn or error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
     ->capture_default_str();
@@ -60,18 +61,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
     cluster_run_options copts;
     copts.once = f->once;
     node_role role = node_role::agent;
-    size_t aggregators = 0;
-    for (const auto& n : cfg.cluster.nodes) {
+    for (const auto& n : cfg.cluster.nodes)
       if (n.name == cfg.node.name) role = n.role;
-      if (n.role == node_role::aggregator) ++aggregators;
-    }
-    if (aggregators > 1) {
-      // Said plainly rather than run a partition that misses keys.
-      std::cerr << "vigil run: " << f->file << " has " << aggregators << " aggregators; this build runs a cluster "
-                << "with one (partitioning keys across aggregators is not built yet)\n";
-      exit_code = 2;
-      return;
-    }
     if (role == node_role::agent) {
       exit_code = run_agent(cfg, copts);
       return;

@@ -189,6 +189,13 @@ std::string encode(const heartbeat_message& m) {
   });
 }
 
+std::string encode(const rollback_message& m) {
+  return packed(2, [&](packer& pk) {
+    pk.pack(m.epoch);
+    pk.pack(m.reason);
+  });
+}
+
 caf::expected<hello_message> decode_hello(std::string_view body) {
   fields f(body, "hello", 2);
   hello_message m;
@@ -268,6 +275,14 @@ caf::expected<heartbeat_message> decode_heartbeat(std::string_view body) {
   heartbeat_message m;
   f.u64(0, "epoch", m.epoch);
   f.u64(1, "incarnation", m.incarnation);
+  return done(f, std::move(m));
+}
+
+caf::expected<rollback_message> decode_rollback(std::string_view body) {
+  fields f(body, "rollback", 2);
+  rollback_message m;
+  f.u64(0, "epoch", m.epoch);
+  f.text(1, "reason", m.reason);
   return done(f, std::move(m));
 }
 

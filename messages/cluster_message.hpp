@@ -77,6 +77,13 @@ struct heartbeat_message {
   uint64_t incarnation = 0;
 };
 
+/// rollback, aggregator -> the leading aggregator: session `epoch` lost
+/// data (why: `reason`); roll the fleet back to the last complete checkpoint.
+struct rollback_message {
+  uint64_t epoch = 0;
+  std::string reason;
+};
+
 std::string encode(const hello_message& m);
 std::string encode(const resume_message& m);
 std::string encode(const events_message& m);
@@ -84,6 +91,7 @@ std::string encode(const barrier_message& m);
 std::string encode(const part_message& m);
 std::string encode(const ack_message& m);
 std::string encode(const heartbeat_message& m);
+std::string encode(const rollback_message& m);
 
 caf::expected<hello_message> decode_hello(std::string_view body);
 caf::expected<resume_message> decode_resume(std::string_view body);
@@ -93,5 +101,6 @@ caf::expected<barrier_message> decode_barrier(std::string_view body);
 caf::expected<part_message> decode_part(std::string_view body);
 caf::expected<ack_message> decode_ack(std::string_view body);
 caf::expected<heartbeat_message> decode_heartbeat(std::string_view body);
+caf::expected<rollback_message> decode_rollback(std::string_view body);
 
 } // namespace vigil

@@ -23,7 +23,7 @@ uint64_t get_be(const char* p, int bytes) {
 }
 
 bool known(uint8_t type) {
-  return type >= static_cast<uint8_t>(frame_type::hello) && type <= static_cast<uint8_t>(frame_type::done);
+  return type >= static_cast<uint8_t>(frame_type::hello) && type <= static_cast<uint8_t>(frame_type::rollback);
 }
 
 caf::error fail(errc code, std::string what) { return caf::make_error(code, std::move(what)); }
@@ -41,6 +41,7 @@ std::string_view to_string(frame_type t) noexcept {
     case frame_type::resume: return "resume";
     case frame_type::part: return "part";
     case frame_type::done: return "done";
+    case frame_type::rollback: return "rollback";
   }
   return "unknown";
 }

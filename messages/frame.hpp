@@ -21,6 +21,7 @@ enum class frame_type : uint8_t {
   resume = 7,       ///< an aggregator's session: where an agent resumes
   part = 8,         ///< an agent's checkpoint part, for the aggregator to store
   done = 9,         ///< a finite run (`--once`) is complete: agents may exit
+  rollback = 10,    ///< an aggregator asks the leading one for a new session
 };
 std::string_view to_string(frame_type t) noexcept;
 

@@ -86,7 +86,7 @@ cluster_config read_cluster(const toml::table& root, const std::string& file, st
     const std::string path = "cluster.node[" + (n.name.empty() ? std::to_string(i) : n.name) + "]";
     for (auto&& [k, v] : t) {
       static const std::set<std::string_view> known = {"name", "role", "endpoint", "public_key",
-                                                       "secret_key_file", "state_dir", "http", "source"};
+                                                       "secret_key_file", "state_dir", "http", "source", "sink"};
       if (!known.count(k.str())) error(&v, path + "." + std::string(k.str()), "unknown key");
     }
     if (!valid_name(n.name))
@@ -141,7 +141,8 @@ toml::table node_view(const toml::table& root, const std::string& name) {
   node.insert_or_assign("name", name);
   for (const char* key : {"state_dir", "http"})
     if (entry && entry->get(key)) node.insert_or_assign(key, *entry->get(key));
-  if (entry && entry->get("source")) view.insert_or_assign("source", *entry->get("source"));
+  for (const char* key : {"source", "sink"})
+    if (entry && entry->get(key)) view.insert_or_assign(key, *entry->get(key));
   return view;
 }
 

@@ -52,4 +52,11 @@ const std::vector<std::string>& groupable_fields() {
   return fields;
 }
 
+std::vector<std::string> aggregator_names(const cluster_config& c) {
+  std::vector<std::string> out;
+  for (const auto& n : c.nodes)
+    if (n.role == node_role::aggregator) out.push_back(n.name);
+  return out;
+}
+
 } // namespace vigil

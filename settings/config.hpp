@@ -127,6 +127,11 @@ struct cluster_config {
   bool pre_aggregate = true;
 };
 
+/// The aggregators of `c`, in config order. The first leads the fleet: it
+/// runs the sessions and completes the checkpoints. Each one keeps the
+/// partition of keyed windows at its place here (window/partition.hpp).
+std::vector<std::string> aggregator_names(const cluster_config& c);
+
 struct vigil_config {
   std::string file;         ///< where it was read from
   std::string environment;  ///< the overlay applied, "" for none

@@ -539,6 +539,20 @@ config_load_result load_table(toml::table root, const std::string& name, const c
   if (!opts.node.empty() && selected.empty())
     c.error(root.get("cluster"), "--node", "no node \"" + opts.node + "\" in the cluster (defined: " + defined + ")");
   std::optional<vigil_config> first;
+  // Each aggregator writes the results of its own partition: two writing
+  // one file would interleave them and cut each other back on restart.
+  std::map<std::string, std::string> sink_writer;  // path -> aggregator
+  auto own_sinks = [&](const cluster_node& node, const vigil_config& cfg) {
+    if (node.role != node_role::aggregator) return;
+    for (const auto& s : cfg.sinks) {
+      if (s.type != sink_type::jsonl) continue;
+      auto [it, fresh] = sink_writer.emplace(s.path, node.name);
+      if (!fresh && it->second != node.name)
+        c.error(root.get("cluster"), "cluster.node[" + node.name + "].sink",
+                "sink " + s.name + " writes " + s.path + ", as aggregator " + it->second +
+                  " does: with several aggregators, give each its own sinks ([[cluster.node.sink]])");
+    }
+  };
   for (const cluster_node* node : selected) {
     toml::table view = node_view(root, node->name);
     apply_variables(view, opts, origins, result.errors);
@@ -551,6 +565,7 @@ config_load_result load_table(toml::table root, const std::string& name, const c
       if (!key_problem.empty())
         c.error(root.get("cluster"), "cluster.node[" + node->name + "].secret_key_file", key_problem);
     }
+    own_sinks(*node, cfg);
     if (!first) first = std::move(cfg);
   }
   // With --node, the others' views too: an aggregator needs its agents'
@@ -563,6 +578,7 @@ config_load_result load_table(toml::table root, const std::string& name, const c
       vigil_config cfg = validate(view, c, n.role != node_role::aggregator);
       cfg.file = name;
       cfg.cluster = cluster;
+      own_sinks(n, cfg);
       result.peers.push_back(std::move(cfg));
     }
   // Shared sections are checked once per node: report each problem once.

@@ -3,6 +3,7 @@
 #include <random>
 #include <string>
 
+#include "messages/cluster_message.hpp"
 #include "messages/errc.hpp"
 #include "messages/frame.hpp"
 
@@ -91,4 +92,13 @@ TEST_CASE("random and mutated bytes never crash the decoder") {
   }
   CHECK(accepted > 0);
   CHECK(accepted < 20000);
+}
+
+TEST_CASE("a rollback body round-trips; one of the wrong shape is refused") {
+  auto m = decode_rollback(encode(rollback_message{42, "agent-1/access: batch 7 missing (got 8)"}));
+  REQUIRE(m);
+  CHECK(m->epoch == 42);
+  CHECK(m->reason == "agent-1/access: batch 7 missing (got 8)");
+  CHECK_FALSE(decode_rollback(encode(heartbeat_message{42, 7})));
+  CHECK_FALSE(decode_rollback("\xc1"));
 }
