@@ -72,8 +72,9 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       st.writer->submit(info, std::move(st.parts));
       st.parts.clear();
     };
-    auto written = [self, answer_stops, begin](uint64_t id, bool ok) {
+    auto written = [self, cfg, answer_stops, begin](uint64_t id, bool ok) {
       auto& st = self->state;
+      if (ok && cfg.stored) cfg.stored(id);
       if (id != st.in_progress) return;
       if (ok) st.last_complete = id;
       spdlog::debug("checkpoint {}: {} {} ms after it started", id, ok ? "written" : "NOT written",
@@ -105,6 +106,14 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     };
     auto on_part = [self, cfg, complete](state_part& part) {
       auto& st = self->state;
+      if (cfg.follows && part.checkpoint > std::max(st.in_progress, st.last_complete)) {
+        if (st.in_progress != 0)
+          spdlog::warn("checkpoint {}: abandoned with {} of {} parts: checkpoint {} began", st.in_progress,
+                       st.parts.size(), cfg.participants.size(), part.checkpoint);
+        st.in_progress = part.checkpoint;
+        st.started_ms = wall_clock_ms();
+        st.parts.clear();
+      }
       if (part.checkpoint != st.in_progress || st.in_progress == 0) return;  // abandoned
       if (std::none_of(cfg.participants.begin(), cfg.participants.end(),
                        [&](const std::string& p) { return p == part.participant; })) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,12 @@ struct checkpoint_coordinator_config {
   std::vector<std::string> participants;
   uint64_t next_id = 1;       ///< after the newest checkpoint in the store
   size_t keep = 3;            ///< complete checkpoints kept
+  /// An aggregator that follows the fleet's leader: a checkpoint begins
+  /// when the first part of it arrives (the leader's barrier reached this
+  /// node through the agents' streams), never on a timer, and `stored`
+  /// runs once it is written, to tell the leader.
+  bool follows = false;
+  std::function<void(uint64_t id)> stored;
 };
 
 /// Spawns the actor that starts checkpoints (a barrier into every source),

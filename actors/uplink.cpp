@@ -25,23 +25,36 @@ struct waiting_batch {
   caf::typed_response_promise<uint64_t> reply;
 };
 
+/// Sent, not acked by every aggregator yet: the enrich stage's credit waits.
+struct unacked_batch {
+  caf::typed_response_promise<uint64_t> reply;
+  uint64_t events = 0;
+  std::vector<bool> acked;  // per aggregator
+  size_t missing = 0;
+};
+
 /// A source's batches: the enrich stages deliver them out of order (one
-/// chain per parse worker); they leave in order, so the aggregator sees a
+/// chain per parse worker); they leave in order, so an aggregator sees a
 /// missing one as a gap.
 struct source_stream {
   sequence_order<waiting_batch> order;
-  /// Sent, not yet acked: the enrich stage's credit waits on these.
-  std::map<uint64_t, std::pair<caf::typed_response_promise<uint64_t>, uint64_t>> unacked;
+  std::map<uint64_t, unacked_batch> unacked;
   bool ended = false;  // the end marker waits for the early batches
   bool end_sent = false;
 };
 
+/// Frames for one aggregator that its link could not queue yet: they
+/// leave in order, so the ones after wait behind them.
+struct outbox {
+  std::deque<std::string> unsent;
+  uint64_t retries = 0;
+};
+
 struct uplink_state {
   std::map<std::string, source_stream> streams;
-  std::deque<std::string> unsent;  // frames the link could not queue yet
+  std::vector<outbox> outboxes;  // per aggregator
   bool retrying = false;
   std::unique_ptr<partial_collector> collector;  // with pre-aggregation
-  uint64_t frames = 0, retries = 0;
   static inline const char* name = "uplink";
 };
 
@@ -51,41 +64,48 @@ constexpr auto retry_interval = std::chrono::milliseconds(200);
 
 uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
   auto behavior = [cfg](uplink_actor::stateful_pointer<uplink_state> self) -> uplink_actor::behavior_type {
-    // Frames leave in order: once one could not be queued, the ones after
-    // it wait behind it.
-    auto push = [self, cfg](std::string body) {
+    const size_t fleet = cfg.aggregators.size();
+    self->state.outboxes.resize(fleet);
+    auto push = [self, cfg](size_t to, std::string body) {
       auto& st = self->state;
-      ++st.frames;
-      if (st.unsent.empty() && cfg.link->send(cfg.aggregator, frame_type::events, body, std::chrono::milliseconds(0)))
+      auto& box = st.outboxes[to];
+      if (box.unsent.empty() &&
+          cfg.link->send(cfg.aggregators[to], frame_type::events, body, std::chrono::milliseconds(0)))
         return;
-      st.unsent.push_back(std::move(body));
+      box.unsent.push_back(std::move(body));
       if (!st.retrying) {
         st.retrying = true;
         self->delayed_send(self, retry_interval, tick_atom_v);
       }
     };
     if (cfg.pre_aggregate) self->state.collector = std::make_unique<partial_collector>(cfg.windows, cfg.label_names);
-    auto send_batch = [self, cfg, push](source_stream& s, waiting_batch& w) {
+    // Every aggregator gets every batch, even one with nothing of its
+    // partition: the batch carries the source's sequence, its barrier and
+    // its event time, which each aggregator's windows and checkpoints need.
+    auto send_batch = [self, cfg, push, fleet](source_stream& s, waiting_batch& w) {
       const size_t event_count = w.batch.events.size();
+      std::vector<std::string> partials;
       if (auto& collector = self->state.collector) {
-        w.batch.partials = collector->collect(w.batch);
+        partials = collector->collect(w.batch, fleet);
         if (!collector->needs_events()) {
           w.batch.events.clear();
           w.batch.text.clear();
           w.batch.labels.clear();
         }
       }
-      events_message m;
-      m.epoch = cfg.epoch;
-      m.barrier = w.batch.barrier;
-      m.partials = w.batch.partials;
       const std::string encoded = encode_event_batch(w.batch);
-      m.batch = encoded;
-      m.quarantined = std::move(w.batch.quarantined);
-      s.unacked.emplace(w.batch.sequence, std::make_pair(w.reply, event_count));
-      push(encode(m));
+      s.unacked.emplace(w.batch.sequence, unacked_batch{w.reply, event_count, std::vector<bool>(fleet), fleet});
+      for (size_t to = 0; to < fleet; ++to) {
+        events_message m;
+        m.epoch = cfg.epoch;
+        m.barrier = w.batch.barrier;
+        if (!partials.empty()) m.partials = partials[to];
+        m.batch = encoded;
+        if (to == 0) m.quarantined = std::move(w.batch.quarantined);
+        push(to, encode(m));
+      }
     };
-    auto send_end = [self, cfg, push](const std::string& source, source_stream& s) {
+    auto send_end = [self, cfg, push, fleet](const std::string& source, source_stream& s) {
       if (s.end_sent) return;
       s.end_sent = true;
       event_batch marker;
@@ -96,7 +116,8 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       m.epoch = cfg.epoch;
       m.batch = encoded;
       m.last = true;
-      push(encode(m));
+      const std::string body = encode(m);
+      for (size_t to = 0; to < fleet; ++to) push(to, body);
       spdlog::info("uplink: source {} read to its end; {} batches sent", source, s.order.next());
     };
     return {
@@ -109,11 +130,17 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
         if (s.ended && !s.order.holding()) send_end(source, s);
         return rp;
       },
-      [=](ack_atom, const std::string& source, uint64_t sequence) {
+      [=](ack_atom, const std::string& source, uint64_t sequence, const std::string& from) {
         auto& s = self->state.streams[source];
         auto it = s.unacked.find(sequence);
-        if (it == s.unacked.end()) return;  // a repeat: already credited
-        it->second.first.deliver(it->second.second);
+        if (it == s.unacked.end()) return;
+        size_t to = 0;
+        while (to < fleet && cfg.aggregators[to] != from) ++to;
+        auto& u = it->second;
+        if (to == fleet || u.acked[to]) return;  // a stranger's, or a repeat
+        u.acked[to] = true;
+        if (--u.missing > 0) return;
+        u.reply.deliver(u.events);
         s.unacked.erase(it);
       },
       [=](end_atom, const std::string& source) {
@@ -124,16 +151,22 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       [=](tick_atom) {
         auto& st = self->state;
         st.retrying = false;
-        while (!st.unsent.empty()) {
-          if (!cfg.link->send(cfg.aggregator, frame_type::events, st.unsent.front(), std::chrono::milliseconds(0))) {
-            if (++st.retries == 1 || st.retries % 100 == 0)
-              spdlog::warn("uplink: {} frames wait for {} to take them (its queue is full or it is away)",
-                           st.unsent.size(), cfg.aggregator);
+        for (size_t to = 0; to < fleet; ++to) {
+          auto& box = st.outboxes[to];
+          while (!box.unsent.empty()) {
+            if (!cfg.link->send(cfg.aggregators[to], frame_type::events, box.unsent.front(),
+                                std::chrono::milliseconds(0))) {
+              if (++box.retries == 1 || box.retries % 100 == 0)
+                spdlog::warn("uplink: {} frames wait for {} to take them (its queue is full or it is away)",
+                             box.unsent.size(), cfg.aggregators[to]);
+              break;
+            }
+            box.unsent.pop_front();
+          }
+          if (!box.unsent.empty() && !st.retrying) {
             st.retrying = true;
             self->delayed_send(self, retry_interval, tick_atom_v);
-            return;
           }
-          st.unsent.pop_front();
         }
       },
       [=](flush_atom, bool) -> bool { return true; },

@@ -61,6 +61,7 @@ std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   for (size_t i = 0; i < cfg.windows.size(); ++i) {
     engines.emplace_back(cfg.windows[i], cfg.label_names);
     engines.back().set_inputs(cfg.sources.size());
+    engines.back().set_partition(cfg.part);
     if (i < cfg.watched.size()) engines.back().watch(cfg.watched[i]);
   }
   return engines;

@@ -22,6 +22,8 @@ struct window_stage_config {
   std::vector<std::vector<std::string>> watched;
   /// Dimension fields, in the order the enrich stage labels events.
   std::vector<std::string> label_names;
+  /// One of several aggregators: the groups this stage keeps.
+  partition part;
   detect_stage_actor detect;
   /// Per window name, where its closed results go (JSON lines).
   std::vector<std::pair<std::string, line_sink_actor>> window_sinks;

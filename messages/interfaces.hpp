@@ -150,8 +150,8 @@ using checkpoint_coordinator_actor = caf::typed_actor<
 /// (the credit) waits for the aggregator's ack, so a slow aggregator slows
 /// the agent's sources.
 using uplink_actor = window_stage_actor::extend<
-  /// From the aggregator: batch `sequence` of source `name` was taken.
-  caf::reacts_to<ack_atom, std::string, uint64_t>,
+  /// From aggregator `from`: batch `sequence` of source `name` was taken.
+  caf::reacts_to<ack_atom, std::string, uint64_t, std::string>,
   /// The source's input ended (`--once`): tell the aggregator.
   caf::reacts_to<end_atom, std::string>,
   /// Retries frames the link could not queue.

@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/checkpoint_relay.hpp"
@@ -58,7 +60,8 @@ recovered_state restored_from(const vigil_config& cfg, const resume_message& res
 }
 
 std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const cluster_run_options& opts,
-                                             const std::shared_ptr<node_link>& link, const std::string& aggregator,
+                                             const std::shared_ptr<node_link>& link,
+                                             const std::vector<std::string>& aggregators,
                                              const std::shared_ptr<const signature_matcher>& signatures,
                                              const resume_message& resume, uint64_t incarnation) {
   const recovered_state restored = restored_from(cfg, resume);
@@ -67,9 +70,9 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   s->sys_cfg = std::make_unique<system_config>();
   s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
   auto& sys = *s->sys;
-  s->uplink = spawn_uplink(sys, uplink_config{link, aggregator, resume.epoch, cfg.cluster.pre_aggregate, cfg.windows,
+  s->uplink = spawn_uplink(sys, uplink_config{link, aggregators, resume.epoch, cfg.cluster.pre_aggregate, cfg.windows,
                                               dimension_fields(cfg.dimensions)});
-  checkpoint_relay_config rcfg{link, aggregator, resume.epoch, {}};
+  checkpoint_relay_config rcfg{link, aggregators.front(), resume.epoch, {}};
   for (const auto& src : cfg.sources) rcfg.sources.push_back(src.name);
   s->relay = spawn_checkpoint_relay(sys, rcfg);
   s->all.push_back(caf::actor_cast<caf::actor>(s->uplink));
@@ -82,9 +85,10 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
     s->all.push_back(caf::actor_cast<caf::actor>(sources.back()));
   }
   caf::anon_send(s->relay, run_atom_v, sources);
-  // Before any batch (one connection keeps the order): the aggregator
+  // Before any batch (one connection keeps the order): each aggregator
   // learns that this process joined, so its restart is known for one.
-  link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{resume.epoch, incarnation}));
+  for (const auto& a : aggregators)
+    link->send(a, frame_type::heartbeat, encode(heartbeat_message{resume.epoch, incarnation}));
   for (size_t i = 0; i < sources.size(); ++i) {
     if (!opts.once) {
       caf::anon_send(sources[i], tick_atom_v);
@@ -98,16 +102,17 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
     s->all.push_back(watcher);
   }
   spdlog::info("agent {}: joined session {:016x} of {} from checkpoint {}, {} sources", cfg.node.name, resume.epoch,
-               aggregator, resume.checkpoint, sources.size());
+               aggregators.front(), resume.checkpoint, sources.size());
   return s;
 }
 
 } // namespace
 
 int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
-  std::string aggregator;
-  for (const auto& n : cfg.cluster.nodes)
-    if (n.role == node_role::aggregator && aggregator.empty()) aggregator = n.name;
+  // The first aggregator leads: it says where to resume, and starts the
+  // checkpoints. The others each say they are ready for its session.
+  const std::vector<std::string> aggregators = aggregator_names(cfg.cluster);
+  const std::string& leader = aggregators.front();
   for (const auto& s : cfg.sources)
     if (s.type != source_type::file) {
       std::cerr << "vigil run: agent " << cfg.node.name << ": source " << s.name << ": type " << to_string(s.type)
@@ -122,7 +127,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   }
   std::shared_ptr<node_link> link;
   try {
-    link = open_node_link(cfg.cluster, cfg.node.name, {aggregator});
+    link = open_node_link(cfg.cluster, cfg.node.name, aggregators);
   } catch (const std::exception& ex) {
     std::cerr << "vigil run: agent " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;
@@ -130,11 +135,13 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   const uint64_t incarnation = random_id();
   hello_message hello{incarnation, {}};
   for (const auto& s : cfg.sources) hello.sources.push_back(s.name);
-  spdlog::info("agent {}: listening on {}, aggregator {}, {} sources", cfg.node.name, link->endpoint(), aggregator,
-               cfg.sources.size());
+  spdlog::info("agent {}: listening on {}, aggregators {}, {} sources", cfg.node.name, link->endpoint(),
+               fmt::join(aggregators, ", "), cfg.sources.size());
 
-  peer_table peers({aggregator}, opts.down_after);
+  peer_table peers(aggregators, opts.down_after);
   std::unique_ptr<agent_session> session;
+  std::optional<resume_message> pending;    // the leader's, until every aggregator is ready for it
+  std::map<std::string, uint64_t> ready;    // by aggregator: the session it is ready for
   auto last_hello = clock::time_point{};
   auto last_beat = clock::time_point{};
   while (true) {
@@ -144,12 +151,13 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
     }
     const auto now = clock::now();
     if (!session && now - last_hello >= std::chrono::seconds(1)) {
-      link->send(aggregator, frame_type::hello, encode(hello), std::chrono::milliseconds(0));
+      link->send(leader, frame_type::hello, encode(hello), std::chrono::milliseconds(0));
       last_hello = now;
     }
     if (now - last_beat >= opts.heartbeat) {
-      link->send(aggregator, frame_type::heartbeat, encode(heartbeat_message{session ? session->epoch : 0, incarnation}),
-                 std::chrono::milliseconds(0));
+      for (const auto& a : aggregators)
+        link->send(a, frame_type::heartbeat, encode(heartbeat_message{session ? session->epoch : 0, incarnation}),
+                   std::chrono::milliseconds(0));
       last_beat = now;
     }
     for (const auto& c : peers.check(now)) {
@@ -166,34 +174,43 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
           spdlog::warn("agent {}: a resume from {} does not decode: {}", cfg.node.name, f->sender, to_string(resume.error()));
           break;
         }
-        if (session && session->epoch == resume->epoch) break;  // a repeat
-        if (session) spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, f->sender, resume->epoch);
+        if (f->sender != leader) {
+          ready[f->sender] = resume->epoch;
+        } else if (!(session && session->epoch == resume->epoch)) {  // not a repeat
+          pending = std::move(*resume);
+        }
+        if (!pending) break;
+        const bool all_ready = std::all_of(aggregators.begin() + 1, aggregators.end(),
+                                           [&](const std::string& a) { return ready[a] == pending->epoch; });
+        if (!all_ready) break;
+        if (session) spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, leader, pending->epoch);
         session.reset();
         try {
-          session = start_session(cfg, opts, link, aggregator, signatures, *resume, incarnation);
+          session = start_session(cfg, opts, link, aggregators, signatures, *pending, incarnation);
         } catch (const std::exception& ex) {
-          std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << f->sender << "'s checkpoint "
-                    << resume->checkpoint << ": " << ex.what() << "\n";
+          std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << leader << "'s checkpoint "
+                    << pending->checkpoint << ": " << ex.what() << "\n";
           return 1;
         }
+        pending.reset();
         last_beat = clock::now();
         break;
       }
       case frame_type::barrier: {
         auto b = decode_barrier(f->body);
-        if (b && session && b->epoch == session->epoch)
+        if (b && session && b->epoch == session->epoch && f->sender == leader)
           caf::anon_send(session->relay, barrier_atom_v, b->checkpoint, b->source);
         break;
       }
       case frame_type::ack: {
         auto a = decode_ack(f->body);
         if (a && session && a->epoch == session->epoch)
-          caf::anon_send(session->uplink, ack_atom_v, a->source, a->sequence);
+          caf::anon_send(session->uplink, ack_atom_v, a->source, a->sequence, f->sender);
         break;
       }
       case frame_type::done: {
         auto d = decode_heartbeat(f->body);
-        if (d && session && d->epoch == session->epoch && opts.once) {
+        if (d && session && d->epoch == session->epoch && opts.once && f->sender == leader) {
           spdlog::info("agent {}: {} closed every window; done", cfg.node.name, f->sender);
           session.reset();
           return 0;

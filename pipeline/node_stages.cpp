@@ -48,6 +48,7 @@ stage_plan plan_stages(const vigil_config& cfg) {
   plan.windows.windows = cfg.windows;
   for (const auto& w : cfg.windows) plan.windows.watched.push_back(watched_metrics(cfg.rules, w.name));
   plan.windows.label_names = dimension_fields(cfg.dimensions);
+  plan.windows.part = partition_of_node(cfg);
   for (const auto& s : cfg.sources) plan.windows.sources.push_back(s.name);
   for (const auto& s : cfg.sinks)
     if (s.input == sink_input::alerts) plan.alert_outputs.push_back(alert_output_of(s));
@@ -55,7 +56,8 @@ stage_plan plan_stages(const vigil_config& cfg) {
 }
 
 node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, stage_plan plan,
-                              const std::shared_ptr<state_store>& store, const recovered_state& recovered) {
+                              const std::shared_ptr<state_store>& store, const recovered_state& recovered,
+                              const stage_options& options) {
   node_stages out;
   window_stage_config& wcfg = plan.windows;
   checkpoint_coordinator_config ccfg;
@@ -63,6 +65,8 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   ccfg.interval = cfg.node.checkpoint_interval;
   ccfg.participants = checkpoint_participants(cfg);
   ccfg.next_id = recovered.checkpoint + 1;
+  ccfg.follows = options.follows;
+  ccfg.stored = options.stored;
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   out.all.push_back(caf::actor_cast<caf::actor>(coordinator));
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,11 +34,19 @@ struct node_stages {
   std::vector<caf::actor> all;  ///< to stop at the end
 };
 
+/// How the checkpoint coordinator runs (checkpoint_coordinator_config):
+/// on a timer, or following the fleet's leading aggregator.
+struct stage_options {
+  bool follows = false;
+  std::function<void(uint64_t id)> stored;
+};
+
 /// Spawns the checkpoint coordinator, the sinks (cut back to the
 /// checkpoint), and the alert, detect and window stages, from `recovered`.
 /// The window stage aligns barriers over `cfg.sources`.
 node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, stage_plan plan,
-                              const std::shared_ptr<state_store>& store, const recovered_state& recovered);
+                              const std::shared_ptr<state_store>& store, const recovered_state& recovered,
+                              const stage_options& options = {});
 
 /// What a source's parse-and-enrich chains hand their batches to, and
 /// where it resumes.

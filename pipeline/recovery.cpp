@@ -138,9 +138,17 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
 
 std::vector<std::string> checkpoint_participants(const vigil_config& cfg) {
   std::vector<std::string> out;
-  for (const auto& s : cfg.sources) {
-    out.push_back("source:" + s.name);
-    if (s.dedup_horizon.count() > 0) out.push_back("dedup:" + s.name);
+  const partition part = partition_of_node(cfg);
+  // The agents' parts go to the leading aggregator only; it also waits
+  // for every other aggregator to have stored its own.
+  if (part.index == 0)
+    for (const auto& s : cfg.sources) {
+      out.push_back("source:" + s.name);
+      if (s.dedup_horizon.count() > 0) out.push_back("dedup:" + s.name);
+    }
+  if (part.index == 0 && !part.single()) {
+    const auto names = aggregator_names(cfg.cluster);
+    for (size_t i = 1; i < names.size(); ++i) out.push_back("aggregator:" + names[i]);
   }
   out.push_back("windows");
   out.push_back("detect");
@@ -163,6 +171,9 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
     out.push_back(o.str());
   }
   for (const auto& r : cfg.rules) out.push_back("rule " + r.name + ": window=" + r.window + " when=" + r.when);
+  if (const partition part = partition_of_node(cfg); !part.single())
+    out.push_back("partition " + std::to_string(part.index + 1) + " of " + std::to_string(part.count) + ": " +
+                  join(aggregator_names(cfg.cluster)));
   std::vector<std::string> alert_sinks;
   for (const auto& s : cfg.sinks)
     if (s.input == sink_input::alerts) alert_sinks.push_back(s.name);
@@ -172,14 +183,15 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
   return out;
 }
 
-bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
-             const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
+namespace {
+
+/// Checks that `store` was made with this config, or records it on a fresh one.
+bool check_made_with(state_store& store, const vigil_config& cfg, std::string& error) {
   const auto now = state_config_lines(cfg);
   std::string now_text;
   for (const auto& l : now) now_text += l + "\n";
-  auto checkpoints = store.checkpoints();
   auto made_with = store.setting("config");
-  if (made_with && *made_with != now_text && !checkpoints.empty()) {
+  if (made_with && *made_with != now_text && !store.checkpoints().empty()) {
     error = "state dir " + store.dir() + " was made with another config: " +
             describe_change(split_lines(*made_with), now) +
             ". Its windows and alerts cannot be carried over. To start fresh, move the directory away "
@@ -188,6 +200,34 @@ bool recover(state_store& store, const vigil_config& cfg, const window_stage_con
   }
   if (!made_with || *made_with != now_text)
     if (!store.put_setting("config", now_text, error)) return false;
+  return true;
+}
+
+/// No checkpoint yet. A run killed before its first one may have written
+/// to the sinks already: their lengths when the store was first used are
+/// where a restart cuts them back to, as it would to a checkpoint's.
+bool start_fresh(state_store& store, const vigil_config& cfg, recovered_state& out, std::string& error) {
+  out = recovered_state{};
+  for (const auto& s : cfg.sinks) {
+    if (!checkpointed_sink(s)) continue;
+    const std::string key = "sink_baseline:" + s.name + ":" + s.path;
+    if (auto baseline = store.setting(key)) {
+      out.sink_lengths[s.name] = std::stoll(*baseline);
+      continue;
+    }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(s.path, ec);
+    if (!store.put_setting(key, std::to_string(ec ? 0 : size), error)) return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
+             const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
+  if (!check_made_with(store, cfg, error)) return false;
+  auto checkpoints = store.checkpoints();
   out = recovered_state{};
   for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
     std::string why;
@@ -203,21 +243,21 @@ bool recover(state_store& store, const vigil_config& cfg, const window_stage_con
             "the directory away (or delete it).";
     return false;
   }
-  // No checkpoint yet. A run killed before its first one may have written
-  // to the sinks already: their lengths when the store was first used are
-  // where a restart cuts them back to, as it would to a checkpoint's.
-  for (const auto& s : cfg.sinks) {
-    if (!checkpointed_sink(s)) continue;
-    const std::string key = "sink_baseline:" + s.name + ":" + s.path;
-    if (auto baseline = store.setting(key)) {
-      out.sink_lengths[s.name] = std::stoll(*baseline);
-      continue;
-    }
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(s.path, ec);
-    if (!store.put_setting(key, std::to_string(ec ? 0 : size), error)) return false;
-  }
-  return true;  // a fresh store
+  return start_fresh(store, cfg, out, error);
+}
+
+bool recover_at(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
+                const std::vector<alert_output>& alert_outputs, uint64_t id, recovered_state& out,
+                std::string& error) {
+  if (!check_made_with(store, cfg, error)) return false;
+  if (!store.drop_newer_than(id, error)) return false;
+  if (id == 0) return start_fresh(store, cfg, out, error);
+  std::string why;
+  if (load(store, id, cfg, windows, alert_outputs, out, why)) return true;
+  error = "state dir " + store.dir() + ": the fleet resumes from checkpoint " + std::to_string(id) +
+          ", which this node cannot read: " + why + ". To rebuild the fleet's state, move every aggregator's "
+          "state dir away.";
+  return false;
 }
 
 } // namespace vigil

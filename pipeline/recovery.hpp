@@ -56,4 +56,11 @@ bool restore_source_part(const vigil_config& cfg, const state_part& part, recove
 bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
              const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error);
 
+/// An aggregator that follows the fleet's leader: loads exactly checkpoint
+/// `id` (0: none, a fresh start), the one the leader completed, and drops
+/// any newer one of its own. False with `error` when it cannot.
+bool recover_at(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
+                const std::vector<alert_output>& alert_outputs, uint64_t id, recovered_state& out,
+                std::string& error);
+
 } // namespace vigil

@@ -279,6 +279,18 @@ void state_store::prune(size_t keep) {
   for (size_t f = 1; f < handles_.size(); ++f) rocksdb::DeleteFilesInRange(db_.get(), handles_[f], &begin, &end, true);
 }
 
+bool state_store::drop_newer_than(uint64_t id, std::string& error) {
+  if (id == UINT64_MAX) return true;
+  rocksdb::WriteBatch batch;
+  const std::string from = id_key(id + 1), to = id_key(UINT64_MAX);
+  for (size_t f = 1; f < handles_.size(); ++f) batch.DeleteRange(handles_[f], from, to);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  auto status = db_->Write(sync, &batch);
+  if (!status.ok()) error = "state dir " + dir_ + ": " + status.ToString();
+  return status.ok();
+}
+
 std::optional<std::string> state_store::setting(std::string_view key) const {
   std::string value;
   if (!db_->Get(rocksdb::ReadOptions(), handles_[0], rocksdb::Slice(key.data(), key.size()), &value).ok())

@@ -59,6 +59,11 @@ public:
   /// Deletes all but the newest `keep` complete checkpoints.
   void prune(size_t keep);
 
+  /// Deletes every checkpoint newer than `id`: an aggregator that is not
+  /// the fleet's leader may have stored one the fleet never completed.
+  /// False with `error` on I/O failure.
+  bool drop_newer_than(uint64_t id, std::string& error);
+
   /// Small named values in the default column family (the config signature).
   std::optional<std::string> setting(std::string_view key) const;
   bool put_setting(std::string_view key, std::string_view value, std::string& error);

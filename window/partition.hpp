@@ -26,4 +26,13 @@ inline size_t partition_of(const window_config& w, std::string_view key, size_t 
   return static_cast<size_t>(stable_hash(key) % count);
 }
 
+/// Node `cfg.node.name`'s partition: its place among the cluster's
+/// aggregators; {0, 1} for an agent or a single node.
+inline partition partition_of_node(const vigil_config& cfg) {
+  const auto names = aggregator_names(cfg.cluster);
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == cfg.node.name) return {i, names.size()};
+  return {};
+}
+
 } // namespace vigil
