@@ -41,16 +41,41 @@ struct session_signals {
   }
 };
 
+/// An agent, or (on the leader) another aggregator, in one session.
 struct member {
-  uint64_t incarnation = 0;  // the agent process, once heard of
+  uint64_t incarnation = 0;  // the process, once heard of
   bool joined = false;       // its heartbeat of this session came
   bool lost_contact = false; // went down after it joined
+  bool done = false;         // `--once`, an aggregator: its windows are closed
   clock::time_point last_resume{};
 };
 
 /// A joined member speaking as another process: it restarted, and what
 /// its previous process sent in this session was lost with it.
 bool restarted(const member& m, uint64_t incarnation) { return m.joined && incarnation != m.incarnation; }
+
+/// Who is who. The first aggregator in the config leads: it runs the
+/// sessions, starts the checkpoints, and stores the agents' parts; every
+/// other one follows its sessions, keeps its own partition of the keyed
+/// windows, and tells it when it has stored its part of a checkpoint.
+struct fleet_roles {
+  std::string self;
+  std::string leader;
+  std::vector<std::string> agents;
+  std::vector<std::string> followers;  // the other aggregators, when this one leads
+
+  bool leads() const { return self == leader; }
+  /// Everyone this node talks to.
+  std::vector<std::string> peers() const {
+    std::vector<std::string> out = agents;
+    if (leads()) out.insert(out.end(), followers.begin(), followers.end());
+    else out.push_back(leader);
+    return out;
+  }
+  bool is_follower(const std::string& name) const {
+    return std::find(followers.begin(), followers.end(), name) != followers.end();
+  }
+};
 
 /// One run of the aggregator's pipeline, from one checkpoint.
 struct aggregator_session {
@@ -60,9 +85,9 @@ struct aggregator_session {
   std::unique_ptr<caf::actor_system> sys;
   node_stages stages;
   fleet_ingress_actor ingress;
-  std::map<std::string, remote_source_actor> remotes;  // by stream
+  std::map<std::string, remote_source_actor> remotes;  // by stream; the leader's
   std::shared_ptr<session_signals> signals = std::make_shared<session_signals>();
-  std::map<std::string, member> members;  // by agent
+  std::map<std::string, member> members;  // by name: agents, and the leader's followers
 
   ~aggregator_session() {
     for (auto& [name, r] : remotes) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
@@ -77,7 +102,7 @@ struct aggregator_session {
 
 /// The aggregator's view with one source per agent source ("AGENT/SOURCE",
 /// type zmq): the window stage aligns barriers over them, and the
-/// checkpoint holds each one's part.
+/// leader's checkpoint holds each one's part.
 vigil_config fleet_view(const vigil_config& cfg, const std::vector<vigil_config>& agents) {
   vigil_config out = cfg;
   out.sources.clear();
@@ -91,12 +116,13 @@ vigil_config fleet_view(const vigil_config& cfg, const std::vector<vigil_config>
   return out;
 }
 
-/// Agent `agent`'s parts of the recovered checkpoint, with its own names.
-resume_message resume_for(const aggregator_session& s, const std::string& agent) {
+/// Member `name`'s parts of the recovered checkpoint, with its own names
+/// (none for an aggregator: it has its own store).
+resume_message resume_for(const aggregator_session& s, const std::string& name) {
   resume_message m;
   m.epoch = s.epoch;
   m.checkpoint = s.recovered.checkpoint;
-  const std::string prefix = agent + "/";
+  const std::string prefix = name + "/";
   for (const auto& [participant, bytes] : s.recovered.remote_parts) {
     const auto colon = participant.find(':');
     if (participant.compare(colon + 1, prefix.size(), prefix) != 0) continue;
@@ -105,18 +131,32 @@ resume_message resume_for(const aggregator_session& s, const std::string& agent)
   return m;
 }
 
+/// Starts session `epoch` from `checkpoint` (a follower's: the one the
+/// leader names), or for the leader a fresh session from its newest.
 std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, const std::vector<vigil_config>& agents,
-                                                  const std::shared_ptr<state_store>& store,
-                                                  const std::shared_ptr<node_link>& link, std::string& error) {
+                                                  const fleet_roles& roles, const std::shared_ptr<state_store>& store,
+                                                  const std::shared_ptr<node_link>& link, uint64_t epoch,
+                                                  uint64_t checkpoint, std::string& error) {
   auto s = std::make_unique<aggregator_session>();
-  s->epoch = random_id();
+  s->epoch = epoch;
   stage_plan plan = plan_stages(fleet);
-  if (!recover(*store, fleet, plan.windows, plan.alert_outputs, s->recovered, error)) return nullptr;
+  const bool ok = roles.leads()
+                    ? recover(*store, fleet, plan.windows, plan.alert_outputs, s->recovered, error)
+                    : recover_at(*store, fleet, plan.windows, plan.alert_outputs, checkpoint, s->recovered, error);
+  if (!ok) return nullptr;
   s->sys_cfg = std::make_unique<system_config>();
   s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
-  s->stages = spawn_node_stages(*s->sys, fleet, std::move(plan), store, s->recovered);
+  stage_options options;
+  if (!roles.leads()) {
+    options.follows = true;
+    options.stored = [link, roles, epoch](uint64_t id) {
+      part_message m{epoch, state_part{id, state_kind::source, "aggregator:" + roles.self, ""}};
+      link->send(roles.leader, frame_type::part, encode(m));
+    };
+  }
+  s->stages = spawn_node_stages(*s->sys, fleet, std::move(plan), store, s->recovered, options);
 
-  std::vector<source_actor> sources;  // in the order of fleet.sources
+  std::vector<source_actor> sources;  // in the order of fleet.sources; the leader's
   fleet_ingress_config icfg;
   icfg.link = link;
   icfg.epoch = s->epoch;
@@ -124,30 +164,39 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
   for (const auto& a : agents)
     for (const auto& src : a.sources) {
       const std::string stream = stream_name(a.node.name, src.name);
+      icfg.streams.push_back(stream);
+      if (!roles.leads()) continue;
       auto remote = spawn_remote_source(*s->sys, remote_source_config{link, a.node.name, src.name, s->epoch});
       s->remotes.emplace(stream, remote);
       sources.push_back(remote);
-      icfg.streams.push_back(stream);
     }
   auto signals = s->signals;
   icfg.lost = [signals](const std::string& why) { signals->lose(why); };
   icfg.all_ended = [signals] { signals->all_ended = true; };
   s->ingress = spawn_fleet_ingress(*s->sys, icfg);
   caf::anon_send(s->stages.coordinator, run_atom_v, std::move(sources));
-  for (const auto& a : agents) s->members[a.node.name] = member{};
-  spdlog::info("aggregator {}: session {:016x} from checkpoint {}: {} agents, {} streams, {} windows, {} rules",
-               fleet.node.name, s->epoch, s->recovered.checkpoint, agents.size(), icfg.streams.size(),
-               fleet.windows.size(), fleet.rules.size());
+  for (const auto& a : roles.agents) s->members[a] = member{};
+  for (const auto& f : roles.followers) s->members[f] = member{};
+  const partition part = partition_of_node(fleet);
+  spdlog::info("aggregator {}: session {:016x} from checkpoint {}: {} agents, {} streams, {} windows, {} rules, "
+               "partition {} of {}",
+               roles.self, s->epoch, s->recovered.checkpoint, agents.size(), icfg.streams.size(),
+               fleet.windows.size(), fleet.rules.size(), part.index + 1, part.count);
   return s;
 }
 
-/// An agent's part of a checkpoint: its read positions go to the remote
-/// source that asked for them, a dedup filter straight to the coordinator.
-void take_part(aggregator_session& s, const std::string& agent, state_part part) {
+/// A member's part of a checkpoint: an agent's read positions go to the
+/// remote source that asked for them, its dedup filter and another
+/// aggregator's "stored" straight to the coordinator.
+void take_part(aggregator_session& s, const fleet_roles& roles, const std::string& sender, state_part part) {
   const auto colon = part.participant.find(':');
   if (colon == std::string::npos) return;
   const std::string kind = part.participant.substr(0, colon);
-  const std::string stream = stream_name(agent, part.participant.substr(colon + 1));
+  if (roles.is_follower(sender)) {
+    if (part.participant == "aggregator:" + sender) caf::anon_send(s.stages.coordinator, checkpoint_atom_v, std::move(part));
+    return;
+  }
+  const std::string stream = stream_name(sender, part.participant.substr(colon + 1));
   if (kind == "source") {
     auto it = s.remotes.find(stream);
     if (it != s.remotes.end()) caf::anon_send(it->second, checkpoint_atom_v, std::move(part));
@@ -169,124 +218,307 @@ std::thread finish(aggregator_session& s, std::atomic<bool>& finished) {
   });
 }
 
+/// How one turn of the node's loop ended.
+enum class turn { go_on, roll_back, exit };
+
+class aggregator_node {
+public:
+  aggregator_node(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts,
+                  fleet_roles roles, std::shared_ptr<state_store> store, std::shared_ptr<node_link> link)
+    : cfg_(cfg), agents_(agents), opts_(opts), fleet_(fleet_view(cfg, agents)), roles_(std::move(roles)),
+      store_(std::move(store)), link_(std::move(link)), peers_(roles_.peers(), opts.down_after) {}
+
+  int run() {
+    spdlog::info("aggregator {}: listening on {}{}", roles_.self, link_->endpoint(),
+                 roles_.leads() ? "" : ", following " + roles_.leader);
+    return roles_.leads() ? lead() : follow();
+  }
+
+private:
+  /// The leader: a session per turn, each rollback starts the next.
+  int lead() {
+    while (true) {
+      std::string error;
+      session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, error);
+      if (!session_) return fail(error);
+      rollback_.clear();
+      while (rollback_.empty()) {
+        if (int code = 0; stop_requested(code)) return code;
+        if (opts_.once && finished_ && all_followers_done()) {
+          join_finish();
+          for (const auto& n : roles_.peers()) link_->send(n, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}));
+          spdlog::info("aggregator {}: every agent read to its end; every window closed", roles_.self);
+          return 0;
+        }
+        serve_session();
+      }
+      end_session();
+      spdlog::warn("aggregator {}: {}: rolling back to the last complete checkpoint, in a new session", roles_.self,
+                   rollback_);
+    }
+  }
+
+  /// A follower: sessions come from the leader's resume frames.
+  int follow() {
+    std::string lost_why;
+    auto last_ask = clock::time_point{};
+    while (true) {
+      if (int code = 0; stop_requested(code)) return code;
+      if (fatal_) return 1;
+      if (session_) {
+        if (opts_.once && finished_ && now_passed(last_done_, opts_.heartbeat)) {
+          link_->send(roles_.leader, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}),
+                      std::chrono::milliseconds(0));
+          last_done_ = clock::now();
+        }
+        serve_session();
+        if (leader_done_) {
+          join_finish();
+          spdlog::info("aggregator {}: {} closed the fleet's windows; done", roles_.self, roles_.leader);
+          return 0;
+        }
+        if (!rollback_.empty() && session_) {
+          lost_epoch_ = session_->epoch;
+          lost_why = rollback_;
+          spdlog::warn("aggregator {}: {}: asking {} to roll the fleet back", roles_.self, rollback_, roles_.leader);
+          end_session();
+          rollback_.clear();
+        }
+        continue;
+      }
+      // Between sessions: ask where to resume, and why the last one ended.
+      const auto now = clock::now();
+      if (now - last_ask >= std::chrono::seconds(1)) {
+        // The reason first: one connection keeps the order, so the leader
+        // rolls back before it answers the hello.
+        if (lost_epoch_ != 0)
+          link_->send(roles_.leader, frame_type::rollback, encode(rollback_message{lost_epoch_, lost_why}),
+                      std::chrono::milliseconds(0));
+        link_->send(roles_.leader, frame_type::hello, encode(hello_message{incarnation_, {}}), std::chrono::milliseconds(0));
+        last_ask = now;
+      }
+      beat(now);
+      check_peers(now);
+      auto f = link_->next(std::chrono::milliseconds(50));
+      if (!f) continue;
+      peers_.heard(f->sender, clock::now());
+      if (f->type != frame_type::resume || f->sender != roles_.leader) continue;
+      if (!join_leader(*f)) return 1;
+    }
+  }
+
+  /// A resume from the leader: start its session (the checkpoint it names).
+  bool join_leader(const received_frame& f) {
+    auto resume = decode_resume(f.body);
+    if (!resume) {
+      spdlog::warn("aggregator {}: a resume from {} does not decode: {}", roles_.self, f.sender, to_string(resume.error()));
+      return true;
+    }
+    // A repeat, or the session this node lost (its streams went on without it).
+    if ((session_ && session_->epoch == resume->epoch) || resume->epoch == lost_epoch_) return true;
+    if (session_) {
+      spdlog::info("aggregator {}: {} started session {:016x}: rolling back", roles_.self, f.sender, resume->epoch);
+      end_session();
+    }
+    std::string error;
+    session_ = start_session(fleet_, agents_, roles_, store_, link_, resume->epoch, resume->checkpoint, error);
+    if (!session_) {
+      std::cerr << "vigil run: " << error << "\n";
+      return false;
+    }
+    lost_epoch_ = 0;
+    // Told at once: the leader counts this node in only once it has joined.
+    link_->send(roles_.leader, frame_type::heartbeat, encode(heartbeat_message{session_->epoch, incarnation_}));
+    rollback_.clear();
+    return true;
+  }
+
+  /// One step of a session: beats, resumes, peers, one frame.
+  void serve_session() {
+    auto& s = *session_;
+    if (opts_.once && s.signals->all_ended && !finishing_.joinable()) finishing_ = finish(s, finished_);
+    rollback_ = s.signals->lost_reason();
+    if (!rollback_.empty()) return;
+    const auto now = clock::now();
+    beat(now);
+    // Until a member joins: where it resumes, sent again every second.
+    for (auto& [name, m] : s.members)
+      if (!m.joined && now - m.last_resume >= std::chrono::seconds(1)) send_resume(name, m);
+    check_peers(now);
+    if (!rollback_.empty()) return;
+    auto f = link_->next(std::chrono::milliseconds(50));
+    if (!f) return;
+    peers_.heard(f->sender, clock::now());
+    take(*f);
+  }
+
+  void take(received_frame& f) {
+    auto& s = *session_;
+    switch (f.type) {
+      case frame_type::events:
+        caf::anon_send(s.ingress, ingest_atom_v, f.sender, std::move(f.body));
+        break;
+      case frame_type::part: {
+        auto p = decode_part(f.body);
+        if (p && p->epoch == s.epoch && roles_.leads()) take_part(s, roles_, f.sender, std::move(p->part));
+        break;
+      }
+      case frame_type::hello: {
+        auto h = decode_hello(f.body);
+        if (!h || !s.members.count(f.sender)) break;
+        member& m = s.members[f.sender];
+        if (restarted(m, h->incarnation)) {
+          rollback_ = describe(f.sender) + " restarted";
+          break;
+        }
+        m.incarnation = h->incarnation;
+        send_resume(f.sender, m);
+        break;
+      }
+      case frame_type::heartbeat: {
+        auto h = decode_heartbeat(f.body);
+        if (!h || !s.members.count(f.sender)) break;  // the leader's own
+        member& m = s.members[f.sender];
+        if (restarted(m, h->incarnation)) {
+          rollback_ = describe(f.sender) + " restarted";
+          break;
+        }
+        if (h->epoch == s.epoch && !m.joined) {
+          m.joined = true;
+          m.incarnation = h->incarnation;
+          spdlog::info("aggregator {}: {} joined session {:016x}", roles_.self, describe(f.sender), s.epoch);
+        }
+        break;
+      }
+      case frame_type::rollback: {
+        auto r = decode_rollback(f.body);
+        if (r && roles_.leads() && roles_.is_follower(f.sender) && r->epoch == s.epoch)
+          rollback_ = "aggregator " + f.sender + " lost data (" + r->reason + ")";
+        break;
+      }
+      case frame_type::done: {
+        auto d = decode_heartbeat(f.body);
+        if (!d || d->epoch != s.epoch) break;
+        if (roles_.leads() && roles_.is_follower(f.sender)) s.members[f.sender].done = true;
+        if (!roles_.leads() && f.sender == roles_.leader) leader_done_ = true;
+        break;
+      }
+      case frame_type::resume:
+        if (!roles_.leads() && f.sender == roles_.leader && !join_leader(f)) fatal_ = true;
+        break;
+      default:
+        spdlog::warn("aggregator {}: unexpected {} frame from {}: dropped", roles_.self, to_string(f.type), f.sender);
+    }
+  }
+
+  void send_resume(const std::string& name, member& m) {
+    link_->send(name, frame_type::resume, encode(resume_for(*session_, name)), std::chrono::milliseconds(0));
+    m.last_resume = clock::now();
+  }
+
+  void beat(clock::time_point now) {
+    if (now - last_beat_ < opts_.heartbeat) return;
+    const uint64_t epoch = session_ ? session_->epoch : 0;
+    for (const auto& n : roles_.peers())
+      link_->send(n, frame_type::heartbeat, encode(heartbeat_message{epoch, incarnation_}), std::chrono::milliseconds(0));
+    last_beat_ = now;
+  }
+
+  void check_peers(clock::time_point now) {
+    for (const auto& c : peers_.check(now)) {
+      if (c.up) spdlog::info("aggregator {}: peer {} is up", roles_.self, c.peer);
+      else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", roles_.self, c.peer, c.silent.count());
+      if (!session_ || !session_->members.count(c.peer)) continue;
+      // Frames may have been lost with the connection (ZeroMQ reconnects,
+      // but what was in flight is gone): a member that went away may
+      // hold a batch, an ack or a part that never arrives.
+      member& m = session_->members[c.peer];
+      if (!c.up && m.joined) m.lost_contact = true;
+      if (c.up && m.lost_contact) rollback_ = describe(c.peer) + " was unreachable";
+    }
+  }
+
+  bool all_followers_done() const {
+    for (const auto& f : roles_.followers)
+      if (!session_->members.at(f).done) return false;
+    return true;
+  }
+
+  std::string describe(const std::string& name) const {
+    return (roles_.is_follower(name) ? "aggregator " : "agent ") + name;
+  }
+
+  bool stop_requested(int& code) {
+    int sig = take_stop_signal();
+    if (!sig) return false;
+    spdlog::info("aggregator {}: {} received, stopping", roles_.self, stop_signal_name(sig));
+    join_finish();
+    code = 0;
+    return true;
+  }
+
+  static bool now_passed(clock::time_point since, std::chrono::milliseconds interval) {
+    return clock::now() - since >= interval;
+  }
+
+  void join_finish() {
+    if (finishing_.joinable()) finishing_.join();
+  }
+
+  void end_session() {
+    join_finish();
+    finished_ = false;
+    leader_done_ = false;
+    session_.reset();
+  }
+
+  int fail(const std::string& error) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
+
+  const vigil_config& cfg_;
+  const std::vector<vigil_config>& agents_;
+  cluster_run_options opts_;
+  const vigil_config fleet_;
+  const fleet_roles roles_;
+  std::shared_ptr<state_store> store_;
+  std::shared_ptr<node_link> link_;
+  peer_table peers_;
+  const uint64_t incarnation_ = random_id();
+  std::unique_ptr<aggregator_session> session_;
+  std::string rollback_;
+  std::thread finishing_;
+  std::atomic<bool> finished_{false};
+  bool leader_done_ = false;
+  bool fatal_ = false;         // a follower that cannot load the leader's checkpoint
+  uint64_t lost_epoch_ = 0;    // a follower's lost session: it asks the leader for a new one
+  clock::time_point last_beat_{}, last_done_{};
+};
+
 } // namespace
 
 int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts) {
-  const vigil_config fleet = fleet_view(cfg, agents);
   std::string error;
   auto store = std::shared_ptr<state_store>(state_store::open(cfg.node.state_dir, error));
   if (!store) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
   }
-  std::vector<std::string> names;
-  for (const auto& a : agents) names.push_back(a.node.name);
+  fleet_roles roles;
+  roles.self = cfg.node.name;
+  const auto aggregators = aggregator_names(cfg.cluster);
+  roles.leader = aggregators.front();
+  for (const auto& a : agents) roles.agents.push_back(a.node.name);
+  if (roles.leads()) roles.followers.assign(aggregators.begin() + 1, aggregators.end());
   std::shared_ptr<node_link> link;
   try {
-    link = open_node_link(cfg.cluster, cfg.node.name, names);
+    link = open_node_link(cfg.cluster, cfg.node.name, roles.peers());
   } catch (const std::exception& ex) {
     std::cerr << "vigil run: aggregator " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;
   }
-  spdlog::info("aggregator {}: listening on {}", cfg.node.name, link->endpoint());
-  peer_table peers(names, opts.down_after);
-
-  while (true) {  // one session per turn: a rollback starts the next
-    auto session = start_session(fleet, agents, store, link, error);
-    if (!session) {
-      std::cerr << "vigil run: " << error << "\n";
-      return 1;
-    }
-    auto& s = *session;
-    auto last_beat = clock::time_point{};
-    std::string rollback;
-    std::thread finishing;
-    std::atomic<bool> finished{false};
-    // Until an agent joins: where it resumes, sent again every second.
-    auto send_resume = [&](const std::string& agent, member& m) {
-      link->send(agent, frame_type::resume, encode(resume_for(s, agent)), std::chrono::milliseconds(0));
-      m.last_resume = clock::now();
-    };
-    while (rollback.empty()) {
-      if (int sig = take_stop_signal()) {
-        spdlog::info("aggregator {}: {} received, stopping", cfg.node.name, stop_signal_name(sig));
-        if (finishing.joinable()) finishing.join();
-        return 0;
-      }
-      if (opts.once && s.signals->all_ended && !finishing.joinable()) finishing = finish(s, finished);
-      if (finished) {
-        finishing.join();
-        for (const auto& n : names) link->send(n, frame_type::done, encode(heartbeat_message{s.epoch, 0}));
-        spdlog::info("aggregator {}: every agent read to its end; every window closed", cfg.node.name);
-        return 0;
-      }
-      rollback = s.signals->lost_reason();
-      if (!rollback.empty()) break;
-      const auto now = clock::now();
-      if (now - last_beat >= opts.heartbeat) {
-        for (const auto& n : names)
-          link->send(n, frame_type::heartbeat, encode(heartbeat_message{s.epoch, 0}), std::chrono::milliseconds(0));
-        last_beat = now;
-      }
-      for (auto& [agent, m] : s.members)
-        if (!m.joined && now - m.last_resume >= std::chrono::seconds(1)) send_resume(agent, m);
-      for (const auto& c : peers.check(now)) {
-        if (c.up) spdlog::info("aggregator {}: peer {} is up", cfg.node.name, c.peer);
-        else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", cfg.node.name, c.peer, c.silent.count());
-        // Frames may have been lost with the connection (ZeroMQ reconnects,
-        // but what was in flight is gone): a member that went away may
-        // hold a batch or an ack that never arrives.
-        if (!c.up && s.members[c.peer].joined) s.members[c.peer].lost_contact = true;
-        if (c.up && s.members[c.peer].lost_contact) rollback = "agent " + c.peer + " was unreachable";
-      }
-      if (!rollback.empty()) break;
-      auto f = link->next(std::chrono::milliseconds(50));
-      if (!f) continue;
-      peers.heard(f->sender, clock::now());
-      member& m = s.members[f->sender];
-      switch (f->type) {
-        case frame_type::events:
-          caf::anon_send(s.ingress, ingest_atom_v, f->sender, std::move(f->body));
-          break;
-        case frame_type::part: {
-          auto p = decode_part(f->body);
-          if (p && p->epoch == s.epoch) take_part(s, f->sender, std::move(p->part));
-          break;
-        }
-        case frame_type::hello: {
-          auto h = decode_hello(f->body);
-          if (!h) break;
-          if (restarted(m, h->incarnation)) {
-            rollback = "agent " + f->sender + " restarted";
-            break;
-          }
-          m.incarnation = h->incarnation;
-          send_resume(f->sender, m);
-          break;
-        }
-        case frame_type::heartbeat: {
-          auto h = decode_heartbeat(f->body);
-          if (!h) break;
-          if (restarted(m, h->incarnation)) {
-            rollback = "agent " + f->sender + " restarted";
-            break;
-          }
-          if (h->epoch == s.epoch && !m.joined) {
-            m.joined = true;
-            m.incarnation = h->incarnation;
-            spdlog::info("aggregator {}: agent {} joined session {:016x}", cfg.node.name, f->sender, s.epoch);
-          }
-          break;
-        }
-        default:
-          spdlog::warn("aggregator {}: unexpected {} frame from {}: dropped", cfg.node.name, to_string(f->type),
-                       f->sender);
-      }
-    }
-    if (finishing.joinable()) finishing.join();
-    spdlog::warn("aggregator {}: {}: rolling back to the last complete checkpoint, in a new session", cfg.node.name,
-                 rollback);
-  }
+  return aggregator_node(cfg, agents, opts, std::move(roles), std::move(store), std::move(link)).run();
 }
 
 } // namespace vigil

@@ -23,6 +23,7 @@
 #include "support/test_support.hpp"
 #include "transport/curve_keys.hpp"
 #include "transport/frame_server.hpp"
+#include "window/partition.hpp"
 
 using namespace vigil;
 using nlohmann::json;
@@ -76,14 +77,14 @@ std::string sinks(const test::temp_dir& dir, const std::string& prefix) {
 }
 
 struct cluster_ports {
-  int aggregator = free_port(), agent1 = free_port(), agent2 = free_port();
+  int aggregator = free_port(), agent1 = free_port(), agent2 = free_port(), aggregator2 = free_port();
   std::string endpoint(int port) const { return "tcp://127.0.0.1:" + std::to_string(port); }
 };
 
 /// The cluster config; `keys`: each node's public key and secret key file.
-std::string cluster_config(const test::temp_dir& dir, const cluster_ports& ports,
+std::string write_cluster_config(const test::temp_dir& dir, const cluster_ports& ports,
                            const std::map<std::string, std::pair<std::string, std::string>>& keys = {},
-                           bool pre_aggregate = true) {
+                           bool pre_aggregate = true, int aggregators = 1) {
   std::string cfg = "[node]\ncheckpoint_interval = \"300ms\"\nhttp = \"\"\n\n[cluster]\npre_aggregate = "
                     + std::string(pre_aggregate ? "true" : "false") + "\n";
   auto node = [&](const std::string& name, const std::string& role, int port) {
@@ -98,6 +99,14 @@ std::string cluster_config(const test::temp_dir& dir, const cluster_ports& ports
   node("agent-1", "agent", ports.agent1);
   node("agent-2", "agent", ports.agent2);
   node("aggregator", "aggregator", ports.aggregator);
+  if (aggregators == 2) {
+    // Its own files: "fleet2-*.jsonl", as [[cluster.node.sink]] tables.
+    node("aggregator-2", "aggregator", ports.aggregator2);
+    std::string own = sinks(dir, "fleet2-");
+    for (size_t at = own.find("[[sink]]"); at != std::string::npos; at = own.find("[[sink]]", at + 1))
+      own.replace(at, 8, "[[cluster.node.sink]]");
+    cfg += own;
+  }
   cfg += shared_sections + sinks(dir, "fleet-");
   test::write_file(dir / "cluster.toml", cfg);
   return dir / "cluster.toml";
@@ -218,16 +227,29 @@ void wait_for_log(const std::string& file, const std::string& text, size_t times
   }
 }
 
-void check_same_results(const test::temp_dir& dir, const std::string& single_prefix) {
+/// The fleet's results (every aggregator's files, `fleet_prefixes`) equal
+/// the single node's.
+void check_same_results(const test::temp_dir& dir, const std::string& single_prefix,
+                        const std::vector<std::string>& fleet_prefixes = {"fleet-"}) {
   for (const std::string window : {"minute", "ip_minute"}) {
-    auto fleet = sorted_lines(dir / ("fleet-" + window + ".jsonl"));
+    std::vector<std::string> fleet;
+    for (const auto& prefix : fleet_prefixes) {
+      auto part = sorted_lines(dir / (prefix + window + ".jsonl"));
+      fleet.insert(fleet.end(), part.begin(), part.end());
+    }
+    std::sort(fleet.begin(), fleet.end());
     auto single = sorted_lines(dir / (single_prefix + window + ".jsonl"));
     INFO(window);
     REQUIRE(!single.empty());
     CHECK(fleet.size() == single.size());
     CHECK(fleet == single);
   }
-  CHECK(firing(dir / "fleet-alerts.jsonl") == firing(dir / (single_prefix + "alerts.jsonl")));
+  std::set<std::string> alerts;
+  for (const auto& prefix : fleet_prefixes) {
+    auto part = firing(dir / (prefix + "alerts.jsonl"));
+    alerts.insert(part.begin(), part.end());
+  }
+  CHECK(alerts == firing(dir / (single_prefix + "alerts.jsonl")));
 }
 
 bool scanner_caught(const std::string& alerts) {
@@ -246,7 +268,7 @@ TEST_CASE("a cluster of three processes: the fleet's windows equal one node's ov
   test::temp_dir dir;
   cluster_ports ports;
   write_agent_logs(dir);
-  const std::string config = cluster_config(dir, ports, {}, pre_aggregate);
+  const std::string config = write_cluster_config(dir, ports, {}, pre_aggregate);
   REQUIRE(test::run_command(bin + " check-config -c '" + config + "' 2>&1").exit_code == 0);
 
   std::vector<node_process> nodes{start_node(dir, config, "aggregator", true)};
@@ -302,7 +324,7 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
     std::filesystem::create_directories(dir / agent);
     test::write_file(dir / (agent + "/access.log"), "");
   }
-  const std::string config = cluster_config(dir, ports);
+  const std::string config = write_cluster_config(dir, ports);
   std::thread writer([&] {
     const size_t slices = 60;
     for (size_t i = 0; i < slices; ++i) {
@@ -380,7 +402,7 @@ TEST_CASE("a Curve cluster: members get in, a stranger's key is refused and logg
     auto pair = write_curve_key_files(dir.path.string(), node);
     keys[node] = {pair.public_key, dir / (node + ".key")};
   }
-  const std::string config = cluster_config(dir, ports, keys);
+  const std::string config = write_cluster_config(dir, ports, keys);
   REQUIRE(test::run_command(bin + " check-config -c '" + config + "' 2>&1").exit_code == 0);
   std::vector<node_process> nodes{start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
                                   start_node(dir, config, "agent-2", true)};
@@ -419,4 +441,113 @@ TEST_CASE("one node with two sources stops with a checkpoint and resumes it: the
   CHECK(resumed.out.find("resuming from checkpoint") != std::string::npos);
   for (const std::string window : {"minute", "ip_minute"})
     CHECK(sorted_lines(dir / ("stopped-" + window + ".jsonl")) == sorted_lines(dir / ("whole-" + window + ".jsonl")));
+}
+
+namespace {
+
+/// Every ip_minute group in `file` belongs to partition `index` of 2, and
+/// no whole-stream window result is there unless it is the first.
+void check_own_keys(const std::string& file_prefix, size_t index) {
+  window_config ip_minute;
+  ip_minute.group_by = {"ip"};
+  size_t groups = 0;
+  std::ifstream in(file_prefix + "ip_minute.jsonl");
+  for (std::string line; std::getline(in, line); ++groups) {
+    const std::string ip = json::parse(line)["group"]["ip"].get<std::string>();
+    INFO(file_prefix << " holds " << ip);
+    CHECK(partition_of(ip_minute, ip + '\x1f', 2) == index);
+  }
+  CHECK(groups > 0);
+  if (index > 0) CHECK(sorted_lines(file_prefix + "minute.jsonl").empty());
+}
+
+} // namespace
+
+TEST_CASE("two aggregators split the keyed windows: together they equal one node, each keeps only its own keys") {
+  const bool pre_aggregate = GENERATE(true, false);
+  INFO("pre_aggregate = " << pre_aggregate);
+  test::temp_dir dir;
+  cluster_ports ports;
+  write_agent_logs(dir);
+  const std::string config = write_cluster_config(dir, ports, {}, pre_aggregate, 2);
+  auto check = test::run_command(bin + " check-config -c '" + config + "' 2>&1");
+  INFO(check.out);
+  REQUIRE(check.exit_code == 0);
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true),
+                                  start_node(dir, config, "aggregator-2", true),
+                                  start_node(dir, config, "agent-1", true), start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  INFO(test::read_file(dir / "aggregator.log"));
+  INFO(test::read_file(dir / "aggregator-2.log"));
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
+            .exit_code == 0);
+  check_same_results(dir, "single-", {"fleet-", "fleet2-"});
+  check_own_keys(dir / "fleet-", 0);
+  check_own_keys(dir / "fleet2-", 1);
+  CHECK((scanner_caught(dir / "fleet-alerts.jsonl") || scanner_caught(dir / "fleet2-alerts.jsonl")));
+}
+
+TEST_CASE("two aggregators survive SIGKILL of either mid-run: the fleet's results are still one node's") {
+  test::temp_dir dir;
+  cluster_ports ports;
+  std::map<std::string, std::string> full;
+  full["agent-1"] = agent_log(7, {"/.env", "/.git/config", "/phpmyadmin/"})
+                    + gen("--rate 300 --duration 10m --seed 71 --start 2026-01-01T10:03:03Z");
+  full["agent-2"] = agent_log(8, {"/wp-admin/", "/config.php", "/backup.sql"})
+                    + gen("--rate 300 --duration 10m --seed 81 --start 2026-01-01T10:03:03Z");
+  for (const auto& [agent, text] : full) {
+    std::filesystem::create_directories(dir / agent);
+    test::write_file(dir / (agent + "/access.log"), "");
+  }
+  const std::string config = write_cluster_config(dir, ports, {}, true, 2);
+  std::thread writer([&] {
+    const size_t slices = 40;
+    for (size_t i = 0; i < slices; ++i) {
+      for (const auto& [agent, text] : full) {
+        size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
+        size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
+        std::ofstream(dir / (agent + "/access.log"), std::ios::app) << text.substr(from, to - from);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct join_at_exit {
+    std::thread& t;
+    ~join_at_exit() {
+      if (t.joinable()) t.join();
+    }
+  } joined{writer};
+
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", false),
+                                  start_node(dir, config, "aggregator-2", false),
+                                  start_node(dir, config, "agent-1", false), start_node(dir, config, "agent-2", false)};
+  // The follower dies once it has stored two checkpoints, and comes back:
+  // the leader rolls the fleet back, and the follower loads exactly the
+  // checkpoint the leader completed.
+  wait_for_log(dir / "aggregator-2.log", ": written", 2);
+  ::kill(nodes[1].pid, SIGKILL);
+  ::waitpid(nodes[1].pid, nullptr, 0);
+  nodes[1] = start_node(dir, config, "aggregator-2", false);
+  wait_for_log(dir / "aggregator.log", "aggregator aggregator-2 restarted");
+  // Then the leader, once the new session has checkpointed.
+  wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
+  ::kill(nodes[0].pid, SIGKILL);
+  ::waitpid(nodes[0].pid, nullptr, 0);
+  nodes[0] = start_node(dir, config, "aggregator", false);
+  wait_for_log(dir / "aggregator-2.log", "rolling back");
+  writer.join();
+  wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
+  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
+  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
+  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "aggregator-2", true),
+           start_node(dir, config, "agent-1", true), start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  INFO(test::read_file(dir / "aggregator.log"));
+  INFO(test::read_file(dir / "aggregator-2.log"));
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
+            .exit_code == 0);
+  check_same_results(dir, "single-", {"fleet-", "fleet2-"});
+  CHECK((scanner_caught(dir / "fleet-alerts.jsonl") || scanner_caught(dir / "fleet2-alerts.jsonl")));
 }
