@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Starts the three nodes of deploy/cluster.toml on this machine, as three
-# processes on loopback: two agents tailing var/cluster/agent-N/access.log*
-# and the aggregator writing var/cluster/{alerts,minute,ip_minute}.jsonl.
+# Starts the nodes of deploy/cluster.toml on this machine, one process each
+# on loopback: two agents tailing var/cluster/agent-N/access.log* and the
+# aggregator writing var/cluster/{alerts,minute,ip_minute}.jsonl. With
+# --config deploy/cluster-two-aggregators.toml, a second aggregator writes
+# its partition under var/cluster/aggregator-2/.
 #
 #   deploy/start-cluster.sh [--demo] [--vigil PATH] [--config FILE]
 #
@@ -27,7 +29,12 @@ done
 [[ -x "$vigil" ]] || { echo "start-cluster: $vigil not found: build first (make build)" >&2; exit 1; }
 "$vigil" check-config -c "$config"
 
-mkdir -p var/cluster/agent-1 var/cluster/agent-2
+# Every [[cluster.node]]'s name, aggregators first.
+nodes=$(awk '/^\[\[cluster\.node\]\]/ { entry = 1; next }
+             entry && /^name *=/ { gsub(/^name *= *"|".*$/, ""); name = $0 }
+             entry && /^role *=/ { role = $0; entry = 0; if (role ~ /aggregator/) agg = agg " " name; else ag = ag " " name }
+             END { print agg ag }' "$config")
+mkdir -p var/cluster/agent-1 var/cluster/agent-2 var/cluster/aggregator-2
 touch var/cluster/agent-1/access.log var/cluster/agent-2/access.log
 pids=()
 stop() {
@@ -35,7 +42,7 @@ stop() {
   wait 2>/dev/null || true
 }
 trap stop EXIT INT TERM
-for node in aggregator agent-1 agent-2; do
+for node in $nodes; do
   "$vigil" run -c "$config" --node "$node" >"var/cluster/$node.out" 2>&1 &
   pids+=($!)
   echo "started $node (pid $!), log var/cluster/$node.out"
@@ -55,6 +62,7 @@ if [[ $demo == 1 ]]; then
   sleep 3  # the last batches reach the aggregator; the newest minute stays open (checkpointed)
   echo
   echo "alerts: var/cluster/alerts.jsonl   minute windows: var/cluster/minute.jsonl"
+  [[ $nodes == *aggregator-2* ]] && echo "aggregator-2's partition: var/cluster/aggregator-2/{alerts,ip_minute}.jsonl"
   exit 0
 fi
 echo "cluster running; Ctrl-C stops it"
