@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Two agents -> one aggregator on loopback, against one node over the same
-# two files, in the same sitting (runs alternated):
+# Two agents -> one aggregator (or two, keys split between them) on
+# loopback, against one node over the same two files, in the same sitting
+# (runs alternated):
 #   events/s into the aggregator (its first event to its exit, when every
 #   window closed), MB/s, each process's CPU seconds and peak RSS.
 # Agents pre-aggregate ("pre": each batch's windows as partial groups) or
 # send every parsed, enriched event ("events"), runs alternated.
 #
-#   bench/cluster_bench.sh build/vigil [LINES_PER_AGENT] [RUNS] [CLIENTS]
+#   bench/cluster_bench.sh build/vigil [LINES_PER_AGENT] [RUNS] [CLIENTS] [AGGREGATORS]
 # CLIENTS (default 20000) distinct client IPs: the per-IP window's groups.
+# AGGREGATORS 1 (default) or 2: with 2, "agg cpu" and "agg RSS" are the
+# leader's + the other's, and the rate is to the leader's exit (it exits
+# last, once both closed their windows).
 set -euo pipefail
 vigil=$(realpath "${1:?usage: $0 VIGIL [LINES_PER_AGENT] [RUNS]}")
 lines=${2:-1000000}
 runs=${3:-3}
 clients=${4:-20000}
+aggregators=${5:-1}
+[[ $aggregators == 1 || $aggregators == 2 ]] || { echo "AGGREGATORS: 1 or 2" >&2; exit 2; }
+nodes="aggregator agent-1 agent-2"
+[[ $aggregators == 1 ]] || nodes="aggregator aggregator-2 agent-1 agent-2"
 work=$(mktemp -d /tmp/vigil-clbench-XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -57,10 +65,11 @@ cluster_config() {
   local out=$1 pre=$2
   {
     printf '[node]\ncheckpoint_interval = "1s"\nhttp = ""\n[cluster]\npre_aggregate = %s\n' "$pre"
-    for n in aggregator agent-1 agent-2; do
+    for n in $nodes; do
       printf '[[cluster.node]]\nname = "%s"\nrole = "%s"\nendpoint = "tcp://127.0.0.1:%s"\nstate_dir = "%s"\n' \
-        "$n" "$([[ $n == aggregator ]] && echo aggregator || echo agent)" "$(port)" "$out/state-$n"
-      [[ $n == aggregator ]] || printf '[[cluster.node.source]]\nname = "access"\ntype = "file"\npath = "%s/%s/access.log"\nformat = "combined_rt"\n' "$work" "$n"
+        "$n" "$([[ $n == aggregator* ]] && echo aggregator || echo agent)" "$(port)" "$out/state-$n"
+      [[ $n != aggregator-2 ]] || printf '[[cluster.node.sink]]\nname = "alerts"\ntype = "jsonl"\ninput = "alerts"\npath = "%s/agg2-alerts.jsonl"\n' "$out"
+      [[ $n == aggregator* ]] || printf '[[cluster.node.source]]\nname = "access"\ntype = "file"\npath = "%s/%s/access.log"\nformat = "combined_rt"\n' "$work" "$n"
     done
     echo "${shared//WORK/$out}"
   } > "$out/cluster.toml"
@@ -85,24 +94,29 @@ span() {
   awk -v w="$wall" -v s="${startup:-0}" 'BEGIN { print w - s / 1000 }'
 }
 
-echo "== $count lines ($mb MB) in two files, $clients clients, $(nproc) cores; windows: minute, per-IP minute; 1 rule"
+echo "== $count lines ($mb MB) in two files, $clients clients, $(nproc) cores, $aggregators aggregator(s); windows: minute, per-IP minute; 1 rule"
 printf "%-9s %3s %12s %8s %10s %10s %10s %10s\n" run "#" "events/s" "MB/s" "agg cpu s" "agent cpu" "agg RSS MB" "agent RSS"
 for i in $(seq "$runs"); do
  for pre in true false; do
   out="$work/cluster-$pre-$i"; mkdir -p "$out"; cluster_config "$out" "$pre"
-  for n in aggregator agent-1 agent-2; do
+  for n in $nodes; do
     /usr/bin/time -f "%e %U %S %M" -o "$out/$n.time" "$vigil" run -c "$out/cluster.toml" --node "$n" --once \
       > "$out/$n.log" 2>&1 &
   done
   wait
   secs=$(span "$out/aggregator.time" "$out/aggregator.log")
   read -r _ au as am < "$out/aggregator.time"
+  if [[ $aggregators == 2 ]]; then
+    read -r _ bu bs bm < "$out/aggregator-2.time"
+    au="$au+$bu"; as="$as+$bs"; am="$am+$bm"
+  fi
   read -r _ u1 s1 m1 < "$out/agent-1.time"
   read -r _ u2 s2 m2 < "$out/agent-2.time"
   awk -v n="$count" -v mb="$mb" -v s="$secs" -v ac="$au+$as" -v c1="$u1+$s1" -v c2="$u2+$s2" -v am="$am" -v m1="$m1" -v m2="$m2" -v i="$i" \
       -v name="$([[ $pre == true ]] && echo cl-pre || echo cl-events)" \
-    'function sum(x,  p) { split(x, p, "+"); return p[1] + p[2] }
-     BEGIN { printf "%-9s %3d %12.0f %8.1f %10.2f %4.2f+%4.2f %10.0f %4.0f+%4.0f\n", name, i, n / s, mb / s, sum(ac), sum(c1), sum(c2), am / 1000, m1 / 1000, m2 / 1000 }'
+    'function sum(x,  p, k, t) { k = split(x, p, "+"); for (t = 0; k > 0; k--) t += p[k]; return t }
+     function mbs(x,  p, k, o) { k = split(x, p, "+"); o = sprintf("%.0f", p[1] / 1000); for (j = 2; j <= k; j++) o = o "+" sprintf("%.0f", p[j] / 1000); return o }
+     BEGIN { printf "%-9s %3d %12.0f %8.1f %10.2f %4.2f+%4.2f %10s %4.0f+%4.0f\n", name, i, n / s, mb / s, sum(ac), sum(c1), sum(c2), mbs(am), m1 / 1000, m2 / 1000 }'
   rollbacks=$(grep -c "rolling back" "$out/aggregator.log" || true)
   [[ $rollbacks == 0 ]] || echo "   (the cluster run rolled back $rollbacks times)"
  done
