@@ -14,6 +14,7 @@
 #include "actors/uplink.hpp"
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
+#include "pipeline/cluster_metrics.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/stop_signal.hpp"
@@ -138,6 +139,13 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   spdlog::info("agent {}: listening on {}, aggregators {}, {} sources", cfg.node.name, link->endpoint(),
                fmt::join(aggregators, ", "), cfg.sources.size());
 
+  std::unique_ptr<cluster_metrics> metrics;
+  try {
+    metrics = std::make_unique<cluster_metrics>(cfg, "agent", link, aggregators);
+  } catch (const std::exception& ex) {
+    std::cerr << "vigil run: agent " << cfg.node.name << ": " << ex.what() << "\n";
+    return 1;
+  }
   peer_table peers(aggregators, opts.down_after);
   std::unique_ptr<agent_session> session;
   std::optional<resume_message> pending;    // the leader's, until every aggregator is ready for it
@@ -161,6 +169,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
       last_beat = now;
     }
     for (const auto& c : peers.check(now)) {
+      metrics->peer(c.peer, c.up);
       if (c.up) spdlog::info("agent {}: peer {} is up", cfg.node.name, c.peer);
       else spdlog::warn("agent {}: peer {} is down (silent for {} ms)", cfg.node.name, c.peer, c.silent.count());
     }
@@ -183,7 +192,10 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
         const bool all_ready = std::all_of(aggregators.begin() + 1, aggregators.end(),
                                            [&](const std::string& a) { return ready[a] == pending->epoch; });
         if (!all_ready) break;
-        if (session) spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, leader, pending->epoch);
+        if (session) {
+          spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, leader, pending->epoch);
+          metrics->rolled_back();
+        }
         session.reset();
         try {
           session = start_session(cfg, opts, link, aggregators, signatures, *pending, incarnation);
@@ -193,6 +205,8 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
           return 1;
         }
         pending.reset();
+        metrics->session_started();
+        metrics->ready(true);
         last_beat = clock::now();
         break;
       }

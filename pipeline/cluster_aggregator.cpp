@@ -12,6 +12,7 @@
 #include "actors/remote_source.hpp"
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
+#include "pipeline/cluster_metrics.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/stop_signal.hpp"
@@ -224,9 +225,11 @@ enum class turn { go_on, roll_back, exit };
 class aggregator_node {
 public:
   aggregator_node(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts,
-                  fleet_roles roles, std::shared_ptr<state_store> store, std::shared_ptr<node_link> link)
+                  fleet_roles roles, std::shared_ptr<state_store> store, std::shared_ptr<node_link> link,
+                  std::unique_ptr<cluster_metrics> metrics)
     : cfg_(cfg), agents_(agents), opts_(opts), fleet_(fleet_view(cfg, agents)), roles_(std::move(roles)),
-      store_(std::move(store)), link_(std::move(link)), peers_(roles_.peers(), opts.down_after) {}
+      store_(std::move(store)), link_(std::move(link)), metrics_(std::move(metrics)),
+      peers_(roles_.peers(), opts.down_after) {}
 
   int run() {
     spdlog::info("aggregator {}: listening on {}{}", roles_.self, link_->endpoint(),
@@ -241,6 +244,8 @@ private:
       std::string error;
       session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, error);
       if (!session_) return fail(error);
+      metrics_->session_started();
+      metrics_->ready(true);
       rollback_.clear();
       while (rollback_.empty()) {
         if (int code = 0; stop_requested(code)) return code;
@@ -253,6 +258,7 @@ private:
         serve_session();
       }
       end_session();
+      metrics_->rolled_back();
       spdlog::warn("aggregator {}: {}: rolling back to the last complete checkpoint, in a new session", roles_.self,
                    rollback_);
     }
@@ -282,6 +288,7 @@ private:
           lost_why = rollback_;
           spdlog::warn("aggregator {}: {}: asking {} to roll the fleet back", roles_.self, rollback_, roles_.leader);
           end_session();
+          metrics_->rolled_back();
           rollback_.clear();
         }
         continue;
@@ -319,6 +326,7 @@ private:
     if (session_) {
       spdlog::info("aggregator {}: {} started session {:016x}: rolling back", roles_.self, f.sender, resume->epoch);
       end_session();
+      metrics_->rolled_back();
     }
     std::string error;
     session_ = start_session(fleet_, agents_, roles_, store_, link_, resume->epoch, resume->checkpoint, error);
@@ -327,6 +335,8 @@ private:
       return false;
     }
     lost_epoch_ = 0;
+    metrics_->session_started();
+    metrics_->ready(true);
     // Told at once: the leader counts this node in only once it has joined.
     link_->send(roles_.leader, frame_type::heartbeat, encode(heartbeat_message{session_->epoch, incarnation_}));
     rollback_.clear();
@@ -426,6 +436,7 @@ private:
 
   void check_peers(clock::time_point now) {
     for (const auto& c : peers_.check(now)) {
+      metrics_->peer(c.peer, c.up);
       if (c.up) spdlog::info("aggregator {}: peer {} is up", roles_.self, c.peer);
       else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", roles_.self, c.peer, c.silent.count());
       if (!session_ || !session_->members.count(c.peer)) continue;
@@ -466,6 +477,7 @@ private:
   }
 
   void end_session() {
+    metrics_->ready(false);
     join_finish();
     finished_ = false;
     leader_done_ = false;
@@ -484,6 +496,7 @@ private:
   const fleet_roles roles_;
   std::shared_ptr<state_store> store_;
   std::shared_ptr<node_link> link_;
+  std::unique_ptr<cluster_metrics> metrics_;
   peer_table peers_;
   const uint64_t incarnation_ = random_id();
   std::unique_ptr<aggregator_session> session_;
@@ -518,7 +531,15 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
     std::cerr << "vigil run: aggregator " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;
   }
-  return aggregator_node(cfg, agents, opts, std::move(roles), std::move(store), std::move(link)).run();
+  std::unique_ptr<cluster_metrics> metrics;
+  try {
+    metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers());
+  } catch (const std::exception& ex) {
+    std::cerr << "vigil run: aggregator " << cfg.node.name << ": " << ex.what() << "\n";
+    return 1;
+  }
+  return aggregator_node(cfg, agents, opts, std::move(roles), std::move(store), std::move(link), std::move(metrics))
+    .run();
 }
 
 } // namespace vigil

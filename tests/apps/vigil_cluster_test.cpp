@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -78,6 +79,7 @@ std::string sinks(const test::temp_dir& dir, const std::string& prefix) {
 
 struct cluster_ports {
   int aggregator = free_port(), agent1 = free_port(), agent2 = free_port(), aggregator2 = free_port();
+  int aggregator_http = 0;  ///< non-zero: the aggregator serves /metrics there
   std::string endpoint(int port) const { return "tcp://127.0.0.1:" + std::to_string(port); }
 };
 
@@ -90,6 +92,8 @@ std::string write_cluster_config(const test::temp_dir& dir, const cluster_ports&
   auto node = [&](const std::string& name, const std::string& role, int port) {
     cfg += "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + ports.endpoint(port)
            + "\"\nstate_dir = \"" + (dir / ("state-" + name)) + "\"\n";
+    if (name == "aggregator" && ports.aggregator_http != 0)
+      cfg += "http = \"127.0.0.1:" + std::to_string(ports.aggregator_http) + "\"\n";
     if (auto k = keys.find(name); k != keys.end())
       cfg += "public_key = \"" + k->second.first + "\"\nsecret_key_file = \"" + k->second.second + "\"\n";
     if (role == "agent")
@@ -252,6 +256,21 @@ void check_same_results(const test::temp_dir& dir, const std::string& single_pre
   CHECK(alerts == firing(dir / (single_prefix + "alerts.jsonl")));
 }
 
+/// GET `path` on the aggregator's HTTP port: status and body.
+std::pair<int, std::string> http_get(const cluster_ports& ports, const std::string& path) {
+  httplib::Client client("127.0.0.1", ports.aggregator_http);
+  auto res = client.Get(path.c_str());
+  if (!res) return {0, ""};
+  return {res->status, res->body};
+}
+
+/// The value of series `series` (name and labels, as rendered) in a scrape.
+double metric(const std::string& scrape, const std::string& series) {
+  const auto at = scrape.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(scrape.substr(at + series.size() + 2));
+}
+
 bool scanner_caught(const std::string& alerts) {
   for (const auto& a : firing(alerts))
     if (a.find(scanner_ip) != std::string::npos) return true;
@@ -313,6 +332,7 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
           "are still exactly one node's over the union") {
   test::temp_dir dir;
   cluster_ports ports;
+  ports.aggregator_http = free_port();
   // The logs grow while the cluster runs: written in slices, so the kills
   // land while there is still input to read.
   std::map<std::string, std::string> full;
@@ -365,8 +385,26 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
   // and comes back: what was in flight may be lost, so the fleet rolls back.
   ::kill(nodes[2].pid, SIGSTOP);
   wait_for_log(dir / "aggregator.log", "peer agent-2 is down");
+  {
+    // Down in the metrics too, while the other agent is up.
+    auto [status, scrape] = http_get(ports, "/metrics");
+    INFO(scrape);
+    CHECK(status == 200);
+    CHECK(metric(scrape, "vigil_peer_up{peer=\"agent-2\"}") == 0);
+    CHECK(metric(scrape, "vigil_peer_up{peer=\"agent-1\"}") == 1);
+    CHECK(metric(scrape, "vigil_cluster_rollbacks_total") >= 1);  // agent-1's restart
+    CHECK(scrape.find("# TYPE vigil_frames_dropped_total counter") != std::string::npos);
+    CHECK(http_get(ports, "/healthz").first == 200);
+    CHECK(http_get(ports, "/readyz").first == 200);
+  }
   ::kill(nodes[2].pid, SIGCONT);
   wait_for_log(dir / "aggregator.log", "agent agent-2 was unreachable");
+  {
+    auto [status, scrape] = http_get(ports, "/metrics");
+    INFO(scrape);
+    CHECK(metric(scrape, "vigil_peer_up{peer=\"agent-2\"}") == 1);
+    CHECK(metric(scrape, "vigil_cluster_rollbacks_total") >= 2);
+  }
   writer.join();
   // Everything written, then a graceful stop, then a run to the end of the
   // input that closes every window.

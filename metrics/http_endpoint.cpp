@@ -1,0 +1,50 @@
+#include "metrics/http_endpoint.hpp"
+
+#include <stdexcept>
+
+#include <httplib.h>
+
+#include "metrics/registry.hpp"
+
+namespace vigil {
+
+http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics_registry> metrics,
+                             std::function<bool()> ready)
+  : server_(std::make_unique<httplib::Server>()) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw std::runtime_error("node.http \"" + address + "\": expected HOST:PORT");
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw std::runtime_error("node.http \"" + address + "\": the port is not a number");
+  }
+  // httplib's default adds SO_REUSEPORT: a second node on the same port
+  // would then share it silently, and scrapes would land on either.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
+  server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  server_->Get("/readyz", [ready](const httplib::Request&, httplib::Response& res) {
+    const bool ok = ready();
+    res.status = ok ? 200 : 503;
+    res.set_content(ok ? "ready\n" : "not ready\n", "text/plain");
+  });
+  port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (port_ <= 0) throw std::runtime_error("node.http " + address + ": cannot listen there (in use, or not an address of this host)");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+http_endpoint::~http_endpoint() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+} // namespace vigil

@@ -1,0 +1,48 @@
+#include "pipeline/cluster_metrics.hpp"
+
+#include "metrics/http_endpoint.hpp"
+#include "metrics/registry.hpp"
+#include "transport/node_link.hpp"
+
+namespace vigil {
+
+cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& role, std::shared_ptr<node_link> link,
+                                 const std::vector<std::string>& peers)
+  : registry_(std::make_shared<metrics_registry>()) {
+  using kind = metrics_registry::kind;
+  auto& r = *registry_;
+  r.describe("vigil_node_info", kind::gauge, "This node of the cluster: its name and role.");
+  r.set("vigil_node_info", {{"node", cfg.node.name}, {"role", role}}, 1);
+  r.describe("vigil_peer_up", kind::gauge, "1 while the peer is heard from (heartbeats), 0 once it is down.");
+  for (const auto& p : peers) r.set("vigil_peer_up", {{"peer", p}}, 0);
+  r.describe("vigil_cluster_sessions_total", kind::counter, "Sessions this node started or joined.");
+  r.set("vigil_cluster_sessions_total", {}, 0);
+  r.describe("vigil_cluster_rollbacks_total", kind::counter,
+             "Times this node rolled back to the last complete checkpoint (a restart, a gap, a lost peer).");
+  r.set("vigil_cluster_rollbacks_total", {}, 0);
+  r.describe("vigil_frames_received_total", kind::counter, "Frames from peers that decoded and were taken.");
+  r.describe("vigil_frames_dropped_total", kind::counter, "Frames dropped, by reason; none ever crashes the node.");
+  // The link counts on its own thread; read when scraped.
+  r.on_render([link](metrics_registry& m) {
+    const auto& c = link->counters();
+    m.set("vigil_frames_received_total", {}, static_cast<double>(c.delivered.load()));
+    m.set("vigil_frames_dropped_total", {{"reason", "malformed"}}, static_cast<double>(c.bad_frame.load()));
+    m.set("vigil_frames_dropped_total", {{"reason", "other_version"}}, static_cast<double>(c.unsupported_version.load()));
+    m.set("vigil_frames_dropped_total", {{"reason", "too_large"}}, static_cast<double>(c.too_large.load()));
+    m.set("vigil_frames_dropped_total", {{"reason", "unknown_sender"}}, static_cast<double>(link->unknown_senders()));
+    m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
+  });
+  if (!cfg.node.http.empty()) {
+    auto flag = ready_flag_;
+    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [flag] { return flag->load(); });
+  }
+}
+
+cluster_metrics::~cluster_metrics() = default;
+
+void cluster_metrics::peer(const std::string& name, bool up) { registry_->set("vigil_peer_up", {{"peer", name}}, up ? 1 : 0); }
+void cluster_metrics::session_started() { registry_->add("vigil_cluster_sessions_total", {}); }
+void cluster_metrics::rolled_back() { registry_->add("vigil_cluster_rollbacks_total", {}); }
+int cluster_metrics::port() const noexcept { return http_ ? http_->port() : 0; }
+
+} // namespace vigil

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "settings/config.hpp"
+
+namespace vigil {
+
+class http_endpoint;
+class metrics_registry;
+class node_link;
+
+/// What a cluster node shows on its HTTP port (`node.http`; "" for none):
+/// `vigil_peer_up{peer}`, sessions and rollbacks, and the frames its link
+/// took or dropped (by reason), on `/metrics`; `/readyz` is 200 while the
+/// node is in a session.
+class cluster_metrics {
+public:
+  /// Throws `std::runtime_error` when the HTTP port cannot be opened.
+  cluster_metrics(const vigil_config& cfg, const std::string& role, std::shared_ptr<node_link> link,
+                  const std::vector<std::string>& peers);
+  ~cluster_metrics();
+
+  void peer(const std::string& name, bool up);
+  void session_started();
+  void rolled_back();
+  void ready(bool in_session) noexcept { ready_ = in_session; }
+
+  /// The port it serves on; 0 without one.
+  int port() const noexcept;
+
+private:
+  std::shared_ptr<metrics_registry> registry_;
+  std::shared_ptr<std::atomic<bool>> ready_flag_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool>& ready_ = *ready_flag_;
+  std::unique_ptr<http_endpoint> http_;
+};
+
+} // namespace vigil
