@@ -172,6 +172,45 @@ std::set<std::string> firing(const std::string& path) {
   return out;
 }
 
+/// Each agent's log, written while the cluster runs: in `slices` slices of
+/// whole lines, 100 ms apart, on a thread of its own, so that kills land
+/// while there is still input to read. `seed`: agent-1's; agent-2's is
+/// the next.
+class growing_logs {
+public:
+  growing_logs(const test::temp_dir& dir, int seed, size_t slices) {
+    full_["agent-1"] = agent_log(seed, {"/.env", "/.git/config", "/phpmyadmin/"})
+                       + gen("--rate 300 --duration 10m --seed " + std::to_string(seed * 10 + 1)
+                             + " --start 2026-01-01T10:03:03Z");
+    full_["agent-2"] = agent_log(seed + 1, {"/wp-admin/", "/config.php", "/backup.sql"})
+                       + gen("--rate 300 --duration 10m --seed " + std::to_string((seed + 1) * 10 + 1)
+                             + " --start 2026-01-01T10:03:03Z");
+    for (const auto& [agent, text] : full_) {
+      std::filesystem::create_directories(dir / agent);
+      test::write_file(dir / (agent + "/access.log"), "");
+    }
+    writer_ = std::thread([this, &dir, slices] {
+      for (size_t i = 0; i < slices; ++i) {
+        for (const auto& [agent, text] : full_) {
+          size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
+          size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
+          std::ofstream(dir / (agent + "/access.log"), std::ios::app) << text.substr(from, to - from);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  ~growing_logs() { join(); }
+  /// Waits until every slice is written.
+  void join() {
+    if (writer_.joinable()) writer_.join();
+  }
+
+private:
+  std::map<std::string, std::string> full_;
+  std::thread writer_;
+};
+
 struct node_process {
   std::string name;
   pid_t pid = -1;
@@ -335,34 +374,8 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
   ports.aggregator_http = free_port();
   // The logs grow while the cluster runs: written in slices, so the kills
   // land while there is still input to read.
-  std::map<std::string, std::string> full;
-  full["agent-1"] = agent_log(5, {"/.env", "/.git/config", "/phpmyadmin/"})
-                    + gen("--rate 300 --duration 10m --seed 51 --start 2026-01-01T10:03:03Z");
-  full["agent-2"] = agent_log(6, {"/wp-admin/", "/config.php", "/backup.sql"})
-                    + gen("--rate 300 --duration 10m --seed 61 --start 2026-01-01T10:03:03Z");
-  for (const auto& [agent, text] : full) {
-    std::filesystem::create_directories(dir / agent);
-    test::write_file(dir / (agent + "/access.log"), "");
-  }
+  growing_logs logs(dir, 5, 60);
   const std::string config = write_cluster_config(dir, ports);
-  std::thread writer([&] {
-    const size_t slices = 60;
-    for (size_t i = 0; i < slices; ++i) {
-      for (const auto& [agent, text] : full) {
-        // Whole lines: cut each slice after a newline.
-        size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
-        size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
-        std::ofstream(dir / (agent + "/access.log"), std::ios::app) << text.substr(from, to - from);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  struct join_at_exit {
-    std::thread& t;
-    ~join_at_exit() {
-      if (t.joinable()) t.join();
-    }
-  } joined{writer};
 
   std::vector<node_process> nodes{start_node(dir, config, "aggregator", false), start_node(dir, config, "agent-1", false),
                                   start_node(dir, config, "agent-2", false)};
@@ -405,7 +418,7 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
     CHECK(metric(scrape, "vigil_peer_up{peer=\"agent-2\"}") == 1);
     CHECK(metric(scrape, "vigil_cluster_rollbacks_total") >= 2);
   }
-  writer.join();
+  logs.join();
   // Everything written, then a graceful stop, then a run to the end of the
   // input that closes every window.
   wait_for_log(dir / "aggregator.log", ": written", 8);
@@ -529,33 +542,8 @@ TEST_CASE("two aggregators split the keyed windows: together they equal one node
 TEST_CASE("two aggregators survive SIGKILL of either mid-run: the fleet's results are still one node's") {
   test::temp_dir dir;
   cluster_ports ports;
-  std::map<std::string, std::string> full;
-  full["agent-1"] = agent_log(7, {"/.env", "/.git/config", "/phpmyadmin/"})
-                    + gen("--rate 300 --duration 10m --seed 71 --start 2026-01-01T10:03:03Z");
-  full["agent-2"] = agent_log(8, {"/wp-admin/", "/config.php", "/backup.sql"})
-                    + gen("--rate 300 --duration 10m --seed 81 --start 2026-01-01T10:03:03Z");
-  for (const auto& [agent, text] : full) {
-    std::filesystem::create_directories(dir / agent);
-    test::write_file(dir / (agent + "/access.log"), "");
-  }
+  growing_logs logs(dir, 7, 40);
   const std::string config = write_cluster_config(dir, ports, {}, true, 2);
-  std::thread writer([&] {
-    const size_t slices = 40;
-    for (size_t i = 0; i < slices; ++i) {
-      for (const auto& [agent, text] : full) {
-        size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
-        size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
-        std::ofstream(dir / (agent + "/access.log"), std::ios::app) << text.substr(from, to - from);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  struct join_at_exit {
-    std::thread& t;
-    ~join_at_exit() {
-      if (t.joinable()) t.join();
-    }
-  } joined{writer};
 
   std::vector<node_process> nodes{start_node(dir, config, "aggregator", false),
                                   start_node(dir, config, "aggregator-2", false),
@@ -574,7 +562,7 @@ TEST_CASE("two aggregators survive SIGKILL of either mid-run: the fleet's result
   ::waitpid(nodes[0].pid, nullptr, 0);
   nodes[0] = start_node(dir, config, "aggregator", false);
   wait_for_log(dir / "aggregator-2.log", "rolling back");
-  writer.join();
+  logs.join();
   wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
   for (auto& n : nodes) ::kill(n.pid, SIGTERM);
   for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
