@@ -47,6 +47,26 @@ TEST_CASE("a checkpoint is written whole, read back, listed, and pruned to the n
   CHECK(error.find("not in the store") != std::string::npos);
 }
 
+TEST_CASE("checkpoints newer than the fleet's are dropped; one of the same id then writes whole again") {
+  test::temp_dir dir;
+  std::string error;
+  auto store = state_store::open(dir / "state", error);
+  REQUIRE(store);
+  for (uint64_t id = 1; id <= 4; ++id)
+    REQUIRE(store->write_checkpoint({id, static_cast<int64_t>(id), 0, 3}, parts_of(id, "old" + std::to_string(id)), error));
+  REQUIRE(store->drop_newer_than(2, error));
+  auto list = store->checkpoints();
+  REQUIRE(list.size() == 2);
+  CHECK(list.back().id == 2);
+  std::vector<state_part> parts;
+  CHECK_FALSE(store->read_checkpoint(3, parts, error));
+  REQUIRE(store->write_checkpoint({3, 3, 0, 3}, parts_of(3, "new3"), error));
+  REQUIRE(store->read_checkpoint(3, parts, error));
+  CHECK(parts[1].bytes == "new3");
+  REQUIRE(store->drop_newer_than(0, error));
+  CHECK(store->checkpoints().empty());
+}
+
 TEST_CASE("a damaged value is refused with a message, never decoded into nonsense") {
   test::temp_dir dir;
   std::string error;
