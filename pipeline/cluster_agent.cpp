@@ -150,6 +150,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   std::unique_ptr<agent_session> session;
   std::optional<resume_message> pending;    // the leader's, until every aggregator is ready for it
   std::map<std::string, uint64_t> ready;    // by aggregator: the session it is ready for
+  uint64_t waiting_for = 0;                 // the pending session, once its wait was logged
   auto last_hello = clock::time_point{};
   auto last_beat = clock::time_point{};
   while (true) {
@@ -191,7 +192,17 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
         if (!pending) break;
         const bool all_ready = std::all_of(aggregators.begin() + 1, aggregators.end(),
                                            [&](const std::string& a) { return ready[a] == pending->epoch; });
-        if (!all_ready) break;
+        if (!all_ready) {
+          if (waiting_for != pending->epoch) {
+            waiting_for = pending->epoch;
+            std::string missing;
+            for (auto a = aggregators.begin() + 1; a != aggregators.end(); ++a)
+              if (ready[*a] != pending->epoch) missing += (missing.empty() ? "" : ", ") + *a;
+            spdlog::info("agent {}: session {:016x} of {} waits for {} to be ready", cfg.node.name, pending->epoch,
+                         leader, missing);
+          }
+          break;
+        }
         if (session) {
           spdlog::info("agent {}: {} started session {:016x}: rewinding", cfg.node.name, leader, pending->epoch);
           metrics->rolled_back();

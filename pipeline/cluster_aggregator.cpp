@@ -89,6 +89,11 @@ struct aggregator_session {
   std::map<std::string, remote_source_actor> remotes;  // by stream; the leader's
   std::shared_ptr<session_signals> signals = std::make_shared<session_signals>();
   std::map<std::string, member> members;  // by name: agents, and the leader's followers
+  /// The leader's remote sources, handed to the coordinator once every
+  /// member joined: a barrier sent before would reach an agent with no
+  /// session, and the checkpoint would wait for it in vain.
+  std::vector<source_actor> sources;
+  bool checkpointing = false;
 
   ~aggregator_session() {
     for (auto& [name, r] : remotes) caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
@@ -157,7 +162,6 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
   }
   s->stages = spawn_node_stages(*s->sys, fleet, std::move(plan), store, s->recovered, options);
 
-  std::vector<source_actor> sources;  // in the order of fleet.sources; the leader's
   fleet_ingress_config icfg;
   icfg.link = link;
   icfg.epoch = s->epoch;
@@ -169,13 +173,13 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
       if (!roles.leads()) continue;
       auto remote = spawn_remote_source(*s->sys, remote_source_config{link, a.node.name, src.name, s->epoch});
       s->remotes.emplace(stream, remote);
-      sources.push_back(remote);
+      s->sources.push_back(remote);  // in the order of fleet.sources
     }
   auto signals = s->signals;
   icfg.lost = [signals](const std::string& why) { signals->lose(why); };
   icfg.all_ended = [signals] { signals->all_ended = true; };
   s->ingress = spawn_fleet_ingress(*s->sys, icfg);
-  caf::anon_send(s->stages.coordinator, run_atom_v, std::move(sources));
+  if (!roles.leads()) caf::anon_send(s->stages.coordinator, run_atom_v, std::vector<source_actor>{});
   for (const auto& a : roles.agents) s->members[a] = member{};
   for (const auto& f : roles.followers) s->members[f] = member{};
   const partition part = partition_of_node(fleet);
@@ -213,7 +217,11 @@ void take_part(aggregator_session& s, const fleet_roles& roles, const std::strin
 std::thread finish(aggregator_session& s, std::atomic<bool>& finished) {
   return std::thread([&s, &finished] {
     caf::scoped_actor self{*s.sys};
-    self->request(s.stages.coordinator, caf::infinite, stop_atom_v, false).receive([](uint64_t) {}, [](caf::error&) {});
+    // A checkpoint in progress finishes first; one whose barrier was lost
+    // (a member left meanwhile) must not hold the end of the run.
+    self->request(s.stages.coordinator, std::chrono::seconds(10), stop_atom_v, false)
+      .receive([](uint64_t) {},
+               [](caf::error&) { spdlog::warn("aggregator: a checkpoint in progress did not complete; closing the windows"); });
     self->request(s.stages.windows, caf::infinite, flush_atom_v, true).receive([](bool) {}, [](caf::error&) {});
     finished = true;
   });
@@ -360,6 +368,17 @@ private:
     if (!f) return;
     peers_.heard(f->sender, clock::now());
     take(*f);
+    if (session_ && roles_.leads() && !session_->checkpointing) start_checkpoints();
+  }
+
+  /// The leader's checkpoints start once every member joined its session.
+  void start_checkpoints() {
+    auto& s = *session_;
+    for (const auto& [name, m] : s.members)
+      if (!m.joined) return;
+    s.checkpointing = true;
+    caf::anon_send(s.stages.coordinator, run_atom_v, std::move(s.sources));
+    spdlog::info("aggregator {}: every member joined session {:016x}; checkpoints start", roles_.self, s.epoch);
   }
 
   void take(received_frame& f) {

@@ -525,13 +525,17 @@ TEST_CASE("two aggregators split the keyed windows: together they equal one node
   auto check = test::run_command(bin + " check-config -c '" + config + "' 2>&1");
   INFO(check.out);
   REQUIRE(check.exit_code == 0);
-  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true),
-                                  start_node(dir, config, "aggregator-2", true),
-                                  start_node(dir, config, "agent-1", true), start_node(dir, config, "agent-2", true)};
+  // The second aggregator comes last: the agents wait for it, and the
+  // leader's checkpoints start only once everyone joined.
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+                                  start_node(dir, config, "agent-2", true)};
+  wait_for_log(dir / "agent-1.log", "waits for aggregator-2 to be ready");
+  nodes.push_back(start_node(dir, config, "aggregator-2", true));
   auto codes = wait_all(nodes, dir);
   INFO(test::read_file(dir / "aggregator.log"));
   INFO(test::read_file(dir / "aggregator-2.log"));
   for (auto& [name, code] : codes) CHECK(code == 0);
+  CHECK(occurrences(dir / "aggregator.log", "checkpoints start") == 1);
   REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
             .exit_code == 0);
   check_same_results(dir, "single-", {"fleet-", "fleet2-"});
