@@ -15,11 +15,12 @@ namespace vigil {
 // has the header). Each is a msgpack array; decoders never throw and refuse
 // anything of the wrong shape with `errc::bad_frame`.
 //
-// A session ("epoch") is one run of the aggregator's pipeline from one
-// checkpoint. Every frame that belongs to a session names it, so frames
+// A session ("epoch") is one run of the leading aggregator's pipeline from
+// one checkpoint, which every other node joins. Every frame that belongs to a session names it, so frames
 // from before a restart or a rollback are told apart and dropped.
 
-/// hello, agent -> aggregator: "I (re)started; where do I resume?"
+/// hello, agent or following aggregator -> the leader: "I (re)started;
+/// where do I resume?"
 struct hello_message {
   uint64_t incarnation = 0;          ///< random per agent process start
   std::vector<std::string> sources;  ///< the agent's [[source]] names
@@ -31,8 +32,9 @@ struct named_part {
   std::string bytes;
 };
 
-/// resume, aggregator -> agent: join session `epoch` and read from the
-/// positions of the aggregator's last complete checkpoint.
+/// resume, the leader -> agent or follower: join session `epoch`, from
+/// checkpoint `checkpoint` (an agent reads from its positions in it).
+/// Follower -> agent, with no parts: ready for session `epoch`.
 struct resume_message {
   uint64_t epoch = 0;
   uint64_t checkpoint = 0;          ///< 0: none yet, start fresh
@@ -56,7 +58,8 @@ struct barrier_message {
   std::string source;
 };
 
-/// part, agent -> aggregator: a participant's part of a checkpoint.
+/// part, agent -> the leader: a participant's part of a checkpoint;
+/// follower -> the leader: "aggregator:NAME", its own part is stored.
 struct part_message {
   uint64_t epoch = 0;
   state_part part;                   ///< participant with the agent's local names
@@ -69,9 +72,10 @@ struct ack_message {
   uint64_t sequence = 0;
 };
 
-/// heartbeat, both ways: the sender's session (agents: 0 before they
-/// join) and process. done, aggregator -> agent (`--once`): the fleet's
-/// input is complete and every window closed; the agent may exit.
+/// heartbeat, both ways: the sender's session (0 before it joined one) and
+/// process. done (`--once`), follower -> the leader: its windows are
+/// closed; the leader -> everyone: the fleet's input is complete and every
+/// window closed, exit.
 struct heartbeat_message {
   uint64_t epoch = 0;
   uint64_t incarnation = 0;
