@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -35,17 +36,27 @@ namespace {
 const std::string bin = VIGIL_BINARY;
 const std::string scanner_ip = "198.51.100.77";
 
-/// A TCP port free on loopback now (the kernel's pick).
+/// A TCP port free on loopback now, for a node process to bind later.
+/// Not the kernel's pick: that comes from the ephemeral range, where the
+/// outgoing connections of tests running beside this one take their source
+/// ports, and one of them could hold it by the time the node binds. A
+/// random port below that range, checked free, is not handed out that way.
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(random);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  FAIL("no free TCP port on loopback between 20000 and 32000");
+  return 0;
 }
 
 const char* shared_sections = R"(
