@@ -552,7 +552,7 @@ TEST_CASE("two aggregators split the keyed windows: together they equal one node
   INFO(test::read_file(dir / "aggregator.log"));
   INFO(test::read_file(dir / "aggregator-2.log"));
   for (auto& [name, code] : codes) CHECK(code == 0);
-  CHECK(occurrences(dir / "aggregator.log", "checkpoints start") == 1);
+  CHECK(occurrences(dir / "aggregator.log", "checkpoints start") >= 1);
   REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
             .exit_code == 0);
   check_same_results(dir, "single-", {"fleet-", "fleet2-"});
