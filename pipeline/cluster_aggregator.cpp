@@ -227,17 +227,14 @@ std::thread finish(aggregator_session& s, std::atomic<bool>& finished) {
   });
 }
 
-/// How one turn of the node's loop ended.
-enum class turn { go_on, roll_back, exit };
-
 class aggregator_node {
 public:
   aggregator_node(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts,
                   fleet_roles roles, std::shared_ptr<state_store> store, std::shared_ptr<node_link> link,
                   std::unique_ptr<cluster_metrics> metrics)
-    : cfg_(cfg), agents_(agents), opts_(opts), fleet_(fleet_view(cfg, agents)), roles_(std::move(roles)),
-      store_(std::move(store)), link_(std::move(link)), metrics_(std::move(metrics)),
-      peers_(roles_.peers(), opts.down_after) {}
+    : agents_(agents), opts_(opts), fleet_(fleet_view(cfg, agents)), roles_(std::move(roles)),
+      peer_names_(roles_.peers()), store_(std::move(store)), link_(std::move(link)), metrics_(std::move(metrics)),
+      peers_(peer_names_, opts.down_after) {}
 
   int run() {
     spdlog::info("aggregator {}: listening on {}{}", roles_.self, link_->endpoint(),
@@ -256,10 +253,11 @@ private:
       metrics_->ready(true);
       rollback_.clear();
       while (rollback_.empty()) {
-        if (int code = 0; stop_requested(code)) return code;
+        if (stop_requested()) return 0;
         if (opts_.once && finished_ && all_followers_done()) {
           join_finish();
-          for (const auto& n : roles_.peers()) link_->send(n, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}));
+          for (const auto& n : peer_names_)
+            link_->send(n, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}));
           spdlog::info("aggregator {}: every agent read to its end; every window closed", roles_.self);
           return 0;
         }
@@ -277,10 +275,10 @@ private:
     std::string lost_why;
     auto last_ask = clock::time_point{};
     while (true) {
-      if (int code = 0; stop_requested(code)) return code;
+      if (stop_requested()) return 0;
       if (fatal_) return 1;
       if (session_) {
-        if (opts_.once && finished_ && now_passed(last_done_, opts_.heartbeat)) {
+        if (opts_.once && finished_ && clock::now() - last_done_ >= opts_.heartbeat) {
           link_->send(roles_.leader, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}),
                       std::chrono::milliseconds(0));
           last_done_ = clock::now();
@@ -394,27 +392,20 @@ private:
       }
       case frame_type::hello: {
         auto h = decode_hello(f.body);
-        if (!h || !s.members.count(f.sender)) break;
-        member& m = s.members[f.sender];
-        if (restarted(m, h->incarnation)) {
-          rollback_ = describe(f.sender) + " restarted";
-          break;
+        if (!h) break;
+        if (member* m = same_process(f.sender, h->incarnation)) {
+          m->incarnation = h->incarnation;
+          send_resume(f.sender, *m);
         }
-        m.incarnation = h->incarnation;
-        send_resume(f.sender, m);
         break;
       }
       case frame_type::heartbeat: {
         auto h = decode_heartbeat(f.body);
-        if (!h || !s.members.count(f.sender)) break;  // the leader's own
-        member& m = s.members[f.sender];
-        if (restarted(m, h->incarnation)) {
-          rollback_ = describe(f.sender) + " restarted";
-          break;
-        }
-        if (h->epoch == s.epoch && !m.joined) {
-          m.joined = true;
-          m.incarnation = h->incarnation;
+        if (!h) break;
+        member* m = same_process(f.sender, h->incarnation);
+        if (m && h->epoch == s.epoch && !m->joined) {
+          m->joined = true;
+          m->incarnation = h->incarnation;
           spdlog::info("aggregator {}: {} joined session {:016x}", roles_.self, describe(f.sender), s.epoch);
         }
         break;
@@ -440,6 +431,19 @@ private:
     }
   }
 
+  /// Member `sender` of this session, speaking as process `incarnation`;
+  /// null for a node that is not a member (the leader's own heartbeats),
+  /// and for a joined member that restarted, which rolls the fleet back.
+  member* same_process(const std::string& sender, uint64_t incarnation) {
+    auto it = session_->members.find(sender);
+    if (it == session_->members.end()) return nullptr;
+    if (restarted(it->second, incarnation)) {
+      rollback_ = describe(sender) + " restarted";
+      return nullptr;
+    }
+    return &it->second;
+  }
+
   void send_resume(const std::string& name, member& m) {
     link_->send(name, frame_type::resume, encode(resume_for(*session_, name)), std::chrono::milliseconds(0));
     m.last_resume = clock::now();
@@ -448,7 +452,7 @@ private:
   void beat(clock::time_point now) {
     if (now - last_beat_ < opts_.heartbeat) return;
     const uint64_t epoch = session_ ? session_->epoch : 0;
-    for (const auto& n : roles_.peers())
+    for (const auto& n : peer_names_)
       link_->send(n, frame_type::heartbeat, encode(heartbeat_message{epoch, incarnation_}), std::chrono::milliseconds(0));
     last_beat_ = now;
   }
@@ -458,11 +462,13 @@ private:
       metrics_->peer(c.peer, c.up);
       if (c.up) spdlog::info("aggregator {}: peer {} is up", roles_.self, c.peer);
       else spdlog::warn("aggregator {}: peer {} is down (silent for {} ms)", roles_.self, c.peer, c.silent.count());
-      if (!session_ || !session_->members.count(c.peer)) continue;
+      if (!session_) continue;
+      auto it = session_->members.find(c.peer);
+      if (it == session_->members.end()) continue;
       // Frames may have been lost with the connection (ZeroMQ reconnects,
       // but what was in flight is gone): a member that went away may
       // hold a batch, an ack or a part that never arrives.
-      member& m = session_->members[c.peer];
+      member& m = it->second;
       if (!c.up && m.joined) m.lost_contact = true;
       if (c.up && m.lost_contact) rollback_ = describe(c.peer) + " was unreachable";
     }
@@ -478,17 +484,12 @@ private:
     return (roles_.is_follower(name) ? "aggregator " : "agent ") + name;
   }
 
-  bool stop_requested(int& code) {
+  bool stop_requested() {
     int sig = take_stop_signal();
     if (!sig) return false;
     spdlog::info("aggregator {}: {} received, stopping", roles_.self, stop_signal_name(sig));
     join_finish();
-    code = 0;
     return true;
-  }
-
-  static bool now_passed(clock::time_point since, std::chrono::milliseconds interval) {
-    return clock::now() - since >= interval;
   }
 
   void join_finish() {
@@ -508,11 +509,11 @@ private:
     return 1;
   }
 
-  const vigil_config& cfg_;
   const std::vector<vigil_config>& agents_;
   cluster_run_options opts_;
   const vigil_config fleet_;
   const fleet_roles roles_;
+  const std::vector<std::string> peer_names_;  // everyone this node talks to
   std::shared_ptr<state_store> store_;
   std::shared_ptr<node_link> link_;
   std::unique_ptr<cluster_metrics> metrics_;

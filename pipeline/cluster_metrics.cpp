@@ -33,8 +33,7 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
     m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
   });
   if (!cfg.node.http.empty()) {
-    auto flag = ready_flag_;
-    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [flag] { return flag->load(); });
+    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [ready = ready_] { return ready->load(); });
   }
 }
 

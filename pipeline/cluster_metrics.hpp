@@ -27,15 +27,15 @@ public:
   void peer(const std::string& name, bool up);
   void session_started();
   void rolled_back();
-  void ready(bool in_session) noexcept { ready_ = in_session; }
+  void ready(bool in_session) noexcept { *ready_ = in_session; }
 
   /// The port it serves on; 0 without one.
   int port() const noexcept;
 
 private:
   std::shared_ptr<metrics_registry> registry_;
-  std::shared_ptr<std::atomic<bool>> ready_flag_ = std::make_shared<std::atomic<bool>>(false);
-  std::atomic<bool>& ready_ = *ready_flag_;
+  /// Shared with the HTTP thread's /readyz.
+  std::shared_ptr<std::atomic<bool>> ready_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<http_endpoint> http_;
 };
 

@@ -185,13 +185,15 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
 
 namespace {
 
-/// Checks that `store` was made with this config, or records it on a fresh one.
-bool check_made_with(state_store& store, const vigil_config& cfg, std::string& error) {
+/// Checks that `store` (holding `checkpoints`) was made with this config,
+/// or records it on a fresh one.
+bool check_made_with(state_store& store, const vigil_config& cfg, const std::vector<checkpoint_info>& checkpoints,
+                     std::string& error) {
   const auto now = state_config_lines(cfg);
   std::string now_text;
   for (const auto& l : now) now_text += l + "\n";
   auto made_with = store.setting("config");
-  if (made_with && *made_with != now_text && !store.checkpoints().empty()) {
+  if (made_with && *made_with != now_text && !checkpoints.empty()) {
     error = "state dir " + store.dir() + " was made with another config: " +
             describe_change(split_lines(*made_with), now) +
             ". Its windows and alerts cannot be carried over. To start fresh, move the directory away "
@@ -226,8 +228,8 @@ bool start_fresh(state_store& store, const vigil_config& cfg, recovered_state& o
 
 bool recover(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
              const std::vector<alert_output>& alert_outputs, recovered_state& out, std::string& error) {
-  if (!check_made_with(store, cfg, error)) return false;
-  auto checkpoints = store.checkpoints();
+  const auto checkpoints = store.checkpoints();
+  if (!check_made_with(store, cfg, checkpoints, error)) return false;
   out = recovered_state{};
   for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
     std::string why;
@@ -249,8 +251,9 @@ bool recover(state_store& store, const vigil_config& cfg, const window_stage_con
 bool recover_at(state_store& store, const vigil_config& cfg, const window_stage_config& windows,
                 const std::vector<alert_output>& alert_outputs, uint64_t id, recovered_state& out,
                 std::string& error) {
-  if (!check_made_with(store, cfg, error)) return false;
-  if (!store.drop_newer_than(id, error)) return false;
+  const auto checkpoints = store.checkpoints();
+  if (!check_made_with(store, cfg, checkpoints, error)) return false;
+  if (!checkpoints.empty() && checkpoints.back().id > id && !store.drop_newer_than(id, error)) return false;
   if (id == 0) return start_fresh(store, cfg, out, error);
   std::string why;
   if (load(store, id, cfg, windows, alert_outputs, out, why)) return true;

@@ -267,6 +267,13 @@ node_process start_node(const test::temp_dir& dir, const std::string& config, co
   return p;
 }
 
+/// SIGKILL, then the same node again (not `--once`), appending to its log.
+void kill_and_restart(const test::temp_dir& dir, const std::string& config, node_process& node) {
+  ::kill(node.pid, SIGKILL);
+  ::waitpid(node.pid, nullptr, 0);
+  node = start_node(dir, config, node.name, false);
+}
+
 size_t occurrences(const std::string& file, const std::string& text) {
   const std::string log = test::read_file(file);
   size_t n = 0;
@@ -399,16 +406,12 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
                                   start_node(dir, config, "agent-2", false)};
   // The aggregator dies after its second checkpoint and comes back.
   wait_for_log(dir / "aggregator.log", ": written", 2);
-  ::kill(nodes[0].pid, SIGKILL);
-  ::waitpid(nodes[0].pid, nullptr, 0);
-  nodes[0] = start_node(dir, config, "aggregator", false);
+  kill_and_restart(dir, config, nodes[0]);
   wait_for_log(dir / "agent-1.log", "rewinding");
   wait_for_log(dir / "agent-2.log", "rewinding");
   // Then an agent, once the new session has checkpointed.
   wait_for_log(dir / "aggregator.log", ": written", 4);
-  ::kill(nodes[1].pid, SIGKILL);
-  ::waitpid(nodes[1].pid, nullptr, 0);
-  nodes[1] = start_node(dir, config, "agent-1", false);
+  kill_and_restart(dir, config, nodes[1]);
   wait_for_log(dir / "aggregator.log", "agent agent-1 restarted");
   // Once both agents joined the new session (it took a checkpoint):
   wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 1);
@@ -575,15 +578,11 @@ TEST_CASE("two aggregators survive SIGKILL of either mid-run: the fleet's result
   // the leader rolls the fleet back, and the follower loads exactly the
   // checkpoint the leader completed.
   wait_for_log(dir / "aggregator-2.log", ": written", 2);
-  ::kill(nodes[1].pid, SIGKILL);
-  ::waitpid(nodes[1].pid, nullptr, 0);
-  nodes[1] = start_node(dir, config, "aggregator-2", false);
+  kill_and_restart(dir, config, nodes[1]);
   wait_for_log(dir / "aggregator.log", "aggregator aggregator-2 restarted");
   // Then the leader, once the new session has checkpointed.
   wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
-  ::kill(nodes[0].pid, SIGKILL);
-  ::waitpid(nodes[0].pid, nullptr, 0);
-  nodes[0] = start_node(dir, config, "aggregator", false);
+  kill_and_restart(dir, config, nodes[0]);
   wait_for_log(dir / "aggregator-2.log", "rolling back");
   // Stopped while the logs still grow: its checkpoints differ.
   wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 3);
