@@ -16,8 +16,6 @@ namespace vigil {
 
 namespace {
 
-constexpr int64_t abandon_after_ms = 60000;
-
 struct coordinator_state {
   std::unique_ptr<checkpoint_writer> writer;
   std::vector<source_actor> sources;  // empty until run
@@ -136,16 +134,18 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       [=](checkpoint_atom, uint64_t id, bool ok) { written(id, ok); },
       [=](tick_atom) {
         auto& st = self->state;
-        if (st.stopped) return;
-        if (st.in_progress == 0) {
-          (*begin)();
-        } else if (wall_clock_ms() - st.started_ms > abandon_after_ms) {
-          spdlog::warn("checkpoint {}: abandoned after {} s with {} of {} parts", st.in_progress,
-                       abandon_after_ms / 1000, st.parts.size(), cfg.participants.size());
-          st.in_progress = 0;
+        if (st.in_progress != 0 && wall_clock_ms() - st.started_ms > cfg.abandon_after.count()) {
+          spdlog::warn("checkpoint {}: abandoned after {} ms with {} of {} parts", st.in_progress,
+                       cfg.abandon_after.count(), st.parts.size(), cfg.participants.size());
           st.parts.clear();
+          // As if it failed to write: a stop waiting on it is answered (or
+          // its final checkpoint begins) rather than waiting for ever.
+          written(st.in_progress, false);
+        } else if (st.in_progress == 0 && !st.stopped) {
+          (*begin)();
         }
-        self->delayed_send(self, cfg.interval, tick_atom_v);
+        // Once stopped, only to abandon what is still in progress.
+        if (!st.stopped || st.in_progress != 0) self->delayed_send(self, cfg.interval, tick_atom_v);
       },
       [=](stop_atom, bool final_checkpoint) -> caf::result<uint64_t> {
         auto& st = self->state;

@@ -25,6 +25,9 @@ struct checkpoint_coordinator_config {
   std::vector<std::string> participants;
   uint64_t next_id = 1;       ///< after the newest checkpoint in the store
   size_t keep = 3;            ///< complete checkpoints kept
+  /// A checkpoint not complete by then is abandoned (a stage failed, a
+  /// barrier was lost), also after a stop, which then gets its answer.
+  std::chrono::milliseconds abandon_after{60000};
   /// An aggregator that follows the fleet's leader: a checkpoint begins
   /// when the first part of it arrives (the leader's barrier reached this
   /// node through the agents' streams), never on a timer, and `stored`
@@ -36,8 +39,8 @@ struct checkpoint_coordinator_config {
 /// Spawns the actor that starts checkpoints (a barrier into every source),
 /// collects each participant's part as the barrier reaches it, and writes
 /// them in one atomic batch once all are in. A checkpoint starts only when
-/// the previous one is complete; one that does not complete within a minute
-/// is abandoned with a warning (a stage failed), and the next one starts.
+/// the previous one is complete; one that does not complete within
+/// `abandon_after` is abandoned with a warning, and the next one starts.
 checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys,
                                                           const checkpoint_coordinator_config& cfg);
 

@@ -217,11 +217,9 @@ void take_part(aggregator_session& s, const fleet_roles& roles, const std::strin
 std::thread finish(aggregator_session& s, std::atomic<bool>& finished) {
   return std::thread([&s, &finished] {
     caf::scoped_actor self{*s.sys};
-    // A checkpoint in progress finishes first; one whose barrier was lost
-    // (a member left meanwhile) must not hold the end of the run.
-    self->request(s.stages.coordinator, std::chrono::seconds(10), stop_atom_v, false)
-      .receive([](uint64_t) {},
-               [](caf::error&) { spdlog::warn("aggregator: a checkpoint in progress did not complete; closing the windows"); });
+    // A checkpoint in progress finishes first, or is abandoned (its
+    // barrier lost with a member that left) by the coordinator.
+    self->request(s.stages.coordinator, caf::infinite, stop_atom_v, false).receive([](uint64_t) {}, [](caf::error&) {});
     self->request(s.stages.windows, caf::infinite, flush_atom_v, true).receive([](bool) {}, [](caf::error&) {});
     finished = true;
   });
