@@ -344,7 +344,7 @@ bool scanner_caught(const std::string& alerts) {
 } // namespace
 
 TEST_CASE("a cluster of three processes: the fleet's windows equal one node's over the union, and a scanner "
-          "split across agents is caught; hostile frames are dropped") {
+          "split across agents is caught, and hostile frames are dropped") {
   // Agents send partial groups, or every event: the same results.
   const bool pre_aggregate = GENERATE(true, false);
   INFO("pre_aggregate = " << pre_aggregate);

@@ -94,7 +94,7 @@ TEST_CASE("random and mutated bytes never crash the decoder") {
   CHECK(accepted < 20000);
 }
 
-TEST_CASE("a rollback body round-trips; one of the wrong shape is refused") {
+TEST_CASE("a rollback body round-trips, one of the wrong shape is refused") {
   auto m = decode_rollback(encode(rollback_message{42, "agent-1/access: batch 7 missing (got 8)"}));
   REQUIRE(m);
   CHECK(m->epoch == 42);

@@ -129,7 +129,7 @@ TEST_CASE("with --node and Curve keys, the node's secret key file must hold the 
   CHECK(errors_of(wrong).find("does not belong to the public_key of node a1") != std::string::npos);
 }
 
-TEST_CASE("the example cluster in deploy/ passes check-config; vigil run refuses a second aggregator") {
+TEST_CASE("the example cluster in deploy/ passes check-config, and a second aggregator needs sinks of its own") {
   const std::string bin = VIGIL_BINARY, file = std::string(VIGIL_SOURCE_DIR) + "/deploy/cluster.toml";
   auto all = test::run_command(bin + " check-config -c '" + file + "' 2>&1");
   INFO(all.out);

@@ -47,7 +47,7 @@ TEST_CASE("a checkpoint is written whole, read back, listed, and pruned to the n
   CHECK(error.find("not in the store") != std::string::npos);
 }
 
-TEST_CASE("checkpoints newer than the fleet's are dropped; one of the same id then writes whole again") {
+TEST_CASE("checkpoints newer than the fleet's are dropped, one of the same id then writes whole again") {
   test::temp_dir dir;
   std::string error;
   auto store = state_store::open(dir / "state", error);

@@ -45,7 +45,7 @@ curve_identity keys() {
 
 } // namespace
 
-TEST_CASE("malformed, oversized and other-version frames are counted and dropped; good ones still arrive") {
+TEST_CASE("malformed, oversized and other-version frames are counted and dropped, good ones still arrive") {
   inbox box;
   frame_server_config cfg;
   cfg.node = "agg";
@@ -68,7 +68,7 @@ TEST_CASE("malformed, oversized and other-version frames are counted and dropped
   CHECK(box.got[0] == std::make_pair(std::string("a1"), uint64_t{3}));
 }
 
-TEST_CASE("with Curve keys, a peer whose key is in the config gets in; any other is refused") {
+TEST_CASE("with Curve keys, a peer whose key is in the config gets in, any other is refused") {
   REQUIRE(curve_available());
   const curve_identity server_keys = keys(), member = keys(), stranger = keys();
   inbox box;

@@ -93,7 +93,7 @@ TEST_CASE("partials merged on the aggregator give every window what the events w
   CHECK(results(by_partials, closed_partials) == expected);
 }
 
-TEST_CASE("a partial for a closed window is counted late with all its requests; a bad blob is refused") {
+TEST_CASE("a partial for a closed window is counted late with all its requests, a bad blob is refused") {
   std::vector<window_config> windows{window("minute", window_type::tumbling, {}, 1min)};
   windows[0].allowed_lateness = 0ms;
   auto all = batches(2000);
