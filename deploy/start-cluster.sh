@@ -2,30 +2,38 @@
 # Starts the nodes of deploy/cluster.toml on this machine, one process each
 # on loopback: two agents tailing var/cluster/agent-N/access.log* and the
 # aggregator writing var/cluster/{alerts,minute,ip_minute}.jsonl. With
-# --config deploy/cluster-two-aggregators.toml, a second aggregator writes
-# its partition under var/cluster/aggregator-2/.
+# --config deploy/cluster-two-aggregators.toml the same under
+# var/cluster-two-aggregators/, where a second aggregator writes its
+# partition under aggregator-2/ (each example config has its own
+# directory: a state dir made for one set of aggregators refuses another).
 #
-#   deploy/start-cluster.sh [--demo] [--vigil PATH] [--config FILE]
+#   deploy/start-cluster.sh [--demo [--seconds N]] [--vigil PATH] [--config FILE]
 #
-# --demo writes live traffic into both agents' logs for 90 s (a scanner
-# that probes both web servers among it), then stops the cluster. Without
-# it, the nodes run until Ctrl-C; append to the agents' logs meanwhile.
-# Each node logs to var/cluster/NAME.out.
+# --demo writes N seconds (90 unless --seconds says, 30 at least) of live
+# traffic into both agents' logs, with a scanner that probes each web
+# server 3 times (the rule wants 5), then stops the cluster and says
+# whether the fleet caught it (exit 1 if not). Without --demo the nodes run
+# until Ctrl-C; append to the agents' logs meanwhile.
+# Each node logs to DIR/NAME.out; a node that exits stops the cluster.
 set -euo pipefail
 
 vigil=build/vigil
 config=deploy/cluster.toml
 demo=0
+seconds=90
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --demo) demo=1 ;;
+    --seconds) seconds="$2"; shift ;;
     --vigil) vigil="$2"; shift ;;
     --config) config="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start-cluster: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+[[ $seconds =~ ^[0-9]+$ ]] && (( seconds >= 30 )) ||
+  { echo "start-cluster: --seconds wants a whole number of seconds, 30 at least (the scanner needs them), not '$seconds'" >&2; exit 2; }
 [[ -x "$vigil" ]] || { echo "start-cluster: $vigil not found: build first (make build)" >&2; exit 1; }
 "$vigil" check-config -c "$config"
 
@@ -34,8 +42,9 @@ nodes=$(awk '/^\[\[cluster\.node\]\]/ { entry = 1; next }
              entry && /^name *=/ { gsub(/^name *= *"|".*$/, ""); name = $0 }
              entry && /^role *=/ { role = $0; entry = 0; if (role ~ /aggregator/) agg = agg " " name; else ag = ag " " name }
              END { print agg ag }' "$config")
-mkdir -p var/cluster/agent-1 var/cluster/agent-2 var/cluster/aggregator-2
-touch var/cluster/agent-1/access.log var/cluster/agent-2/access.log
+dir=var/$(basename "$config" .toml)  # where the example configs keep everything
+mkdir -p "$dir/agent-1" "$dir/agent-2" "$dir/aggregator-2"
+touch "$dir/agent-1/access.log" "$dir/agent-2/access.log"
 pids=()
 stop() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -43,26 +52,62 @@ stop() {
 }
 trap stop EXIT INT TERM
 for node in $nodes; do
-  "$vigil" run -c "$config" --node "$node" >"var/cluster/$node.out" 2>&1 &
+  "$vigil" run -c "$config" --node "$node" >"$dir/$node.out" 2>&1 &
   pids+=($!)
-  echo "started $node (pid $!), log var/cluster/$node.out"
+  echo "started $node (pid $!), log $dir/$node.out"
 done
+# A node that exits (a refused state dir, a port in use) ends the cluster
+# with its last words rather than leaving the others waiting for it.
+all_running() {
+  local i=0 node
+  for node in $nodes; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "start-cluster: $node exited; the end of $dir/$node.out:" >&2
+      tail -n 5 "$dir/$node.out" >&2
+      return 1
+    fi
+    i=$((i + 1))
+  done
+}
+sleep 2
+all_running || exit 1
 
 if [[ $demo == 1 ]]; then
   # Two web servers' traffic; the scanner comes to both, so each agent sees
   # only part of its probes and only the aggregator sees them all.
   start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  "$vigil" gen access --rate 300 --duration 90s --seed 1 --start "$start" --inject scan,5xx \
-    -o var/cluster/agent-1/access.log &
+  "$vigil" gen access --rate 300 --duration ${seconds}s --seed 1 --start "$start" --inject scan,5xx \
+    -o "$dir/agent-1/access.log" &
   gen1=$!
-  "$vigil" gen access --rate 300 --duration 90s --seed 2 --start "$start" --inject scan,latency \
-    -o var/cluster/agent-2/access.log &
+  "$vigil" gen access --rate 300 --duration ${seconds}s --seed 2 --start "$start" --inject scan,latency \
+    -o "$dir/agent-2/access.log" &
   gen2=$!
+  # A scanner that probes each web server 3 times: neither agent's log
+  # alone reaches the rule (probes >= 5), the fleet sees 6 in one minute.
+  split_scanner=198.51.100.$((RANDOM % 250 + 1))  # new each run: earlier demos left their alerts
+  sleep $((seconds / 4))
+  while (( 10#$(date -u +%S) > 45 )); do sleep 1; done  # all 6 in one minute
+  probes=(/.env /wp-admin/ /.git/config /config.php /phpmyadmin/ /backup.sql)
+  for i in "${!probes[@]}"; do
+    printf '%s - - [%s] "GET %s HTTP/1.1" 404 162 "-" "Mozilla/5.0"\n' "$split_scanner" \
+      "$(LC_ALL=C date -u '+%d/%b/%Y:%H:%M:%S +0000')" "${probes[$i]}" \
+      >>"$dir/agent-$((i % 2 + 1))/access.log"
+    sleep 1
+  done
   wait $gen1 $gen2
   sleep 3  # the last batches reach the aggregator; the newest minute stays open (checkpointed)
   echo
-  echo "alerts: var/cluster/alerts.jsonl   minute windows: var/cluster/minute.jsonl"
-  [[ $nodes == *aggregator-2* ]] && echo "aggregator-2's partition: var/cluster/aggregator-2/{alerts,ip_minute}.jsonl"
+  all_running || exit 1
+  echo "alerts: $dir/alerts.jsonl   minute windows: $dir/minute.jsonl"
+  [[ $nodes == *aggregator-2* ]] && echo "aggregator-2's partition: $dir/aggregator-2/{alerts,ip_minute}.jsonl"
+  echo "scanner $split_scanner: $(grep -c "^$split_scanner " "$dir/agent-1/access.log") probes on agent-1," \
+       "$(grep -c "^$split_scanner " "$dir/agent-2/access.log") on agent-2"
+  if grep -qsF "\"ip\":\"$split_scanner\"" "$dir/alerts.jsonl" "$dir/aggregator-2/alerts.jsonl"; then
+    echo "  caught by the fleet: the scanner alert fired"
+  else
+    echo "  NOT caught: see $dir/*.out" >&2
+    exit 1
+  fi
   exit 0
 fi
 echo "cluster running; Ctrl-C stops it"

@@ -129,7 +129,7 @@ TEST_CASE("with --node and Curve keys, the node's secret key file must hold the 
   CHECK(errors_of(wrong).find("does not belong to the public_key of node a1") != std::string::npos);
 }
 
-TEST_CASE("the example cluster in deploy/ passes check-config, and a second aggregator needs sinks of its own") {
+TEST_CASE("the example clusters in deploy/ pass check-config, and a second aggregator needs sinks of its own") {
   const std::string bin = VIGIL_BINARY, file = std::string(VIGIL_SOURCE_DIR) + "/deploy/cluster.toml";
   auto all = test::run_command(bin + " check-config -c '" + file + "' 2>&1");
   INFO(all.out);
@@ -163,4 +163,10 @@ path = "var/cluster/aggregator-2/alerts.jsonl"
   INFO(own.out);
   CHECK(own.exit_code == 0);
   CHECK(own.out.find("2 agents, 2 aggregators") != std::string::npos);
+
+  const std::string two = std::string(VIGIL_SOURCE_DIR) + "/deploy/cluster-two-aggregators.toml";
+  auto example = test::run_command(bin + " check-config -c '" + two + "' 2>&1");
+  INFO(example.out);
+  CHECK(example.exit_code == 0);
+  CHECK(example.out.find("cluster of 4 nodes: 2 agents, 2 aggregators") != std::string::npos);
 }
