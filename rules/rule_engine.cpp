@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "hash/stable_hash.hpp"
@@ -22,24 +23,49 @@ std::string group_text(const std::vector<std::pair<std::string, std::string>>& g
   return s;
 }
 
-/// The first "metric OP number" in an expression: what `value` and
-/// `threshold` of an alert report.
-void lead_comparison(const std::string& when, std::string& metric, double& threshold) {
+/// Every "metric OP number" in a condition, in the order written: an alert
+/// reports the first that holds (the reason it fired), so `value` and
+/// `threshold` belong to one comparison. A condition with none of that
+/// shape (`errors * 2 > x`) reports its first metric against 0.
+std::vector<rule_comparison> comparisons_in(const std::string& when) {
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::vector<std::pair<size_t, rule_comparison>> found;  // by position
   for (const auto& name : window_metric_names()) {
-    size_t pos = when.find(name);
-    while (pos != std::string::npos) {
-      bool starts = pos == 0 || !(std::isalnum(static_cast<unsigned char>(when[pos - 1])) || when[pos - 1] == '_');
+    for (size_t pos = when.find(name); pos != std::string::npos; pos = when.find(name, pos + 1)) {
       size_t end = pos + name.size();
-      bool ends = end == when.size() || !(std::isalnum(static_cast<unsigned char>(when[end])) || when[end] == '_');
-      if (starts && ends && (metric.empty() || pos < when.find(metric))) {
-        metric = name;
-        size_t num = when.find_first_of("0123456789.", when.find_first_of("<>=!", end));
-        threshold = num == std::string::npos ? 0 : std::strtod(when.c_str() + num, nullptr);
-        break;
+      if ((pos > 0 && word_char(when[pos - 1])) || (end < when.size() && word_char(when[end]))) continue;
+      rule_comparison c{name, {}, 0, 0};
+      size_t at = when.find_first_not_of(' ', end);
+      for (const char* op : {">=", "<=", "==", "!=", ">", "<"})
+        if (at != std::string::npos && when.compare(at, std::strlen(op), op) == 0) {
+          c.op = op;
+          break;
+        }
+      if (!c.op.empty()) {
+        const char* number = when.c_str() + at + c.op.size();
+        char* after = nullptr;
+        c.threshold = std::strtod(number, &after);
+        if (after == number) c.op.clear();  // compared with an expression: not one to report
       }
-      pos = when.find(name, pos + 1);
+      found.emplace_back(pos, c);
     }
   }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<rule_comparison> out;
+  for (auto& [pos, c] : found)
+    if (!c.op.empty()) out.push_back(c);
+  if (out.empty() && !found.empty()) out.push_back(found.front().second);  // op empty: never holds
+  return out;
+}
+
+bool comparison_holds(const rule_comparison& c, double v) {
+  if (c.op == ">=") return v >= c.threshold;
+  if (c.op == "<=") return v <= c.threshold;
+  if (c.op == "==") return v == c.threshold;
+  if (c.op == "!=") return v != c.threshold;
+  if (c.op == ">") return v > c.threshold;
+  if (c.op == "<") return v < c.threshold;
+  return false;
 }
 
 } // namespace
@@ -48,13 +74,11 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
   std::vector<std::string> names;
   for (const auto& r : rules) {
     if (r.window != window) continue;
-    std::string error, lead;
-    double threshold = 0;
+    std::string error;
     auto expr = rule_expression::compile(r.when, error);
     if (!expr) continue;
     for (const auto& m : expr->used_metrics()) names.push_back(m);
-    lead_comparison(r.when, lead, threshold);
-    if (!lead.empty()) names.push_back(lead);
+    for (const auto& c : comparisons_in(r.when)) names.push_back(c.metric);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -67,7 +91,7 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
   e->node_ = std::move(node);
   std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
-    compiled c{r, rule_expression::compile(r.when, error), {}, "", 0, 0};
+    compiled c{r, rule_expression::compile(r.when, error), {}, {}};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
@@ -79,8 +103,8 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };
     for (const auto& m : c.expr->used_metrics()) c.inputs.emplace_back(c.expr->metric(m), index_of(m));
-    lead_comparison(r.when, c.lead_metric, c.threshold);
-    c.lead_index = c.lead_metric.empty() ? watched.size() : index_of(c.lead_metric);
+    c.comparisons = comparisons_in(r.when);
+    for (auto& cmp : c.comparisons) cmp.index = index_of(cmp.metric);
     e->rules_.push_back(std::move(c));
   }
   return e;
@@ -91,8 +115,18 @@ bool rule_engine::holds(compiled& r, const std::vector<double>& values) {
   return r.expr->holds();
 }
 
-double rule_engine::lead_value(const compiled& r, const std::vector<double>& values) const {
-  return r.lead_index < values.size() && !std::isnan(values[r.lead_index]) ? values[r.lead_index] : 0.0;
+namespace {
+
+double value_of(const rule_comparison& c, const std::vector<double>& values) {
+  return c.index < values.size() && !std::isnan(values[c.index]) ? values[c.index] : 0.0;
+}
+
+} // namespace
+
+const rule_comparison* rule_engine::reported(const compiled& r, const std::vector<double>& values) const {
+  for (const auto& c : r.comparisons)
+    if (comparison_holds(c, value_of(c, values))) return &c;
+  return r.comparisons.empty() ? nullptr : &r.comparisons.front();
 }
 
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
@@ -101,8 +135,10 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   a.rule = r.cfg.name;
   a.severity = to_string(r.cfg.level);
   a.key = group;
-  a.value = lead_value(r, values);
-  a.threshold = r.threshold;
+  if (const auto* c = reported(r, values)) {
+    a.value = value_of(*c, values);
+    a.threshold = c->threshold;
+  }
   a.window_start_ms = start;
   a.window_end_ms = end;
   a.emitted_at_ms = now;
@@ -158,7 +194,15 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       alert a = it->second.a;
       a.status = "resolved";
       a.emitted_at_ms = now_ms;
-      a.value = res != by_group.end() ? lead_value(r, res->second->values) : 0;
+      // The comparison the firing reported (by its threshold; the first
+      // of equal ones), now below its line.
+      a.value = 0;
+      if (res != by_group.end())
+        for (const auto& c : r.comparisons)
+          if (c.threshold == a.threshold) {
+            a.value = value_of(c, res->second->values);
+            break;
+          }
       out.push_back(std::move(a));
       firing_.erase(it);
     }

@@ -18,6 +18,15 @@ namespace vigil {
 /// not compile are skipped (check-config reports them).
 std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window);
 
+/// One "metric OP number" of a rule's condition: what an alert's `value`
+/// and `threshold` report.
+struct rule_comparison {
+  std::string metric;
+  std::string op;  ///< >= <= == != > <; empty when not a plain comparison
+  double threshold = 0;
+  size_t index = 0;  ///< the metric's index in the window's values
+};
+
 /// Turns window deltas into alerts. A rule fires on the first delta that
 /// makes its condition hold for a group (the batch with the line that
 /// crossed the line), stays firing while later windows of that group hold,
@@ -47,16 +56,15 @@ private:
     rule_config cfg;
     std::unique_ptr<rule_expression> expr;
     std::vector<std::pair<double*, size_t>> inputs;  ///< expression slot <- value index
-    std::string lead_metric;  ///< the first metric compared in `when`
-    size_t lead_index = 0;    ///< its index in the window's values
-    double threshold = 0;
+    std::vector<rule_comparison> comparisons;  ///< in the order written
   };
   struct firing_alert {
     alert a;
     int64_t last_window_start;
   };
   bool holds(compiled& r, const std::vector<double>& values);
-  double lead_value(const compiled& r, const std::vector<double>& values) const;
+  /// The first comparison that holds (why it fires), else the first.
+  const rule_comparison* reported(const compiled& r, const std::vector<double>& values) const;
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
 

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rules/rule_engine.hpp"
+#include "signature/signature_set.hpp"
 #include "window/window_engine.hpp"
 
 using namespace vigil;
@@ -23,13 +24,14 @@ struct detector {
     REQUIRE(rules);
   }
 
-  void feed(int64_t t, std::string_view ip, uint16_t status) {
+  void feed(int64_t t, std::string_view ip, uint16_t status, signature_mask classes = 0) {
     window_event e;
     e.time_ms = t;
     e.ip = ip;
     e.status = status;
     e.path = "/x";
     e.user_agent = "ua";
+    e.classes = classes;
     e.prepare();
     windows.add(e, closed);
     deliver();
@@ -94,6 +96,30 @@ TEST_CASE("a rule fires on the line that crosses the threshold, once, and resolv
     CHECK(j.contains(k));
   CHECK(j["key"]["ip"] == "6.6.6.6");
   CHECK(j["window"]["start"] == "1970-01-01T00:00:00Z");
+}
+
+TEST_CASE("an alert reports the comparison that made it fire, and its resolve the same one") {
+  // scanner: status_404 >= 20 || probes >= 5. Five probes fire it with 5
+  // 404s: the alert says probes 5 of 5, not status_404 5 of 20.
+  detector d{ip_minute(), {scanner()}};
+  for (int i = 0; i < 5; ++i) d.feed(1000 + i * 1000, "6.6.6.6", 404, mask_of(signature_class::probe));
+  REQUIRE(d.alerts.size() == 1);
+  CHECK(d.alerts[0].value == 5);
+  CHECK(d.alerts[0].threshold == 5);
+  d.feed(61000, "6.6.6.6", 404);  // minute 0 closes holding; minute 1 has one 404, no probe
+  d.feed(125000, "1.1.1.1", 200);  // minute 1 closes below: resolved, with its probes
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[1].status == "resolved");
+  CHECK(d.alerts[1].value == 0);
+  CHECK(d.alerts[1].threshold == 5);
+
+  // The first comparison that holds is the one reported; none held (a
+  // resolve) or not plain ones: the first comparison written.
+  detector both{ip_minute(), {rule_config{"r", "ip_minute", "requests > 2 && status_404 >= 3", severity::warning}}};
+  for (int i = 0; i < 3; ++i) both.feed(1000 + i, "7.7.7.7", 404);
+  REQUIRE(both.alerts.size() == 1);
+  CHECK(both.alerts[0].value == 3);
+  CHECK(both.alerts[0].threshold == 2);
 }
 
 TEST_CASE("a group that goes quiet resolves when a later window of its rule closes") {
