@@ -5,9 +5,11 @@
 #
 #   sudo deploy/start-cluster-netns.sh [--demo] [--vigil PATH]
 #
-# --demo writes 60 s of live traffic into both agents' logs, prints the
-# alerts and stops. Without it, the nodes run until Ctrl-C. Everything
-# (namespaces, bridge) is removed on exit. Logs: var/cluster-netns/NAME.out.
+# --demo writes 60 s of live traffic into both agents' logs, with a scanner
+# that probes each web server 3 times (the rule wants 5), says whether the
+# fleet caught it, and stops. Without it, the nodes run until Ctrl-C.
+# Namespaces and bridge are removed on exit; var/cluster-netns (keys,
+# state, logs NAME.out) is made afresh on each start.
 set -euo pipefail
 
 vigil=build/vigil
@@ -16,7 +18,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --demo) demo=1 ;;
     --vigil) vigil="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start-cluster-netns: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -77,16 +79,13 @@ for n in "${nodes[@]}"; do
 done
 
 if [[ $demo == 1 ]]; then
-  start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  "$vigil" gen access --rate 300 --duration 60s --seed 1 --start "$start" --inject scan -o "$dir/agent-1/access.log" &
-  g1=$!
-  "$vigil" gen access --rate 300 --duration 60s --seed 2 --start "$start" --inject 5xx -o "$dir/agent-2/access.log" &
-  g2=$!
-  wait $g1 $g2
+  source "$(dirname "$0")/demo-traffic.sh"
+  demo_traffic "$vigil" "$dir" 60
   sleep 3
   echo
   grep -h "joined\|peer" "$dir/aggregator.out" || true
   echo "alerts: $dir/alerts.jsonl ($(wc -l <"$dir/alerts.jsonl") lines)   minute windows: $dir/minute.jsonl"
+  demo_verdict "$dir" || exit 1
   exit 0
 fi
 echo "cluster running in namespaces vigil-aggregator, vigil-agent-1, vigil-agent-2; Ctrl-C stops it"

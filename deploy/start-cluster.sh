@@ -73,41 +73,14 @@ sleep 2
 all_running || exit 1
 
 if [[ $demo == 1 ]]; then
-  # Two web servers' traffic; the scanner comes to both, so each agent sees
-  # only part of its probes and only the aggregator sees them all.
-  start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  "$vigil" gen access --rate 300 --duration ${seconds}s --seed 1 --start "$start" --inject scan,5xx \
-    -o "$dir/agent-1/access.log" &
-  gen1=$!
-  "$vigil" gen access --rate 300 --duration ${seconds}s --seed 2 --start "$start" --inject scan,latency \
-    -o "$dir/agent-2/access.log" &
-  gen2=$!
-  # A scanner that probes each web server 3 times: neither agent's log
-  # alone reaches the rule (probes >= 5), the fleet sees 6 in one minute.
-  split_scanner=198.51.100.$((RANDOM % 250 + 1))  # new each run: earlier demos left their alerts
-  sleep $((seconds / 4))
-  while (( 10#$(date -u +%S) > 45 )); do sleep 1; done  # all 6 in one minute
-  probes=(/.env /wp-admin/ /.git/config /config.php /phpmyadmin/ /backup.sql)
-  for i in "${!probes[@]}"; do
-    printf '%s - - [%s] "GET %s HTTP/1.1" 404 162 "-" "Mozilla/5.0"\n' "$split_scanner" \
-      "$(LC_ALL=C date -u '+%d/%b/%Y:%H:%M:%S +0000')" "${probes[$i]}" \
-      >>"$dir/agent-$((i % 2 + 1))/access.log"
-    sleep 1
-  done
-  wait $gen1 $gen2
+  source "$(dirname "$0")/demo-traffic.sh"
+  demo_traffic "$vigil" "$dir" "$seconds"
   sleep 3  # the last batches reach the aggregator; the newest minute stays open (checkpointed)
   echo
   all_running || exit 1
   echo "alerts: $dir/alerts.jsonl   minute windows: $dir/minute.jsonl"
   [[ $nodes == *aggregator-2* ]] && echo "aggregator-2's partition: $dir/aggregator-2/{alerts,ip_minute}.jsonl"
-  echo "scanner $split_scanner: $(grep -c "^$split_scanner " "$dir/agent-1/access.log") probes on agent-1," \
-       "$(grep -c "^$split_scanner " "$dir/agent-2/access.log") on agent-2"
-  if grep -qsF "\"ip\":\"$split_scanner\"" "$dir/alerts.jsonl" "$dir/aggregator-2/alerts.jsonl"; then
-    echo "  caught by the fleet: the scanner alert fired"
-  else
-    echo "  NOT caught: see $dir/*.out" >&2
-    exit 1
-  fi
+  demo_verdict "$dir" || exit 1
   exit 0
 fi
 echo "cluster running; Ctrl-C stops it"
