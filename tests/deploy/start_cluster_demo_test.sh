@@ -15,7 +15,16 @@ cd "$work"  # the example config's paths are relative: var/cluster/...
 
 fail() { echo "FAILED: $*" >&2; tail -n 20 var/cluster/*.out >&2 || true; exit 1; }
 
-out=$("$src/deploy/start-cluster.sh" --demo --seconds 30 --vigil "$vigil" --config "$src/deploy/cluster.toml" 2>&1) \
+# The example config as it stands but for its ports, so that this test
+# and someone's demo (or a second test run) on one machine do not meet.
+base=$((20000 + RANDOM % 12000))
+sed -e "s/127.0.0.1:7100/127.0.0.1:$base/; s/127.0.0.1:7101/127.0.0.1:$((base + 1))/" \
+    -e "s/127.0.0.1:7102/127.0.0.1:$((base + 2))/; s/127.0.0.1:9464/127.0.0.1:$((base + 3))/" \
+    -e "s/127.0.0.1:9465/127.0.0.1:$((base + 4))/; s/127.0.0.1:9466/127.0.0.1:$((base + 5))/" \
+    "$src/deploy/cluster.toml" >cluster.toml
+! grep -qE "127\.0\.0\.1:(710[0-2]|946[4-6])\b" cluster.toml || fail "a port of the example config was left as is"
+
+out=$("$src/deploy/start-cluster.sh" --demo --seconds 30 --vigil "$vigil" --config cluster.toml 2>&1) \
   || { echo "$out"; fail "start-cluster.sh --demo exited non-zero"; }
 echo "$out"
 grep -q "3 probes on agent-1, 3 on agent-2" <<<"$out" || fail "the scanner's probes were not split 3 and 3"
