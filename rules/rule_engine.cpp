@@ -23,8 +23,14 @@ std::string group_text(const std::vector<std::pair<std::string, std::string>>& g
   return s;
 }
 
-/// Every "metric OP number" in a condition, in the order written: an alert
-/// reports the first that holds (the reason it fired), so `value` and
+/// A metric of a window's values; one the window lacks reads as 0.
+double metric_value(const std::vector<double>& values, size_t i) {
+  return i < values.size() && !std::isnan(values[i]) ? values[i] : 0.0;
+}
+
+/// Every "metric OP number" in a condition, in the order written, each
+/// compiled on its own so that it holds exactly when muParser says so: an
+/// alert reports the first that holds (the reason it fired), so `value` and
 /// `threshold` belong to one comparison. A condition with none of that
 /// shape (`errors * 2 > x`) reports its first metric against 0.
 std::vector<rule_comparison> comparisons_in(const std::string& when) {
@@ -34,38 +40,46 @@ std::vector<rule_comparison> comparisons_in(const std::string& when) {
     for (size_t pos = when.find(name); pos != std::string::npos; pos = when.find(name, pos + 1)) {
       size_t end = pos + name.size();
       if ((pos > 0 && word_char(when[pos - 1])) || (end < when.size() && word_char(when[end]))) continue;
-      rule_comparison c{name, {}, 0, 0};
+      rule_comparison c{name, 0, 0, nullptr};
       size_t at = when.find_first_not_of(' ', end);
-      for (const char* op : {">=", "<=", "==", "!=", ">", "<"})
-        if (at != std::string::npos && when.compare(at, std::strlen(op), op) == 0) {
-          c.op = op;
-          break;
-        }
-      if (!c.op.empty()) {
-        const char* number = when.c_str() + at + c.op.size();
+      size_t op = at == std::string::npos ? 0 : std::strspn(when.c_str() + at, "<>=!");
+      if (op > 0) {
+        const char* number = when.c_str() + at + op;
         char* after = nullptr;
         c.threshold = std::strtod(number, &after);
-        if (after == number) c.op.clear();  // compared with an expression: not one to report
+        std::string error;  // not a comparison muParser takes: not one to report
+        if (after != number) c.test = rule_expression::compile(when.substr(pos, after - when.c_str() - pos), error);
       }
-      found.emplace_back(pos, c);
+      found.emplace_back(pos, std::move(c));
     }
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<rule_comparison> out;
   for (auto& [pos, c] : found)
-    if (!c.op.empty()) out.push_back(c);
-  if (out.empty() && !found.empty()) out.push_back(found.front().second);  // op empty: never holds
+    if (c.test) out.push_back(std::move(c));
+  if (out.empty() && !found.empty()) out.push_back(std::move(found.front().second));  // no test: never holds
   return out;
 }
 
-bool comparison_holds(const rule_comparison& c, double v) {
-  if (c.op == ">=") return v >= c.threshold;
-  if (c.op == "<=") return v <= c.threshold;
-  if (c.op == "==") return v == c.threshold;
-  if (c.op == "!=") return v != c.threshold;
-  if (c.op == ">") return v > c.threshold;
-  if (c.op == "<") return v < c.threshold;
-  return false;
+bool comparison_holds(const rule_comparison& c, const std::vector<double>& values) {
+  if (!c.test) return false;
+  *c.test->metric(c.metric) = metric_value(values, c.index);
+  return c.test->holds();
+}
+
+/// The first comparison that holds (why a rule fires), else the first.
+const rule_comparison* reported(const std::vector<rule_comparison>& comparisons, const std::vector<double>& values) {
+  for (const auto& c : comparisons)
+    if (comparison_holds(c, values)) return &c;
+  return comparisons.empty() ? nullptr : &comparisons.front();
+}
+
+/// The comparison a firing alert reported, found again by its threshold
+/// (the first of equal ones): firing state keeps no index.
+const rule_comparison* reported_by(const std::vector<rule_comparison>& comparisons, double threshold) {
+  for (const auto& c : comparisons)
+    if (c.threshold == threshold) return &c;
+  return nullptr;
 }
 
 } // namespace
@@ -77,8 +91,8 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
     std::string error;
     auto expr = rule_expression::compile(r.when, error);
     if (!expr) continue;
+    // Every metric a comparison reports is one the expression reads.
     for (const auto& m : expr->used_metrics()) names.push_back(m);
-    for (const auto& c : comparisons_in(r.when)) names.push_back(c.metric);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -111,22 +125,8 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
 }
 
 bool rule_engine::holds(compiled& r, const std::vector<double>& values) {
-  for (auto [slot, i] : r.inputs) *slot = i < values.size() && !std::isnan(values[i]) ? values[i] : 0.0;
+  for (auto [slot, i] : r.inputs) *slot = metric_value(values, i);
   return r.expr->holds();
-}
-
-namespace {
-
-double value_of(const rule_comparison& c, const std::vector<double>& values) {
-  return c.index < values.size() && !std::isnan(values[c.index]) ? values[c.index] : 0.0;
-}
-
-} // namespace
-
-const rule_comparison* rule_engine::reported(const compiled& r, const std::vector<double>& values) const {
-  for (const auto& c : r.comparisons)
-    if (comparison_holds(c, value_of(c, values))) return &c;
-  return r.comparisons.empty() ? nullptr : &r.comparisons.front();
 }
 
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
@@ -135,8 +135,8 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   a.rule = r.cfg.name;
   a.severity = to_string(r.cfg.level);
   a.key = group;
-  if (const auto* c = reported(r, values)) {
-    a.value = value_of(*c, values);
+  if (const auto* c = reported(r.comparisons, values)) {
+    a.value = metric_value(values, c->index);
     a.threshold = c->threshold;
   }
   a.window_start_ms = start;
@@ -194,15 +194,8 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       alert a = it->second.a;
       a.status = "resolved";
       a.emitted_at_ms = now_ms;
-      // The comparison the firing reported (by its threshold; the first
-      // of equal ones), now below its line.
-      a.value = 0;
-      if (res != by_group.end())
-        for (const auto& c : r.comparisons)
-          if (c.threshold == a.threshold) {
-            a.value = value_of(c, res->second->values);
-            break;
-          }
+      const auto* c = reported_by(r.comparisons, a.threshold);
+      a.value = res != by_group.end() && c ? metric_value(res->second->values, c->index) : 0;
       out.push_back(std::move(a));
       firing_.erase(it);
     }

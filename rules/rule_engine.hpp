@@ -22,9 +22,9 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
 /// and `threshold` report.
 struct rule_comparison {
   std::string metric;
-  std::string op;  ///< >= <= == != > <; empty when not a plain comparison
   double threshold = 0;
   size_t index = 0;  ///< the metric's index in the window's values
+  std::unique_ptr<rule_expression> test;  ///< the comparison alone; null: never holds
 };
 
 /// Turns window deltas into alerts. A rule fires on the first delta that
@@ -63,8 +63,6 @@ private:
     int64_t last_window_start;
   };
   bool holds(compiled& r, const std::vector<double>& values);
-  /// The first comparison that holds (why it fires), else the first.
-  const rule_comparison* reported(const compiled& r, const std::vector<double>& values) const;
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
 
