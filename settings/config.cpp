@@ -44,6 +44,55 @@ const char* to_string(sink_type t) {
   return "?";
 }
 
+const std::vector<config_kind<source_type>>& source_kinds() {
+  static const std::vector<config_kind<source_type>> kinds = {
+    {"file", source_type::file, true},
+    {"stdin", source_type::stdin_stream, true},
+    {"zmq", source_type::zmq, false},
+    {"http", source_type::http, false},
+  };
+  return kinds;
+}
+
+const std::vector<config_kind<sink_type>>& sink_kinds() {
+  static const std::vector<config_kind<sink_type>> kinds = {
+    {"console", sink_type::console, true},    {"jsonl", sink_type::jsonl, true},
+    {"webhook", sink_type::webhook, true},    {"alertmanager", sink_type::alertmanager, false},
+    {"csv", sink_type::csv, false},           {"sqlite", sink_type::sqlite, false},
+    {"postgres", sink_type::postgres, false}, {"zmq", sink_type::zmq, false},
+  };
+  return kinds;
+}
+
+namespace {
+template <class E>
+std::string names_of_built(const std::vector<config_kind<E>>& kinds) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds)
+    if (k.built) names.emplace_back(k.name);
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+} // namespace
+
+std::string built_kind_names(const std::vector<config_kind<source_type>>& kinds) { return names_of_built(kinds); }
+std::string built_kind_names(const std::vector<config_kind<sink_type>>& kinds) { return names_of_built(kinds); }
+
+std::vector<std::string> config_warnings(const vigil_config& cfg) {
+  std::vector<std::string> out;
+  // Until single nodes serve HTTP, a configured port would be a promise
+  // nothing keeps: scrapes and health checks would find nothing there.
+  if (cfg.cluster.nodes.empty() && cfg.node.http_set && !cfg.node.http.empty())
+    out.push_back(cfg.file + ": node.http = \"" + cfg.node.http
+                  + "\": a single node does not serve /metrics, /healthz or /readyz yet (cluster nodes do); "
+                    "nothing will listen there. Set http = \"\" to say so.");
+  return out;
+}
+
 const std::vector<std::string>& groupable_fields() {
   static const std::vector<std::string> fields = {
     "ip", "path", "route", "status", "status_class", "method", "host", "protocol", "user_agent",

@@ -10,6 +10,7 @@
 
 #include "rules/rule_expression.hpp"
 #include "settings/cluster_loader.hpp"
+#include "settings/did_you_mean.hpp"
 
 extern char** environ;
 
@@ -20,19 +21,6 @@ std::string to_string(const config_error& e) {
 }
 
 namespace {
-
-/// Levenshtein distance, for "did you mean" on misspelled keys.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::string upper_ident(std::string_view s) {
   std::string out;
@@ -163,6 +151,30 @@ public:
     std::string msg = "unknown value \"" + text + "\" (expected";
     for (const auto& [name, value] : options) msg += " " + std::string(name);
     error(t.get(key), join(path, key), msg + ")");
+    return false;
+  }
+
+  /// `type = "..."` of a source or sink: a name the contract knows, and one
+  /// this build runs (the same table `run` reads).
+  template <class E>
+  bool kind(const toml::table& t, const std::string& path, E& out, const std::vector<config_kind<E>>& kinds,
+            const char* what) {
+    std::string text;
+    if (!string(t, "type", path, text, true)) return false;
+    for (const auto& k : kinds) {
+      if (text != k.name) continue;
+      out = k.type;  // so the keys checked next are those of this type
+      if (!k.built) {
+        error(t.get("type"), join(path, "type"),
+              std::string(what) + " type \"" + text + "\" is not supported by this build yet (it runs "
+                + built_kind_names(kinds) + ")");
+        return false;
+      }
+      return true;
+    }
+    std::string msg = "unknown value \"" + text + "\" (expected";
+    for (const auto& k : kinds) msg += " " + std::string(k.name);
+    error(t.get("type"), join(path, "type"), msg + ")");
     return false;
   }
 
@@ -304,6 +316,7 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
     c.unknown_keys(*node, "node", {"name", "state_dir", "http", "checkpoint_interval"});
     c.string(*node, "name", "node", cfg.node.name, true);
     c.string(*node, "state_dir", "node", cfg.node.state_dir, true);
+    cfg.node.http_set = node->get("http") != nullptr;
     if (c.string(*node, "http", "node", cfg.node.http, false) && !cfg.node.http.empty()) {
       auto colon = cfg.node.http.rfind(':');
       int port = colon == std::string::npos ? 0 : std::atoi(cfg.node.http.c_str() + colon + 1);
@@ -325,9 +338,7 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
                              "max_line_bytes", "dedup_horizon", "parse_workers"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
-    c.choice(t, "type", path, s.type,
-             {{"file", source_type::file}, {"stdin", source_type::stdin_stream},
-              {"zmq", source_type::zmq}, {"http", source_type::http}}, true);
+    c.kind(t, path, s.type, source_kinds(), "source");
     if (s.type == source_type::file) c.string(t, "path", path, s.path, true);
     if (s.type == source_type::zmq || s.type == source_type::http)
       c.string(t, "endpoint", path, s.endpoint, true);
@@ -443,11 +454,7 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
                              "timeout", "max_attempts", "queue_limit"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
-    c.choice(t, "type", path, s.type,
-             {{"console", sink_type::console}, {"jsonl", sink_type::jsonl},
-              {"webhook", sink_type::webhook}, {"alertmanager", sink_type::alertmanager},
-              {"csv", sink_type::csv}, {"sqlite", sink_type::sqlite},
-              {"postgres", sink_type::postgres}, {"zmq", sink_type::zmq}}, true);
+    c.kind(t, path, s.type, sink_kinds(), "sink");
     std::string input = "alerts";
     c.string(t, "input", path, input, false);
     if (input == "alerts") s.input = sink_input::alerts;
