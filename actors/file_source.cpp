@@ -1,5 +1,6 @@
 #include "actors/file_source.hpp"
 
+#include <chrono>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -10,6 +11,7 @@
 
 #include "flow/chunk_outbox.hpp"
 #include "state/source_state.hpp"
+#include "tail/source_access.hpp"
 
 namespace vigil {
 
@@ -23,6 +25,8 @@ struct source_state {
   int quiet_polls = 0;
   bool stopping = false;
   bool once = false;
+  /// While no file is followed: when that was last said (every minute).
+  std::chrono::steady_clock::time_point access_said;
   static inline const char* name = "file_source";
 };
 
@@ -38,6 +42,19 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
     for (const auto& pos : cfg.resume)
       spdlog::info("source {}: resuming {} at offset {}", cfg.name, pos.path, pos.offset);
     if (!st.follower->start(error, cfg.resume)) spdlog::error("source {}: {}", cfg.name, error);
+    // A source that has nothing to follow says so, at start and then every
+    // minute, rather than waiting without a word (a typo in the path).
+    auto say_access = [self, cfg] {
+      auto& st = self->state;
+      if (st.follower->files() > 0 || st.bytes > 0) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (st.access_said != std::chrono::steady_clock::time_point{} && now - st.access_said < std::chrono::minutes(1))
+        return;
+      st.access_said = now;
+      const std::string problem = source_access_problem(cfg.tail.pattern);
+      if (!problem.empty()) spdlog::warn("source {}: {}; waiting", cfg.name, problem);
+    };
+    say_access();
 
     // Answers run/stop once nothing is left to hand on; a run (--once) also
     // waits for two quiet polls: the files are read to their end.
@@ -87,6 +104,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         for (auto& c : chunks) st.outbox->push(to_text_chunk(c));
         dispatch();
         if (n == 0) {
+          say_access();
           ++st.quiet_polls;
           maybe_finish();
           // Nothing new: wait for inotify (this actor has its own thread).

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,12 +22,54 @@ namespace {
 struct sink_state {
   int fd = -1;
   bool owned = false;
-  uint64_t failed_writes = 0;
+  uint64_t failed_writes = 0;  ///< failures, each retried until it succeeded
+  std::chrono::steady_clock::time_point failing_since;  ///< of the failure being retried
   static inline const char* name = "line_sink";
   ~sink_state() {
     if (owned && fd >= 0) ::close(fd);
   }
 };
+
+/// Writes all of `buf`, retrying a failed write (a full disk, a file
+/// system gone read-only) with backoff for as long as it fails: the lines
+/// are never dropped. The reply, and with it the credit of the stage
+/// that sent them, waits meanwhile, so the pipeline holds instead of
+/// losing results; a checkpoint waits too (its barrier is behind these
+/// lines in the mailbox), so no checkpoint counts lines not written. The
+/// sink runs on a thread of its own, so the waiting holds no other actor.
+void write_all(sink_state& st, const line_sink_config& cfg, const std::string& buf, size_t lines) {
+  using namespace std::chrono;
+  size_t done = 0;
+  auto backoff = milliseconds(100);
+  steady_clock::time_point last_report;
+  while (done < buf.size()) {
+    ssize_t n = ::write(st.fd, buf.data() + done, buf.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    const int err = n < 0 ? errno : EIO;
+    const auto now = steady_clock::now();
+    if (st.failing_since == steady_clock::time_point{}) {
+      st.failing_since = last_report = now;
+      ++st.failed_writes;
+      spdlog::error("sink {}: write to {} failed: {}; {} lines held, retrying (the pipeline waits, nothing is "
+                    "dropped)", cfg.name, cfg.path, std::strerror(err), lines);
+    } else if (now - last_report >= seconds(30)) {
+      last_report = now;
+      spdlog::error("sink {}: write to {} still failing after {} s: {}; {} lines held", cfg.name, cfg.path,
+                    duration_cast<seconds>(now - st.failing_since).count(), std::strerror(err), lines);
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, milliseconds(5000));
+  }
+  if (st.failing_since != steady_clock::time_point{}) {
+    spdlog::warn("sink {}: writing to {} again after {} ms", cfg.name, cfg.path,
+                 duration_cast<milliseconds>(steady_clock::now() - st.failing_since).count());
+    st.failing_since = {};
+  }
+}
 
 line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_state> self,
                                          line_sink_config cfg) {
@@ -63,17 +107,11 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
         buf += l;
         buf += '\n';
       }
-      size_t done = 0;
-      while (st.fd >= 0 && done < buf.size()) {
-        ssize_t n = ::write(st.fd, buf.data() + done, buf.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          if (st.failed_writes++ == 0)
-            spdlog::error("sink {}: write to {} failed: {}", cfg.name, cfg.path, std::strerror(errno));
-          break;
-        }
-        done += static_cast<size_t>(n);
+      if (st.fd < 0) {
+        spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());
+        return lines.size();
       }
+      write_all(st, cfg, buf, lines.size());
       return lines.size();
     },
     [=](checkpoint_atom, uint64_t id) {
@@ -95,7 +133,8 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
 } // namespace
 
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg) {
-  return sys.spawn(line_sink, cfg);
+  if (cfg.path.empty()) return sys.spawn(line_sink, cfg);  // stdout: nothing to wait on
+  return sys.spawn<caf::detached>(line_sink, cfg);
 }
 
 } // namespace vigil

@@ -15,6 +15,7 @@
 #include "pipeline/cluster_metrics.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
+#include "pipeline/sink_preflight.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
@@ -531,6 +532,10 @@ private:
 
 int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts) {
   std::string error;
+  if (!sinks_can_open(cfg, error)) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
   auto store = std::shared_ptr<state_store>(state_store::open(cfg.node.state_dir, error));
   if (!store) {
     std::cerr << "vigil run: " << error << "\n";

@@ -8,37 +8,21 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "dimension/dimension_tables.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
+#include "pipeline/sink_preflight.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
+#include "tail/source_access.hpp"
 
 namespace vigil {
 
 namespace {
-
-/// What this build runs of the contract's source and sink types; the
-/// others pass check-config (they are the contract) but not `run`.
-bool supported(const vigil_config& cfg) {
-  bool ok = true;
-  for (const auto& s : cfg.sources)
-    if (s.type != source_type::file && s.type != source_type::stdin_stream) {
-      std::cerr << "vigil run: source " << s.name << ": type " << to_string(s.type)
-                << " is not supported by this build yet (file and stdin are)\n";
-      ok = false;
-    }
-  for (const auto& s : cfg.sinks)
-    if (s.type != sink_type::jsonl && s.type != sink_type::console && s.type != sink_type::webhook) {
-      std::cerr << "vigil run: sink " << s.name << ": type " << to_string(s.type)
-                << " is not supported by this build yet (console, jsonl and webhook are)\n";
-      ok = false;
-    }
-  return ok;
-}
 
 /// Waits for SIGINT/SIGTERM or for `finished`. True when a signal came.
 bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& node) {
@@ -54,8 +38,21 @@ bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& no
 } // namespace
 
 int run_live(const vigil_config& cfg, const live_run_options& opts) {
-  if (!supported(cfg)) return 2;
   std::string error;
+  if (!sinks_can_open(cfg, error)) {
+    std::cerr << "vigil run: " << error << "\n";
+    return 1;
+  }
+  for (const auto& w : config_warnings(cfg)) spdlog::warn("{}", w);
+  // --once reads what is there: a source with nothing to read is a mistake
+  // (a live run waits for files to appear, and says so).
+  if (opts.once)
+    for (const auto& s : cfg.sources)
+      if (s.type == source_type::file)
+        if (std::string problem = source_access_problem(s.path); !problem.empty()) {
+          std::cerr << "vigil run: source " << s.name << ": " << problem << ": --once has nothing to read\n";
+          return 1;
+        }
   auto signatures = signature_matcher::builtin(error);
   if (!signatures) {
     std::cerr << "vigil run: " << error << "\n";
@@ -87,8 +84,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   std::vector<caf::actor> all = stages.all;  // to stop at the end
 
   std::vector<source_actor> files, streams;  // streams: stdin
+  auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
   for (const auto& s : cfg.sources) {
-    source_inputs in{signatures, cfg.dimensions, windows, stages.has_quarantine, coordinator, recovered};
+    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }
