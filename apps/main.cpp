@@ -1,6 +1,7 @@
 // vigil: one binary, subcommands. Exit codes: 0 success, 1 runtime failure,
 // 2 usage or config error.
 
+#include <csignal>
 #include <iostream>
 
 #include <malloc.h>
@@ -8,11 +9,16 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/analyze_command.hpp"
+#include "apps/command_suggestions.hpp"
 #include "apps/check_config_command.hpp"
 #include "apps/gen_command.hpp"
 #include "apps/keygen_command.hpp"
 #include "apps/run_command.hpp"
 #include "apps/state_command.hpp"
+
+namespace vigil {
+extern const char* const build_commit;  // generated: cmake/git_version.cmake
+}
 
 int main(int argc, char** argv) {
   // Hash tables grow by doubling and chunks come and go by the megabyte:
@@ -20,9 +26,12 @@ int main(int argc, char** argv) {
   // and faulting fresh pages in again (measured: ~15% of analyze time).
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // A file over the size limit (ulimit -f) is then a write error that is
+  // reported and retried (EFBIG), not a signal that kills the node.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"vigil: watch web logs and event streams, find what is going wrong.\n"
                "Run 'vigil COMMAND --help' for the options of a command."};
-  app.set_version_flag("--version", "vigil 0.1.0");
+  app.set_version_flag("-V,--version", std::string("vigil ") + VIGIL_VERSION + " (commit " + vigil::build_commit + ")");
   app.require_subcommand(1);
   int exit_code = 0;
   vigil::add_analyze_command(app, exit_code);
@@ -31,10 +40,24 @@ int main(int argc, char** argv) {
   vigil::add_gen_command(app, exit_code);
   vigil::add_state_command(app, exit_code);
   vigil::add_keygen_command(app, exit_code);
+  // CLI11 would say "A subcommand is required" for a misspelled one.
+  if (argc > 1)
+    if (std::string msg = vigil::unknown_command_message(app, argv[1]); !msg.empty()) {
+      std::cerr << "vigil: " << msg << "\nRun 'vigil --help' for the commands.\n";
+      return 2;
+    }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    const std::string msg = vigil::unknown_option_message(app);
+    if (msg.empty()) {
+      app.exit(e);
+      return 2;
+    }
+    std::cerr << msg;
+    return 2;
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
