@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include <sys/stat.h>
-
 #include <absl/container/flat_hash_map.h>
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -11,7 +9,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
-#include "dimension/cidr_table.hpp"
+#include "dimension/dimension_tables.hpp"
 #include "enrich/agent_classifier.hpp"
 #include "enrich/path_classifier.hpp"
 #include "enrich/route_template.hpp"
@@ -20,12 +18,6 @@
 namespace vigil {
 
 namespace {
-
-struct loaded_table {
-  std::shared_ptr<const cidr_table> table;
-  struct stat seen {};  // the file as it was when last (re)loaded or tried
-  bool tried = false;
-};
 
 struct enrich_state {
   std::unique_ptr<signature_matcher::scanner> scanner;
@@ -40,7 +32,7 @@ struct enrich_state {
       spdlog::info("source {}: {} requests had paths beyond the decoding limits", source, paths_beyond_limits);
   }
   string_map<std::string> routes;  // path -> template, only for paths with ids
-  std::vector<loaded_table> tables;
+  std::vector<std::shared_ptr<const cidr_table>> tables;  // this batch's snapshot
   std::vector<std::string> label_names;
   static inline const char* name = "enrich_stage";
 };
@@ -74,39 +66,6 @@ const path_verdict& verdict_of(enrich_state& st, std::string_view path) {
   return it->second;
 }
 
-bool same_file(const struct stat& a, const struct stat& b) {
-  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size
-         && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
-}
-
-/// Loads or reloads tables whose file changed since last looked at.
-void refresh(enrich_state& st, const enrich_stage_config& cfg) {
-  for (size_t i = 0; i < cfg.dimensions.size(); ++i) {
-    const auto& d = cfg.dimensions[i];
-    auto& t = st.tables[i];
-    struct stat now {};
-    if (::stat(d.path.c_str(), &now) != 0) {
-      if (!t.tried) spdlog::error("dimension {}: cannot read {}", d.name, d.path);
-      t.tried = true;
-      continue;
-    }
-    if (t.tried && same_file(now, t.seen)) continue;
-    const bool reload = t.tried;
-    t.tried = true;
-    t.seen = now;
-    std::string error;
-    auto table = cidr_table::load(d.path, d.fields, error);
-    if (!table) {
-      spdlog::error("dimension {}: {}{}", d.name, error,
-                    t.table ? " (keeping the table loaded before)" : "");
-      continue;
-    }
-    t.table = std::move(table);
-    spdlog::info("dimension {}: {} {} networks from {}", d.name, reload ? "reloaded" : "loaded",
-                 t.table->size(), d.path);
-  }
-}
-
 } // namespace
 
 std::vector<std::string> dimension_fields(const std::vector<dimension_config>& dims) {
@@ -121,16 +80,16 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
     auto& st = self->state;
     st.source = cfg.source;
     st.scanner = std::make_unique<signature_matcher::scanner>(cfg.signatures);
-    st.tables.resize(cfg.dimensions.size());
-    st.label_names = dimension_fields(cfg.dimensions);
-    refresh(st, cfg);
-    if (!cfg.dimensions.empty()) self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+    const auto& dimensions = cfg.dimensions->configs();
+    st.label_names = dimension_fields(dimensions);
+    if (!dimensions.empty()) self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
     return {
       [=](ingest_atom, event_batch& batch) -> caf::result<uint64_t> {
         auto& st = self->state;
         try {
           // Each distinct label value is appended to the text once per batch.
           absl::flat_hash_map<uint64_t, text_ref> interned;
+          st.tables = cfg.dimensions->snapshot();
           batch.label_names = st.label_names;
           batch.labels.assign(batch.events.size() * st.label_names.size(), text_ref{});
           for (size_t k = 0; k < batch.events.size(); ++k) {
@@ -153,8 +112,8 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
             }
             size_t field = 0;
             for (size_t t = 0; t < st.tables.size(); ++t) {
-              const auto& table = st.tables[t].table;
-              const size_t width = cfg.dimensions[t].fields.size();
+              const auto& table = st.tables[t];
+              const size_t width = cfg.dimensions->configs()[t].fields.size();
               const int64_t row = table ? table->find(batch.view(e.client)) : -1;
               for (size_t f = 0; f < width; ++f, ++field) {
                 if (row < 0) continue;
@@ -178,7 +137,7 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
         return rp;
       },
       [=](tick_atom) {
-        refresh(self->state, cfg);
+        cfg.dimensions->refresh();
         self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
       },
     };

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <memory>
+#include <string>
+
 #include <memory>
 #include <string>
 
@@ -10,6 +14,17 @@
 #include "parse/line_parser.hpp"
 
 namespace vigil {
+
+/// What the parse stages of one source dropped, added up over all of
+/// them (a source has several): the totals are logged once per source,
+/// when the last stage lets go of them.
+struct dropped_lines {
+  explicit dropped_lines(std::string source_name) : source(std::move(source_name)) {}
+  ~dropped_lines();
+  std::string source;
+  std::atomic<uint64_t> malformed{0};
+  std::atomic<uint64_t> duplicates{0};
+};
 
 struct parse_stage_config {
   std::string source;        ///< the [[source]] name, for records and logs
@@ -25,6 +40,8 @@ struct parse_stage_config {
   /// from (null: an empty one).
   checkpoint_coordinator_actor coordinator;
   std::shared_ptr<duplicate_filter> restored_filter;
+  /// Shared by the source's parse stages (null: one of this stage's own).
+  std::shared_ptr<dropped_lines> dropped;
 };
 
 /// Spawns the stage that parses a source's chunks, cleans the events

@@ -16,6 +16,7 @@
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_metrics.hpp"
 #include "pipeline/cluster_node.hpp"
+#include "dimension/dimension_tables.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
@@ -79,7 +80,7 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   s->all.push_back(caf::actor_cast<caf::actor>(s->uplink));
   s->all.push_back(caf::actor_cast<caf::actor>(s->relay));
   // Quarantine records always ride along: the aggregator's sinks decide.
-  source_inputs in{signatures, cfg.dimensions, s->uplink, true, s->relay, restored};
+  source_inputs in{signatures, std::make_shared<dimension_tables>(cfg.dimensions), s->uplink, true, s->relay, restored};
   std::vector<source_actor> sources;
   for (const auto& src : cfg.sources) {
     sources.push_back(spawn_source(sys, src, in, s->all));

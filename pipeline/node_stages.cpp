@@ -114,6 +114,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
   const auto filter = in.recovered.dedup.find(s.name);
   std::vector<parse_stage_actor> parse;
+  auto dropped = std::make_shared<dropped_lines>(s.name);
   for (size_t w = 0; w < workers; ++w) {
     auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, in.signatures, in.dimensions, in.next});
     parser_options po;
@@ -122,7 +123,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     po.max_line_bytes = s.max_line_bytes;
     parse.push_back(spawn_parse_stage(
       sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
-                              filter != in.recovered.dedup.end() ? filter->second : nullptr}));
+                              filter != in.recovered.dedup.end() ? filter->second : nullptr, dropped}));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }

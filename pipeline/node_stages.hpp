@@ -16,6 +16,7 @@
 
 namespace vigil {
 
+class dimension_tables;
 class state_store;
 
 /// What of the config the window stage and the alert stage need before
@@ -52,7 +53,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
 /// where it resumes.
 struct source_inputs {
   std::shared_ptr<const signature_matcher> signatures;
-  const std::vector<dimension_config>& dimensions;
+  std::shared_ptr<dimension_tables> dimensions;  ///< the node's, loaded once
   window_stage_actor next;       ///< the window stage, or an agent's uplink
   bool quarantine = false;       ///< malformed lines ride in the batches
   checkpoint_coordinator_actor coordinator;
