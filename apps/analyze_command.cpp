@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +37,7 @@ struct analyze_flags {
   size_t max_line = 64 * 1024;
   size_t chunk_size = 1u << 20;
   bool progress = true;
+  bool allow_empty = false;
   report_options report;
 };
 
@@ -44,18 +48,33 @@ bool write_output(const std::string& path, const std::string& text, std::string&
     std::cout.flush();
     return static_cast<bool>(std::cout);
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    error = path + ": cannot write";
+  // Plain POSIX calls, so the reason (no such directory, read-only, a
+  // directory given as the file, a full disk) reaches the user.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    return false;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = path + ": cannot write: " + std::strerror(n < 0 ? errno : EIO);
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    error = path + ": cannot write: " + std::strerror(errno);
     return false;
   }
   return true;
 }
 
-/// Malformed lines as JSON lines, in input order with 1-based line numbers.
-std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
+/// The quarantined lines in input order, with their 1-based line numbers.
+std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(const batch_aggregate& agg) {
   // Line number of each chunk's first line: chunks of an input are consecutive.
   std::vector<chunk_lines> chunks = agg.chunks;
   std::sort(chunks.begin(), chunks.end(),
@@ -67,15 +86,20 @@ std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::
     first_line[c.sequence] = n;
     n += c.lines;
   }
-  std::vector<const quarantine_record*> recs;
-  for (const auto& q : agg.quarantine) recs.push_back(&q);
-  std::sort(recs.begin(), recs.end(), [](auto* a, auto* b) {
-    return std::tie(a->sequence, a->line) < std::tie(b->sequence, b->line);
+  std::vector<std::pair<const quarantine_record*, uint64_t>> recs;
+  for (const auto& q : agg.quarantine) recs.emplace_back(&q, first_line[q.sequence] + q.line + 1);
+  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first->sequence, a.first->line) < std::tie(b.first->sequence, b.first->line);
   });
+  return recs;
+}
+
+/// Malformed lines as JSON lines, in input order with 1-based line numbers.
+std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
   std::string out;
-  for (const auto* q : recs) {
+  for (const auto& [q, line] : numbered_quarantine(agg)) {
     nlohmann::ordered_json j = {{"input", names[q->input]},
-                                {"line", first_line[q->sequence] + q->line + 1},
+                                {"line", line},
                                 {"reason", to_string(q->reason)},
                                 {"text", q->text}};
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -84,6 +108,47 @@ std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::
   return out;
 }
 
+/// A line as a person can read it on a terminal: at most 100 bytes, other
+/// than printable ASCII shown as \xNN.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < 100; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  if (text.size() > 100) out += "...";
+  return out;
+}
+
+/// What to tell a user whose input (nearly) all failed to parse: the
+/// format each input was read as, the first failing line and why, and
+/// what to try. "" when enough lines were valid.
+std::string explain_failures(const batch_aggregate& agg, const std::vector<std::string>& inputs,
+                             const std::vector<log_format>& formats, bool auto_format) {
+  uint64_t failed = 0;
+  for (auto n : agg.failed_by_reason) failed += n;
+  if (agg.valid == 0 && failed == 0) return "no lines in the input";
+  if (agg.valid > 0 && failed < 9 * agg.valid) return "";  // under 90% failed
+  std::string msg = std::to_string(agg.valid) + " of " + std::to_string(agg.valid + failed)
+                    + " lines parsed; read as";
+  for (size_t i = 0; i < inputs.size() && i < formats.size(); ++i)
+    msg += (i ? ", " : " ") + std::string(to_string(formats[i])) + " (" + inputs[i] + ")";
+  msg += auto_format ? ", sniffed from the first lines" : ", as --log-format says";
+  auto recs = numbered_quarantine(agg);
+  if (!recs.empty()) {
+    const auto& [q, line] = recs.front();
+    msg += ".\n  first failing line: " + inputs[q->input] + ":" + std::to_string(line) + ": "
+           + std::string(to_string(q->reason)) + ": " + printable(q->text);
+  }
+  msg += "\n  is it a log? Try --log-format common, combined, combined_rt or json";
+  return msg;
+}
 /// A one-line progress bar on stderr, redrawn at most ten times a second.
 class progress_bar {
 public:
@@ -203,6 +268,15 @@ int run(analyze_flags& f) {
   // The terminal summary, unless a report already went to stdout.
   if (f.json_out != "-" && f.html_out != "-" && f.quarantine_out != "-" && f.blacklist_out != "-")
     render_text(std::cout, report, in, outcome.elapsed_s, outcome.text_bytes);
+  const std::string failures = explain_failures(*outcome.aggregate, f.inputs, outcome.formats, *fmt == log_format::auto_detect);
+  if (!failures.empty()) {
+    const bool none = outcome.aggregate->valid == 0;
+    std::cerr << "vigil analyze: " << (none && !f.allow_empty ? "error: " : "warning: ") << failures << "\n";
+    if (none && !f.allow_empty) {
+      std::cerr << "vigil analyze: no valid line, exit 1 (--allow-empty makes this exit 0)\n";
+      return 1;
+    }
+  }
   if (outcome.aggregate->quarantine_dropped > 0)
     std::cerr << "vigil analyze: " << outcome.aggregate->quarantine_dropped
               << " malformed lines were counted but not kept for the quarantine file (limit "
@@ -254,7 +328,10 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "probe/traversal/SQLi/XSS requests that blacklist a client")->capture_default_str();
   cmd->add_option("--chunk-size", flags->chunk_size, "bytes per parse chunk")
     ->capture_default_str()->group("");  // tuning and tests only
-  cmd->add_flag("!--no-progress", flags->progress, "no progress bar on stderr");
+  cmd->add_flag("--allow-empty", flags->allow_empty,
+                "exit 0 even when no line parsed (an empty input, or one that is not a log); by default that is "
+                "exit 1, with the first failing line and its reason");
+  cmd->add_flag_callback("--no-progress", [flags] { flags->progress = false; }, "no progress bar on stderr");
   cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
 }
 
