@@ -9,14 +9,14 @@ namespace vigil {
 alert_router::alert_router(std::vector<alert_output> outputs, size_t remember)
   : outputs_(std::move(outputs)), remember_(remember), groups_(outputs_.size()) {}
 
-std::vector<std::string> alert_router::render(size_t output, const std::vector<alert>& alerts) const {
+std::vector<std::string> alert_router::render(size_t output, const std::vector<alert>& alerts, bool repeat) const {
   std::vector<std::string> lines;
   if (!outputs_[output].readable) {
     for (const auto& a : alerts) lines.push_back(to_json(a));
     return lines;
   }
   if (alerts.size() == 1) {
-    lines.push_back(to_text(alerts[0]));
+    lines.push_back(to_text(alerts[0], repeat));
     return lines;
   }
   lines.push_back("[" + alerts[0].status + "] " + alerts[0].rule + ": " + std::to_string(alerts.size()) + " alerts");
@@ -86,7 +86,7 @@ void alert_router::tick(int64_t now_ms, std::vector<writes>& out) {
         due.back().emitted_at_ms = now_ms;
       }
     std::sort(due.begin(), due.end(), [](const alert& a, const alert& b) { return a.id < b.id; });
-    for (const auto& a : due) out[i].push_back(render(i, {a}));
+    for (const auto& a : due) out[i].push_back(render(i, {a}, true));
   }
 }
 

@@ -60,7 +60,8 @@ private:
     std::vector<int64_t> last_sent;  // per output
   };
   void route(const alert& a, int64_t now_ms, std::vector<writes>& out);
-  std::vector<std::string> render(size_t output, const std::vector<alert>& alerts) const;
+  /// `repeat`: a still-firing alert sent again (marked so on the console).
+  std::vector<std::string> render(size_t output, const std::vector<alert>& alerts, bool repeat = false) const;
 
   std::vector<alert_output> outputs_;
   size_t remember_;

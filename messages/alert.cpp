@@ -29,13 +29,11 @@ std::string to_json(const alert& a) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string to_text(const alert& a) {
-  std::string key;
-  for (const auto& [k, v] : a.key) key += " " + k + "=" + v;
-  char buf[160];
-  std::snprintf(buf, sizeof(buf), " value=%g threshold=%g window=%s", a.value, a.threshold,
-                format_rfc3339_utc(a.window_start_ms).c_str());
-  return "[" + a.status + "] " + a.severity + " " + a.rule + key + buf;
+std::string to_text(const alert& a, bool repeat) {
+  // The summary says the metric with its unit (latencies in ms, not the
+  // microseconds `value` holds).
+  return "[" + a.status + (repeat ? ", repeat" : "") + "] " + a.severity + " " + a.summary + " window "
+         + format_rfc3339_utc(a.window_start_ms);
 }
 
 void save(state_writer& w, const alert& a) {

@@ -42,7 +42,8 @@ class state_reader;
 void save(state_writer& w, const alert& a);
 alert restore_alert(state_reader& r);
 
-/// The alert as one line for people (the console sink).
-std::string to_text(const alert& a);
+/// The alert as one line for people (the console sink); `repeat`: sent
+/// again because it is still firing (`repeat_interval`).
+std::string to_text(const alert& a, bool repeat = false);
 
 } // namespace vigil

@@ -115,8 +115,9 @@ void render_text(std::ostream& out, const analysis_report& r, const report_input
   out << "\nSecurity\n";
   if (r.findings.empty() && r.bursts.empty()) out << "  no findings\n";
   for (const auto& f : r.findings) {
-    std::snprintf(buf, sizeof(buf), "  %-10s %8" PRIu64 " requests from %" PRIu64 " clients",
-                  std::string(to_string(f.cls)).c_str(), f.hits, f.clients);
+    std::snprintf(buf, sizeof(buf), "  %-10s %8" PRIu64 " %s from %" PRIu64 " %s",
+                  std::string(to_string(f.cls)).c_str(), f.hits, f.hits == 1 ? "request" : "requests", f.clients,
+                  f.clients == 1 ? "client" : "clients");
     out << buf;
     if (!f.top_paths.empty()) out << "; e.g. " << clip(f.top_paths.front().value, 48);
     out << "\n";
@@ -126,7 +127,8 @@ void render_text(std::ostream& out, const analysis_report& r, const report_input
                   b.kind.c_str(), clip(b.client, 40).c_str(), b.peak, b.minutes);
     out << buf;
   }
-  if (!r.blacklist.empty()) out << "  blacklist: " << r.blacklist.size() << " clients\n";
+  if (!r.blacklist.empty())
+    out << "  blacklist: " << r.blacklist.size() << (r.blacklist.size() == 1 ? " client\n" : " clients\n");
 
   out << "\nData quality\n";
   std::snprintf(buf, sizeof(buf),

@@ -82,6 +82,31 @@ const rule_comparison* reported_by(const std::vector<rule_comparison>& compariso
   return nullptr;
 }
 
+/// A metric's value for people: latencies (kept in microseconds) in ms or
+/// s, rates in percent, counts as they are.
+std::string with_unit(const std::string& metric, double v) {
+  char buf[64];
+  if (metric.rfind("latency_", 0) == 0) {
+    if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.4g s", v / 1e6);
+    else std::snprintf(buf, sizeof buf, "%.4g ms", v / 1e3);
+  } else if (metric == "error_rate" || metric == "client_error_rate") {
+    std::snprintf(buf, sizeof buf, "%.4g%%", v * 100);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+  }
+  return buf;
+}
+
+/// "scanner for ip 198.51.100.7: probes 5 (threshold 5; when status_404 >= 20 || probes >= 5)"
+std::string summary_of(const rule_config& rule, const std::vector<std::pair<std::string, std::string>>& group,
+                       const rule_comparison* c, double value) {
+  std::string who;
+  for (const auto& [k, v] : group) who += (who.empty() ? " for " : ", ") + k + " " + v;
+  if (!c) return rule.name + who + ": " + rule.when;
+  return rule.name + who + ": " + c->metric + " " + with_unit(c->metric, value) + " (threshold "
+         + with_unit(c->metric, c->threshold) + "; when " + rule.when + ")";
+}
+
 } // namespace
 
 std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window) {
@@ -135,7 +160,8 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   a.rule = r.cfg.name;
   a.severity = to_string(r.cfg.level);
   a.key = group;
-  if (const auto* c = reported(r.comparisons, values)) {
+  const auto* c = reported(r.comparisons, values);
+  if (c) {
     a.value = metric_value(values, c->index);
     a.threshold = c->threshold;
   }
@@ -148,9 +174,7 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
                 static_cast<unsigned long long>(stable_hash(r.cfg.name + "\x1e" + group_text(group) + "\x1e"
                                                            + std::to_string(start))));
   a.id = id;
-  std::string who;
-  for (const auto& [k, v] : group) who += (who.empty() ? " for " : ", ") + k + " " + v;
-  a.summary = r.cfg.name + who + ": " + r.cfg.when;
+  a.summary = summary_of(r.cfg, group, c, a.value);
   return a;
 }
 
@@ -196,6 +220,7 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       a.emitted_at_ms = now_ms;
       const auto* c = reported_by(r.comparisons, a.threshold);
       a.value = res != by_group.end() && c ? metric_value(res->second->values, c->index) : 0;
+      a.summary = summary_of(r.cfg, a.key, c, a.value);
       out.push_back(std::move(a));
       firing_.erase(it);
     }
