@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include <toml++/toml.h>
@@ -98,6 +103,14 @@ public:
   bool duration(const toml::table& t, std::string_view key, const std::string& path,
                 duration_ms& out, bool required) {
     std::string text;
+    if (const toml::node* n = t.get(key); n && !n->is_string()) {
+      std::string hint;
+      if (auto number = n->value<int64_t>()) hint = " (e.g. \"" + std::to_string(*number) + "s\")";
+      error(n, join(path, key),
+            "expected a duration as a string like \"250ms\", \"30s\", \"1m\", \"2h\" or \"1d\", got "
+              + std::string(type_name(*n)) + hint);
+      return false;
+    }
     if (!string(t, key, path, text, required)) return false;
     if (auto d = parse_duration(text)) {
       out = *d;
@@ -602,32 +615,57 @@ config_load_result load_table(toml::table root, const std::string& name, const c
 
 } // namespace
 
+namespace {
+
+/// toml++'s words for the common slips, in an operator's words, with the
+/// line itself.
+config_error syntax_error(const toml::parse_error& e, const std::string& text, const std::string& name) {
+  const auto line = e.source().begin.line;
+  std::string what(e.description());
+  if (what.find("parsing string") != std::string::npos
+      && (what.find("control characters") != std::string::npos || what.find("encountered end") != std::string::npos))
+    what = "a string is not closed: a quote is missing before the end of the line";
+  else if (what.find("expected '='") != std::string::npos || what.find("expected key-value") != std::string::npos)
+    what = "expected KEY = VALUE (" + what + ")";
+  std::string shown;
+  size_t start = 0;
+  for (uint32_t n = 1; n < line && start != std::string::npos; ++n) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (line > 0 && start != std::string::npos && start < text.size())
+    shown = text.substr(start, std::min<size_t>(text.find('\n', start) - start, 200));
+  config_error err{name + ":" + std::to_string(line) + ":" + std::to_string(e.source().begin.column), "",
+                   "TOML syntax: " + what};
+  if (!shown.empty()) err.message += "\n    " + shown;
+  return err;
+}
+
+} // namespace
+
 config_load_result load_config_text(const std::string& text, const std::string& name,
                                     const config_load_options& opts) {
   try {
     return load_table(toml::parse(text, name), name, opts);
   } catch (const toml::parse_error& e) {
     config_load_result r;
-    r.errors.push_back({name + ":" + std::to_string(e.source().begin.line) + ":"
-                          + std::to_string(e.source().begin.column),
-                        "", "TOML syntax: " + std::string(e.description())});
+    r.errors.push_back(syntax_error(e, text, name));
     return r;
   }
 }
 
 config_load_result load_config(const std::string& path, const config_load_options& opts) {
-  try {
-    return load_table(toml::parse_file(path), path, opts);
-  } catch (const toml::parse_error& e) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  const int err = in ? 0 : errno;
+  std::error_code ec;
+  if (err != 0 || std::filesystem::is_directory(path, ec)) {
     config_load_result r;
-    if (e.source().begin.line == 0)
-      r.errors.push_back({path, "", "cannot read: " + std::string(e.description())});
-    else
-      r.errors.push_back({path + ":" + std::to_string(e.source().begin.line) + ":"
-                            + std::to_string(e.source().begin.column),
-                          "", "TOML syntax: " + std::string(e.description())});
+    r.errors.push_back({path, "", std::string("cannot read: ") + (err ? std::strerror(err) : "it is a directory")});
     return r;
   }
+  text << in.rdbuf();
+  return load_config_text(text.str(), path, opts);
 }
 
 config_load_options options_from_process(const std::string& environment) {
