@@ -80,6 +80,20 @@ TEST_CASE("a still-firing alert is sent again every repeat interval, with the sa
   CHECK(count(out, 0) == 1);  // the resolve only: no repeats after it
 }
 
+TEST_CASE("on the console a repeat says it is one, and the first sending does not") {
+  alert_router r{{alert_output{true, 0, 60000}}};
+  std::vector<alert_router::writes> out;
+  alert a = make("a", "firing");
+  a.summary = "slow_p99: latency_p99 1.2 s (threshold 1 s; when latency_p99 > 1000000)";
+  r.take({a}, 0, out);
+  REQUIRE(count(out, 0) == 1);
+  CHECK(out[0][0][0].rfind("[firing] warning slow_p99: latency_p99 1.2 s (threshold 1 s;", 0) == 0);
+  out.clear();
+  r.tick(60000, out);
+  REQUIRE(count(out, 0) == 1);
+  CHECK(out[0][0][0].rfind("[firing, repeat] warning slow_p99: latency_p99 1.2 s", 0) == 0);
+}
+
 TEST_CASE("grouped alerts read as one block on the console") {
   alert_router r{{alert_output{true, 100, 0}}};
   std::vector<alert_router::writes> out;

@@ -1,3 +1,5 @@
+#include <map>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -112,6 +114,8 @@ TEST_CASE("an alert reports the comparison that made it fire, and its resolve th
   CHECK(d.alerts[1].status == "resolved");
   CHECK(d.alerts[1].value == 0);
   CHECK(d.alerts[1].threshold == 5);
+  CHECK(d.alerts[0].summary == "scanner for ip 6.6.6.6: probes 5 (threshold 5; when status_404 >= 20 || probes >= 5)");
+  CHECK(d.alerts[1].summary == "scanner for ip 6.6.6.6: probes 0 (threshold 5; when status_404 >= 20 || probes >= 5)");
 
   // The first comparison that holds is the one reported; none held (a
   // resolve) or not plain ones: the first comparison written.
@@ -120,6 +124,39 @@ TEST_CASE("an alert reports the comparison that made it fire, and its resolve th
   REQUIRE(both.alerts.size() == 1);
   CHECK(both.alerts[0].value == 3);
   CHECK(both.alerts[0].threshold == 2);
+}
+
+TEST_CASE("an alert's summary gives latencies in ms or s and rates in percent, not raw microseconds") {
+  window_config w;
+  w.name = "minute";
+  w.size = duration_ms(60000);
+  window_engine windows(w);
+  std::string error;
+  std::vector<rule_config> rules = {
+    rule_config{"slow", "minute", "latency_max > 500000", severity::warning},
+    rule_config{"errors", "minute", "error_rate > 0.05", severity::critical}};
+  windows.watch(watched_metrics(rules, "minute"));
+  auto engine = rule_engine::make(rules, "n", error);
+  REQUIRE(engine);
+  std::vector<window_result> closed;
+  window_event e;
+  e.time_ms = 1000;
+  e.ip = "1.1.1.1";
+  e.status = 503;
+  e.path = "/x";
+  e.user_agent = "ua";
+  e.request_time_us = 1520000;
+  e.prepare();
+  windows.add(e, closed);
+  std::vector<window_delta> deltas;
+  windows.take_deltas(deltas);
+  std::vector<alert> alerts;
+  for (const auto& d : deltas) engine->on_delta(d, 0, alerts);
+  REQUIRE(alerts.size() == 2);
+  std::map<std::string, std::string> by_rule;
+  for (const auto& a : alerts) by_rule[a.rule] = a.summary;
+  CHECK(by_rule["slow"] == "slow: latency_max 1.52 s (threshold 500 ms; when latency_max > 500000)");
+  CHECK(by_rule["errors"] == "errors: error_rate 100% (threshold 5%; when error_rate > 0.05)");
 }
 
 TEST_CASE("a group that goes quiet resolves when a later window of its rule closes") {

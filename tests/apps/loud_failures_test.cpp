@@ -1,0 +1,296 @@
+// Nothing fails quietly: each case is a mistake a new user makes (a path
+// typo, an unwritable sink, a file that is not a log, a misspelt command)
+// and the message vigil must give for it, through the real binary.
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "support/test_support.hpp"
+
+using namespace vigil;
+
+namespace {
+
+const std::string bin = VIGIL_BINARY;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+size_t occurrences(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
+  return n;
+}
+
+/// A one-source node over `source_path` with a minute window written to
+/// `minute_sink` and a per-IP window to `ip_sink`.
+std::string node_config(const test::temp_dir& dir, const std::string& source_path, const std::string& minute_sink,
+                        const std::string& ip_sink, const std::string& extra = "") {
+  const std::string cfg =
+    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"100ms\"\n\n"
+    "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + source_path + "\"\nformat = \"combined\"\n" + extra + "\n"
+    "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\nallowed_lateness = \"1m\"\n\n"
+    "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\nallowed_lateness = \"1m\"\n\n"
+    "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + minute_sink + "\"\n\n"
+    "[[sink]]\nname = \"ips\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = \"" + ip_sink + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  return dir / "t.toml";
+}
+
+void gen_log(const std::string& path, const std::string& duration, int rate = 500) {
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " + duration +
+                            " --seed 7 --start 2024-01-01T00:00:00Z --format combined -o '" + path + "' 2>/dev/null")
+            .exit_code == 0);
+}
+
+/// Polls `log` until it holds `text` (at most ~20 s).
+bool wait_for_log(const std::string& log, const std::string& text) {
+  for (int i = 0; i < 400; ++i) {
+    if (contains(test::read_file(log), text)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("a sink that cannot open fails the start with exit 1, before any input is read or state made") {
+  test::temp_dir dir;
+  gen_log(dir / "access.log", "1m", 50);
+  const std::string cfg = node_config(dir, dir / "access.log", "/proc/nope/minute.jsonl", dir / "ips.jsonl");
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "sink minutes: cannot create the directory /proc/nope for /proc/nope/minute.jsonl"));
+  CHECK_FALSE(std::filesystem::exists(dir / "state"));
+  CHECK_FALSE(std::filesystem::exists(dir / "ips.jsonl"));
+
+  // A directory where the file should be.
+  std::filesystem::create_directory(dir / "taken.jsonl");
+  node_config(dir, dir / "access.log", dir / "taken.jsonl", dir / "ips.jsonl");
+  r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "sink minutes: cannot open " + (dir / "taken.jsonl") + " for appending: Is a directory"));
+}
+
+TEST_CASE("a sink write that fails mid-run holds the pipeline, is logged, and loses nothing once it works again") {
+  test::temp_dir dir, ref;
+  gen_log(dir / "access.log", "3m");
+  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
+  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  const auto full_size = std::filesystem::file_size(ref / "ips.jsonl");
+  REQUIRE(full_size > 400000);
+
+  // No file may grow past 200 KB (RLIMIT_FSIZE: a write past it fails
+  // with EFBIG, as on a full disk): the per-IP results (575 KB) do, the
+  // state store's files (under 100 KB) do not.
+  pid_t pid = test::spawn_process({"/usr/bin/prlimit", "--fsize=200000:unlimited", bin, "run", "-c", cfg, "--once"},
+                                  dir / "run.log");
+  REQUIRE(pid > 0);
+  const bool failed = wait_for_log(dir / "run.log", "sink ips: write to " + (dir / "ips.jsonl") + " failed: File too large");
+  INFO(test::read_file(dir / "run.log"));
+  REQUIRE(failed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(::kill(pid, 0) == 0);  // still running: held, not crashed, not finished with a gap
+  CHECK(std::filesystem::file_size(dir / "ips.jsonl") <= 200000);
+  // Space comes back.
+  REQUIRE(test::run_command("/usr/bin/prlimit --pid " + std::to_string(pid) + " --fsize=unlimited").exit_code == 0);
+  CHECK(test::wait_process(pid) == 0);
+  CHECK(contains(test::read_file(dir / "run.log"), "sink ips: writing to " + (dir / "ips.jsonl") + " again after"));
+  CHECK(test::read_file(dir / "ips.jsonl") == test::read_file(ref / "ips.jsonl"));
+  CHECK(test::read_file(dir / "minute.jsonl") == test::read_file(ref / "minute.jsonl"));
+}
+
+TEST_CASE("a source that matches nothing is an error for --once and a repeated warning live") {
+  test::temp_dir dir;
+  const std::string cfg = node_config(dir, dir / "acces.log*", dir / "minute.jsonl", dir / "ips.jsonl");
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "source in: no file matches " + (dir / "acces.log*") + " yet: --once has nothing to read"));
+
+  // A directory given as the path.
+  std::filesystem::create_directory(dir / "logs");
+  node_config(dir, dir / "logs", dir / "minute.jsonl", dir / "ips.jsonl");
+  r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, (dir / "logs") + " is a directory: a file source follows files (did you mean " + (dir / "logs")
+                          + "/*.log?)"));
+
+  // Only a FIFO matches.
+  REQUIRE(::mkfifo((dir / "pipe.log").c_str(), 0644) == 0);
+  node_config(dir, dir / "pipe.log*", dir / "minute.jsonl", dir / "ips.jsonl");
+  r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "no regular file matches " + (dir / "pipe.log*") + " yet (" + (dir / "pipe.log") + " is a FIFO)"));
+
+  // Live: said at start, and the node waits for the file to appear.
+  node_config(dir, dir / "later.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "live.log");
+  REQUIRE(wait_for_log(dir / "live.log", "source in: no file matches " + (dir / "later.log") + " yet; waiting"));
+  gen_log(dir / "later.log", "2m", 20);  // 2,400 lines appear
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  INFO(test::read_file(dir / "live.log"));
+  CHECK(contains(test::read_file(dir / "live.log"), "final checkpoint"));
+  // The next run resumes after what the live one read, closes the windows:
+  // every line that appeared was counted once.
+  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
+  uint64_t requests = 0;
+  const std::string minutes = test::read_file(dir / "minute.jsonl");
+  for (size_t p = 0; p < minutes.size();) {
+    size_t nl = minutes.find('\n', p);
+    requests += nlohmann::json::parse(minutes.substr(p, nl - p))["metrics"]["requests"].get<uint64_t>();
+    p = nl + 1;
+  }
+  CHECK(requests == 2400);
+}
+
+TEST_CASE("check-config refuses the types run cannot run, with the line, and warns of node.http on one node") {
+  test::temp_dir dir;
+  test::write_file(dir / "c.toml",
+                   "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
+                   "[[source]]\nname = \"in\"\ntype = \"http\"\nendpoint = \"127.0.0.1:8080\"\n"
+                   "[[sink]]\nname = \"db\"\ntype = \"sqlite\"\npath = \"x.db\"\n");
+  auto r = test::run_command(bin + " check-config -c '" + (dir / "c.toml") + "' 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.out, "c.toml:7:8: source[in].type: source type \"http\" is not supported by this build yet (it runs "
+                        "file and stdin)"));
+  CHECK(contains(r.out, "c.toml:11:8: sink[db].type: sink type \"sqlite\" is not supported by this build yet"));
+  auto run = test::run_command(bin + " run -c '" + (dir / "c.toml") + "' --once 2>&1");
+  CHECK(run.exit_code == 2);
+  CHECK(contains(run.out, "sink type \"sqlite\" is not supported by this build yet"));
+
+  test::write_file(dir / "h.toml", "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
+                                   "[[source]]\nname = \"in\"\ntype = \"stdin\"\n");
+  r = test::run_command(bin + " check-config -c '" + (dir / "h.toml") + "' 2>&1");
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "warning: " + (dir / "h.toml") + ": node.http = \"127.0.0.1:9464\": a single node does not "
+                        "serve /metrics, /healthz or /readyz yet"));
+  test::write_file(dir / "quiet.toml", "[node]\nname = \"t\"\nstate_dir = \"s\"\n[[source]]\nname = \"in\"\ntype = \"stdin\"\n");
+  CHECK_FALSE(contains(test::run_command(bin + " check-config -c '" + (dir / "quiet.toml") + "' 2>&1").out, "warning"));
+}
+
+TEST_CASE("misspelt commands and options get a did-you-mean, and --version names the commit") {
+  auto r = test::run_command(bin + " analyse x 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.out, "vigil: unknown command 'analyse' (did you mean 'analyze'?)"));
+  r = test::run_command(bin + " version 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.out, "unknown command 'version' (did you mean 'vigil --version'?)"));
+  r = test::run_command(bin + " analyze --htm out.html x.log 2>&1");
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.out, "vigil: unknown option '--htm' for 'vigil analyze' (did you mean '--html'?)"));
+  r = test::run_command(bin + " zzzz 2>&1");
+  CHECK(contains(r.out, "unknown command 'zzzz' (commands: analyze check-config run gen state keygen)"));
+  for (const char* flag : {"-V", "--version"}) {
+    r = test::run_command(bin + " " + flag + " 2>&1");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("vigil 0.", 0) == 0);
+    CHECK(contains(r.out, "(commit "));
+  }
+  CHECK_FALSE(contains(test::run_command(bin + " analyze --help").out, "{false}"));
+}
+
+TEST_CASE("analyze on something that is not a log says what it read it as and why the first line failed") {
+  auto r = test::run_command(bin + " analyze '" + bin + "' 2>&1 >/dev/null");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "vigil analyze: error: 0 of "));
+  CHECK(contains(r.out, "read as combined (" + bin + "), sniffed from the first lines"));
+  CHECK(contains(r.out, "first failing line: " + bin + ":1: not_utf8: \\x7fELF"));
+  CHECK(contains(r.out, "Try --log-format"));
+
+  r = test::run_command(bin + " analyze -f json '" + test::fixture("apache_combined_2000.log") + "' 2>&1 >/dev/null");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "0 of 2000 lines parsed; read as json (" + test::fixture("apache_combined_2000.log")
+                          + "), as --log-format says"));
+  CHECK(contains(r.out, "apache_combined_2000.log:1: bad_json: 83.149.9.216 - - [17/May/2015:10:05:03 +0000]"));
+
+  test::temp_dir dir;
+  test::write_file(dir / "empty.log", "");
+  CHECK(test::run_command(bin + " analyze '" + (dir / "empty.log") + "' 2>/dev/null >/dev/null").exit_code == 1);
+  CHECK(test::run_command(bin + " analyze --allow-empty '" + (dir / "empty.log") + "' 2>/dev/null >/dev/null").exit_code
+        == 0);
+  // Mostly good: a warning, exit 0.
+  r = test::run_command(bin + " analyze '" + test::fixture("combined_mixed.log") + "' 2>&1 >/dev/null");
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(contains(r.out, "error"));
+}
+
+TEST_CASE("analyze output errors give the path and the reason") {
+  test::temp_dir dir;
+  const std::string log = test::fixture("combined_mixed.log");
+  auto r = test::run_command(bin + " analyze '" + log + "' --html /nonexistent-dir/r.html 2>&1 >/dev/null");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "vigil analyze: /nonexistent-dir/r.html: cannot write: No such file or directory"));
+  r = test::run_command(bin + " analyze '" + log + "' --json '" + dir.path.string() + "' 2>&1 >/dev/null");
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, dir.path.string() + ": cannot write: Is a directory"));
+}
+
+TEST_CASE("malformed lines and dimension loads are logged once per source and node, not once per worker") {
+  test::temp_dir dir;
+  std::string text = test::read_file(test::fixture("apache_combined_2000.log"));
+  std::string log;
+  size_t line = 0, pos = 0;
+  while (pos < text.size()) {  // a garbage line every 100
+    size_t nl = text.find('\n', pos);
+    log += text.substr(pos, nl - pos + 1);
+    if (++line % 100 == 0) log += "garbage line\n";
+    pos = nl + 1;
+  }
+  test::write_file(dir / "access.log", log);
+  test::write_file(dir / "nets.csv", "cidr,owner\n0.0.0.0/0,anyone\n");
+  const std::string cfg =
+    node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl", "parse_workers = 4\n")
+    + "";
+  test::write_file(cfg, test::read_file(cfg) + "\n[[dimension]]\nname = \"nets\"\npath = \"" + (dir / "nets.csv")
+                          + "\"\nfields = [\"owner\"]\n");
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(occurrences(r.out, "malformed lines, ") == 1);
+  CHECK(contains(r.out, "source in: 20 malformed lines, 0 duplicate lines dropped"));
+  CHECK(occurrences(r.out, "dimension nets: loaded 1 networks") == 1);
+}
+
+TEST_CASE("the demo's own traffic fires only the incidents it injects") {
+  test::temp_dir dir;
+  // The workload `make demo` writes, all at once.
+  REQUIRE(test::run_command(bin + " gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency "
+                                  "--format combined_rt --no-pace --seed 1 --start 2024-01-01T00:00:00Z -o '"
+                            + (dir / "access.log") + "' --plan '" + (dir / "plan.json") + "' 2>/dev/null")
+            .exit_code == 0);
+  std::string cfg = test::read_file(std::string(VIGIL_SOURCE_DIR) + "/config/demo.toml");
+  for (size_t p = cfg.find("var/demo/"); p != std::string::npos; p = cfg.find("var/demo/"))
+    cfg.replace(p, 9, dir.path.string() + "/");
+  const std::string table = "config/networks.csv";
+  cfg.replace(cfg.find(table), table.size(), std::string(VIGIL_SOURCE_DIR) + "/" + table);
+  test::write_file(dir / "demo.toml", cfg);
+  REQUIRE(test::run_command(bin + " run -c '" + (dir / "demo.toml") + "' --once 2>/dev/null >/dev/null").exit_code == 0);
+  std::set<std::string> injected;
+  for (const auto& i : nlohmann::json::parse(test::read_file(dir / "plan.json")))
+    if (!i["client"].get<std::string>().empty()) injected.insert(i["client"].get<std::string>());
+  REQUIRE(injected.size() == 2);
+  std::string alerts = test::read_file(dir / "alerts.jsonl");
+  size_t keyed = 0;
+  for (size_t p = 0; p < alerts.size();) {
+    size_t nl = alerts.find('\n', p);
+    auto a = nlohmann::json::parse(alerts.substr(p, nl - p));
+    p = nl + 1;
+    if (!a["key"].contains("ip")) continue;
+    ++keyed;
+    INFO(a.dump());
+    CHECK(injected.count(a["key"]["ip"].get<std::string>()) == 1);
+  }
+  CHECK(keyed > 0);
+  CHECK_FALSE(contains(alerts, "request_flood"));
+}
