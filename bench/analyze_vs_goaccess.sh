@@ -4,14 +4,14 @@
 #
 #   bench/analyze_vs_goaccess.sh [VIGIL_BINARY] [COPIES]
 #
-# The log is COPIES (default 120: 1.2M lines, 285 MB) copies of the shared
-# real Apache log, each with the client IPs' first octet rotated, so that
+# The log is COPIES (default 120: 1.2M lines, 285 MB) copies of the bundled
+# real Apache log (tests/fixtures), each with the client IPs' first octet rotated, so that
 # visitors, hosts and sessions grow with the size as in a real fleet.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 vigil=${1:-$here/../build/vigil}
 copies=${2:-120}
-src=${VIGIL_BENCH_SOURCE:-$here/../../shared/data/apache_combined_elastic_examples.log}
+src=${VIGIL_BENCH_SOURCE:-$here/../tests/fixtures/apache_combined_elastic_examples.log}
 work=${VIGIL_BENCH_DIR:-/tmp/vigil-bench}
 mkdir -p "$work"
 log=$work/combined_${copies}.log

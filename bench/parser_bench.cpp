@@ -1,5 +1,5 @@
 // Parser micro-benchmarks: lines/s and bytes/s on one core, per format, on
-// real log lines (the shared Apache log, or its bundled slice).
+// real log lines (the bundled real Apache log, tests/fixtures).
 //
 //   build/bench/parser_bench [--benchmark_filter=...]
 
@@ -26,8 +26,7 @@ std::string read(const std::string& path) {
 /// About 1 MiB of real combined lines: one parse chunk.
 const std::string& combined_chunk() {
   static const std::string text = [] {
-    std::string src = read(std::string(VIGIL_SHARED_DATA) + "/apache_combined_elastic_examples.log");
-    if (src.empty()) src = read(std::string(VIGIL_FIXTURES) + "/apache_combined_2000.log");
+    std::string src = read(std::string(VIGIL_FIXTURES) + "/apache_combined_elastic_examples.log");
     src.resize(std::min(src.size(), size_t{1} << 20));
     src.resize(src.rfind('\n') + 1);
     return src;

@@ -10,7 +10,7 @@ using namespace vigil;
 using nlohmann::json;
 
 TEST_CASE("vigil's counts equal GoAccess's on the real combined log") {
-  const std::string log = test::shared_data("apache_combined_elastic_examples.log");
+  const std::string log = test::fixture("apache_combined_elastic_examples.log");
   REQUIRE(std::filesystem::exists(log));
   REQUIRE(test::run_command("command -v goaccess >/dev/null").exit_code == 0);
   test::temp_dir dir;
@@ -44,7 +44,7 @@ TEST_CASE("vigil's counts equal GoAccess's on the real combined log") {
 }
 
 TEST_CASE("without --4xx-to-unique-count GoAccess reports fewer visitors, by the 4xx-only ones") {
-  const std::string log = test::shared_data("apache_combined_elastic_examples.log");
+  const std::string log = test::fixture("apache_combined_elastic_examples.log");
   test::temp_dir dir;
   REQUIRE(test::run_command("goaccess '" + log + "' --log-format=COMBINED -o '" + (dir / "ga.json")
                             + "' >/dev/null 2>&1").exit_code == 0);

@@ -17,9 +17,6 @@
 namespace vigil::test {
 
 inline std::string fixture(const std::string& name) { return std::string(VIGIL_FIXTURES) + "/" + name; }
-inline std::string shared_data(const std::string& name) {
-  return std::string(VIGIL_SHARED_DATA) + "/" + name;
-}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
