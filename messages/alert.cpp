@@ -32,7 +32,12 @@ std::string to_json(const alert& a) {
 std::string to_text(const alert& a, bool repeat) {
   // The summary says the metric with its unit (latencies in ms, not the
   // microseconds `value` holds).
-  return "[" + a.status + (repeat ? ", repeat" : "") + "] " + a.severity + " " + a.summary + " window "
+  std::string what = a.summary;
+  if (what.empty()) {
+    what = a.rule;
+    for (const auto& [k, v] : a.key) what += " " + k + "=" + v;
+  }
+  return "[" + a.status + (repeat ? ", repeat" : "") + "] " + a.severity + " " + what + " window "
          + format_rfc3339_utc(a.window_start_ms);
 }
 

@@ -112,6 +112,19 @@ TEST_CASE("a TOML syntax error reports its line") {
   CHECK(to_string(r.errors[0]).find("TOML syntax") != std::string::npos);
 }
 
+TEST_CASE("an unclosed quote is named as one, with the line, and a bare number for a duration gets the hint") {
+  auto r = load_config_text("[node]\nname = \"x\nstate_dir = \"s\"\n", "quote.toml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(to_string(r.errors[0])
+        == "quote.toml:2:10: TOML syntax: a string is not closed: a quote is missing before the end of the line\n"
+           "    name = \"x");
+  r = load_config_text("[node]\nname = \"x\"\nstate_dir = \"s\"\ncheckpoint_interval = 5\n"
+                       "[[source]]\nname = \"in\"\ntype = \"stdin\"\n", "number.toml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(to_string(r.errors[0]) == "number.toml:4:23: node.checkpoint_interval: expected a duration as a string like "
+                                  "\"250ms\", \"30s\", \"1m\", \"2h\" or \"1d\", got an integer (e.g. \"5s\")");
+}
+
 TEST_CASE("window shapes are checked by type") {
   std::string text = R"L([node]
 name = "n"
