@@ -3,24 +3,43 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test demo analyze-demo bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps configure build vigil test demo analyze-demo bench install package clean
 
 all: build
 
 deps:
 	deploy/install-deps.sh
 
-build: deps
+configure: deps
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+# Everything: vigil, the tests, the benchmarks.
+build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Only the binary (what the demos need). The first build on two cores takes
+# several minutes (CAF, RocksDB and Hyperscan headers are heavy).
+vigil: configure
+	cmake --build $(BUILD) -j $(JOBS) --target vigil
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The binary, example configs, signature file, systemd unit, man page and
+# bash completion under PREFIX (DESTDIR works as usual).
+install: vigil
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb with its Debian dependencies: build/vigil_VERSION_ARCH.deb.
+package: vigil
+	cd $(BUILD) && cpack -G DEB
+
 # The main job, live: `vigil gen` appends a log with injected incidents (a
 # scanner, a brute-forcer, a 5xx spike, slow API calls) in real time while
 # `vigil run` follows it and prints alerts as they fire (about 90 s).
-demo: build
+demo: vigil
 	@rm -rf var/demo && mkdir -p var/demo && touch var/demo/access.log
 	@$(BUILD)/vigil run -c config/demo.toml & pid=$$!; \
 	  $(BUILD)/vigil gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency \
@@ -31,7 +50,7 @@ demo: build
 
 # A batch report of a real Apache log slice plus a hand-made one with
 # attacks and malformed lines.
-analyze-demo: build
+analyze-demo: vigil
 	@mkdir -p var
 	$(BUILD)/vigil analyze tests/fixtures/apache_combined_2000.log tests/fixtures/combined_mixed.log \
 	  --html var/demo-report.html --json var/demo-report.json --quarantine var/demo-quarantine.jsonl

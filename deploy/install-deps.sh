@@ -11,8 +11,10 @@ packages=(
   libspdlog-dev libfmt-dev
   # parsing, config, CLI
   libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libmuparser-dev libxxhash-dev libhyperscan-dev zlib1g-dev
+  # packaging (dpkg-shlibdeps for the .deb's dependencies)
+  dpkg-dev
   # tests and benchmarks
-  catch2 libbenchmark-dev goaccess mawk gzip
+  catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux
 )
 
 missing=()
