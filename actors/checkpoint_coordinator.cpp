@@ -42,9 +42,14 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     // The writer reports back by message; a weak handle, so a writer
     // finishing after the actor is gone does not keep it alive.
     caf::weak_actor_ptr me = self->ctrl();
+    auto failures = std::make_shared<int>(0);  // in a row; the writer's thread alone touches it
     self->state.writer = std::make_unique<checkpoint_writer>(
-      cfg.store, cfg.keep, [me](uint64_t id, bool ok, const std::string& error) {
-        if (!ok) spdlog::error("{}", error);
+      cfg.store, cfg.keep, [me, cfg, failures](uint64_t id, bool ok, const std::string& error) {
+        if (!ok) spdlog::error("state dir {}: {}", cfg.store->dir(), error);
+        *failures = ok ? 0 : *failures + 1;
+        if (*failures == cfg.failures_to_give_up && cfg.store_failed)
+          cfg.store_failed("state dir " + cfg.store->dir() + ": " + std::to_string(*failures)
+                           + " checkpoints in a row could not be written; the last: " + error);
         if (auto strong = me.lock())
           caf::anon_send(caf::actor_cast<checkpoint_coordinator_actor>(strong), checkpoint_atom_v, id, ok);
       });

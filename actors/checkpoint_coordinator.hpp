@@ -34,6 +34,12 @@ struct checkpoint_coordinator_config {
   /// runs once it is written, to tell the leader.
   bool follows = false;
   std::function<void(uint64_t id)> stored;
+  /// The store could not write `failures_to_give_up` checkpoints in a row
+  /// (a full disk, an I/O error): called once, from the writer's thread,
+  /// with what failed. The node then stops; results written since the last
+  /// complete checkpoint are cut back and replayed at the next start.
+  std::function<void(const std::string& error)> store_failed;
+  int failures_to_give_up = 3;
 };
 
 /// Spawns the actor that starts checkpoints (a barrier into every source),

@@ -1,5 +1,6 @@
 #include "actors/line_sink.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <chrono>
@@ -18,6 +19,8 @@
 namespace vigil {
 
 namespace {
+
+std::atomic<bool> giving_up{false};
 
 struct sink_state {
   int fd = -1;
@@ -50,6 +53,11 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
     }
     if (n < 0 && errno == EINTR) continue;
     const int err = n < 0 ? errno : EIO;
+    if (giving_up) {
+      spdlog::error("sink {}: {} lines not written to {} ({}): the next start writes them again", cfg.name, lines,
+                    cfg.path, std::strerror(err));
+      return;
+    }
     const auto now = steady_clock::now();
     if (st.failing_since == steady_clock::time_point{}) {
       st.failing_since = last_report = now;
@@ -131,6 +139,8 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
 }
 
 } // namespace
+
+void give_up_failing_writes() { giving_up = true; }
 
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg) {
   if (cfg.path.empty()) return sys.spawn(line_sink, cfg);  // stdout: nothing to wait on

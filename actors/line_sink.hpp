@@ -25,4 +25,9 @@ struct line_sink_config {
 /// file opens (pipeline/sink_preflight).
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg);
 
+/// Makes every sink stop retrying a failing write, and drop what it holds:
+/// for a node that stops without a checkpoint (its state store failed),
+/// whose next start cuts the sinks back and writes those lines again.
+void give_up_failing_writes();
+
 } // namespace vigil

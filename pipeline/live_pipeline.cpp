@@ -1,6 +1,7 @@
 #include "pipeline/live_pipeline.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <iostream>
 #include <thread>
 
@@ -8,6 +9,7 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/line_sink.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -24,9 +26,22 @@ namespace vigil {
 
 namespace {
 
-/// Waits for SIGINT/SIGTERM or for `finished`. True when a signal came.
-bool wait_for_signal_or(const std::atomic<bool>& finished, const std::string& node) {
-  while (!finished) {
+/// The state store gave up (a full disk): said once, from the writer's thread.
+struct store_failure {
+  std::atomic<bool> failed{false};
+  std::mutex lock;
+  std::string error;
+  void set(const std::string& e) {
+    std::lock_guard<std::mutex> guard(lock);
+    error = e;
+    failed = true;
+  }
+};
+
+/// Waits for SIGINT/SIGTERM, for `finished` or for the store to fail. True
+/// when a signal came.
+bool wait_for_signal_or(const std::atomic<bool>& finished, const store_failure& store, const std::string& node) {
+  while (!finished && !store.failed) {
     if (int sig = take_stop_signal(std::chrono::milliseconds(100))) {
       spdlog::info("node {}: {} received, stopping", node, stop_signal_name(sig));
       return true;
@@ -78,7 +93,10 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered);
+  store_failure failure;
+  stage_options options;
+  options.store_failed = [&failure](const std::string& e) { failure.set(e); };
+  node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;
   std::vector<caf::actor> all = stages.all;  // to stop at the end
@@ -118,7 +136,27 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     for (auto& src : streams) self->request(src, caf::infinite, run_atom_v).receive([](uint64_t) {}, fail);
     if (finite) finished = true;
   });
-  const bool signalled = wait_for_signal_or(finished, cfg.node.name);
+  const bool signalled = wait_for_signal_or(finished, failure, cfg.node.name);
+  if (failure.failed) {
+    // Results written since the last complete checkpoint cannot be
+    // checkpointed: stop, and let the next start cut them back and replay
+    // them, as after a crash. Nothing is lost; nothing is counted twice.
+    {
+      std::lock_guard<std::mutex> guard(failure.lock);
+      spdlog::error("node {}: stopping: {}. Once the state dir can be written again, start the node: it resumes "
+                    "from its last complete checkpoint and replays what came after, exactly once.",
+                    cfg.node.name, failure.error);
+    }
+    give_up_failing_writes();  // a sink on the same full disk would wait forever
+    caf::scoped_actor self{sys};
+    for (auto* list : {&files, &streams})
+      for (auto& src : *list) self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, [](caf::error&) {});
+    reader.join();
+    for (auto* list : {&files, &streams})
+      for (auto& src : *list) caf::anon_send_exit(src, caf::exit_reason::user_shutdown);
+    for (auto& a : all) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    return 1;
+  }
   if (signalled) {
     caf::scoped_actor self{sys};
     for (auto* list : {&files, &streams})

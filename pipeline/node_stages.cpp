@@ -67,6 +67,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   ccfg.next_id = recovered.checkpoint + 1;
   ccfg.follows = options.follows;
   ccfg.stored = options.stored;
+  ccfg.store_failed = options.store_failed;
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   out.all.push_back(caf::actor_cast<caf::actor>(coordinator));
 

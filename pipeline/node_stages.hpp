@@ -40,6 +40,9 @@ struct node_stages {
 struct stage_options {
   bool follows = false;
   std::function<void(uint64_t id)> stored;
+  /// The state store keeps failing to write checkpoints (see
+  /// checkpoint_coordinator_config::store_failed).
+  std::function<void(const std::string& error)> store_failed;
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the

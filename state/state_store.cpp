@@ -1,7 +1,16 @@
 #include "state/state_store.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <msgpack.hpp>
 #include <rocksdb/convenience.h>
@@ -9,6 +18,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include "hash/xxh3.hpp"
 
@@ -84,6 +94,44 @@ bool decode_info(std::string_view sealed, checkpoint_info& c, std::vector<listed
   }
 }
 
+/// RocksDB's own log, into vigil's: its warnings and errors as warnings,
+/// the rest at trace level. It also keeps RocksDB from writing a LOG file
+/// into the state dir: on a full disk that file's failed appends were what
+/// tripped RocksDB's assertions.
+class spdlog_logger : public rocksdb::Logger {
+public:
+  spdlog_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    const bool loud = level >= rocksdb::InfoLogLevel::WARN_LEVEL && level != rocksdb::InfoLogLevel::HEADER_LEVEL;
+    if (!loud && !spdlog::should_log(spdlog::level::trace)) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    if (loud) spdlog::warn("rocksdb: {}", buf);
+    else spdlog::trace("rocksdb: {}", buf);
+  }
+};
+
+/// Who holds a state dir, for the message a second node gets: RocksDB's
+/// LOCK says only that it is held.
+void write_holder(const std::string& dir) {
+  char host[256] = "?";
+  ::gethostname(host, sizeof host - 1);
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::ofstream out(dir + "/HOLDER", std::ios::trunc);
+  out << "pid " << ::getpid() << " on host " << host << ", since " << when << "\n";
+}
+
+std::string read_holder(const std::string& dir) {
+  std::ifstream in(dir + "/HOLDER");
+  std::string line;
+  if (!std::getline(in, line) || line.empty()) return "another process";
+  return "another process (" + line + ")";
+}
+
 } // namespace
 
 std::string_view to_string(state_kind k) noexcept {
@@ -146,8 +194,16 @@ state_store::~state_store() {
 }
 
 std::unique_ptr<state_store> state_store::open(const std::string& dir, std::string& error) {
+  // Made here, so that RocksDB does not warn that it is missing.
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create state dir " + dir + ": " + ec.message();
+    return nullptr;
+  }
   rocksdb::Options options;
   options.create_if_missing = true;
+  options.info_log = std::make_shared<spdlog_logger>();
   options.create_missing_column_families = true;
   // Checkpoints are written once a second and read at start: a small
   // memtable and few background threads are enough.
@@ -174,10 +230,23 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   rocksdb::DB* db = nullptr;
   auto status = rocksdb::DB::Open(options, dir, families, &s->handles_, &db);
   if (!status.ok()) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+      error = "state dir " + dir + " is in use by " + read_holder(dir)
+              + ": two nodes cannot share a state_dir. Stop that one first, or give this node a state_dir of its own";
+      return nullptr;
+    }
+    if (status.IsCorruption()) {
+      error = "state dir " + dir + " is damaged on disk (" + status.ToString()
+              + "): its checkpoints cannot be trusted, so vigil will not resume from them. Restore the directory "
+                "from a copy, or move it away and the sink files with it (a fresh start reads the sources again "
+                "from their beginning)";
+      return nullptr;
+    }
     error = "cannot open state dir " + dir + ": " + status.ToString();
     return nullptr;
   }
   s->db_.reset(db);
+  write_holder(dir);
   auto version = s->setting("format_version");
   if (!version) {
     if (!s->put_setting("format_version", std::to_string(format_version), error)) return nullptr;
@@ -195,6 +264,22 @@ rocksdb::ColumnFamilyHandle* state_store::family(state_kind k) const {
 
 bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
                                    std::string& error) {
+  // A full disk is met here, not inside RocksDB: Debian's build asserts
+  // (aborts) on a table file write that follows a failed one, so it gets
+  // no write it cannot finish. The table file holds the parts unpacked,
+  // plus its index; the margin covers the manifest and a compaction.
+  uint64_t bytes = 0;
+  for (const auto& p : parts) bytes += p.bytes.size();
+  const uint64_t needed = bytes + bytes / 4 + (8u << 20);
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) == 0) {
+    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free < needed) {
+      error = "checkpoint " + std::to_string(info.id) + ": not written: " + std::to_string(free >> 20)
+              + " MiB free, it needs about " + std::to_string(needed >> 20) + " MiB (No space left on device)";
+      return false;
+    }
+  }
   rocksdb::WriteBatch batch;
   for (const auto& p : parts) batch.Put(family(p.kind), part_key(info.id, p.participant), seal_state(p.bytes));
   batch.Put(handles_[1], id_key(info.id), encode_info(info, parts));
