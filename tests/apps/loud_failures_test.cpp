@@ -294,3 +294,103 @@ TEST_CASE("the demo's own traffic fires only the incidents it injects") {
   CHECK(keyed > 0);
   CHECK_FALSE(contains(alerts, "request_flood"));
 }
+
+TEST_CASE("a full state dir stops the node with the path and the RocksDB error, and space back, it resumes exactly") {
+  test::temp_dir dir, ref;
+  std::filesystem::create_directory(dir / "mnt");
+  // A small file system of its own for the state dir (root only; CI runs
+  // as root): filled up while the node runs.
+  if (test::run_command("mount -t tmpfs -o size=64m tmpfs '" + (dir / "mnt") + "' 2>&1").exit_code != 0) {
+    WARN("skipped: cannot mount a tmpfs here (needs root)");
+    return;
+  }
+  struct unmount {
+    std::string path;
+    ~unmount() { test::run_command("umount '" + path + "' 2>/dev/null"); }
+  } unmount_at_end{dir / "mnt"};
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 1000 --duration 3m --clients 20000 --seed 3 "
+                                  "--start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "access.log")
+                            + "' 2>/dev/null").exit_code == 0);
+  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  std::string text = test::read_file(cfg);
+  text.replace(text.find(dir / "state"), (dir / "state").size(), dir / "mnt/state");
+  test::write_file(cfg, text);
+  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
+  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
+  REQUIRE(wait_for_log(dir / "run.log", "checkpoint 3: written"));
+  // The disk fills up.
+  test::run_command("dd if=/dev/zero of='" + (dir / "mnt/filler") + "' bs=1M 2>/dev/null");
+  const int rc = test::wait_process(pid);
+  const std::string log = test::read_file(dir / "run.log");
+  INFO(log);
+  CHECK(rc == 1);
+  CHECK(contains(log, "node t: stopping: state dir " + (dir / "mnt/state") + ": 3 checkpoints in a row could not be written"));
+  CHECK(contains(log, "No space left on device"));
+  // Space comes back: the restart resumes from the last complete
+  // checkpoint and writes exactly the results of a run that never failed.
+  std::filesystem::remove(dir / "mnt/filler");
+  auto again = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(again.out);
+  REQUIRE(again.exit_code == 0);
+  CHECK(contains(again.out, "resuming from checkpoint"));
+  CHECK(test::read_file(dir / "minute.jsonl") == test::read_file(ref / "minute.jsonl"));
+  CHECK(test::read_file(dir / "ips.jsonl") == test::read_file(ref / "ips.jsonl"));
+}
+
+TEST_CASE("a second node on a state dir in use refuses at once, naming the holder") {
+  test::temp_dir dir;
+  gen_log(dir / "access.log", "1m", 50);
+  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  pid_t first = test::spawn_process({bin, "run", "-c", cfg}, dir / "first.log");
+  REQUIRE(first > 0);
+  for (int i = 0; i < 200 && !std::filesystem::exists(dir / "state/HOLDER"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto second = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(second.exit_code == 1);
+  CHECK(contains(second.out, "state dir " + (dir / "state") + " is in use by another process (pid "
+                               + std::to_string(first) + " on host "));
+  CHECK(contains(second.out, "two nodes cannot share a state_dir"));
+  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' 2>&1");
+  CHECK(inspect.exit_code == 1);
+  CHECK(contains(inspect.out, "is in use by another process (pid " + std::to_string(first)));
+  ::kill(first, SIGTERM);
+  CHECK(test::wait_process(first) == 0);
+}
+
+TEST_CASE("checkpoint files damaged on disk: the restart refuses with what is wrong, or falls back, and never gives wrong results") {
+  test::temp_dir dir, ref;
+  gen_log(dir / "access.log", "3m");
+  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
+  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
+  REQUIRE(wait_for_log(dir / "run.log", "checkpoint 3: written"));
+  ::kill(pid, SIGKILL);
+  test::wait_process(pid);
+  // Every table file gets 256 bytes of garbage in its middle.
+  size_t damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "state")) {
+    if (e.path().extension() != ".sst") continue;
+    const std::string path = e.path().string();
+    std::string bytes = test::read_file(path);
+    if (bytes.size() < 1024) continue;
+    for (size_t i = 0; i < 256; ++i) bytes[bytes.size() / 2 + i] = static_cast<char>(0xa5 ^ i);
+    test::write_file(path, bytes);
+    ++damaged;
+  }
+  REQUIRE(damaged > 0);
+  auto again = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(again.out);
+  if (again.exit_code == 0) {
+    CHECK(test::read_file(dir / "minute.jsonl") == test::read_file(ref / "minute.jsonl"));
+    CHECK(test::read_file(dir / "ips.jsonl") == test::read_file(ref / "ips.jsonl"));
+  } else {
+    CHECK(again.exit_code == 1);
+    CHECK((contains(again.out, "is damaged on disk") || contains(again.out, "state value is damaged")));
+    CHECK(contains(again.out, (dir / "state")));
+  }
+}
