@@ -25,6 +25,7 @@ struct source_state {
   int quiet_polls = 0;
   bool stopping = false;
   bool once = false;
+  bool said_limit = false;  // more files match than may be open: said once
   /// While no file is followed: when that was last said (every minute).
   std::chrono::steady_clock::time_point access_said;
   static inline const char* name = "file_source";
@@ -103,14 +104,20 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         st.bytes += n;
         for (auto& c : chunks) st.outbox->push(to_text_chunk(c));
         dispatch();
-        if (n == 0) {
+        for (const auto& problem : st.follower->take_problems()) spdlog::error("source {}: {}", cfg.name, problem);
+        if (st.follower->unopened() > 0 && !st.said_limit) {
+          st.said_limit = true;
+          spdlog::warn("source {}: more files match {} than may be open at once ({}): the others wait their turn, "
+                       "oldest first", cfg.name, cfg.tail.pattern, cfg.tail.max_open_files);
+        }
+        if (n == 0 && st.follower->unopened() == 0) {
           say_access();
           ++st.quiet_polls;
           maybe_finish();
           // Nothing new: wait for inotify (this actor has its own thread).
           st.follower->wait(std::chrono::milliseconds(st.once ? 5 : 50));
         } else {
-          st.quiet_polls = 0;
+          st.quiet_polls = 0;  // read something, or files still wait to be opened
         }
         if (!st.outbox->has_waiting() && st.outbox->has_credit()) self->send(self, tick_atom_v);
       },

@@ -11,6 +11,7 @@
 #include <fnmatch.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,12 @@ struct file_follower::tracked {
     if (fd >= 0) ::close(fd);
   }
 };
+
+size_t tail_options::default_max_open_files() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 512;
+  return std::max<size_t>(8, std::min<size_t>(512, static_cast<size_t>(limit.rlim_cur / 4)));
+}
 
 file_follower::file_follower(tail_options opts) : opts_(std::move(opts)) {
   auto slash = opts_.pattern.rfind('/');
@@ -78,10 +85,17 @@ bool file_follower::start(std::string& error, const std::vector<tail_position>& 
   return true;
 }
 
+/// Whether a file let go of has neither grown nor been written since.
+bool file_follower::unchanged(const struct stat& now, const closed_file& c) {
+  return static_cast<uint64_t>(now.st_size) == c.handed
+         && now.st_mtim.tv_sec * 1000000000ll + now.st_mtim.tv_nsec == c.mtime_ns;
+}
+
 void file_follower::scan(bool initial, const std::vector<tail_position>& resume) {
   for (auto& [key, f] : files_) f->present = false;
   DIR* dir = ::opendir(directory_.c_str());
   if (dir == nullptr) return;  // the directory went away: keep draining what is open
+  std::vector<std::pair<int64_t, std::string>> candidates;  // by mtime: files to open
   while (dirent* entry = ::readdir(dir)) {
     if (::fnmatch(name_pattern_.c_str(), entry->d_name, FNM_PERIOD) != 0) continue;
     std::string path = directory_ + "/" + entry->d_name;
@@ -93,15 +107,33 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
       it->second->present = true;
       continue;
     }
-    auto unchanged = [&](const struct stat& now, const closed_file& c) {
-      return static_cast<uint64_t>(now.st_size) == c.handed
-             && now.st_mtim.tv_sec * 1000000000ll + now.st_mtim.tv_nsec == c.mtime_ns;
-    };
     auto closed = closed_.find(key);
     if (closed != closed_.end() && unchanged(st, closed->second))
       continue;  // let go after reading it to its end, and unchanged since
+    candidates.emplace_back(st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec, std::move(path));
+  }
+  ::closedir(dir);
+  // Oldest first, and no more open at once than the limit: the others wait
+  // for a descriptor (a file read to its end lets go of its own early).
+  std::sort(candidates.begin(), candidates.end());
+  unopened_ = 0;
+  for (auto& [mtime, path] : candidates) {
+    if (files_.size() >= opts_.max_open_files) {
+      ++unopened_;
+      continue;
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+    auto closed = closed_.find(key);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      // Said once per file (a permission, a descriptor limit); tried again
+      // at every scan.
+      if (unreadable_.insert(path).second) problems_.push_back(path + ": cannot open: " + std::strerror(errno));
+      continue;
+    }
+    unreadable_.erase(path);
     // The name may have moved to another file between stat and open (a
     // rotation): the identity is that of the file actually opened.
     if (::fstat(fd, &st) != 0) {
@@ -167,7 +199,6 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     closed_.erase(key);
     files_.emplace(key, std::move(f));
   }
-  ::closedir(dir);
 }
 
 size_t file_follower::read_file(tracked& f, std::vector<tail_chunk>& out) {
@@ -295,7 +326,8 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
     total += got;
     struct stat st;
     const bool at_end = ::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == f.offset;
-    const bool idle = now - f.last_growth >= opts_.close_idle;
+    // Files waiting for a descriptor: one read to its end lets go at once.
+    const bool idle = now - f.last_growth >= opts_.close_idle || unopened_ > 0;
     if (at_end && idle && (!f.present || (f.partial.empty() && !f.skipping))) {
       // Finished for now: let go of the descriptor. A file that is gone
       // (deleted, or renamed out of the pattern) hands on an unfinished

@@ -4,8 +4,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
+
+struct stat;
 
 namespace vigil {
 
@@ -43,6 +47,12 @@ struct tail_options {
   /// descriptors, and gives a writer still holding a rotated file time to
   /// finish. Default: 5 s.
   std::chrono::milliseconds close_idle{5000};
+  /// Files open at most. More matching files wait, oldest first, and a file
+  /// read to its end then lets go of its descriptor at once rather than
+  /// after `close_idle`. Default: 512, or a quarter of RLIMIT_NOFILE when
+  /// that is less (the state store and sockets need descriptors too).
+  size_t max_open_files = default_max_open_files();
+  static size_t default_max_open_files();
 };
 
 /// Whole lines read from one file.
@@ -90,6 +100,13 @@ public:
   /// Files followed now.
   size_t files() const noexcept { return files_.size(); }
 
+  /// Matching files not opened by the last scan: over `max_open_files`.
+  size_t unopened() const noexcept { return unopened_; }
+
+  /// What went wrong since last asked, in words (a file that cannot be
+  /// opened), each said once.
+  std::vector<std::string> take_problems() { return std::exchange(problems_, {}); }
+
   /// Lines cut because they were longer than `max_line_bytes`.
   uint64_t lines_cut() const noexcept { return lines_cut_; }
 
@@ -119,7 +136,11 @@ private:
     int64_t mtime_ns = 0;
   };
   std::map<std::pair<uint64_t, uint64_t>, closed_file> closed_;
+  static bool unchanged(const struct stat& now, const closed_file& c);
   uint64_t lines_cut_ = 0;
+  size_t unopened_ = 0;
+  std::set<std::string> unreadable_;
+  std::vector<std::string> problems_;
 };
 
 } // namespace vigil
