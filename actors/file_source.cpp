@@ -26,8 +26,9 @@ struct source_state {
   bool stopping = false;
   bool once = false;
   bool said_limit = false;  // more files match than may be open: said once
-  /// While no file is followed: when that was last said (every minute).
-  std::chrono::steady_clock::time_point access_said;
+  /// While no file is followed: why, when it was last looked at and said.
+  std::string access_problem;
+  std::chrono::steady_clock::time_point access_checked, access_said;
   static inline const char* name = "file_source";
 };
 
@@ -43,17 +44,25 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
     for (const auto& pos : cfg.resume)
       spdlog::info("source {}: resuming {} at offset {}", cfg.name, pos.path, pos.offset);
     if (!st.follower->start(error, cfg.resume)) spdlog::error("source {}: {}", cfg.name, error);
-    // A source that has nothing to follow says so, at start and then every
-    // minute, rather than waiting without a word (a typo in the path).
+    // A source that has nothing to follow says why (a typo in the path, a
+    // directory, a FIFO): when that changes, and every minute while it
+    // lasts, rather than waiting without a word.
     auto say_access = [self, cfg] {
+      using namespace std::chrono;
       auto& st = self->state;
-      if (st.follower->files() > 0 || st.bytes > 0) return;
-      const auto now = std::chrono::steady_clock::now();
-      if (st.access_said != std::chrono::steady_clock::time_point{} && now - st.access_said < std::chrono::minutes(1))
+      if (st.follower->files() > 0) {
+        st.access_problem.clear();
         return;
-      st.access_said = now;
-      const std::string problem = source_access_problem(cfg.tail.pattern);
-      if (!problem.empty()) spdlog::warn("source {}: {}; waiting", cfg.name, problem);
+      }
+      const auto now = steady_clock::now();
+      if (now - st.access_checked < seconds(1)) return;  // a directory read a second at most
+      st.access_checked = now;
+      std::string problem = source_access_problem(cfg.tail.pattern);
+      if (!problem.empty() && (problem != st.access_problem || now - st.access_said >= minutes(1))) {
+        spdlog::warn("source {}: {}; waiting", cfg.name, problem);
+        st.access_said = now;
+      }
+      st.access_problem = std::move(problem);
     };
     say_access();
 

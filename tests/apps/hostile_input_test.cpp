@@ -1,0 +1,198 @@
+// Hostile input to the real binary: paths that turn into directories,
+// FIFOs and symlink loops in a glob, files truncated in place, 10,000
+// files at once under a low descriptor limit, a 100 MB line, a gzip bomb.
+// Each must be bounded, counted, said once, and leave the node running.
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/test_support.hpp"
+
+using namespace vigil;
+
+namespace {
+
+const std::string bin = VIGIL_BINARY;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+size_t occurrences(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
+  return n;
+}
+
+std::string config(const test::temp_dir& dir, const std::string& pattern) {
+  const std::string cfg =
+    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"100ms\"\n\n"
+    "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + pattern + "\"\nformat = \"combined\"\n\n"
+    "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\nallowed_lateness = \"1m\"\n\n"
+    "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + (dir / "minute.jsonl") + "\"\n\n"
+    "[[sink]]\nname = \"quarantine\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = \"" + (dir / "q.jsonl") + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  return dir / "t.toml";
+}
+
+/// `n` combined lines in minute `minute` of 2024-01-01, from distinct paths.
+std::string lines(int n, int minute, const std::string& tag = "p") {
+  std::string out;
+  char buf[256];
+  for (int i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf,
+                  "10.0.0.%d - - [01/Jan/2024:00:%02d:%02d +0000] \"GET /%s%d HTTP/1.1\" 200 10 \"-\" \"ua\"\n",
+                  i % 200, minute, i % 60, tag.c_str(), i);
+    out += buf;
+  }
+  return out;
+}
+
+void append(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out << text;
+}
+
+uint64_t total_requests(const std::string& path) {
+  uint64_t n = 0;
+  const std::string text = test::read_file(path);
+  for (size_t p = 0; p < text.size();) {
+    size_t nl = text.find('\n', p);
+    n += nlohmann::json::parse(text.substr(p, nl - p))["metrics"]["requests"].get<uint64_t>();
+    p = nl + 1;
+  }
+  return n;
+}
+
+bool wait_until(const std::function<bool()>& done) {
+  for (int i = 0; i < 400; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+/// The largest resident set of any child waited for so far, in MB.
+long children_peak_rss_mb() {
+  rusage u{};
+  ::getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_maxrss / 1024;
+}
+
+} // namespace
+
+TEST_CASE("a tailed path that becomes a directory is said once, and the node goes on when a file is back") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log", lines(100, 0));
+  const std::string cfg = config(dir, dir / "access.log");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::filesystem::remove(dir / "access.log");
+  std::filesystem::create_directory(dir / "access.log");
+  // The deleted file is let go of after close_idle (5 s); then it is said.
+  const bool said = wait_until([&] { return contains(test::read_file(dir / "run.log"), "is a directory"); });
+  INFO(test::read_file(dir / "run.log"));
+  REQUIRE(said);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(occurrences(test::read_file(dir / "run.log"), "is a directory") == 1);
+  CHECK(::kill(pid, 0) == 0);
+  std::filesystem::remove(dir / "access.log");
+  test::write_file(dir / "access.log", lines(50, 5, "q"));  // closes minute 0
+  REQUIRE(wait_until([&] { return total_requests(dir / "minute.jsonl") == 100; }));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 150);
+}
+
+TEST_CASE("FIFOs and symlink loops in a glob are passed over: the regular files are read, nothing blocks") {
+  test::temp_dir dir;
+  test::write_file(dir / "a.log", lines(120, 0));
+  REQUIRE(::mkfifo((dir / "b.log").c_str(), 0644) == 0);
+  REQUIRE(::symlink((dir / "c.log").c_str(), (dir / "c.log").c_str()) == 0);  // a loop
+  REQUIRE(::symlink((dir / "d.log").c_str(), (dir / "e.log").c_str()) == 0);
+  REQUIRE(::symlink((dir / "e.log").c_str(), (dir / "d.log").c_str()) == 0);
+  const std::string cfg = config(dir, dir / "*.log");
+  auto r = test::run_command("timeout 60 " + bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 120);
+}
+
+TEST_CASE("a file truncated in place (no copy) is read again from its start, nothing skipped or doubled") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log", lines(100, 0));
+  const std::string cfg = config(dir, dir / "access.log");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Truncated where it lies, then written again: shorter than before.
+  REQUIRE(::truncate((dir / "access.log").c_str(), 0) == 0);
+  append(dir / "access.log", lines(40, 5, "q"));  // minute 5 closes minute 0
+  const bool closed = wait_until([&] { return total_requests(dir / "minute.jsonl") >= 100; });
+  INFO(test::read_file(dir / "run.log"));
+  REQUIRE(closed);
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 140);
+}
+
+TEST_CASE("10,000 files matching the glob under a 1,024 descriptor limit are all read, and the limit is said once") {
+  test::temp_dir dir;
+  std::filesystem::create_directory(dir / "logs");
+  for (int i = 0; i < 10000; ++i)
+    test::write_file(dir / ("logs/f" + std::to_string(i) + ".log"), lines(1, 0, "f" + std::to_string(i)));
+  const std::string cfg = config(dir, dir / "logs/*.log");
+  auto r = test::run_command("/usr/bin/prlimit --nofile=1024 " + bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(occurrences(r.out, "than may be open at once (256)") == 1);
+  CHECK_FALSE(contains(r.out, "Too many open files"));
+  CHECK(total_requests(dir / "minute.jsonl") == 10000);
+}
+
+TEST_CASE("a 100 MB line without a newline costs bounded memory, is quarantined as too long, and the lines after it count") {
+  test::temp_dir dir;
+  {
+    std::ofstream out(dir / "access.log", std::ios::binary);
+    const std::string block(1 << 20, 'x');
+    for (int i = 0; i < 100; ++i) out << block;  // 100 MB, no newline yet
+  }
+  const std::string cfg = config(dir, dir / "access.log");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  append(dir / "access.log", "\n" + lines(30, 0) + lines(1, 5));  // the line ends; then good lines
+  REQUIRE(wait_until([&] { return total_requests(dir / "minute.jsonl") == 30; }));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  CHECK(children_peak_rss_mb() < 300);
+  const std::string q = test::read_file(dir / "q.jsonl");
+  CHECK(occurrences(q, "\"reason\":\"too_long\"") == 1);
+  CHECK(q.size() < 200 * 1024);  // the record keeps a bounded slice of the line
+}
+
+TEST_CASE("analyze of a gzip bomb (1 GiB of zeros in 5 MB) stays bounded and counts the lines after it") {
+  test::temp_dir dir;
+  const std::string good = lines(5, 0);
+  test::write_file(dir / "good.log", good);
+  REQUIRE(test::run_command("(head -c 1G /dev/zero; echo; cat '" + (dir / "good.log") + "') | gzip -1 > '"
+                            + (dir / "bomb.log.gz") + "'").exit_code == 0);
+  REQUIRE(std::filesystem::file_size(dir / "bomb.log.gz") < 10u << 20);
+  auto r = test::run_command(bin + " analyze '" + (dir / "bomb.log.gz") + "' --json - 2>&1");
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  CHECK(j["summary"]["valid_requests"] == 5);
+  CHECK(j["summary"]["failed_requests"] == 1);
+  CHECK(j["data_quality"]["malformed_by_reason"]["too_long"] == 1);
+  CHECK(children_peak_rss_mb() < 300);
+}
