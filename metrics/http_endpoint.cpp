@@ -1,5 +1,6 @@
 #include "metrics/http_endpoint.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 #include <httplib.h>
@@ -28,6 +29,16 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
+  // A client that trickles its headers holds one of httplib's threads for
+  // as long as it keeps sending (the read timeout is per read): enough
+  // threads that a few dozen such clients leave the endpoint answering,
+  // short timeouts, and httplib's 8 KiB cap on headers. The pipeline never
+  // waits on any of this: the endpoint has threads of its own.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  server_->set_read_timeout(std::chrono::seconds(2));
+  server_->set_write_timeout(std::chrono::seconds(2));
+  server_->set_keep_alive_timeout(2);
+  server_->set_keep_alive_max_count(100);
   server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
