@@ -23,13 +23,9 @@ namespace {
 
 const std::string bin = VIGIL_BINARY;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-size_t occurrences(const std::string& text, const std::string& part) {
-  size_t n = 0;
-  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
-  return n;
-}
+using test::contains;
+using test::occurrences;
+using test::wait_until;
 
 std::string config(const test::temp_dir& dir, const std::string& pattern) {
   const std::string cfg =
@@ -71,12 +67,14 @@ uint64_t total_requests(const std::string& path) {
   return n;
 }
 
-bool wait_until(const std::function<bool()>& done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+/// Stops the live node `pid` (SIGTERM: a final checkpoint), then runs the
+/// config to the end with --once (every window closes): the requests the
+/// two runs counted together.
+uint64_t stop_then_finish(pid_t pid, const std::string& cfg, const test::temp_dir& dir) {
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
+  return total_requests(dir / "minute.jsonl");
 }
 
 /// The largest resident set of any child waited for so far, in MB.
@@ -107,10 +105,7 @@ TEST_CASE("a tailed path that becomes a directory is said once, and the node goe
   std::filesystem::remove(dir / "access.log");
   test::write_file(dir / "access.log", lines(50, 5, "q"));  // closes minute 0
   REQUIRE(wait_until([&] { return total_requests(dir / "minute.jsonl") == 100; }));
-  ::kill(pid, SIGTERM);
-  CHECK(test::wait_process(pid) == 0);
-  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
-  CHECK(total_requests(dir / "minute.jsonl") == 150);
+  CHECK(stop_then_finish(pid, cfg, dir) == 150);
 }
 
 TEST_CASE("FIFOs and symlink loops in a glob are passed over: the regular files are read, nothing blocks") {
@@ -140,10 +135,7 @@ TEST_CASE("a file truncated in place (no copy) is read again from its start, not
   const bool closed = wait_until([&] { return total_requests(dir / "minute.jsonl") >= 100; });
   INFO(test::read_file(dir / "run.log"));
   REQUIRE(closed);
-  ::kill(pid, SIGTERM);
-  CHECK(test::wait_process(pid) == 0);
-  REQUIRE(test::run_command(bin + " run -c '" + cfg + "' --once 2>/dev/null").exit_code == 0);
-  CHECK(total_requests(dir / "minute.jsonl") == 140);
+  CHECK(stop_then_finish(pid, cfg, dir) == 140);
 }
 
 TEST_CASE("10,000 files matching the glob under a 1,024 descriptor limit are all read, and the limit is said once") {

@@ -20,13 +20,9 @@ namespace {
 
 const std::string bin = VIGIL_BINARY;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-size_t occurrences(const std::string& text, const std::string& part) {
-  size_t n = 0;
-  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
-  return n;
-}
+using test::contains;
+using test::occurrences;
+using test::wait_until;
 
 /// A one-source node over `source_path` with a minute window written to
 /// `minute_sink` and a per-IP window to `ip_sink`.
@@ -51,11 +47,17 @@ void gen_log(const std::string& path, const std::string& duration, int rate = 50
 
 /// Polls `log` until it holds `text` (at most ~20 s).
 bool wait_for_log(const std::string& log, const std::string& text) {
-  for (int i = 0; i < 400; ++i) {
-    if (contains(test::read_file(log), text)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  return wait_until([&] { return contains(test::read_file(log), text); });
+}
+
+/// `dir` and `ref` get the same generated log and a node config each; the
+/// reference run reads it uninterrupted. Returns dir's config.
+std::string with_reference_run(const test::temp_dir& dir, const test::temp_dir& ref) {
+  gen_log(dir / "access.log", "3m");
+  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
+  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  return node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
 }
 
 } // namespace
@@ -81,11 +83,7 @@ TEST_CASE("a sink that cannot open fails the start with exit 1, before any input
 
 TEST_CASE("a sink write that fails mid-run holds the pipeline, is logged, and loses nothing once it works again") {
   test::temp_dir dir, ref;
-  gen_log(dir / "access.log", "3m");
-  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
-  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
-  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
-  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  const std::string cfg = with_reference_run(dir, ref);
   const auto full_size = std::filesystem::file_size(ref / "ips.jsonl");
   REQUIRE(full_size > 400000);
 
@@ -362,11 +360,7 @@ TEST_CASE("a second node on a state dir in use refuses at once, naming the holde
 
 TEST_CASE("checkpoint files damaged on disk: the restart refuses with what is wrong, or falls back, and never gives wrong results") {
   test::temp_dir dir, ref;
-  gen_log(dir / "access.log", "3m");
-  test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
-  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
-  const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
-  REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  const std::string cfg = with_reference_run(dir, ref);
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
   REQUIRE(wait_for_log(dir / "run.log", "checkpoint 3: written"));
   ::kill(pid, SIGKILL);

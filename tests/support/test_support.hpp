@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdio>
+#include <functional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,6 +69,23 @@ inline analyze_outcome analyze(std::vector<std::string> files, size_t workers = 
   std::string error;
   if (!run_analyze(job, out, error)) throw std::runtime_error(error);
   return out;
+}
+
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+inline size_t occurrences(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
+  return n;
+}
+
+/// Polls `done` every 50 ms, at most ~20 s; whether it came true.
+inline bool wait_until(const std::function<bool()>& done) {
+  for (int i = 0; i < 400; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 struct command_result {
