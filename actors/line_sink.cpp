@@ -21,6 +21,7 @@ namespace vigil {
 namespace {
 
 std::atomic<bool> giving_up{false};
+std::atomic<size_t> failing{0};  // sinks whose write is failing now
 
 struct sink_state {
   int fd = -1;
@@ -54,12 +55,15 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
     if (n < 0 && errno == EINTR) continue;
     const int err = n < 0 ? errno : EIO;
     if (giving_up) {
+      if (st.failing_since != steady_clock::time_point{}) --failing;
+      st.failing_since = {};
       spdlog::error("sink {}: {} lines not written to {} ({}): the next start writes them again", cfg.name, lines,
                     cfg.path, std::strerror(err));
       return;
     }
     const auto now = steady_clock::now();
     if (st.failing_since == steady_clock::time_point{}) {
+      ++failing;
       st.failing_since = last_report = now;
       ++st.failed_writes;
       spdlog::error("sink {}: write to {} failed: {}; {} lines held, retrying (the pipeline waits, nothing is "
@@ -73,6 +77,7 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
     backoff = std::min(backoff * 2, milliseconds(5000));
   }
   if (st.failing_since != steady_clock::time_point{}) {
+    --failing;
     spdlog::warn("sink {}: writing to {} again after {} ms", cfg.name, cfg.path,
                  duration_cast<milliseconds>(steady_clock::now() - st.failing_since).count());
     st.failing_since = {};
@@ -140,7 +145,9 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
 
 } // namespace
 
-void give_up_failing_writes() { giving_up = true; }
+void give_up_failing_writes(bool give_up) { giving_up = give_up; }
+
+size_t failing_sinks() noexcept { return failing.load(); }
 
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg) {
   if (cfg.path.empty()) return sys.spawn(line_sink, cfg);  // stdout: nothing to wait on

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -28,6 +29,11 @@ line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& 
 /// Makes every sink stop retrying a failing write, and drop what it holds:
 /// for a node that stops without a checkpoint (its state store failed),
 /// whose next start cuts the sinks back and writes those lines again.
-void give_up_failing_writes();
+/// (false: retry again; for tests.)
+void give_up_failing_writes(bool give_up = true);
+
+/// Sinks of this process whose writes are failing now (and retried): for
+/// `/readyz` and `/metrics`.
+size_t failing_sinks() noexcept;
 
 } // namespace vigil

@@ -1,5 +1,6 @@
 #include "pipeline/cluster_metrics.hpp"
 
+#include "actors/line_sink.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/registry.hpp"
 #include "transport/node_link.hpp"
@@ -22,8 +23,11 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
   r.set("vigil_cluster_rollbacks_total", {}, 0);
   r.describe("vigil_frames_received_total", kind::counter, "Frames from peers that decoded and were taken.");
   r.describe("vigil_frames_dropped_total", kind::counter, "Frames dropped, by reason; none ever crashes the node.");
+  r.describe("vigil_sinks_failing", kind::gauge,
+             "Sinks whose writes are failing now (retried; the pipeline waits); /readyz is 503 meanwhile.");
   // The link counts on its own thread; read when scraped.
   r.on_render([link](metrics_registry& m) {
+    m.set("vigil_sinks_failing", {}, static_cast<double>(failing_sinks()));
     const auto& c = link->counters();
     m.set("vigil_frames_received_total", {}, static_cast<double>(c.delivered.load()));
     m.set("vigil_frames_dropped_total", {{"reason", "malformed"}}, static_cast<double>(c.bad_frame.load()));
@@ -33,7 +37,9 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
     m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
   });
   if (!cfg.node.http.empty()) {
-    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [ready = ready_] { return ready->load(); });
+    // Ready: in a session, and every sink writing.
+    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_,
+                                            [ready = ready_] { return ready->load() && failing_sinks() == 0; });
   }
 }
 

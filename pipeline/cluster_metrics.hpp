@@ -15,8 +15,8 @@ class node_link;
 
 /// What a cluster node shows on its HTTP port (`node.http`; "" for none):
 /// `vigil_peer_up{peer}`, sessions and rollbacks, and the frames its link
-/// took or dropped (by reason), on `/metrics`; `/readyz` is 200 while the
-/// node is in a session.
+/// took or dropped (by reason), and the sinks failing now, on `/metrics`;
+/// `/readyz` is 200 while the node is in a session and no sink is failing.
 class cluster_metrics {
 public:
   /// Throws `std::runtime_error` when the HTTP port cannot be opened.
