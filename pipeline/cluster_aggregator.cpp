@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/fleet_ingress.hpp"
+#include "actors/line_sink.hpp"
 #include "actors/remote_source.hpp"
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
@@ -16,6 +17,7 @@
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/sink_preflight.hpp"
+#include "pipeline/store_failure.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
@@ -143,7 +145,8 @@ resume_message resume_for(const aggregator_session& s, const std::string& name) 
 std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, const std::vector<vigil_config>& agents,
                                                   const fleet_roles& roles, const std::shared_ptr<state_store>& store,
                                                   const std::shared_ptr<node_link>& link, uint64_t epoch,
-                                                  uint64_t checkpoint, std::string& error) {
+                                                  uint64_t checkpoint, const std::shared_ptr<store_failure>& failure,
+                                                  std::string& error) {
   auto s = std::make_unique<aggregator_session>();
   s->epoch = epoch;
   stage_plan plan = plan_stages(fleet);
@@ -154,6 +157,7 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
   s->sys_cfg = std::make_unique<system_config>();
   s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
   stage_options options;
+  options.store_failed = [failure](const std::string& e) { failure->set(e); };
   if (!roles.leads()) {
     options.follows = true;
     options.stored = [link, roles, epoch](uint64_t id) {
@@ -246,13 +250,14 @@ private:
   int lead() {
     while (true) {
       std::string error;
-      session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, error);
+      session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, store_failure_, error);
       if (!session_) return fail(error);
       metrics_->session_started();
       metrics_->ready(true);
       rollback_.clear();
       while (rollback_.empty()) {
         if (stop_requested()) return 0;
+        if (store_failure_->failed()) return stop_on_store_failure();
         if (opts_.once && finished_ && all_followers_done()) {
           join_finish();
           for (const auto& n : peer_names_)
@@ -276,6 +281,7 @@ private:
     while (true) {
       if (stop_requested()) return 0;
       if (fatal_) return 1;
+      if (store_failure_->failed()) return stop_on_store_failure();
       if (session_) {
         if (opts_.once && finished_ && clock::now() - last_done_ >= opts_.heartbeat) {
           link_->send(roles_.leader, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}),
@@ -334,7 +340,8 @@ private:
       metrics_->rolled_back();
     }
     std::string error;
-    session_ = start_session(fleet_, agents_, roles_, store_, link_, resume->epoch, resume->checkpoint, error);
+    session_ = start_session(fleet_, agents_, roles_, store_, link_, resume->epoch, resume->checkpoint, store_failure_,
+                             error);
     if (!session_) {
       std::cerr << "vigil run: " << error << "\n";
       return false;
@@ -503,6 +510,15 @@ private:
     session_.reset();
   }
 
+  /// No checkpoint can be written: stop without one; the next start cuts
+  /// the sinks back and the fleet replays from the last complete one.
+  int stop_on_store_failure() {
+    spdlog::error("{}", store_failure_message(roles_.self, store_failure_->error()));
+    give_up_failing_writes();
+    end_session();
+    return 1;
+  }
+
   int fail(const std::string& error) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
@@ -519,6 +535,7 @@ private:
   peer_table peers_;
   const uint64_t incarnation_ = random_id();
   std::unique_ptr<aggregator_session> session_;
+  std::shared_ptr<store_failure> store_failure_ = std::make_shared<store_failure>();
   std::string rollback_;
   std::thread finishing_;
   std::atomic<bool> finished_{false};

@@ -1,7 +1,6 @@
 #include "pipeline/live_pipeline.hpp"
 
 #include <atomic>
-#include <mutex>
 #include <iostream>
 #include <thread>
 
@@ -17,6 +16,7 @@
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
 #include "pipeline/sink_preflight.hpp"
+#include "pipeline/store_failure.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_store.hpp"
@@ -26,22 +26,10 @@ namespace vigil {
 
 namespace {
 
-/// The state store gave up (a full disk): said once, from the writer's thread.
-struct store_failure {
-  std::atomic<bool> failed{false};
-  std::mutex lock;
-  std::string error;
-  void set(const std::string& e) {
-    std::lock_guard<std::mutex> guard(lock);
-    error = e;
-    failed = true;
-  }
-};
-
 /// Waits for SIGINT/SIGTERM, for `finished` or for the store to fail. True
 /// when a signal came.
 bool wait_for_signal_or(const std::atomic<bool>& finished, const store_failure& store, const std::string& node) {
-  while (!finished && !store.failed) {
+  while (!finished && !store.failed()) {
     if (int sig = take_stop_signal(std::chrono::milliseconds(100))) {
       spdlog::info("node {}: {} received, stopping", node, stop_signal_name(sig));
       return true;
@@ -137,16 +125,11 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     if (finite) finished = true;
   });
   const bool signalled = wait_for_signal_or(finished, failure, cfg.node.name);
-  if (failure.failed) {
+  if (failure.failed()) {
     // Results written since the last complete checkpoint cannot be
     // checkpointed: stop, and let the next start cut them back and replay
     // them, as after a crash. Nothing is lost; nothing is counted twice.
-    {
-      std::lock_guard<std::mutex> guard(failure.lock);
-      spdlog::error("node {}: stopping: {}. Once the state dir can be written again, start the node: it resumes "
-                    "from its last complete checkpoint and replays what came after, exactly once.",
-                    cfg.node.name, failure.error);
-    }
+    spdlog::error("{}", store_failure_message(cfg.node.name, failure.error()));
     give_up_failing_writes();  // a sink on the same full disk would wait forever
     caf::scoped_actor self{sys};
     for (auto* list : {&files, &streams})
