@@ -54,6 +54,14 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
     }
     if (n < 0 && errno == EINTR) continue;
     const int err = n < 0 ? errno : EIO;
+    if (cfg.path.empty()) {
+      // The console is for people and keeps no checkpointed length: a
+      // closed terminal or pipe is said once, not waited on.
+      if (st.failed_writes++ == 0)
+        spdlog::error("sink {}: write to standard output failed: {}; console lines are dropped", cfg.name,
+                      std::strerror(err));
+      return;
+    }
     if (giving_up) {
       if (st.failing_since != steady_clock::time_point{}) --failing;
       st.failing_since = {};

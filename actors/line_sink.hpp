@@ -21,7 +21,7 @@ struct line_sink_config {
 };
 
 /// Spawns a sink that appends lines to a file (created with its directory)
-/// or stdout. A failing write is logged and retried until it succeeds
+/// or stdout. A failing write to a file is logged and retried until it succeeds
 /// (the pipeline waits); nothing is dropped. Start-up checks that the
 /// file opens (pipeline/sink_preflight).
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg);
