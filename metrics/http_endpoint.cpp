@@ -10,7 +10,7 @@
 namespace vigil {
 
 http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics_registry> metrics,
-                             std::function<bool()> ready)
+                             std::function<std::string()> unready)
   : server_(std::make_unique<httplib::Server>()) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0)
@@ -43,10 +43,10 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
     res.set_content(metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  server_->Get("/readyz", [ready](const httplib::Request&, httplib::Response& res) {
-    const bool ok = ready();
-    res.status = ok ? 200 : 503;
-    res.set_content(ok ? "ready\n" : "not ready\n", "text/plain");
+  server_->Get("/readyz", [unready](const httplib::Request&, httplib::Response& res) {
+    const std::string why = unready();
+    res.status = why.empty() ? 200 : 503;
+    res.set_content(why.empty() ? "ready\n" : "not ready: " + why + "\n", "text/plain");
   });
   port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (port_ <= 0) throw std::runtime_error("node.http " + address + ": cannot listen there (in use, or not an address of this host)");

@@ -2,6 +2,7 @@
 
 #include "actors/line_sink.hpp"
 #include "metrics/http_endpoint.hpp"
+#include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
 #include "transport/node_link.hpp"
 
@@ -36,10 +37,14 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
     m.set("vigil_frames_dropped_total", {{"reason", "unknown_sender"}}, static_cast<double>(link->unknown_senders()));
     m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
   });
+  add_process_metrics(r);
   if (!cfg.node.http.empty()) {
     // Ready: in a session, and every sink writing.
-    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_,
-                                            [ready = ready_] { return ready->load() && failing_sinks() == 0; });
+    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [ready = ready_]() -> std::string {
+      if (!ready->load()) return "not in a session of the fleet";
+      if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
+      return "";
+    });
   }
 }
 

@@ -40,7 +40,7 @@ TEST_CASE("the HTTP endpoint serves /metrics, /healthz and /readyz on loopback, 
   registry->describe("vigil_up", metrics_registry::kind::gauge, "Up.");
   registry->set("vigil_up", {}, 1);
   std::atomic<bool> ready{false};
-  http_endpoint endpoint("127.0.0.1:0", registry, [&] { return ready.load(); });
+  http_endpoint endpoint("127.0.0.1:0", registry, [&] { return ready ? std::string() : std::string("warming up"); });
   REQUIRE(endpoint.port() > 0);
   httplib::Client client("127.0.0.1", endpoint.port());
   auto metrics = client.Get("/metrics");
@@ -49,12 +49,14 @@ TEST_CASE("the HTTP endpoint serves /metrics, /healthz and /readyz on loopback, 
   CHECK(metrics->get_header_value("Content-Type").find("version=0.0.4") != std::string::npos);
   CHECK(metrics->body.find("vigil_up 1\n") != std::string::npos);
   CHECK(client.Get("/healthz")->status == 200);
-  CHECK(client.Get("/readyz")->status == 503);
+  auto not_ready = client.Get("/readyz");
+  CHECK(not_ready->status == 503);
+  CHECK(not_ready->body == "not ready: warming up\n");
   ready = true;
   CHECK(client.Get("/readyz")->status == 200);
   CHECK(client.Get("/nothing")->status == 404);
   try {
-    http_endpoint clash("127.0.0.1:" + std::to_string(endpoint.port()), registry, [] { return true; });
+    http_endpoint clash("127.0.0.1:" + std::to_string(endpoint.port()), registry, [] { return std::string(); });
     FAIL("a second endpoint on a port in use started");
   } catch (const std::runtime_error& ex) {
     CHECK(std::string(ex.what()).find("cannot listen there") != std::string::npos);
@@ -90,7 +92,7 @@ struct raw_connection {
 TEST_CASE("the HTTP endpoint stays responsive under slowloris headers and refuses a 10 MB header") {
   auto registry = std::make_shared<metrics_registry>();
   registry->describe("vigil_up", metrics_registry::kind::gauge, "Up.");
-  http_endpoint endpoint("127.0.0.1:0", registry, [] { return true; });
+  http_endpoint endpoint("127.0.0.1:0", registry, [] { return std::string(); });
   REQUIRE(endpoint.port() > 0);
   // More slow clients than httplib has threads by default (8 on a small
   // machine): each sends a header line a second and never ends its request.
