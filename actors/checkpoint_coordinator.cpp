@@ -47,6 +47,11 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       cfg.store, cfg.keep, [me, cfg, failures](uint64_t id, bool ok, const std::string& error) {
         if (!ok) spdlog::error("state dir {}: {}", cfg.store->dir(), error);
         *failures = ok ? 0 : *failures + 1;
+        if (auto& t = cfg.tally) {
+          (ok ? t->written : t->failed)++;
+          t->failing_in_a_row = *failures;
+          if (ok) t->last_written_ms = wall_clock_ms();
+        }
         if (*failures == cfg.failures_to_give_up && cfg.store_failed)
           cfg.store_failed("state dir " + cfg.store->dir() + ": " + std::to_string(*failures)
                            + " checkpoints in a row could not be written; the last: " + error);
@@ -63,7 +68,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     auto begin = std::make_shared<std::function<void()>>();
     // Every part is in: the writer thread stores them. The next checkpoint
     // starts only once this one is written (`written` below).
-    auto complete = [self] {
+    auto complete = [self, cfg] {
       auto& st = self->state;
       checkpoint_info info;
       info.id = st.in_progress;
@@ -72,6 +77,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       for (const auto& p : st.parts) info.bytes += p.bytes.size();
       spdlog::debug("checkpoint {}: {} parts, {} bytes, all in after {} ms", info.id, info.parts, info.bytes,
                     info.time_ms - st.started_ms);
+      if (cfg.tally) cfg.tally->last_bytes = info.bytes;
       st.writer->submit(info, std::move(st.parts));
       st.parts.clear();
     };

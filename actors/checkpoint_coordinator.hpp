@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +15,16 @@
 namespace vigil {
 
 class state_store;
+
+/// What the checkpoints of a node did, for `/metrics` and `/readyz`;
+/// written from the checkpoint writer's thread.
+struct checkpoint_tally {
+  std::atomic<uint64_t> written{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<int> failing_in_a_row{0};
+  std::atomic<int64_t> last_written_ms{0};  ///< wall clock; 0: none yet
+  std::atomic<uint64_t> last_bytes{0};
+};
 
 struct checkpoint_coordinator_config {
   std::shared_ptr<state_store> store;
@@ -40,6 +51,7 @@ struct checkpoint_coordinator_config {
   /// complete checkpoint are cut back and replayed at the next start.
   std::function<void(const std::string& error)> store_failed;
   int failures_to_give_up = 3;
+  std::shared_ptr<checkpoint_tally> tally;  ///< null: not counted
 };
 
 /// Spawns the actor that starts checkpoints (a barrier into every source),

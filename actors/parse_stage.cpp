@@ -14,7 +14,7 @@
 
 namespace vigil {
 
-dropped_lines::~dropped_lines() {
+source_tally::~source_tally() {
   if (malformed > 0 || duplicates > 0)
     spdlog::info("source {}: {} malformed lines, {} duplicate lines dropped", source, malformed.load(),
                  duplicates.load());
@@ -26,7 +26,7 @@ struct parse_state {
   std::unique_ptr<line_parser> parser;
   std::shared_ptr<duplicate_filter> duplicates;
   std::vector<line_failure> failures;
-  std::shared_ptr<dropped_lines> dropped;
+  std::shared_ptr<source_tally> tally;
   static inline const char* name = "parse_stage";
 };
 
@@ -56,7 +56,7 @@ std::vector<std::string> quarantine_lines(const std::string& source, const text_
 parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_config& cfg) {
   auto behavior = [cfg](parse_stage_actor::stateful_pointer<parse_state> self)
     -> parse_stage_actor::behavior_type {
-    self->state.dropped = cfg.dropped ? cfg.dropped : std::make_shared<dropped_lines>(cfg.source);
+    self->state.tally = cfg.tally ? cfg.tally : std::make_shared<source_tally>(cfg.source);
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
     self->state.duplicates = cfg.restored_filter ? cfg.restored_filter
                                                  : std::make_shared<duplicate_filter>(cfg.dedup_horizon_ms);
@@ -75,7 +75,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
           for (size_t i = 0; i < batch.events.size(); ++i) {
             log_event& e = batch.events[i];
             if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
-              ++st.dropped->duplicates;
+              ++st.tally->duplicates;
               continue;
             }
             upper_in_place(batch.text, e.method);
@@ -84,8 +84,10 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
             ++kept;
           }
           batch.events.resize(kept);
+          st.tally->events += kept;
+          st.tally->bytes += batch.text.size();
           if (!st.failures.empty()) {
-            if (st.dropped->malformed.fetch_add(st.failures.size()) == 0)
+            if (st.tally->malformed.fetch_add(st.failures.size()) == 0)
               spdlog::warn("source {}: malformed line ({}); such lines are counted{}", cfg.source,
                            to_string(st.failures.front().reason),
                            cfg.quarantine ? " and quarantined" : " (no quarantine sink)");

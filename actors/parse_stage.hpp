@@ -1,8 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <memory>
 #include <string>
@@ -15,15 +18,39 @@
 
 namespace vigil {
 
-/// What the parse stages of one source dropped, added up over all of
-/// them (a source has several): the totals are logged once per source,
-/// when the last stage lets go of them.
-struct dropped_lines {
-  explicit dropped_lines(std::string source_name) : source(std::move(source_name)) {}
-  ~dropped_lines();
+/// What the parse stages of one source took and dropped, added up over
+/// all of them (a source has several): read by `/metrics`, and the drops
+/// logged once per source when the last stage lets go of it.
+struct source_tally {
+  explicit source_tally(std::string source_name) : source(std::move(source_name)) {}
+  ~source_tally();
   std::string source;
+  std::atomic<uint64_t> events{0};      ///< lines parsed into events (duplicates not counted)
+  std::atomic<uint64_t> bytes{0};       ///< bytes of text parsed
   std::atomic<uint64_t> malformed{0};
   std::atomic<uint64_t> duplicates{0};
+};
+
+/// The tallies of a node's sources, by name, for `/metrics`.
+class source_tallies {
+public:
+  /// The tally of `source`, made on first use.
+  std::shared_ptr<source_tally> of(const std::string& source) {
+    std::lock_guard<std::mutex> guard(lock_);
+    auto& t = tallies_[source];
+    if (!t) t = std::make_shared<source_tally>(source);
+    return t;
+  }
+  std::vector<std::shared_ptr<source_tally>> all() const {
+    std::lock_guard<std::mutex> guard(lock_);
+    std::vector<std::shared_ptr<source_tally>> out;
+    for (const auto& [name, t] : tallies_) out.push_back(t);
+    return out;
+  }
+
+private:
+  mutable std::mutex lock_;
+  std::map<std::string, std::shared_ptr<source_tally>> tallies_;
 };
 
 struct parse_stage_config {
@@ -41,7 +68,7 @@ struct parse_stage_config {
   checkpoint_coordinator_actor coordinator;
   std::shared_ptr<duplicate_filter> restored_filter;
   /// Shared by the source's parse stages (null: one of this stage's own).
-  std::shared_ptr<dropped_lines> dropped;
+  std::shared_ptr<source_tally> tally;
 };
 
 /// Spawns the stage that parses a source's chunks, cleans the events

@@ -38,7 +38,6 @@ void add_check_config_command(CLI::App& app, int& exit_code) {
       return;
     }
     const auto& c = *result.config;
-    for (const auto& w : config_warnings(c)) std::cerr << "warning: " << w << "\n";
     if (!c.cluster.nodes.empty() && f->node.empty()) {
       size_t aggregators = 0;
       for (const auto& n : c.cluster.nodes) aggregators += n.role == node_role::aggregator;

@@ -2,17 +2,21 @@
 
 #include <atomic>
 #include <iostream>
+#include <stdexcept>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/checkpoint_coordinator.hpp"
 #include "actors/line_sink.hpp"
+#include "actors/parse_stage.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
+#include "pipeline/node_http.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
 #include "pipeline/sink_preflight.hpp"
@@ -46,7 +50,6 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
   }
-  for (const auto& w : config_warnings(cfg)) spdlog::warn("{}", w);
   // --once reads what is there: a source with nothing to read is a mistake
   // (a live run waits for files to appear, and says so).
   if (opts.once)
@@ -79,11 +82,26 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     spdlog::info("node {}: resuming from checkpoint {} in {} (loaded {} ms after the process started)",
                  cfg.node.name, recovered.checkpoint, cfg.node.state_dir, process_uptime_ms());
 
+  // The HTTP port opens before any input is read: one that cannot is a
+  // start-up failure, like a sink that cannot open.
+  auto tallies = std::make_shared<source_tallies>();
+  auto checkpoints = std::make_shared<checkpoint_tally>();
+  std::unique_ptr<node_http> http;
+  try {
+    http = std::make_unique<node_http>(cfg, tallies, checkpoints);
+  } catch (const std::runtime_error& ex) {
+    std::cerr << "vigil run: " << ex.what() << "\n";
+    return 1;
+  }
+  if (http->port() > 0)
+    spdlog::info("node {}: /metrics, /healthz and /readyz on {}", cfg.node.name, cfg.node.http);
+
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   store_failure failure;
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
+  options.checkpoints = checkpoints;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;
@@ -92,7 +110,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   std::vector<source_actor> files, streams;  // streams: stdin
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
   for (const auto& s : cfg.sources) {
-    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered};
+    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, tallies};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }
@@ -101,6 +119,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     sources.insert(sources.end(), streams.begin(), streams.end());
     caf::anon_send(coordinator, run_atom_v, std::move(sources));
   }
+  http->started();
   spdlog::info("node {}: {} sources, {} dimension tables, {} windows, {} rules, {} sinks", cfg.node.name,
                cfg.sources.size(), cfg.dimensions.size(), cfg.windows.size(), cfg.rules.size(),
                cfg.sinks.size());

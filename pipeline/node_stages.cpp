@@ -68,6 +68,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   ccfg.follows = options.follows;
   ccfg.stored = options.stored;
   ccfg.store_failed = options.store_failed;
+  ccfg.tally = options.checkpoints;
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   out.all.push_back(caf::actor_cast<caf::actor>(coordinator));
 
@@ -115,7 +116,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
   const auto filter = in.recovered.dedup.find(s.name);
   std::vector<parse_stage_actor> parse;
-  auto dropped = std::make_shared<dropped_lines>(s.name);
+  auto tally = in.tallies ? in.tallies->of(s.name) : std::make_shared<source_tally>(s.name);
   for (size_t w = 0; w < workers; ++w) {
     auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, in.signatures, in.dimensions, in.next});
     parser_options po;
@@ -124,7 +125,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     po.max_line_bytes = s.max_line_bytes;
     parse.push_back(spawn_parse_stage(
       sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
-                              filter != in.recovered.dedup.end() ? filter->second : nullptr, dropped}));
+                              filter != in.recovered.dedup.end() ? filter->second : nullptr, tally}));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }

@@ -16,7 +16,9 @@
 
 namespace vigil {
 
+struct checkpoint_tally;
 class dimension_tables;
+class source_tallies;
 class state_store;
 
 /// What of the config the window stage and the alert stage need before
@@ -43,6 +45,7 @@ struct stage_options {
   /// The state store keeps failing to write checkpoints (see
   /// checkpoint_coordinator_config::store_failed).
   std::function<void(const std::string& error)> store_failed;
+  std::shared_ptr<checkpoint_tally> checkpoints;  ///< null: not counted
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the
@@ -61,6 +64,7 @@ struct source_inputs {
   bool quarantine = false;       ///< malformed lines ride in the batches
   checkpoint_coordinator_actor coordinator;
   const recovered_state& recovered;
+  std::shared_ptr<source_tallies> tallies = nullptr;  ///< null: each source counts alone
 };
 
 /// Spawns one [[source]] (file or stdin) with its parse and enrich

@@ -82,17 +82,6 @@ std::string names_of_built(const std::vector<config_kind<E>>& kinds) {
 std::string built_kind_names(const std::vector<config_kind<source_type>>& kinds) { return names_of_built(kinds); }
 std::string built_kind_names(const std::vector<config_kind<sink_type>>& kinds) { return names_of_built(kinds); }
 
-std::vector<std::string> config_warnings(const vigil_config& cfg) {
-  std::vector<std::string> out;
-  // Until single nodes serve HTTP, a configured port would be a promise
-  // nothing keeps: scrapes and health checks would find nothing there.
-  if (cfg.cluster.nodes.empty() && cfg.node.http_set && !cfg.node.http.empty())
-    out.push_back(cfg.file + ": node.http = \"" + cfg.node.http
-                  + "\": a single node does not serve /metrics, /healthz or /readyz yet (cluster nodes do); "
-                    "nothing will listen there. Set http = \"\" to say so.");
-  return out;
-}
-
 const std::vector<std::string>& groupable_fields() {
   static const std::vector<std::string> fields = {
     "ip", "path", "route", "status", "status_class", "method", "host", "protocol", "user_agent",

@@ -19,7 +19,6 @@ struct node_config {
   /// /metrics, /healthz, /readyz and the dashboard; "" turns it off.
   /// Default: "127.0.0.1:9464" (loopback unless configured otherwise).
   std::string http = "127.0.0.1:9464";
-  bool http_set = false;          ///< `http` was given (file, overlay or variable)
   duration_ms checkpoint_interval{1000};  ///< Default: 1s; 0s: only at a graceful stop.
 };
 
@@ -166,10 +165,6 @@ const std::vector<config_kind<sink_type>>& sink_kinds();
 /// The names of the built kinds, e.g. "console, jsonl and webhook".
 std::string built_kind_names(const std::vector<config_kind<source_type>>& kinds);
 std::string built_kind_names(const std::vector<config_kind<sink_type>>& kinds);
-
-/// What is valid but will not do what it seems to: said by check-config
-/// and logged by run. One line each, naming the key.
-std::vector<std::string> config_warnings(const vigil_config& cfg);
 
 /// Event fields a window may group by (dimension fields come on top).
 const std::vector<std::string>& groupable_fields();

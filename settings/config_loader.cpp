@@ -329,7 +329,6 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
     c.unknown_keys(*node, "node", {"name", "state_dir", "http", "checkpoint_interval"});
     c.string(*node, "name", "node", cfg.node.name, true);
     c.string(*node, "state_dir", "node", cfg.node.state_dir, true);
-    cfg.node.http_set = node->get("http") != nullptr;
     if (c.string(*node, "http", "node", cfg.node.http, false) && !cfg.node.http.empty()) {
       auto colon = cfg.node.http.rfind(':');
       int port = colon == std::string::npos ? 0 : std::atoi(cfg.node.http.c_str() + colon + 1);

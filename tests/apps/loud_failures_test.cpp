@@ -152,7 +152,7 @@ TEST_CASE("a source that matches nothing is an error for --once and a repeated w
   CHECK(requests == 2400);
 }
 
-TEST_CASE("check-config refuses the types run cannot run, with the line, and warns of node.http on one node") {
+TEST_CASE("check-config refuses the types run cannot run, with the line") {
   test::temp_dir dir;
   test::write_file(dir / "c.toml",
                    "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
@@ -167,14 +167,6 @@ TEST_CASE("check-config refuses the types run cannot run, with the line, and war
   CHECK(run.exit_code == 2);
   CHECK(contains(run.out, "sink type \"sqlite\" is not supported by this build yet"));
 
-  test::write_file(dir / "h.toml", "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
-                                   "[[source]]\nname = \"in\"\ntype = \"stdin\"\n");
-  r = test::run_command(bin + " check-config -c '" + (dir / "h.toml") + "' 2>&1");
-  CHECK(r.exit_code == 0);
-  CHECK(contains(r.out, "warning: " + (dir / "h.toml") + ": node.http = \"127.0.0.1:9464\": a single node does not "
-                        "serve /metrics, /healthz or /readyz yet"));
-  test::write_file(dir / "quiet.toml", "[node]\nname = \"t\"\nstate_dir = \"s\"\n[[source]]\nname = \"in\"\ntype = \"stdin\"\n");
-  CHECK_FALSE(contains(test::run_command(bin + " check-config -c '" + (dir / "quiet.toml") + "' 2>&1").out, "warning"));
 }
 
 TEST_CASE("misspelt commands and options get a did-you-mean, and --version names the commit") {

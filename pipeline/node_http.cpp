@@ -1,0 +1,63 @@
+#include "pipeline/node_http.hpp"
+
+#include "actors/checkpoint_coordinator.hpp"
+#include "actors/line_sink.hpp"
+#include "actors/parse_stage.hpp"
+#include "metrics/http_endpoint.hpp"
+#include "metrics/process_metrics.hpp"
+#include "metrics/registry.hpp"
+
+namespace vigil {
+
+node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
+                     std::shared_ptr<checkpoint_tally> checkpoints)
+  : registry_(std::make_shared<metrics_registry>()) {
+  if (cfg.node.http.empty()) return;
+  using kind = metrics_registry::kind;
+  auto& r = *registry_;
+  r.describe("vigil_node_info", kind::gauge, "This node: its name and role.");
+  r.set("vigil_node_info", {{"node", cfg.node.name}, {"role", "single"}}, 1);
+  r.describe("vigil_source_events_total", kind::counter, "Lines parsed into events, per source.");
+  r.describe("vigil_source_bytes_total", kind::counter, "Bytes of text parsed, per source.");
+  r.describe("vigil_source_malformed_lines_total", kind::counter,
+             "Lines that did not parse (counted, quarantined with their reason), per source.");
+  r.describe("vigil_source_duplicate_lines_total", kind::counter, "Lines dropped within dedup_horizon, per source.");
+  r.describe("vigil_checkpoints_total", kind::counter, "Checkpoints written, and those that failed.");
+  r.describe("vigil_checkpoint_last_success_timestamp_seconds", kind::gauge,
+             "When the last checkpoint was written (Unix time); 0 before the first.");
+  r.describe("vigil_checkpoint_size_bytes", kind::gauge, "Size of the state in the last checkpoint begun.");
+  r.describe("vigil_sinks_failing", kind::gauge,
+             "Sinks whose writes are failing now (retried; the pipeline waits); /readyz is 503 meanwhile.");
+  for (const auto& s : cfg.sources) sources->of(s.name);  // every source shows, from 0
+  r.on_render([sources, checkpoints](metrics_registry& m) {
+    for (const auto& t : sources->all()) {
+      const metrics_registry::labels l{{"source", t->source}};
+      m.set("vigil_source_events_total", l, static_cast<double>(t->events.load()));
+      m.set("vigil_source_bytes_total", l, static_cast<double>(t->bytes.load()));
+      m.set("vigil_source_malformed_lines_total", l, static_cast<double>(t->malformed.load()));
+      m.set("vigil_source_duplicate_lines_total", l, static_cast<double>(t->duplicates.load()));
+    }
+    m.set("vigil_checkpoints_total", {{"result", "written"}}, static_cast<double>(checkpoints->written.load()));
+    m.set("vigil_checkpoints_total", {{"result", "failed"}}, static_cast<double>(checkpoints->failed.load()));
+    m.set("vigil_checkpoint_last_success_timestamp_seconds", {},
+          static_cast<double>(checkpoints->last_written_ms.load()) / 1000.0);
+    m.set("vigil_checkpoint_size_bytes", {}, static_cast<double>(checkpoints->last_bytes.load()));
+    m.set("vigil_sinks_failing", {}, static_cast<double>(failing_sinks()));
+  });
+  add_process_metrics(r);
+  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_,
+                                          [started = started_, checkpoints]() -> std::string {
+                                            if (!started->load()) return "starting";
+                                            if (int n = checkpoints->failing_in_a_row.load())
+                                              return "the last " + std::to_string(n) + " checkpoint(s) failed";
+                                            if (size_t n = failing_sinks())
+                                              return std::to_string(n) + " sink(s) failing to write";
+                                            return "";
+                                          });
+}
+
+node_http::~node_http() = default;
+
+int node_http::port() const noexcept { return http_ ? http_->port() : 0; }
+
+} // namespace vigil

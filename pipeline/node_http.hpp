@@ -1,0 +1,41 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "settings/config.hpp"
+
+namespace vigil {
+
+class http_endpoint;
+class metrics_registry;
+class source_tallies;
+struct checkpoint_tally;
+
+/// What a single node (`vigil run` without a cluster) serves on `node.http`
+/// ("" for none): `/metrics` (per source: events, bytes, malformed and
+/// duplicate lines; checkpoints written and failed, the last one's time and
+/// size; sinks failing; the process's CPU, memory and descriptors),
+/// `/healthz`, and `/readyz`: 503 with the reason while the node is
+/// starting, a checkpoint just failed, or a sink is failing to write.
+class node_http {
+public:
+  /// Throws `std::runtime_error` naming the address when it cannot listen.
+  node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
+            std::shared_ptr<checkpoint_tally> checkpoints);
+  ~node_http();
+
+  /// The sources run: from now on ready unless something fails.
+  void started() noexcept { *started_ = true; }
+
+  /// The port it serves on; 0 without one.
+  int port() const noexcept;
+
+private:
+  std::shared_ptr<metrics_registry> registry_;
+  std::shared_ptr<std::atomic<bool>> started_ = std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<http_endpoint> http_;
+};
+
+} // namespace vigil

@@ -1,0 +1,135 @@
+// A single `vigil run` serves /metrics, /healthz and /readyz on node.http:
+// scraped through a real socket while it runs.
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+#include <signal.h>
+
+#include "support/test_support.hpp"
+
+using namespace vigil;
+
+namespace {
+
+const std::string bin = VIGIL_BINARY;
+
+/// A port of its own (below the ephemeral range), so parallel tests do not meet.
+int some_port() {
+  static int offset = 0;
+  return 21000 + (::getpid() * 7 + offset++ * 13) % 9000;
+}
+
+std::string config(const test::temp_dir& dir, int port, const std::string& minute_sink) {
+  const std::string cfg =
+    "[node]\nname = \"web-9\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"127.0.0.1:" + std::to_string(port)
+    + "\"\ncheckpoint_interval = \"100ms\"\n\n"
+      "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n\n"
+      "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\n\n"
+      "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + minute_sink + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  return dir / "t.toml";
+}
+
+/// The value of the series `name` (with its labels, as written) in a
+/// Prometheus text page; -1 when absent.
+double series(const std::string& page, const std::string& name) {
+  const auto at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
+}
+
+} // namespace
+
+TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
+  test::temp_dir dir;
+  // 3,000 lines, 5 of them malformed.
+  std::string log;
+  for (int i = 0; i < 3000; ++i) {
+    log += "10.0.0." + std::to_string(i % 50) + " - - [01/Jan/2024:00:00:" + (i % 60 < 10 ? "0" : "")
+           + std::to_string(i % 60) + " +0000] \"GET /p" + std::to_string(i) + " HTTP/1.1\" 200 10 \"-\" \"ua\"\n";
+    if (i % 600 == 0) log += "not a log line\n";
+  }
+  test::write_file(dir / "access.log", log);
+  const int port = some_port();
+  const std::string cfg = config(dir, port, dir / "minute.jsonl");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  std::string page;
+  const bool counted = test::wait_until([&] {
+    auto r = client.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    page = r->body;
+    return series(page, "vigil_source_events_total{source=\"in\"}") == 3000
+           && series(page, "vigil_checkpoints_total{result=\"written\"}") >= 2;
+  });
+  INFO(page);
+  INFO(test::read_file(dir / "run.log"));
+  REQUIRE(counted);
+  CHECK(series(page, "vigil_node_info{node=\"web-9\",role=\"single\"}") == 1);
+  CHECK(series(page, "vigil_source_malformed_lines_total{source=\"in\"}") == 5);
+  CHECK(series(page, "vigil_source_bytes_total{source=\"in\"}") == static_cast<double>(log.size()));
+  CHECK(series(page, "vigil_checkpoints_total{result=\"failed\"}") == 0);
+  CHECK(series(page, "vigil_checkpoint_last_success_timestamp_seconds") > 1.7e9);
+  CHECK(series(page, "vigil_sinks_failing") == 0);
+  CHECK(series(page, "process_resident_memory_bytes") > 1e6);
+  CHECK(series(page, "process_open_fds") > 3);
+  CHECK(page.find("# TYPE vigil_source_events_total counter") != std::string::npos);
+  auto health = client.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  CHECK(test::contains(test::read_file(dir / "run.log"), "/metrics, /healthz and /readyz on 127.0.0.1:" + std::to_string(port)));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+}
+
+TEST_CASE("a single node whose sink fails is not ready, and says why") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log",
+                   "1.1.1.1 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n"
+                   "1.1.1.1 - - [01/Jan/2024:00:05:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n");
+  const int port = some_port();
+  // /dev/full: every write fails (ENOSPC); the first window result goes there.
+  const std::string cfg = config(dir, port, "/dev/full");
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  std::string why;
+  const bool unready = test::wait_until([&] {
+    auto r = client.Get("/readyz");
+    if (!r) return false;
+    why = r->body;
+    return r->status == 503 && test::contains(why, "sink(s) failing");
+  });
+  INFO(why);
+  INFO(test::read_file(dir / "run.log"));
+  CHECK(unready);
+  CHECK(why == "not ready: 1 sink(s) failing to write\n");
+  auto page = client.Get("/metrics");
+  REQUIRE(page);
+  CHECK(series(page->body, "vigil_sinks_failing") == 1);
+  ::kill(pid, SIGKILL);  // a stop would wait for the sink, which never succeeds
+  test::wait_process(pid);
+}
+
+TEST_CASE("a single node whose HTTP port is taken fails the start, before reading input") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log", "1.1.1.1 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n");
+  httplib::Server holder;
+  const int port = holder.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  const std::string cfg = config(dir, port, dir / "minute.jsonl");
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(test::contains(r.out, "node.http 127.0.0.1:" + std::to_string(port) + ": cannot listen there"));
+  CHECK(test::read_file(dir / "minute.jsonl").empty());
+}
