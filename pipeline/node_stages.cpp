@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/alert_stage.hpp"
+#include "actors/alertmanager_sink.hpp"
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/detect_stage.hpp"
 #include "actors/enrich_stage.hpp"
@@ -18,15 +19,19 @@ namespace vigil {
 
 namespace {
 
-line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s,
+line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
                            const checkpoint_coordinator_actor& coordinator, int64_t truncate_to) {
-  if (s.type == sink_type::webhook) {
+  if (s.type == sink_type::webhook || s.type == sink_type::alertmanager) {
     webhook_options http;
     http.url = s.url;
     http.timeout = s.timeout;
     http.max_attempts = s.max_attempts;
     http.queue_limit = s.queue_limit;
-    return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
+    if (s.type == sink_type::webhook) return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
+    alertmanager_sink_config am{s.name, http, {}, {}};
+    am.format.resend_interval_ms = s.resend_interval.count();
+    if (!cfg.node.http.empty()) am.format.generator_url = "http://" + cfg.node.http + "/";
+    return spawn_alertmanager_sink(sys, am);
   }
   line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1};
   if (s.type == sink_type::jsonl) {
@@ -37,8 +42,11 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const sink_config& s,
 }
 
 /// How an alert sink wants its alerts (console: lines for people).
+/// Alertmanager gets still-firing alerts every resend interval: it resolves
+/// an alert it has not heard of by its endsAt.
 alert_output alert_output_of(const sink_config& s) {
-  return {s.type == sink_type::console, s.group_wait.count(), s.repeat_interval.count()};
+  const auto repeat = s.type == sink_type::alertmanager ? s.resend_interval : s.repeat_interval;
+  return {s.type == sink_type::console, s.group_wait.count(), repeat.count()};
 }
 
 } // namespace
@@ -82,7 +90,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
       continue;
     }
     auto length = recovered.sink_lengths.find(s.name);
-    auto sink = spawn_sink(sys, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1);
+    auto sink = spawn_sink(sys, cfg, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1);
     out.all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:

@@ -94,7 +94,10 @@ struct sink_config {
   /// Alert sinks: alerts of one rule that fire or resolve within this are
   /// sent together (one webhook POST). Default: 0s, at once.
   duration_ms group_wait{0};
-  /// webhook: per-request timeout. Default: 5s.
+  /// alertmanager: a firing alert is posted again this often, saying it
+  /// ends 4 intervals later (as Prometheus does). Default: 1m.
+  duration_ms resend_interval{60000};
+  /// webhook, alertmanager: per-request timeout. Default: 5s.
   duration_ms timeout{5000};
   /// webhook: attempts per notification before it is dropped (counted).
   /// Default: 8, backing off from 100 ms, doubling, to at most 30 s.

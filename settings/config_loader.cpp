@@ -463,7 +463,7 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
   for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
     sink_config s;
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
-                             "timeout", "max_attempts", "queue_limit"});
+                             "resend_interval", "timeout", "max_attempts", "queue_limit"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.kind(t, path, s.type, sink_kinds(), "sink");
@@ -501,6 +501,16 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
       if (t.get(key) && !alerts) c.error(t.get(key), path + "." + key, "only alert sinks (input = \"alerts\") take it");
     c.duration(t, "repeat_interval", path, s.repeat_interval, false);
     c.duration(t, "group_wait", path, s.group_wait, false);
+    if ((s.type == sink_type::webhook || s.type == sink_type::alertmanager) && !s.url.empty()
+        && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
+      c.error(t.get("url"), path + ".url", "expected an http:// or https:// URL, got \"" + s.url + "\"");
+    if (t.get("resend_interval") && s.type != sink_type::alertmanager)
+      c.error(t.get("resend_interval"), path + ".resend_interval", "only alertmanager sinks take it");
+    if (t.get("repeat_interval") && s.type == sink_type::alertmanager)
+      c.error(t.get("repeat_interval"), path + ".repeat_interval",
+              "an alertmanager sink re-sends firing alerts every resend_interval (default 1m) instead");
+    if (c.duration(t, "resend_interval", path, s.resend_interval, false) && s.resend_interval.count() == 0)
+      c.error(t.get("resend_interval"), path + ".resend_interval", "must be above 0");
     for (const char* key : {"timeout", "max_attempts", "queue_limit"})
       if (t.get(key) && s.type != sink_type::webhook && s.type != sink_type::alertmanager)
         c.error(t.get(key), path + "." + key, "only webhook and alertmanager sinks take it");
