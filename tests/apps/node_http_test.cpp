@@ -3,10 +3,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include "support/test_support.hpp"
@@ -132,4 +135,56 @@ TEST_CASE("a single node whose HTTP port is taken fails the start, before readin
   CHECK(r.exit_code == 1);
   CHECK(test::contains(r.out, "node.http 127.0.0.1:" + std::to_string(port) + ": cannot listen there"));
   CHECK(test::read_file(dir / "minute.jsonl").empty());
+}
+
+TEST_CASE("a real Prometheus scrapes a running node, and its query API returns the events counter, increasing") {
+  const std::string prometheus_bin = "/usr/bin/prometheus";
+  REQUIRE(std::filesystem::exists(prometheus_bin));  // deploy/install-deps.sh installs it
+  test::temp_dir dir;
+  const int node_port = some_port(), prom_port = some_port();
+  test::write_file(dir / "prometheus.yml", "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vigil\n"
+                                           "    static_configs:\n      - targets: ['127.0.0.1:"
+                                             + std::to_string(node_port) + "']\n");
+  pid_t prom = test::spawn_process({prometheus_bin, "--config.file=" + (dir / "prometheus.yml"),
+                                    "--storage.tsdb.path=" + (dir / "tsdb"),
+                                    "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                                   dir / "prometheus.log");
+  REQUIRE(prom > 0);
+  struct stop {
+    pid_t pid;
+    ~stop() {
+      ::kill(pid, SIGTERM);
+      test::wait_process(pid);
+    }
+  } stop_prometheus{prom};
+
+  std::string log;
+  for (int i = 0; i < 500; ++i)
+    log += "10.0.0.1 - - [01/Jan/2024:00:00:" + std::string(i % 60 < 10 ? "0" : "") + std::to_string(i % 60)
+           + " +0000] \"GET /a HTTP/1.1\" 200 1 \"-\" \"ua\"\n";
+  test::write_file(dir / "access.log", log);
+  pid_t node = test::spawn_process({bin, "run", "-c", config(dir, node_port, dir / "minute.jsonl")}, dir / "run.log");
+  REQUIRE(node > 0);
+  httplib::Client client("127.0.0.1", prom_port);
+  client.set_connection_timeout(2);
+  auto events = [&]() -> double {
+    auto r = client.Get("/api/v1/query?query=vigil_source_events_total%7Bsource%3D%22in%22%7D");
+    if (!r || r->status != 200) return -1;
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
+    if (!j.is_object() || j["data"]["result"].empty()) return -1;
+    return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+  };
+  double first = -1;
+  const bool scraped = test::wait_until([&] { return (first = events()) == 500; });
+  INFO(test::read_file(dir / "prometheus.log"));
+  REQUIRE(scraped);
+  {
+    std::ofstream out(dir / "access.log", std::ios::app);
+    out << log;
+  }
+  double later = -1;
+  CHECK(test::wait_until([&] { return (later = events()) == 1000; }));
+  CHECK(later > first);
+  ::kill(node, SIGTERM);
+  CHECK(test::wait_process(node) == 0);
 }
