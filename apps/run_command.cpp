@@ -9,6 +9,7 @@
 
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/live_pipeline.hpp"
+#include "logging/json_log.hpp"
 #include "settings/config_loader.hpp"
 
 namespace vigil {
@@ -17,6 +18,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   struct flags {
     std::string file, environment, node, log_level = "info";
     bool once = false;
+    bool log_json = false;
   };
   auto f = std::make_shared<flags>();
   auto* cmd = app.add_subcommand(
@@ -36,6 +38,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-level", f->log_level, "trace, debug (one line per checkpoint), info, warn or error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
     ->capture_default_str();
+  cmd->add_flag("--log-json", f->log_json,
+                "log one JSON object a line (time, level, node, component, msg) for machines, instead of text "
+                "for people");
   cmd->callback([f, &exit_code] {
     spdlog::set_level(spdlog::level::from_str(f->log_level));
     config_load_options opts = options_from_process(f->environment);
@@ -54,6 +59,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     const vigil_config& cfg = *loaded.config;
+    if (f->log_json) use_json_logs(cfg.node.name);
     if (cfg.cluster.nodes.empty()) {
       exit_code = run_live(cfg, live_run_options{f->once});
       return;

@@ -188,3 +188,38 @@ TEST_CASE("a real Prometheus scrapes a running node, and its query API returns t
   ::kill(node, SIGTERM);
   CHECK(test::wait_process(node) == 0);
 }
+
+TEST_CASE("vigil run --log-json writes one JSON object a line, with node and component, every string escaped") {
+  test::temp_dir dir;
+  // A path with a quote and a backslash in it ends up in a message.
+  const std::string odd = dir / "we\"ird\\dir";
+  std::filesystem::create_directories(odd);
+  std::string cfg = config(dir, some_port(), dir / "minute.jsonl");
+  std::string text = test::read_file(cfg);
+  const std::string from = "path = \"" + (dir / "access.log") + "\"";
+  text.replace(text.find(from), from.size(), "path = '" + odd + "/none.log'");
+  test::write_file(cfg, text);
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-json"}, dir / "run.log");
+  REQUIRE(pid > 0);
+  REQUIRE(test::wait_until([&] { return test::contains(test::read_file(dir / "run.log"), "waiting"); }));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  const std::string log = test::read_file(dir / "run.log");
+  INFO(log);
+  size_t lines = 0;
+  bool found = false;
+  for (size_t p = 0; p < log.size();) {
+    const size_t nl = log.find('\n', p);
+    const auto j = nlohmann::json::parse(log.substr(p, nl - p));  // throws, failing the test, if not JSON
+    p = nl + 1;
+    ++lines;
+    CHECK(j["node"] == "web-9");
+    CHECK(j["time"].get<std::string>().back() == 'Z');
+    for (const char* key : {"level", "component", "msg"}) CHECK(j.contains(key));
+    if (j["component"] == "source in" && j["level"] == "warning"
+        && j["msg"] == "source in: no file matches " + odd + "/none.log yet; waiting")
+      found = true;
+  }
+  CHECK(lines >= 3);
+  CHECK(found);
+}
