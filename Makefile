@@ -38,9 +38,11 @@ package: vigil
 
 # The main job, live: `vigil gen` appends a log with injected incidents (a
 # scanner, a brute-forcer, a 5xx spike, slow API calls) in real time while
-# `vigil run` follows it and prints alerts as they fire (about 90 s).
+# `vigil run` follows it and prints alerts as they fire (about 90 s); the
+# node's dashboard is on http://127.0.0.1:9464/ meanwhile.
 demo: vigil
 	@rm -rf var/demo && mkdir -p var/demo && touch var/demo/access.log
+	@echo "dashboard: http://127.0.0.1:9464/  (metrics: /metrics, health: /healthz, /readyz)"
 	@$(BUILD)/vigil run -c config/demo.toml & pid=$$!; \
 	  $(BUILD)/vigil gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency \
 	    --format combined_rt -o var/demo/access.log; \

@@ -9,6 +9,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "alerting/alert_board.hpp"
 #include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 
@@ -46,12 +47,17 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
             .then([](uint64_t) {},
                   [self](caf::error& err) { spdlog::error("alert stage: {}", self->system().render(err)); });
     };
+    auto show = [self, cfg] {
+      if (cfg.board) cfg.board->publish(self->state.router->firing_alerts());
+    };
+    show();
     self->delayed_send(self, tick_interval, tick_atom_v);
     return {
       [=](ingest_atom, const std::vector<alert>& alerts) -> uint64_t {
         std::vector<alert_router::writes> out;
         self->state.router->take(alerts, wall_clock_ms(), out);
         send(out);
+        if (!alerts.empty()) show();
         return alerts.size();
       },
       [=](tick_atom) {

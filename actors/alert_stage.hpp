@@ -10,6 +10,8 @@
 
 namespace vigil {
 
+class alert_board;
+
 struct alert_stage_config {
   struct output {
     line_sink_actor sink;
@@ -20,6 +22,8 @@ struct alert_stage_config {
   /// restored from the checkpoint being resumed (null: a fresh one).
   checkpoint_coordinator_actor coordinator;
   std::shared_ptr<alert_router> restored;
+  /// Where the alerts firing now are shown (null: nowhere).
+  std::shared_ptr<alert_board> board;
 };
 
 /// Spawns the stage between detection and the alert sinks (see

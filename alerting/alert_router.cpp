@@ -3,6 +3,7 @@
 #include "state/state_codec.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace vigil {
 
@@ -63,6 +64,16 @@ void alert_router::take(const std::vector<alert>& alerts, int64_t now_ms, std::v
     }
     route(a, now_ms, out);
   }
+}
+
+std::vector<alert> alert_router::firing_alerts() const {
+  std::vector<alert> out;
+  out.reserve(firing_.size());
+  for (const auto& [id, f] : firing_) out.push_back(f.a);
+  std::sort(out.begin(), out.end(), [](const alert& a, const alert& b) {
+    return std::tie(a.first_seen_ms, a.id) < std::tie(b.first_seen_ms, b.id);
+  });
+  return out;
 }
 
 void alert_router::tick(int64_t now_ms, std::vector<writes>& out) {

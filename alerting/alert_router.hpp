@@ -44,6 +44,8 @@ public:
 
   uint64_t duplicates() const noexcept { return duplicates_; }
   size_t firing() const noexcept { return firing_.size(); }
+  /// The alerts firing now, oldest first.
+  std::vector<alert> firing_alerts() const;
 
   /// Checkpoints: firing alerts with their last sends, recently resolved
   /// ids, alerts waiting in groups, and the duplicate count.

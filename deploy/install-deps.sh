@@ -15,8 +15,8 @@ packages=(
   dpkg-dev
   # tests and benchmarks
   catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux
-  # real servers the tests start on loopback
-  prometheus prometheus-alertmanager
+  # real servers and a real browser the tests start on loopback
+  prometheus prometheus-alertmanager chromium
 )
 
 missing=()

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <httplib.h>
 
@@ -10,7 +11,7 @@
 namespace vigil {
 
 http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics_registry> metrics,
-                             std::function<std::string()> unready)
+                             std::function<std::string()> unready, std::vector<http_page> pages)
   : server_(std::make_unique<httplib::Server>()) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0)
@@ -48,12 +49,31 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
     res.status = why.empty() ? 200 : 503;
     res.set_content(why.empty() ? "ready\n" : "not ready: " + why + "\n", "text/plain");
   });
+  for (auto& page : pages) {
+    if (!page.stream) {
+      server_->Get(page.path, [page](const httplib::Request&, httplib::Response& res) {
+        res.set_content(page.body(), page.content_type.c_str());
+      });
+      continue;
+    }
+    server_->Get(page.path, [page, stopping = stopping_](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_chunked_content_provider("text/event-stream", [page, stopping](size_t, httplib::DataSink& sink) {
+        if (*stopping) return false;
+        const std::string event = "data: " + page.body() + "\n\n";
+        if (!sink.write(event.data(), event.size())) return false;
+        for (int i = 0; i < 10 && !*stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return !*stopping;
+      });
+    });
+  }
   port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (port_ <= 0) throw std::runtime_error("node.http " + address + ": cannot listen there (in use, or not an address of this host)");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }
 
 http_endpoint::~http_endpoint() {
+  *stopping_ = true;  // event streams end within 100 ms
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }

@@ -12,6 +12,7 @@
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
+#include "alerting/alert_board.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -86,15 +87,16 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // start-up failure, like a sink that cannot open.
   auto tallies = std::make_shared<source_tallies>();
   auto checkpoints = std::make_shared<checkpoint_tally>();
+  auto board = std::make_shared<alert_board>();
   std::unique_ptr<node_http> http;
   try {
-    http = std::make_unique<node_http>(cfg, tallies, checkpoints);
+    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board);
   } catch (const std::runtime_error& ex) {
     std::cerr << "vigil run: " << ex.what() << "\n";
     return 1;
   }
   if (http->port() > 0)
-    spdlog::info("node {}: /metrics, /healthz and /readyz on {}", cfg.node.name, cfg.node.http);
+    spdlog::info("node {}: dashboard on http://{}/ (and /metrics, /healthz, /readyz)", cfg.node.name, cfg.node.http);
 
   system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
@@ -102,6 +104,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
   options.checkpoints = checkpoints;
+  options.alerts = board;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;

@@ -3,14 +3,16 @@
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
+#include "metrics/dashboard_page.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "pipeline/node_status.hpp"
 
 namespace vigil {
 
 node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
-                     std::shared_ptr<checkpoint_tally> checkpoints)
+                     std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts)
   : registry_(std::make_shared<metrics_registry>()) {
   if (cfg.node.http.empty()) return;
   using kind = metrics_registry::kind;
@@ -45,18 +47,27 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
     m.set("vigil_sinks_failing", {}, static_cast<double>(failing_sinks()));
   });
   add_process_metrics(r);
-  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_,
-                                          [started = started_, checkpoints]() -> std::string {
-                                            if (!started->load()) return "starting";
-                                            if (int n = checkpoints->failing_in_a_row.load())
-                                              return "the last " + std::to_string(n) + " checkpoint(s) failed";
-                                            if (size_t n = failing_sinks())
-                                              return std::to_string(n) + " sink(s) failing to write";
-                                            return "";
-                                          });
+  auto unready = [started = started_, checkpoints]() -> std::string {
+    if (!started->load()) return "starting";
+    if (int n = checkpoints->failing_in_a_row.load()) return "the last " + std::to_string(n) + " checkpoint(s) failed";
+    if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
+    return "";
+  };
+  status_ = std::make_unique<node_status>(cfg.node.name, "single", sources, checkpoints, std::move(alerts), unready);
+  const node_status* status = status_.get();
+  std::vector<http_page> pages = {
+    {"/", "text/html; charset=utf-8", [status] { return dashboard_page(status->status_json()); }, false},
+    {"/api/v1/status", "application/json", [status] { return status->status_json(); }, false},
+    {"/api/v1/alerts", "application/json", [status] { return status->alerts_json(); }, false},
+    {"/api/v1/events", "text/event-stream", [status] { return status->status_json(); }, true},
+  };
+  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, unready, std::move(pages));
 }
 
-node_http::~node_http() = default;
+node_http::~node_http() {
+  http_.reset();  // no page reads the status after this
+  status_.reset();
+}
 
 int node_http::port() const noexcept { return http_ ? http_->port() : 0; }
 

@@ -8,7 +8,9 @@
 
 namespace vigil {
 
+class alert_board;
 class http_endpoint;
+class node_status;
 class metrics_registry;
 class source_tallies;
 struct checkpoint_tally;
@@ -17,13 +19,15 @@ struct checkpoint_tally;
 /// ("" for none): `/metrics` (per source: events, bytes, malformed and
 /// duplicate lines; checkpoints written and failed, the last one's time and
 /// size; sinks failing; the process's CPU, memory and descriptors),
-/// `/healthz`, and `/readyz`: 503 with the reason while the node is
-/// starting, a checkpoint just failed, or a sink is failing to write.
+/// `/healthz`, `/readyz` (503 with the reason while the node is starting, a
+/// checkpoint just failed, or a sink is failing to write), the dashboard
+/// `/`, `/api/v1/status`, `/api/v1/alerts` and `/api/v1/events` (the
+/// status as Server-Sent Events, one a second).
 class node_http {
 public:
   /// Throws `std::runtime_error` naming the address when it cannot listen.
   node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
-            std::shared_ptr<checkpoint_tally> checkpoints);
+            std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts);
   ~node_http();
 
   /// The sources run: from now on ready unless something fails.
@@ -35,6 +39,7 @@ public:
 private:
   std::shared_ptr<metrics_registry> registry_;
   std::shared_ptr<std::atomic<bool>> started_ = std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<node_status> status_;
   std::unique_ptr<http_endpoint> http_;
 };
 

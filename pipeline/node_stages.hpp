@@ -16,6 +16,7 @@
 
 namespace vigil {
 
+class alert_board;
 struct checkpoint_tally;
 class dimension_tables;
 class source_tallies;
@@ -46,6 +47,7 @@ struct stage_options {
   /// checkpoint_coordinator_config::store_failed).
   std::function<void(const std::string& error)> store_failed;
   std::shared_ptr<checkpoint_tally> checkpoints;  ///< null: not counted
+  std::shared_ptr<alert_board> alerts;            ///< the alerts firing now are shown there (null: nowhere)
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the

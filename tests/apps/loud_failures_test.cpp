@@ -262,6 +262,9 @@ TEST_CASE("the demo's own traffic fires only the incidents it injects") {
   std::string cfg = test::read_file(std::string(VIGIL_SOURCE_DIR) + "/config/demo.toml");
   for (size_t p = cfg.find("var/demo/"); p != std::string::npos; p = cfg.find("var/demo/"))
     cfg.replace(p, 9, dir.path.string() + "/");
+  // Tests run side by side: no dashboard port.
+  const std::string http = "http = \"127.0.0.1:9464\"";
+  cfg.replace(cfg.find(http), http.size(), "http = \"\"");
   const std::string table = "config/networks.csv";
   cfg.replace(cfg.find(table), table.size(), std::string(VIGIL_SOURCE_DIR) + "/" + table);
   test::write_file(dir / "demo.toml", cfg);

@@ -89,7 +89,7 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
   auto ready = client.Get("/readyz");
   REQUIRE(ready);
   CHECK(ready->status == 200);
-  CHECK(test::contains(test::read_file(dir / "run.log"), "/metrics, /healthz and /readyz on 127.0.0.1:" + std::to_string(port)));
+  CHECK(test::contains(test::read_file(dir / "run.log"), "dashboard on http://127.0.0.1:" + std::to_string(port) + "/"));
   ::kill(pid, SIGTERM);
   CHECK(test::wait_process(pid) == 0);
 }
@@ -222,4 +222,61 @@ TEST_CASE("vigil run --log-json writes one JSON object a line, with node and com
   }
   CHECK(lines >= 3);
   CHECK(found);
+}
+
+TEST_CASE("the dashboard in a real headless Chromium shows the live figures and a firing alert") {
+  const std::string chromium = "/usr/bin/chromium";
+  REQUIRE(std::filesystem::exists(chromium));  // deploy/install-deps.sh installs it
+  test::temp_dir dir;
+  std::string log;
+  for (int i = 0; i < 1200; ++i)
+    log += "10.0.0." + std::to_string(i % 40) + " - - [01/Jan/2024:00:00:" + (i % 60 < 10 ? "0" : "")
+           + std::to_string(i % 60) + " +0000] \"GET /p HTTP/1.1\" 200 10 \"-\" \"ua\"\n";
+  for (const char* probe : {"/.env", "/.git/config", "/.aws/credentials", "/.htpasswd", "/.svn/entries"})
+    log += std::string("203.0.113.77 - - [01/Jan/2024:00:00:30 +0000] \"GET ") + probe + " HTTP/1.1\" 404 1 \"-\" \"ua\"\n";
+  test::write_file(dir / "access.log", log);
+  const int port = some_port();
+  std::string cfg = test::read_file(config(dir, port, dir / "minute.jsonl"));
+  cfg += "\n[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n"
+         "\n[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"probes >= 5\"\nseverity = \"warning\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  pid_t pid = test::spawn_process({bin, "run", "-c", dir / "t.toml"}, dir / "run.log");
+  REQUIRE(pid > 0);
+  httplib::Client client("127.0.0.1", port);
+  REQUIRE(test::wait_until([&] {
+    auto r = client.Get("/api/v1/alerts");
+    return r && r->status == 200 && test::contains(r->body, "203.0.113.77");
+  }));
+  auto page = client.Get("/");
+  REQUIRE(page);
+  CHECK(page->get_header_value("Content-Type").rfind("text/html", 0) == 0);
+  CHECK(page->body.find("src=") == std::string::npos);  // self-contained: nothing fetched from elsewhere
+  // The page as a browser renders it, scripts run, after 4 s of its event stream.
+  auto dom = test::run_command(chromium + " --headless --no-sandbox --disable-gpu --timeout=4000 --dump-dom http://127.0.0.1:"
+                               + std::to_string(port) + "/ 2>/dev/null");
+  INFO(dom.out);
+  CHECK(dom.exit_code == 0);
+  CHECK(test::contains(dom.out, "<span id=\"ready\" class=\"ok\">ready</span>"));
+  CHECK(test::contains(dom.out, "<div class=\"value\" id=\"events\">1205</div>"));
+  CHECK(test::contains(dom.out, "<div class=\"value\" id=\"firing\">1</div>"));
+  CHECK(test::contains(dom.out, "<td>ip=203.0.113.77</td>"));
+  CHECK(test::contains(dom.out, "<td>probes 5 (threshold 5)</td>"));
+  CHECK(test::contains(dom.out, "web-9 · single"));
+
+  // The stream that keeps the page current: Server-Sent Events of the status.
+  std::string stream;
+  client.Get("/api/v1/events", [&](const char* data, size_t n) {
+    stream.append(data, n);
+    return stream.find("\n\n") == std::string::npos;  // stop after the first event
+  });
+  REQUIRE(stream.rfind("data: ", 0) == 0);
+  auto event = nlohmann::json::parse(stream.substr(6, stream.find("\n\n") - 6));
+  CHECK(event["node"] == "web-9");
+  CHECK(event["alerts"].size() == 1);
+  CHECK(event["sources"][0]["events"] == 1205);
+  auto status = nlohmann::json::parse(client.Get("/api/v1/status")->body);
+  CHECK(status["ready"] == true);
+  CHECK(status["checkpoints"]["written"].get<uint64_t>() > 0);
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
 }

@@ -31,6 +31,9 @@ std::string config_for(const test::temp_dir& dir) {
     REQUIRE(pos != std::string::npos);
     cfg.replace(pos, from.size(), dir / from.substr(9));
   }
+  // Tests run side by side: no dashboard port.
+  const std::string http = "http = \"127.0.0.1:9464\"";
+  cfg.replace(cfg.find(http), http.size(), "http = \"\"");
   const std::string table = "config/networks.csv";
   cfg.replace(cfg.find(table), table.size(), std::string(VIGIL_SOURCE_DIR) + "/" + table);
   test::write_file(dir / "demo.toml", cfg);

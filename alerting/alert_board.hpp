@@ -1,0 +1,29 @@
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "messages/alert.hpp"
+
+namespace vigil {
+
+/// The alerts firing now, as the alert stage last saw them, for the HTTP
+/// side (`/api/v1/alerts`, the dashboard). Thread-safe: the stage publishes
+/// after every change, the HTTP threads take copies.
+class alert_board {
+public:
+  void publish(std::vector<alert> firing) {
+    std::lock_guard<std::mutex> guard(lock_);
+    firing_ = std::move(firing);
+  }
+  std::vector<alert> firing() const {
+    std::lock_guard<std::mutex> guard(lock_);
+    return firing_;
+  }
+
+private:
+  mutable std::mutex lock_;
+  std::vector<alert> firing_;
+};
+
+} // namespace vigil

@@ -1,0 +1,129 @@
+#include "metrics/dashboard_page.hpp"
+
+namespace vigil {
+
+std::string dashboard_page(const std::string& initial_status) {
+  static const std::string page = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>vigil</title>
+<style>
+  :root { --bg:#0f1419; --panel:#171d24; --line:#263040; --text:#d8dee9; --dim:#8592a6; --ok:#3fb950; --warn:#d29922; --bad:#f85149; --accent:#58a6ff; }
+  * { box-sizing: border-box; }
+  body { margin:0; background:var(--bg); color:var(--text); font:14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
+  header { display:flex; align-items:baseline; gap:16px; padding:14px 24px; border-bottom:1px solid var(--line); }
+  header h1 { margin:0; font-size:18px; letter-spacing:.5px; }
+  header .node { color:var(--dim); }
+  #ready { margin-left:auto; padding:3px 10px; border-radius:12px; font-weight:600; font-size:12px; }
+  #ready.ok { background:rgba(63,185,80,.15); color:var(--ok); }
+  #ready.bad { background:rgba(248,81,73,.15); color:var(--bad); }
+  #ready.lost { background:rgba(210,153,34,.15); color:var(--warn); }
+  main { padding:18px 24px; display:grid; gap:18px; }
+  .tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:12px; }
+  .tile { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
+  .tile .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.6px; }
+  .tile .value { font-size:26px; font-weight:600; margin-top:4px; font-variant-numeric:tabular-nums; }
+  .panel { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:14px; }
+  .panel h2 { margin:0 0 10px; font-size:13px; color:var(--dim); text-transform:uppercase; letter-spacing:.6px; font-weight:600; }
+  svg { width:100%; height:140px; display:block; }
+  table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
+  th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); }
+  th { color:var(--dim); font-weight:500; font-size:12px; }
+  td.num, th.num { text-align:right; }
+  td.when { white-space:nowrap; color:var(--dim); }
+  .sev-critical { color:var(--bad); font-weight:600; }
+  .sev-warning { color:var(--warn); font-weight:600; }
+  .sev-info { color:var(--accent); }
+  .empty { color:var(--dim); padding:8px; }
+  .cols { display:grid; grid-template-columns:2fr 1fr; gap:18px; }
+  @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
+</style></head>
+<body>
+<header><h1>vigil</h1><span class="node" id="node">connecting…</span><span id="ready" class="lost">connecting</span></header>
+<main>
+  <section class="tiles">
+    <div class="tile"><div class="label">Events / s</div><div class="value" id="rate">–</div></div>
+    <div class="tile"><div class="label">Events</div><div class="value" id="events">–</div></div>
+    <div class="tile"><div class="label">Malformed / s</div><div class="value" id="malformed">–</div></div>
+    <div class="tile"><div class="label">Firing alerts</div><div class="value" id="firing">–</div></div>
+    <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
+    <div class="tile"><div class="label">Uptime</div><div class="value" id="uptime">–</div></div>
+  </section>
+  <section class="panel"><h2>Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
+  <div class="cols">
+    <section class="panel"><h2>Firing alerts</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Why</th><th>Since (UTC)</th></tr></thead><tbody id="alerts"></tbody></table></section>
+    <section class="panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
+  </div>
+</main>
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => n >= 1e9 ? (n / 1e9).toFixed(2) + "G" : n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : String(Math.round(n));
+const ago = (s) => s < 0 ? "none yet" : s < 90 ? s.toFixed(1) + " s ago" : (s / 60).toFixed(0) + " min ago";
+const text = (tag, value, cls) => { const e = document.createElement(tag); e.textContent = value; if (cls) e.className = cls; return e; };
+function row(cells) { const tr = document.createElement("tr"); for (const c of cells) tr.appendChild(c); return tr; }
+function chart(series) {
+  const svg = $("chart");
+  const max = Math.max(1, ...series.map((p) => p[1]));
+  const x = (i) => 900 - (series.length - 1 - i);
+  const y = (v) => 135 - (v / max) * 125;
+  let line = "", area = "";
+  series.forEach((p, i) => { line += (i ? "L" : "M") + x(i) + "," + y(p[1]).toFixed(1); });
+  if (series.length) area = line + "L" + x(series.length - 1) + ",135L" + x(0) + ",135Z";
+  svg.innerHTML = '<path d="' + area + '" fill="rgba(88,166,255,.15)"/>' +
+    '<path d="' + line + '" fill="none" stroke="#58a6ff" stroke-width="1.5"/>' +
+    '<text x="4" y="14" fill="#8592a6" font-size="11">' + fmt(max) + "/s</text>";
+}
+function show(s) {
+  $("node").textContent = s.node + " · " + s.role;
+  const ready = $("ready");
+  ready.textContent = s.ready ? "ready" : "not ready: " + s.not_ready_reason;
+  ready.className = s.ready ? "ok" : "bad";
+  $("rate").textContent = fmt(s.events_per_s);
+  $("events").textContent = fmt(s.sources.reduce((a, x) => a + x.events, 0));
+  $("malformed").textContent = fmt(s.malformed_per_s);
+  $("firing").textContent = s.alerts.length;
+  $("checkpoint").textContent = ago(s.checkpoints.last_age_s);
+  $("uptime").textContent = s.uptime_s < 3600 ? (s.uptime_s / 60).toFixed(1) + " min" : (s.uptime_s / 3600).toFixed(1) + " h";
+  chart(s.series);
+  const alerts = $("alerts");
+  alerts.replaceChildren();
+  if (!s.alerts.length) alerts.appendChild(row([text("td", "nothing firing", "empty")]));
+  for (const a of s.alerts) {
+    const key = Object.entries(a.key).map(([k, v]) => k + "=" + v).join(" ") || "(all traffic)";
+    // The summary says the comparison with its unit: "latency_p99 612 ms (threshold 500 ms; when ...)".
+    const why = a.summary.split(": ").slice(1).join(": ").replace(/; when .*\)$/, ")");
+    alerts.appendChild(row([text("td", a.severity, "sev-" + a.severity), text("td", a.rule), text("td", key),
+      text("td", why), text("td", a.first_seen.slice(11, 19), "when")]));
+  }
+  const sources = $("sources");
+  sources.replaceChildren();
+  for (const x of s.sources)
+    sources.appendChild(row([text("td", x.name), text("td", fmt(x.events), "num"), text("td", (x.bytes / 1e6).toFixed(1), "num"), text("td", fmt(x.malformed), "num")]));
+}
+function follow() {
+  const events = new EventSource("/api/v1/events");
+  events.onmessage = (m) => show(JSON.parse(m.data));
+  events.onerror = () => { const r = $("ready"); r.textContent = "reconnecting…"; r.className = "lost"; };
+}
+// The status as it was when the page was served, so the first paint has
+// the figures; the event stream keeps them current.
+const initial = /*INITIAL_STATUS*/null;
+if (initial) show(initial);
+follow();
+</script>
+</body></html>
+)HTML";
+  // Inside a <script>: "</" would end it.
+  std::string json;
+  for (size_t i = 0; i < initial_status.size(); ++i) {
+    if (initial_status[i] == '<' && i + 1 < initial_status.size() && initial_status[i + 1] == '/') json += "<\\";
+    else json += initial_status[i];
+  }
+  std::string out = page;
+  const std::string marker = "/*INITIAL_STATUS*/null";
+  out.replace(out.find(marker), marker.size(), json.empty() ? "null" : json);
+  return out;
+}
+
+} // namespace vigil

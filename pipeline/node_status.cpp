@@ -1,0 +1,98 @@
+#include "pipeline/node_status.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "actors/checkpoint_coordinator.hpp"
+#include "actors/parse_stage.hpp"
+#include "alerting/alert_board.hpp"
+#include "parse/timestamp.hpp"
+
+namespace vigil {
+
+namespace {
+
+constexpr size_t series_seconds = 900;
+
+} // namespace
+
+node_status::node_status(std::string node, std::string role, std::shared_ptr<source_tallies> sources,
+                         std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+                         std::function<std::string()> unready)
+  : node_(std::move(node)), role_(std::move(role)), sources_(std::move(sources)), checkpoints_(std::move(checkpoints)),
+    alerts_(std::move(alerts)), unready_(std::move(unready)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+node_status::~node_status() {
+  stopping_ = true;
+  thread_.join();
+}
+
+void node_status::run() {
+  uint64_t last_events = 0, last_malformed = 0;
+  bool first = true;
+  while (!stopping_) {
+    uint64_t events = 0, malformed = 0;
+    for (const auto& t : sources_->all()) {
+      events += t->events.load();
+      malformed += t->malformed.load();
+    }
+    if (!first) {
+      std::lock_guard<std::mutex> guard(lock_);
+      series_.push_back({wall_clock_ms(), static_cast<double>(events - last_events),
+                         static_cast<double>(malformed - last_malformed)});
+      if (series_.size() > series_seconds) series_.pop_front();
+    }
+    first = false;
+    last_events = events;
+    last_malformed = malformed;
+    for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string node_status::alerts_json() const {
+  std::string out = "[";
+  bool comma = false;
+  for (const auto& a : alerts_->firing()) {
+    if (comma) out += ',';
+    out += to_json(a);
+    comma = true;
+  }
+  return out + "]";
+}
+
+std::string node_status::status_json() const {
+  using nlohmann::json;
+  const std::string why = unready_();
+  json j = {{"node", node_},
+            {"role", role_},
+            {"time", format_rfc3339_utc(wall_clock_ms())},
+            {"uptime_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()},
+            {"ready", why.empty()},
+            {"not_ready_reason", why}};
+  json sources = json::array();
+  for (const auto& t : sources_->all())
+    sources.push_back({{"name", t->source},
+                       {"events", t->events.load()},
+                       {"bytes", t->bytes.load()},
+                       {"malformed", t->malformed.load()},
+                       {"duplicates", t->duplicates.load()}});
+  j["sources"] = std::move(sources);
+  const int64_t last = checkpoints_->last_written_ms.load();
+  j["checkpoints"] = {{"written", checkpoints_->written.load()},
+                      {"failed", checkpoints_->failed.load()},
+                      {"last_age_s", last > 0 ? (wall_clock_ms() - last) / 1000.0 : -1.0},
+                      {"size_bytes", checkpoints_->last_bytes.load()}};
+  j["alerts"] = json::parse(alerts_json());
+  json series = json::array();
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    for (const auto& s : series_) series.push_back({s.time_ms, s.events_per_s, s.malformed_per_s});
+    j["events_per_s"] = series_.empty() ? 0.0 : series_.back().events_per_s;
+    j["malformed_per_s"] = series_.empty() ? 0.0 : series_.back().malformed_per_s;
+  }
+  j["series"] = std::move(series);  // [[time_ms, events/s, malformed/s], ...]
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace vigil

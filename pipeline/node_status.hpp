@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace vigil {
+
+class alert_board;
+class source_tallies;
+struct checkpoint_tally;
+
+/// What a node's dashboard and `/api/v1/status` show, sampled once a second
+/// on a thread of its own: events and malformed lines per second over the
+/// last 15 minutes, totals per source, checkpoints, readiness, and the
+/// alerts firing now.
+class node_status {
+public:
+  node_status(std::string node, std::string role, std::shared_ptr<source_tallies> sources,
+              std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+              std::function<std::string()> unready);
+  ~node_status();
+
+  /// `/api/v1/status`: {"node","role","uptime_s","ready","not_ready_reason","events_per_s",
+  /// "malformed_per_s","sources":[...],"checkpoints":{...},"alerts":[...],"series":[...]}.
+  std::string status_json() const;
+  /// `/api/v1/alerts`: the firing alerts, PRODUCT.md's alert schema.
+  std::string alerts_json() const;
+
+private:
+  struct sample {
+    int64_t time_ms;
+    double events_per_s;
+    double malformed_per_s;
+  };
+  void run();
+
+  const std::string node_, role_;
+  std::shared_ptr<source_tallies> sources_;
+  std::shared_ptr<checkpoint_tally> checkpoints_;
+  std::shared_ptr<alert_board> alerts_;
+  std::function<std::string()> unready_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  mutable std::mutex lock_;
+  std::deque<sample> series_;  // the last 900 seconds
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+} // namespace vigil
