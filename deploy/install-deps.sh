@@ -14,7 +14,7 @@ packages=(
   # packaging (dpkg-shlibdeps for the .deb's dependencies)
   dpkg-dev
   # tests and benchmarks
-  catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux
+  catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux curl
   # real servers and a real browser the tests start on loopback
   prometheus prometheus-alertmanager chromium
 )
