@@ -48,7 +48,7 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
                   [self](caf::error& err) { spdlog::error("alert stage: {}", self->system().render(err)); });
     };
     auto show = [self, cfg] {
-      if (cfg.board) cfg.board->publish(self->state.router->firing_alerts());
+      if (cfg.board) cfg.board->publish(self->state.router->firing_alerts(), self->state.router->sent());
     };
     show();
     self->delayed_send(self, tick_interval, tick_atom_v);

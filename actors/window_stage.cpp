@@ -124,6 +124,14 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       std::vector<window_delta> deltas;
       for (auto& e : self->state.engines) e.take_deltas(deltas);
       if (!deltas.empty() && cfg.detect) hand_on(cfg.detect, ingest_atom_v, std::move(deltas));
+      for (size_t i = 0; i < cfg.tallies.size() && i < self->state.engines.size(); ++i) {
+        const auto& e = self->state.engines[i];
+        auto& t = *cfg.tallies[i];
+        t.open_groups = e.open_groups();
+        t.watermark_ms = e.watermark();
+        t.late_events = e.late_dropped();
+        t.dropped_groups = e.groups_dropped();
+      }
     };
 
     // The events of one batch into every window.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,6 +15,17 @@
 #include "window/window_engine.hpp"
 
 namespace vigil {
+
+/// What one window holds now, for `/metrics`: set by the window stage
+/// after every batch.
+struct window_tally {
+  explicit window_tally(std::string window_name) : window(std::move(window_name)) {}
+  std::string window;
+  std::atomic<uint64_t> open_groups{0};
+  std::atomic<int64_t> watermark_ms{0};
+  std::atomic<uint64_t> late_events{0};     ///< behind the watermark: counted and dropped
+  std::atomic<uint64_t> dropped_groups{0};  ///< over max_groups
+};
 
 struct window_stage_config {
   std::vector<window_config> windows;
@@ -41,6 +53,8 @@ struct window_stage_config {
   /// A source that sent no events for this long stops holding the
   /// watermark back (a quiet log must not keep every window open).
   std::chrono::milliseconds idle_after{10000};
+  /// One per window, in order, for `/metrics` (empty: not counted).
+  std::vector<std::shared_ptr<window_tally>> tallies;
 };
 
 /// The engines of `cfg` with the state a checkpoint holds for them (the

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "messages/alert.hpp"
@@ -12,9 +15,16 @@ namespace vigil {
 /// after every change, the HTTP threads take copies.
 class alert_board {
 public:
-  void publish(std::vector<alert> firing) {
+  using counts = std::map<std::tuple<std::string, std::string, std::string>, uint64_t>;  ///< (rule, severity, status)
+
+  void publish(std::vector<alert> firing, counts sent) {
     std::lock_guard<std::mutex> guard(lock_);
     firing_ = std::move(firing);
+    sent_ = std::move(sent);
+  }
+  counts sent() const {
+    std::lock_guard<std::mutex> guard(lock_);
+    return sent_;
   }
   std::vector<alert> firing() const {
     std::lock_guard<std::mutex> guard(lock_);
@@ -24,6 +34,7 @@ public:
 private:
   mutable std::mutex lock_;
   std::vector<alert> firing_;
+  counts sent_;
 };
 
 } // namespace vigil

@@ -62,6 +62,7 @@ void alert_router::take(const std::vector<alert>& alerts, int64_t now_ms, std::v
         resolved_order_.pop_front();
       }
     }
+    ++sent_[{a.rule, a.severity, a.status}];
     route(a, now_ms, out);
   }
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ public:
   size_t firing() const noexcept { return firing_.size(); }
   /// The alerts firing now, oldest first.
   std::vector<alert> firing_alerts() const;
+  /// Alerts sent on since the process started (replays not counted), by
+  /// (rule, severity, status).
+  const std::map<std::tuple<std::string, std::string, std::string>, uint64_t>& sent() const noexcept { return sent_; }
 
   /// Checkpoints: firing alerts with their last sends, recently resolved
   /// ids, alerts waiting in groups, and the duplicate count.
@@ -66,6 +70,7 @@ private:
   std::vector<std::string> render(size_t output, const std::vector<alert>& alerts, bool repeat = false) const;
 
   std::vector<alert_output> outputs_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> sent_;
   size_t remember_;
   string_map<firing_alert> firing_;            // by id
   string_set resolved_;                        // recently resolved ids

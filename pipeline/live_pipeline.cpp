@@ -88,9 +88,11 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   auto tallies = std::make_shared<source_tallies>();
   auto checkpoints = std::make_shared<checkpoint_tally>();
   auto board = std::make_shared<alert_board>();
+  std::vector<std::shared_ptr<window_tally>> window_tallies;
+  for (const auto& w : cfg.windows) window_tallies.push_back(std::make_shared<window_tally>(w.name));
   std::unique_ptr<node_http> http;
   try {
-    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board);
+    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board, window_tallies);
   } catch (const std::runtime_error& ex) {
     std::cerr << "vigil run: " << ex.what() << "\n";
     return 1;
@@ -105,6 +107,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
   options.checkpoints = checkpoints;
   options.alerts = board;
+  options.windows = window_tallies;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;

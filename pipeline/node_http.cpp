@@ -3,6 +3,8 @@
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
+#include "actors/window_stage.hpp"
+#include "alerting/alert_board.hpp"
 #include "metrics/dashboard_page.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
@@ -12,7 +14,8 @@
 namespace vigil {
 
 node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
-                     std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts)
+                     std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+                     std::vector<std::shared_ptr<window_tally>> windows)
   : registry_(std::make_shared<metrics_registry>()) {
   if (cfg.node.http.empty()) return;
   using kind = metrics_registry::kind;
@@ -30,7 +33,27 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
   r.describe("vigil_checkpoint_size_bytes", kind::gauge, "Size of the state in the last checkpoint begun.");
   r.describe("vigil_sinks_failing", kind::gauge,
              "Sinks whose writes are failing now (retried; the pipeline waits); /readyz is 503 meanwhile.");
+  r.describe("vigil_window_open_groups", kind::gauge, "Groups open now, per window.");
+  r.describe("vigil_window_watermark_timestamp_seconds", kind::gauge,
+             "Event time up to which the window has closed (Unix time), per window.");
+  r.describe("vigil_window_late_events_total", kind::counter,
+             "Events behind the watermark: counted and dropped, per window.");
+  r.describe("vigil_window_dropped_groups_total", kind::counter, "Groups not kept: over max_groups, per window.");
+  r.describe("vigil_alerts_total", kind::counter, "Alerts sent on (replays not counted), per rule, severity and status.");
   for (const auto& s : cfg.sources) sources->of(s.name);  // every source shows, from 0
+  r.on_render([windows, alerts](metrics_registry& m) {
+    for (const auto& w : windows) {
+      const metrics_registry::labels l{{"window", w->window}};
+      m.set("vigil_window_open_groups", l, static_cast<double>(w->open_groups.load()));
+      m.set("vigil_window_watermark_timestamp_seconds", l, static_cast<double>(w->watermark_ms.load()) / 1000.0);
+      m.set("vigil_window_late_events_total", l, static_cast<double>(w->late_events.load()));
+      m.set("vigil_window_dropped_groups_total", l, static_cast<double>(w->dropped_groups.load()));
+    }
+    for (const auto& [key, n] : alerts->sent()) {
+      const auto& [rule, severity, status] = key;
+      m.set("vigil_alerts_total", {{"rule", rule}, {"severity", severity}, {"status", status}}, static_cast<double>(n));
+    }
+  });
   r.on_render([sources, checkpoints](metrics_registry& m) {
     for (const auto& t : sources->all()) {
       const metrics_registry::labels l{{"source", t->source}};
@@ -53,7 +76,7 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
     if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
     return "";
   };
-  status_ = std::make_unique<node_status>(cfg.node.name, "single", sources, checkpoints, std::move(alerts), unready);
+  status_ = std::make_unique<node_status>(cfg.node.name, "single", sources, checkpoints, alerts, unready);
   const node_status* status = status_.get();
   std::vector<http_page> pages = {
     {"/", "text/html; charset=utf-8", [status] { return dashboard_page(status->status_json()); }, false},

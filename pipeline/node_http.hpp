@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "settings/config.hpp"
 
@@ -14,11 +15,14 @@ class node_status;
 class metrics_registry;
 class source_tallies;
 struct checkpoint_tally;
+struct window_tally;
 
 /// What a single node (`vigil run` without a cluster) serves on `node.http`
 /// ("" for none): `/metrics` (per source: events, bytes, malformed and
-/// duplicate lines; checkpoints written and failed, the last one's time and
-/// size; sinks failing; the process's CPU, memory and descriptors),
+/// duplicate lines; per window open groups, watermark, late events and
+/// groups over max_groups; alerts sent per rule, severity and status;
+/// checkpoints written and failed, the last one's time and size; sinks
+/// failing; the process's CPU, memory and descriptors),
 /// `/healthz`, `/readyz` (503 with the reason while the node is starting, a
 /// checkpoint just failed, or a sink is failing to write), the dashboard
 /// `/`, `/api/v1/status`, `/api/v1/alerts` and `/api/v1/events` (the
@@ -27,7 +31,8 @@ class node_http {
 public:
   /// Throws `std::runtime_error` naming the address when it cannot listen.
   node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
-            std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts);
+            std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+            std::vector<std::shared_ptr<window_tally>> windows);
   ~node_http();
 
   /// The sources run: from now on ready unless something fails.

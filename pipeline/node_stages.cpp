@@ -85,6 +85,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   acfg.coordinator = coordinator;
   acfg.restored = recovered.alerts;
   acfg.board = options.alerts;
+  wcfg.tallies = options.windows;
   for (const auto& s : cfg.sinks) {
     if (s.input == sink_input::records) {
       spdlog::warn("sink {}: input records is not produced by this build yet", s.name);

@@ -48,6 +48,7 @@ struct stage_options {
   std::function<void(const std::string& error)> store_failed;
   std::shared_ptr<checkpoint_tally> checkpoints;  ///< null: not counted
   std::shared_ptr<alert_board> alerts;            ///< the alerts firing now are shown there (null: nowhere)
+  std::vector<std::shared_ptr<window_tally>> windows;  ///< one per window, for /metrics (empty: none)
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the

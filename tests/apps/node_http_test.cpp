@@ -80,6 +80,9 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
   CHECK(series(page, "vigil_checkpoints_total{result=\"failed\"}") == 0);
   CHECK(series(page, "vigil_checkpoint_last_success_timestamp_seconds") > 1.7e9);
   CHECK(series(page, "vigil_sinks_failing") == 0);
+  CHECK(series(page, "vigil_window_open_groups{window=\"minute\"}") == 1);  // the whole stream, minute 0
+  CHECK(series(page, "vigil_window_watermark_timestamp_seconds{window=\"minute\"}") == 1704067259);  // 00:00:59
+  CHECK(series(page, "vigil_window_late_events_total{window=\"minute\"}") == 0);
   CHECK(series(page, "process_resident_memory_bytes") > 1e6);
   CHECK(series(page, "process_open_fds") > 3);
   CHECK(page.find("# TYPE vigil_source_events_total counter") != std::string::npos);
@@ -274,6 +277,9 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   CHECK(event["node"] == "web-9");
   CHECK(event["alerts"].size() == 1);
   CHECK(event["sources"][0]["events"] == 1205);
+  auto metrics = client.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(series(metrics->body, "vigil_alerts_total{rule=\"scanner\",severity=\"warning\",status=\"firing\"}") == 1);
   auto status = nlohmann::json::parse(client.Get("/api/v1/status")->body);
   CHECK(status["ready"] == true);
   CHECK(status["checkpoints"]["written"].get<uint64_t>() > 0);
