@@ -59,13 +59,7 @@ TEST_CASE("a scanner reaches a real Alertmanager as an active alert, and is reso
                                   "--cluster.listen-address="},
                                  dir / "alertmanager.log");
   REQUIRE(am > 0);
-  struct stop {
-    pid_t pid;
-    ~stop() {
-      ::kill(pid, SIGTERM);
-      test::wait_process(pid);
-    }
-  } stop_alertmanager{am};
+  test::stop_at_exit stop_alertmanager{am};
   httplib::Client client("127.0.0.1", am_port);
   client.set_connection_timeout(2);
   REQUIRE(test::wait_until([&] {

@@ -153,13 +153,7 @@ TEST_CASE("a real Prometheus scrapes a running node, and its query API returns t
                                     "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
                                    dir / "prometheus.log");
   REQUIRE(prom > 0);
-  struct stop {
-    pid_t pid;
-    ~stop() {
-      ::kill(pid, SIGTERM);
-      test::wait_process(pid);
-    }
-  } stop_prometheus{prom};
+  test::stop_at_exit stop_prometheus{prom};
 
   std::string log;
   for (int i = 0; i < 500; ++i)

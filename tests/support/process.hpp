@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -35,5 +36,16 @@ inline int wait_process(pid_t pid) {
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+/// Stops a server the test started (SIGTERM, then waits) when it leaves scope.
+struct stop_at_exit {
+  pid_t pid;
+  ~stop_at_exit() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      wait_process(pid);
+    }
+  }
+};
 
 } // namespace vigil::test
