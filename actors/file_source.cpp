@@ -11,6 +11,7 @@
 
 #include "flow/chunk_outbox.hpp"
 #include "state/source_state.hpp"
+#include "actors/parse_stage.hpp"
 #include "tail/source_access.hpp"
 
 namespace vigil {
@@ -51,6 +52,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
       using namespace std::chrono;
       auto& st = self->state;
       if (st.follower->files() > 0) {
+        if (cfg.tally && !st.access_problem.empty()) cfg.tally->set_access_problem("");
         st.access_problem.clear();
         return;
       }
@@ -58,6 +60,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
       if (now - st.access_checked < seconds(1)) return;  // a directory read a second at most
       st.access_checked = now;
       std::string problem = source_access_problem(cfg.tail.pattern);
+      if (cfg.tally && problem != st.access_problem) cfg.tally->set_access_problem(problem);
       if (!problem.empty() && (problem != st.access_problem || now - st.access_said >= minutes(1))) {
         spdlog::warn("source {}: {}; waiting", cfg.name, problem);
         st.access_said = now;
@@ -110,6 +113,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         }
         std::vector<tail_chunk> chunks;
         size_t n = st.follower->poll(chunks);
+        if (cfg.tally) cfg.tally->lag_bytes = st.follower->unread_bytes();
         st.bytes += n;
         for (auto& c : chunks) st.outbox->push(to_text_chunk(c));
         dispatch();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,8 @@
 
 namespace vigil {
 
+struct source_tally;
+
 struct file_source_config {
   std::string name;
   tail_options tail;
@@ -21,6 +24,8 @@ struct file_source_config {
   size_t credit = 4;
   /// Where to resume, from the last complete checkpoint (empty: none).
   std::vector<tail_position> resume;
+  /// Where the source's lag and access problem are shown (null: nowhere).
+  std::shared_ptr<source_tally> tally;
 };
 
 /// Spawns a source on its own thread (it waits on inotify) that follows the

@@ -87,6 +87,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
           st.tally->events += kept;
           st.tally->bytes += batch.text.size();
           if (!st.failures.empty()) {
+            for (const auto& f : st.failures) ++st.tally->malformed_by_reason[static_cast<size_t>(f.reason)];
             if (st.tally->malformed.fetch_add(st.failures.size()) == 0)
               spdlog::warn("source {}: malformed line ({}); such lines are counted{}", cfg.source,
                            to_string(st.failures.front().reason),

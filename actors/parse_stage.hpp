@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -28,7 +29,24 @@ struct source_tally {
   std::atomic<uint64_t> events{0};      ///< lines parsed into events (duplicates not counted)
   std::atomic<uint64_t> bytes{0};       ///< bytes of text parsed
   std::atomic<uint64_t> malformed{0};
+  std::array<std::atomic<uint64_t>, parse_error_count> malformed_by_reason{};  ///< by `parse_error`
   std::atomic<uint64_t> duplicates{0};
+  /// File sources: bytes in the followed files not read yet (set every poll).
+  std::atomic<uint64_t> lag_bytes{0};
+  /// File sources: why nothing can be followed ("" while a file is), for
+  /// `/readyz` and the dashboard.
+  void set_access_problem(std::string problem) {
+    std::lock_guard<std::mutex> guard(problem_lock_);
+    access_problem_ = std::move(problem);
+  }
+  std::string access_problem() const {
+    std::lock_guard<std::mutex> guard(problem_lock_);
+    return access_problem_;
+  }
+
+private:
+  mutable std::mutex problem_lock_;
+  std::string access_problem_;
 };
 
 /// The tallies of a node's sources, by name, for `/metrics`.

@@ -52,7 +52,7 @@ std::string dashboard_page(const std::string& initial_status) {
   <section class="panel"><h2>Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
   <div class="cols">
     <section class="panel"><h2>Firing alerts</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Why</th><th>Since (UTC)</th></tr></thead><tbody id="alerts"></tbody></table></section>
-    <section class="panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
+    <section class="panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Lag MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
   </div>
 </main>
 <script>
@@ -99,7 +99,8 @@ function show(s) {
   const sources = $("sources");
   sources.replaceChildren();
   for (const x of s.sources)
-    sources.appendChild(row([text("td", x.name), text("td", fmt(x.events), "num"), text("td", (x.bytes / 1e6).toFixed(1), "num"), text("td", fmt(x.malformed), "num")]));
+    sources.appendChild(row([text("td", x.problem ? x.name + " (" + x.problem + ")" : x.name), text("td", fmt(x.events), "num"),
+      text("td", (x.bytes / 1e6).toFixed(1), "num"), text("td", (x.lag_bytes / 1e6).toFixed(1), "num"), text("td", fmt(x.malformed), "num")]));
 }
 function follow() {
   const events = new EventSource("/api/v1/events");

@@ -27,6 +27,9 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
   r.describe("vigil_source_malformed_lines_total", kind::counter,
              "Lines that did not parse (counted, quarantined with their reason), per source.");
   r.describe("vigil_source_duplicate_lines_total", kind::counter, "Lines dropped within dedup_horizon, per source.");
+  r.describe("vigil_source_malformed_lines_by_reason_total", kind::counter,
+             "Lines that did not parse, per source and reason (too_long, not_utf8, bad_timestamp, ...).");
+  r.describe("vigil_source_lag_bytes", kind::gauge, "Bytes written to the source's files and not read yet.");
   r.describe("vigil_checkpoints_total", kind::counter, "Checkpoints written, and those that failed.");
   r.describe("vigil_checkpoint_last_success_timestamp_seconds", kind::gauge,
              "When the last checkpoint was written (Unix time); 0 before the first.");
@@ -61,6 +64,12 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
       m.set("vigil_source_bytes_total", l, static_cast<double>(t->bytes.load()));
       m.set("vigil_source_malformed_lines_total", l, static_cast<double>(t->malformed.load()));
       m.set("vigil_source_duplicate_lines_total", l, static_cast<double>(t->duplicates.load()));
+      m.set("vigil_source_lag_bytes", l, static_cast<double>(t->lag_bytes.load()));
+      for (size_t r = 1; r < parse_error_count; ++r)
+        if (const uint64_t n = t->malformed_by_reason[r].load())
+          m.set("vigil_source_malformed_lines_by_reason_total",
+                {{"source", t->source}, {"reason", std::string(to_string(static_cast<parse_error>(r)))}},
+                static_cast<double>(n));
     }
     m.set("vigil_checkpoints_total", {{"result", "written"}}, static_cast<double>(checkpoints->written.load()));
     m.set("vigil_checkpoints_total", {{"result", "failed"}}, static_cast<double>(checkpoints->failed.load()));
@@ -70,8 +79,10 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
     m.set("vigil_sinks_failing", {}, static_cast<double>(failing_sinks()));
   });
   add_process_metrics(r);
-  auto unready = [started = started_, checkpoints]() -> std::string {
+  auto unready = [started = started_, checkpoints, sources]() -> std::string {
     if (!started->load()) return "starting";
+    for (const auto& t : sources->all())
+      if (std::string problem = t->access_problem(); !problem.empty()) return "source " + t->source + ": " + problem;
     if (int n = checkpoints->failing_in_a_row.load()) return "the last " + std::to_string(n) + " checkpoint(s) failed";
     if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
     return "";

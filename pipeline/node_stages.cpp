@@ -159,6 +159,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   fcfg.next = parse;
   fcfg.credit = 2 * workers;
   if (auto it = in.recovered.sources.find(s.name); it != in.recovered.sources.end()) fcfg.resume = it->second;
+  fcfg.tally = tally;
   return spawn_file_source(sys, fcfg);
 }
 

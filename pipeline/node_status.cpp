@@ -76,7 +76,9 @@ std::string node_status::status_json() const {
                        {"events", t->events.load()},
                        {"bytes", t->bytes.load()},
                        {"malformed", t->malformed.load()},
-                       {"duplicates", t->duplicates.load()}});
+                       {"duplicates", t->duplicates.load()},
+                       {"lag_bytes", t->lag_bytes.load()},
+                       {"problem", t->access_problem()}});
   j["sources"] = std::move(sources);
   const int64_t last = checkpoints_->last_written_ms.load();
   j["checkpoints"] = {{"written", checkpoints_->written.load()},

@@ -310,6 +310,7 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
   }
   std::sort(order.begin(), order.end());
   bool behind = false;  // an older file has more than this poll reads
+  uint64_t unread = 0;
   for (const auto& [mtime, key] : order) {
     if (behind) break;
     auto it = files_.find(key);
@@ -325,7 +326,9 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
     behind = rounds == 8;
     total += got;
     struct stat st;
-    const bool at_end = ::fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == f.offset;
+    const bool stat_ok = ::fstat(f.fd, &st) == 0;
+    if (stat_ok && static_cast<uint64_t>(st.st_size) > f.offset) unread += static_cast<uint64_t>(st.st_size) - f.offset;
+    const bool at_end = stat_ok && static_cast<uint64_t>(st.st_size) == f.offset;
     // Files waiting for a descriptor: one read to its end lets go at once.
     const bool idle = now - f.last_growth >= opts_.close_idle || unopened_ > 0;
     if (at_end && idle && (!f.present || (f.partial.empty() && !f.skipping))) {
@@ -343,6 +346,7 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
       files_.erase(it);
     }
   }
+  unread_bytes_ = unread;
   return total;
 }
 

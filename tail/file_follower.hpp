@@ -100,6 +100,11 @@ public:
   /// Files followed now.
   size_t files() const noexcept { return files_.size(); }
 
+  /// Bytes past what was read in the files the last poll looked at (it
+  /// stops at a file it could not read to its end: that one's lag, and
+  /// newer files', are then not all counted).
+  uint64_t unread_bytes() const noexcept { return unread_bytes_; }
+
   /// Matching files not opened by the last scan: over `max_open_files`.
   size_t unopened() const noexcept { return unopened_; }
 
@@ -139,6 +144,7 @@ private:
   static bool unchanged(const struct stat& now, const closed_file& c);
   uint64_t lines_cut_ = 0;
   size_t unopened_ = 0;
+  uint64_t unread_bytes_ = 0;
   std::set<std::string> unreadable_;
   std::vector<std::string> problems_;
 };

@@ -1,6 +1,7 @@
 // A single `vigil run` serves /metrics, /healthz and /readyz on node.http:
 // scraped through a real socket while it runs.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -76,6 +77,12 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
   REQUIRE(counted);
   CHECK(series(page, "vigil_node_info{node=\"web-9\",role=\"single\"}") == 1);
   CHECK(series(page, "vigil_source_malformed_lines_total{source=\"in\"}") == 5);
+  double by_reason = 0;
+  for (const char* reason : {"truncated", "bad_host", "bad_timestamp", "bad_request_line"})
+    by_reason += std::max(0.0, series(page, "vigil_source_malformed_lines_by_reason_total{source=\"in\",reason=\""
+                                                + std::string(reason) + "\"}"));
+  CHECK(by_reason == 5);
+  CHECK(series(page, "vigil_source_lag_bytes{source=\"in\"}") == 0);  // read to its end
   CHECK(series(page, "vigil_source_bytes_total{source=\"in\"}") == static_cast<double>(log.size()));
   CHECK(series(page, "vigil_checkpoints_total{result=\"failed\"}") == 0);
   CHECK(series(page, "vigil_checkpoint_last_success_timestamp_seconds") > 1.7e9);
@@ -125,6 +132,32 @@ TEST_CASE("a single node whose sink fails is not ready, and says why") {
   CHECK(series(page->body, "vigil_sinks_failing") == 1);
   ::kill(pid, SIGKILL);  // a stop would wait for the sink, which never succeeds
   test::wait_process(pid);
+}
+
+TEST_CASE("a single node whose source has nothing to follow is not ready, and says why") {
+  test::temp_dir dir;
+  const int port = some_port();
+  const std::string cfg = config(dir, port, dir / "minute.jsonl");  // access.log does not exist
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  std::string why;
+  CHECK(test::wait_until([&] {
+    auto r = client.Get("/readyz");
+    if (!r) return false;
+    why = r->body;
+    return r->status == 503 && test::contains(why, "source in:");
+  }));
+  CHECK(why == "not ready: source in: no file matches " + (dir / "access.log") + " yet\n");
+  // The file appears: ready.
+  test::write_file(dir / "access.log", "1.1.1.1 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n");
+  CHECK(test::wait_until([&] {
+    auto r = client.Get("/readyz");
+    return r && r->status == 200;
+  }));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
 }
 
 TEST_CASE("a single node whose HTTP port is taken fails the start, before reading input") {
