@@ -14,7 +14,8 @@ size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 } // namespace
 
-webhook_sender::webhook_sender(webhook_options opts) : opts_(std::move(opts)) {
+webhook_sender::webhook_sender(webhook_options opts)
+  : opts_(std::move(opts)), stats_(opts_.stats ? opts_.stats : std::make_shared<webhook_stats>()) {
   // Not thread-safe, and needed once per process.
   static std::once_flag curl_ready;
   std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -39,11 +40,12 @@ void webhook_sender::post(std::string body) {
     const size_t first_waiting = busy_ ? 1 : 0;
     if (queue_.size() >= opts_.queue_limit && queue_.size() > first_waiting) {
       queue_.erase(queue_.begin() + static_cast<long>(first_waiting));
-      if (dropped_++ == 0)
+      if (stats_->dropped++ == 0)
         spdlog::warn("webhook {}: queue full ({}), dropping the oldest notifications", opts_.url,
                      opts_.queue_limit);
     }
     queue_.push_back(std::move(body));
+    stats_->queued = queue_.size();
   }
   wake_.notify_one();
 }
@@ -98,7 +100,7 @@ void webhook_sender::run() {
       sent = attempt(body, permanent, why);
       lock.lock();
       if (sent) break;
-      ++failed_attempts_;
+      ++stats_->failed_attempts;
       if (permanent || n == opts_.max_attempts) {
         spdlog::error("webhook {}: giving up on a notification after {} attempt{}: {}", opts_.url, n,
                       n == 1 ? "" : "s", why);
@@ -110,8 +112,9 @@ void webhook_sender::run() {
     }
     if (stopping_) return;
     queue_.pop_front();  // the head was in flight: `post` left it alone
-    if (sent) ++delivered_;
-    else ++dropped_;
+    stats_->queued = queue_.size();
+    if (sent) ++stats_->delivered;
+    else ++stats_->dropped;
     busy_ = false;
     if (queue_.empty()) idle_.notify_all();
   }

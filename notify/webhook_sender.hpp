@@ -5,11 +5,20 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 namespace vigil {
+
+/// What a sender did, readable from other threads (`/metrics`).
+struct webhook_stats {
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> failed_attempts{0};  ///< each retried, up to max_attempts
+  std::atomic<uint64_t> dropped{0};          ///< given up on, or pushed out of a full queue
+  std::atomic<uint64_t> queued{0};           ///< waiting or in flight now
+};
 
 struct webhook_options {
   std::string url;
@@ -18,6 +27,8 @@ struct webhook_options {
   size_t queue_limit = 10000;                     ///< waiting notifications at most
   std::chrono::milliseconds first_backoff{100};   ///< doubles per failed attempt
   std::chrono::milliseconds max_backoff{30000};
+  /// Where the counts go (null: the sender's own).
+  std::shared_ptr<webhook_stats> stats;
 };
 
 /// Delivers JSON bodies by HTTP POST (libcurl) from a thread of its own, in
@@ -41,9 +52,9 @@ public:
   /// when everything was delivered or given up on.
   bool drain(std::chrono::milliseconds max_wait);
 
-  uint64_t delivered() const noexcept { return delivered_; }
-  uint64_t failed_attempts() const noexcept { return failed_attempts_; }
-  uint64_t dropped() const noexcept { return dropped_; }
+  uint64_t delivered() const noexcept { return stats_->delivered; }
+  uint64_t failed_attempts() const noexcept { return stats_->failed_attempts; }
+  uint64_t dropped() const noexcept { return stats_->dropped; }
 
 private:
   void run();
@@ -56,7 +67,7 @@ private:
   std::deque<std::string> queue_;
   bool busy_ = false;
   bool stopping_ = false;
-  std::atomic<uint64_t> delivered_{0}, failed_attempts_{0}, dropped_{0};
+  std::shared_ptr<webhook_stats> stats_;
   std::thread thread_;
 };
 

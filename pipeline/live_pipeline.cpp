@@ -1,6 +1,7 @@
 #include "pipeline/live_pipeline.hpp"
 
 #include <atomic>
+#include <map>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
+#include "notify/webhook_sender.hpp"
 #include "pipeline/node_http.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
@@ -90,9 +92,13 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   auto board = std::make_shared<alert_board>();
   std::vector<std::shared_ptr<window_tally>> window_tallies;
   for (const auto& w : cfg.windows) window_tallies.push_back(std::make_shared<window_tally>(w.name));
+  std::map<std::string, std::shared_ptr<webhook_stats>> sink_stats;
+  for (const auto& s : cfg.sinks)
+    if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
+      sink_stats[s.name] = std::make_shared<webhook_stats>();
   std::unique_ptr<node_http> http;
   try {
-    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board, window_tallies);
+    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board, window_tallies, sink_stats);
   } catch (const std::runtime_error& ex) {
     std::cerr << "vigil run: " << ex.what() << "\n";
     return 1;
@@ -108,6 +114,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   options.checkpoints = checkpoints;
   options.alerts = board;
   options.windows = window_tallies;
+  options.sink_stats = sink_stats;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;

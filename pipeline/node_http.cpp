@@ -9,13 +9,15 @@
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "notify/webhook_sender.hpp"
 #include "pipeline/node_status.hpp"
 
 namespace vigil {
 
 node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
                      std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
-                     std::vector<std::shared_ptr<window_tally>> windows)
+                     std::vector<std::shared_ptr<window_tally>> windows,
+                     std::map<std::string, std::shared_ptr<webhook_stats>> sinks)
   : registry_(std::make_shared<metrics_registry>()) {
   if (cfg.node.http.empty()) return;
   using kind = metrics_registry::kind;
@@ -43,6 +45,20 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> so
              "Events behind the watermark: counted and dropped, per window.");
   r.describe("vigil_window_dropped_groups_total", kind::counter, "Groups not kept: over max_groups, per window.");
   r.describe("vigil_alerts_total", kind::counter, "Alerts sent on (replays not counted), per rule, severity and status.");
+  r.describe("vigil_sink_deliveries_total", kind::counter, "Requests a webhook or Alertmanager sink delivered.");
+  r.describe("vigil_sink_retries_total", kind::counter, "Failed attempts, each retried with backoff, per sink.");
+  r.describe("vigil_sink_dropped_total", kind::counter,
+             "Notifications given up on (max_attempts) or pushed out of a full queue, per sink.");
+  r.describe("vigil_sink_queue_depth", kind::gauge, "Notifications waiting or in flight, per sink.");
+  r.on_render([sinks](metrics_registry& m) {
+    for (const auto& [name, st] : sinks) {
+      const metrics_registry::labels l{{"sink", name}};
+      m.set("vigil_sink_deliveries_total", l, static_cast<double>(st->delivered.load()));
+      m.set("vigil_sink_retries_total", l, static_cast<double>(st->failed_attempts.load()));
+      m.set("vigil_sink_dropped_total", l, static_cast<double>(st->dropped.load()));
+      m.set("vigil_sink_queue_depth", l, static_cast<double>(st->queued.load()));
+    }
+  });
   for (const auto& s : cfg.sources) sources->of(s.name);  // every source shows, from 0
   r.on_render([windows, alerts](metrics_registry& m) {
     for (const auto& w : windows) {

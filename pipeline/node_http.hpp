@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ class node_status;
 class metrics_registry;
 class source_tallies;
 struct checkpoint_tally;
+struct webhook_stats;
 struct window_tally;
 
 /// What a single node (`vigil run` without a cluster) serves on `node.http`
@@ -22,7 +24,8 @@ struct window_tally;
 /// duplicate lines; per window open groups, watermark, late events and
 /// groups over max_groups; alerts sent per rule, severity and status;
 /// checkpoints written and failed, the last one's time and size; sinks
-/// failing; the process's CPU, memory and descriptors),
+/// failing; webhook and Alertmanager sinks' deliveries, retries, drops
+/// and queue; the process's CPU, memory and descriptors),
 /// `/healthz`, `/readyz` (503 with the reason while the node is starting, a
 /// checkpoint just failed, or a sink is failing to write), the dashboard
 /// `/`, `/api/v1/status`, `/api/v1/alerts` and `/api/v1/events` (the
@@ -32,7 +35,8 @@ public:
   /// Throws `std::runtime_error` naming the address when it cannot listen.
   node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
             std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
-            std::vector<std::shared_ptr<window_tally>> windows);
+            std::vector<std::shared_ptr<window_tally>> windows,
+            std::map<std::string, std::shared_ptr<webhook_stats>> sinks);
   ~node_http();
 
   /// The sources run: from now on ready unless something fails.

@@ -20,13 +20,15 @@ namespace vigil {
 namespace {
 
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
-                           const checkpoint_coordinator_actor& coordinator, int64_t truncate_to) {
+                           const checkpoint_coordinator_actor& coordinator, int64_t truncate_to,
+                           const stage_options& options) {
   if (s.type == sink_type::webhook || s.type == sink_type::alertmanager) {
     webhook_options http;
     http.url = s.url;
     http.timeout = s.timeout;
     http.max_attempts = s.max_attempts;
     http.queue_limit = s.queue_limit;
+    if (auto it = options.sink_stats.find(s.name); it != options.sink_stats.end()) http.stats = it->second;
     if (s.type == sink_type::webhook) return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
     alertmanager_sink_config am{s.name, http, {}, {}};
     am.format.resend_interval_ms = s.resend_interval.count();
@@ -92,7 +94,8 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
       continue;
     }
     auto length = recovered.sink_lengths.find(s.name);
-    auto sink = spawn_sink(sys, cfg, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1);
+    auto sink = spawn_sink(sys, cfg, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1,
+                           options);
     out.all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:

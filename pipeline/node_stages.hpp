@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -17,6 +18,7 @@
 namespace vigil {
 
 class alert_board;
+struct webhook_stats;
 struct checkpoint_tally;
 class dimension_tables;
 class source_tallies;
@@ -49,6 +51,8 @@ struct stage_options {
   std::shared_ptr<checkpoint_tally> checkpoints;  ///< null: not counted
   std::shared_ptr<alert_board> alerts;            ///< the alerts firing now are shown there (null: nowhere)
   std::vector<std::shared_ptr<window_tally>> windows;  ///< one per window, for /metrics (empty: none)
+  /// Webhook and Alertmanager sinks' counts, by sink name (missing: their own).
+  std::map<std::string, std::shared_ptr<webhook_stats>> sink_stats;
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the

@@ -67,13 +67,15 @@ TEST_CASE("a scanner reaches a real Alertmanager as an active alert, and is reso
     return r && r->status == 200;
   }));
 
+  const int node_port = some_port(2);
   const std::string ip = "203.0.113.9";
   std::string log = lines(200, 0, "10.0.0.1", "/index.html");
   for (const char* probe : {"/.env", "/.git/config", "/.aws/credentials", "/.htpasswd", "/.svn/entries", "/.env.bak"})
     log += lines(1, 0, ip, probe, 404);
   test::write_file(dir / "access.log", log);
   const std::string cfg =
-    "[node]\nname = \"web-7\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"200ms\"\n\n"
+    "[node]\nname = \"web-7\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"127.0.0.1:" + std::to_string(node_port)
+    + "\"\ncheckpoint_interval = \"200ms\"\n\n"
     "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n\n"
     "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n\n"
     "[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"probes >= 5\"\nseverity = \"warning\"\n\n"
@@ -112,6 +114,15 @@ TEST_CASE("a scanner reaches a real Alertmanager as an active alert, and is reso
   });
   CHECK(resolved);
   CHECK(test::contains(test::read_file(dir / "alerts.jsonl"), "\"status\":\"resolved\""));
+  // The node counts what its sink delivered.
+  httplib::Client node_client("127.0.0.1", node_port);
+  auto metrics = node_client.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(test::contains(metrics->body, "vigil_sink_retries_total{sink=\"am\"} 0\n"));
+  CHECK(test::contains(metrics->body, "vigil_sink_dropped_total{sink=\"am\"} 0\n"));
+  const auto at = metrics->body.find("vigil_sink_deliveries_total{sink=\"am\"} ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(metrics->body.substr(at + std::string("vigil_sink_deliveries_total{sink=\"am\"} ").size())) >= 2);  // the firing, the resolve (and resends)
   ::kill(node, SIGTERM);
   CHECK(test::wait_process(node) == 0);
 }
