@@ -115,12 +115,6 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
   // checkpoints. The others each say they are ready for its session.
   const std::vector<std::string> aggregators = aggregator_names(cfg.cluster);
   const std::string& leader = aggregators.front();
-  for (const auto& s : cfg.sources)
-    if (s.type != source_type::file) {
-      std::cerr << "vigil run: agent " << cfg.node.name << ": source " << s.name << ": type " << to_string(s.type)
-                << " is not supported on agents by this build (file is)\n";
-      return 2;
-    }
   std::string error;
   auto signatures = signature_matcher::builtin(error);
   if (!signatures) {

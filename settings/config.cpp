@@ -2,16 +2,6 @@
 
 namespace vigil {
 
-const char* to_string(source_type t) {
-  switch (t) {
-    case source_type::file: return "file";
-    case source_type::stdin_stream: return "stdin";
-    case source_type::zmq: return "zmq";
-    case source_type::http: return "http";
-  }
-  return "?";
-}
-
 const char* to_string(window_type t) {
   switch (t) {
     case window_type::tumbling: return "tumbling";
@@ -26,20 +16,6 @@ const char* to_string(severity s) {
     case severity::info: return "info";
     case severity::warning: return "warning";
     case severity::critical: return "critical";
-  }
-  return "?";
-}
-
-const char* to_string(sink_type t) {
-  switch (t) {
-    case sink_type::console: return "console";
-    case sink_type::jsonl: return "jsonl";
-    case sink_type::webhook: return "webhook";
-    case sink_type::alertmanager: return "alertmanager";
-    case sink_type::csv: return "csv";
-    case sink_type::sqlite: return "sqlite";
-    case sink_type::postgres: return "postgres";
-    case sink_type::zmq: return "zmq";
   }
   return "?";
 }
@@ -65,6 +41,14 @@ const std::vector<config_kind<sink_type>>& sink_kinds() {
 }
 
 namespace {
+/// The name the config uses for `type`: the kind tables are the one list.
+template <class E>
+const char* name_in(const std::vector<config_kind<E>>& kinds, E type) {
+  for (const auto& k : kinds)
+    if (k.type == type) return k.name;
+  return "?";
+}
+
 template <class E>
 std::string names_of_built(const std::vector<config_kind<E>>& kinds) {
   std::vector<std::string> names;
@@ -78,6 +62,9 @@ std::string names_of_built(const std::vector<config_kind<E>>& kinds) {
   return out;
 }
 } // namespace
+
+const char* to_string(source_type t) { return name_in(source_kinds(), t); }
+const char* to_string(sink_type t) { return name_in(sink_kinds(), t); }
 
 std::string built_kind_names(const std::vector<config_kind<source_type>>& kinds) { return names_of_built(kinds); }
 std::string built_kind_names(const std::vector<config_kind<sink_type>>& kinds) { return names_of_built(kinds); }

@@ -318,9 +318,17 @@ void check_unique(checker& c, const toml::table& t, const std::string& path, con
     c.error(t.get("name"), path + ".name", std::string("another ") + what + " has this name");
 }
 
-/// `needs_source`: false for a cluster aggregator, whose input is its
-/// agents.
-vigil_config validate(const toml::table& root, checker& c, bool needs_source = true) {
+/// What a config describes: one node alone, or a cluster node of a role.
+/// An aggregator's input is its agents (no sources of its own); an agent
+/// follows files.
+enum class node_kind : uint8_t { single, agent, aggregator };
+
+node_kind kind_of(const cluster_node& n) {
+  return n.role == node_role::aggregator ? node_kind::aggregator : node_kind::agent;
+}
+
+vigil_config validate(const toml::table& root, checker& c, node_kind kind = node_kind::single) {
+  const bool needs_source = kind != node_kind::aggregator;
   vigil_config cfg;
   c.unknown_keys(root, "", {"node", "source", "dimension", "window", "rule", "sink", "environment", "cluster"});
 
@@ -350,7 +358,9 @@ vigil_config validate(const toml::table& root, checker& c, bool needs_source = t
                              "max_line_bytes", "dedup_horizon", "parse_workers"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
-    c.kind(t, path, s.type, source_kinds(), "source");
+    if (c.kind(t, path, s.type, source_kinds(), "source") && kind == node_kind::agent && s.type != source_type::file)
+      c.error(t.get("type"), path + ".type",
+              std::string("an agent follows files: type \"") + to_string(s.type) + "\" runs on a single node");
     if (s.type == source_type::file) c.string(t, "path", path, s.path, true);
     if (s.type == source_type::zmq || s.type == source_type::http)
       c.string(t, "endpoint", path, s.endpoint, true);
@@ -585,7 +595,7 @@ config_load_result load_table(toml::table root, const std::string& name, const c
   for (const cluster_node* node : selected) {
     toml::table view = node_view(root, node->name);
     apply_variables(view, opts, origins, result.errors);
-    vigil_config cfg = validate(view, c, node->role != node_role::aggregator);
+    vigil_config cfg = validate(view, c, kind_of(*node));
     cfg.file = name;
     cfg.environment = opts.environment;
     cfg.cluster = cluster;
@@ -604,7 +614,7 @@ config_load_result load_table(toml::table root, const std::string& name, const c
       if (n.name == opts.node) continue;
       toml::table view = node_view(root, n.name);
       apply_variables(view, opts, origins, result.errors);
-      vigil_config cfg = validate(view, c, n.role != node_role::aggregator);
+      vigil_config cfg = validate(view, c, kind_of(n));
       cfg.file = name;
       cfg.cluster = cluster;
       own_sinks(n, cfg);

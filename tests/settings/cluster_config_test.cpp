@@ -17,13 +17,13 @@ type = "tumbling"
 size = "1m"
 )L";
 
-// A [[cluster.node]]; an agent gets a stdin source unless `extra` has one.
+// A [[cluster.node]]; an agent gets a file source unless `extra` has one.
 std::string node(const std::string& name, const std::string& role, const std::string& endpoint,
                  const std::string& extra = "") {
   const bool source = role != "agent" || extra.find("[[cluster.node.source]]") != std::string::npos;
   return "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + endpoint +
          "\"\nstate_dir = \"var/" + name + "\"\n" + extra +
-         (source ? "" : "[[cluster.node.source]]\nname = \"in\"\ntype = \"stdin\"\n");
+         (source ? "" : "[[cluster.node.source]]\nname = \"in\"\ntype = \"file\"\npath = \"/logs/in.log\"\n");
 }
 
 std::string errors_of(const config_load_result& r) {
@@ -63,6 +63,15 @@ TEST_CASE("a cluster config gives each node its own view: entry, sources, shared
   auto unknown = load(text, "a9");
   CHECK_FALSE(unknown.config);
   CHECK(errors_of(unknown).find("no node \"a9\" in the cluster (defined: a1, agg)") != std::string::npos);
+}
+
+TEST_CASE("an agent's source must be a file: check-config says so, as run would refuse it") {
+  auto r = load(shared + "[cluster]\n" +
+                node("a1", "agent", "tcp://127.0.0.1:7101", "[[cluster.node.source]]\nname = \"in\"\ntype = \"stdin\"\n") +
+                node("agg", "aggregator", "tcp://127.0.0.1:7100"));
+  CHECK_FALSE(r.config);
+  CHECK(errors_of(r).find("source[in].type: an agent follows files: type \"stdin\" runs on a single node") !=
+        std::string::npos);
 }
 
 TEST_CASE("the node set is checked as a whole: names, roles, endpoint clashes, keys, loopback") {
