@@ -42,18 +42,17 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
     // The writer reports back by message; a weak handle, so a writer
     // finishing after the actor is gone does not keep it alive.
     caf::weak_actor_ptr me = self->ctrl();
-    auto failures = std::make_shared<int>(0);  // in a row; the writer's thread alone touches it
+    // The writer's thread counts what it wrote into the tally; one is kept
+    // even when nobody reads it: its failures in a row stop the node.
+    auto tally = cfg.tally ? cfg.tally : std::make_shared<checkpoint_tally>();
     self->state.writer = std::make_unique<checkpoint_writer>(
-      cfg.store, cfg.keep, [me, cfg, failures](uint64_t id, bool ok, const std::string& error) {
+      cfg.store, cfg.keep, [me, cfg, tally](uint64_t id, bool ok, const std::string& error) {
         if (!ok) spdlog::error("state dir {}: {}", cfg.store->dir(), error);
-        *failures = ok ? 0 : *failures + 1;
-        if (auto& t = cfg.tally) {
-          (ok ? t->written : t->failed)++;
-          t->failing_in_a_row = *failures;
-          if (ok) t->last_written_ms = wall_clock_ms();
-        }
-        if (*failures == cfg.failures_to_give_up && cfg.store_failed)
-          cfg.store_failed("state dir " + cfg.store->dir() + ": " + std::to_string(*failures)
+        (ok ? tally->written : tally->failed)++;
+        tally->failing_in_a_row = ok ? 0 : tally->failing_in_a_row + 1;
+        if (ok) tally->last_written_ms = wall_clock_ms();
+        if (tally->failing_in_a_row == cfg.failures_to_give_up && cfg.store_failed)
+          cfg.store_failed("state dir " + cfg.store->dir() + ": " + std::to_string(tally->failing_in_a_row.load())
                            + " checkpoints in a row could not be written; the last: " + error);
         if (auto strong = me.lock())
           caf::anon_send(caf::actor_cast<checkpoint_coordinator_actor>(strong), checkpoint_atom_v, id, ok);

@@ -1,11 +1,9 @@
 #pragma once
 
-#include <map>
 #include <mutex>
-#include <string>
-#include <tuple>
 #include <vector>
 
+#include "alerting/alert_router.hpp"
 #include "messages/alert.hpp"
 
 namespace vigil {
@@ -15,7 +13,7 @@ namespace vigil {
 /// after every change, the HTTP threads take copies.
 class alert_board {
 public:
-  using counts = std::map<std::tuple<std::string, std::string, std::string>, uint64_t>;  ///< (rule, severity, status)
+  using counts = alert_router::sent_counts;
 
   void publish(std::vector<alert> firing, counts sent) {
     std::lock_guard<std::mutex> guard(lock_);

@@ -49,7 +49,8 @@ public:
   std::vector<alert> firing_alerts() const;
   /// Alerts sent on since the process started (replays not counted), by
   /// (rule, severity, status).
-  const std::map<std::tuple<std::string, std::string, std::string>, uint64_t>& sent() const noexcept { return sent_; }
+  using sent_counts = std::map<std::tuple<std::string, std::string, std::string>, uint64_t>;
+  const sent_counts& sent() const noexcept { return sent_; }
 
   /// Checkpoints: firing alerts with their last sends, recently resolved
   /// ids, alerts waiting in groups, and the duplicate count.
@@ -70,7 +71,7 @@ private:
   std::vector<std::string> render(size_t output, const std::vector<alert>& alerts, bool repeat = false) const;
 
   std::vector<alert_output> outputs_;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> sent_;
+  sent_counts sent_;
   size_t remember_;
   string_map<firing_alert> firing_;            // by id
   string_set resolved_;                        // recently resolved ids

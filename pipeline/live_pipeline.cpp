@@ -1,7 +1,6 @@
 #include "pipeline/live_pipeline.hpp"
 
 #include <atomic>
-#include <map>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -10,15 +9,12 @@
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/checkpoint_coordinator.hpp"
 #include "actors/line_sink.hpp"
-#include "actors/parse_stage.hpp"
-#include "alerting/alert_board.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
-#include "notify/webhook_sender.hpp"
+#include "pipeline/node_counters.hpp"
 #include "pipeline/node_http.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/recovery.hpp"
@@ -87,18 +83,10 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   // The HTTP port opens before any input is read: one that cannot is a
   // start-up failure, like a sink that cannot open.
-  auto tallies = std::make_shared<source_tallies>();
-  auto checkpoints = std::make_shared<checkpoint_tally>();
-  auto board = std::make_shared<alert_board>();
-  std::vector<std::shared_ptr<window_tally>> window_tallies;
-  for (const auto& w : cfg.windows) window_tallies.push_back(std::make_shared<window_tally>(w.name));
-  std::map<std::string, std::shared_ptr<webhook_stats>> sink_stats;
-  for (const auto& s : cfg.sinks)
-    if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
-      sink_stats[s.name] = std::make_shared<webhook_stats>();
+  auto counters = node_counters::of(cfg);
   std::unique_ptr<node_http> http;
   try {
-    http = std::make_unique<node_http>(cfg, tallies, checkpoints, board, window_tallies, sink_stats);
+    http = std::make_unique<node_http>(cfg, counters);
   } catch (const std::runtime_error& ex) {
     std::cerr << "vigil run: " << ex.what() << "\n";
     return 1;
@@ -111,10 +99,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   store_failure failure;
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
-  options.checkpoints = checkpoints;
-  options.alerts = board;
-  options.windows = window_tallies;
-  options.sink_stats = sink_stats;
+  options.counters = counters;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
   auto windows = stages.windows;
@@ -123,7 +108,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   std::vector<source_actor> files, streams;  // streams: stdin
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
   for (const auto& s : cfg.sources) {
-    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, tallies};
+    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }

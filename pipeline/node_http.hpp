@@ -1,23 +1,17 @@
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "settings/config.hpp"
 
 namespace vigil {
 
-class alert_board;
 class http_endpoint;
-class node_status;
 class metrics_registry;
-class source_tallies;
-struct checkpoint_tally;
-struct webhook_stats;
-struct window_tally;
+class node_status;
+struct node_counters;
 
 /// What a single node (`vigil run` without a cluster) serves on `node.http`
 /// ("" for none): `/metrics` (per source: events, bytes, malformed and
@@ -27,16 +21,14 @@ struct window_tally;
 /// failing; webhook and Alertmanager sinks' deliveries, retries, drops
 /// and queue; the process's CPU, memory and descriptors),
 /// `/healthz`, `/readyz` (503 with the reason while the node is starting, a
-/// checkpoint just failed, or a sink is failing to write), the dashboard
+/// source has nothing to follow, a checkpoint just failed, or a sink is
+/// failing to write), the dashboard
 /// `/`, `/api/v1/status`, `/api/v1/alerts` and `/api/v1/events` (the
 /// status as Server-Sent Events, one a second).
 class node_http {
 public:
   /// Throws `std::runtime_error` naming the address when it cannot listen.
-  node_http(const vigil_config& cfg, std::shared_ptr<source_tallies> sources,
-            std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
-            std::vector<std::shared_ptr<window_tally>> windows,
-            std::map<std::string, std::shared_ptr<webhook_stats>> sinks);
+  node_http(const vigil_config& cfg, std::shared_ptr<const node_counters> counters);
   ~node_http();
 
   /// The sources run: from now on ready unless something fails.

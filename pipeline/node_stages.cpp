@@ -13,6 +13,7 @@
 #include "actors/parse_stage.hpp"
 #include "actors/stdin_source.hpp"
 #include "actors/webhook_sink.hpp"
+#include "pipeline/node_counters.hpp"
 #include "rules/rule_engine.hpp"
 
 namespace vigil {
@@ -28,7 +29,8 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     http.timeout = s.timeout;
     http.max_attempts = s.max_attempts;
     http.queue_limit = s.queue_limit;
-    if (auto it = options.sink_stats.find(s.name); it != options.sink_stats.end()) http.stats = it->second;
+    if (options.counters)
+      if (auto it = options.counters->sinks.find(s.name); it != options.counters->sinks.end()) http.stats = it->second;
     if (s.type == sink_type::webhook) return spawn_webhook_sink(sys, webhook_sink_config{s.name, http});
     alertmanager_sink_config am{s.name, http, {}, {}};
     am.format.resend_interval_ms = s.resend_interval.count();
@@ -78,7 +80,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   ccfg.follows = options.follows;
   ccfg.stored = options.stored;
   ccfg.store_failed = options.store_failed;
-  ccfg.tally = options.checkpoints;
+  if (options.counters) ccfg.tally = options.counters->checkpoints;
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   out.all.push_back(caf::actor_cast<caf::actor>(coordinator));
 
@@ -86,8 +88,10 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   alert_stage_config acfg;
   acfg.coordinator = coordinator;
   acfg.restored = recovered.alerts;
-  acfg.board = options.alerts;
-  wcfg.tallies = options.windows;
+  if (options.counters) {
+    acfg.board = options.counters->alerts;
+    wcfg.tallies = options.counters->windows;
+  }
   for (const auto& s : cfg.sinks) {
     if (s.input == sink_input::records) {
       spdlog::warn("sink {}: input records is not produced by this build yet", s.name);

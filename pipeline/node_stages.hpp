@@ -1,7 +1,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <vector>
 
@@ -17,10 +16,8 @@
 
 namespace vigil {
 
-class alert_board;
-struct webhook_stats;
-struct checkpoint_tally;
 class dimension_tables;
+struct node_counters;
 class source_tallies;
 class state_store;
 
@@ -48,11 +45,8 @@ struct stage_options {
   /// The state store keeps failing to write checkpoints (see
   /// checkpoint_coordinator_config::store_failed).
   std::function<void(const std::string& error)> store_failed;
-  std::shared_ptr<checkpoint_tally> checkpoints;  ///< null: not counted
-  std::shared_ptr<alert_board> alerts;            ///< the alerts firing now are shown there (null: nowhere)
-  std::vector<std::shared_ptr<window_tally>> windows;  ///< one per window, for /metrics (empty: none)
-  /// Webhook and Alertmanager sinks' counts, by sink name (missing: their own).
-  std::map<std::string, std::shared_ptr<webhook_stats>> sink_stats;
+  /// Where the stages count, for the node's HTTP port (null: nowhere).
+  std::shared_ptr<const node_counters> counters;
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the

@@ -2,10 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/checkpoint_coordinator.hpp"
-#include "actors/parse_stage.hpp"
-#include "alerting/alert_board.hpp"
 #include "parse/timestamp.hpp"
+#include "pipeline/node_counters.hpp"
 
 namespace vigil {
 
@@ -15,11 +13,9 @@ constexpr size_t series_seconds = 900;
 
 } // namespace
 
-node_status::node_status(std::string node, std::string role, std::shared_ptr<source_tallies> sources,
-                         std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+node_status::node_status(std::string node, std::string role, std::shared_ptr<const node_counters> counters,
                          std::function<std::string()> unready)
-  : node_(std::move(node)), role_(std::move(role)), sources_(std::move(sources)), checkpoints_(std::move(checkpoints)),
-    alerts_(std::move(alerts)), unready_(std::move(unready)) {
+  : node_(std::move(node)), role_(std::move(role)), counters_(std::move(counters)), unready_(std::move(unready)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -33,7 +29,7 @@ void node_status::run() {
   bool first = true;
   while (!stopping_) {
     uint64_t events = 0, malformed = 0;
-    for (const auto& t : sources_->all()) {
+    for (const auto& t : counters_->sources->all()) {
       events += t->events.load();
       malformed += t->malformed.load();
     }
@@ -53,7 +49,7 @@ void node_status::run() {
 std::string node_status::alerts_json() const {
   std::string out = "[";
   bool comma = false;
-  for (const auto& a : alerts_->firing()) {
+  for (const auto& a : counters_->alerts->firing()) {
     if (comma) out += ',';
     out += to_json(a);
     comma = true;
@@ -71,7 +67,7 @@ std::string node_status::status_json() const {
             {"ready", why.empty()},
             {"not_ready_reason", why}};
   json sources = json::array();
-  for (const auto& t : sources_->all())
+  for (const auto& t : counters_->sources->all())
     sources.push_back({{"name", t->source},
                        {"events", t->events.load()},
                        {"bytes", t->bytes.load()},
@@ -80,11 +76,11 @@ std::string node_status::status_json() const {
                        {"lag_bytes", t->lag_bytes.load()},
                        {"problem", t->access_problem()}});
   j["sources"] = std::move(sources);
-  const int64_t last = checkpoints_->last_written_ms.load();
-  j["checkpoints"] = {{"written", checkpoints_->written.load()},
-                      {"failed", checkpoints_->failed.load()},
+  const int64_t last = counters_->checkpoints->last_written_ms.load();
+  j["checkpoints"] = {{"written", counters_->checkpoints->written.load()},
+                      {"failed", counters_->checkpoints->failed.load()},
                       {"last_age_s", last > 0 ? (wall_clock_ms() - last) / 1000.0 : -1.0},
-                      {"size_bytes", checkpoints_->last_bytes.load()}};
+                      {"size_bytes", counters_->checkpoints->last_bytes.load()}};
   j["alerts"] = json::parse(alerts_json());
   json series = json::array();
   {

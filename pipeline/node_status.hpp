@@ -11,9 +11,7 @@
 
 namespace vigil {
 
-class alert_board;
-class source_tallies;
-struct checkpoint_tally;
+struct node_counters;
 
 /// What a node's dashboard and `/api/v1/status` show, sampled once a second
 /// on a thread of its own: events and malformed lines per second over the
@@ -21,8 +19,7 @@ struct checkpoint_tally;
 /// alerts firing now.
 class node_status {
 public:
-  node_status(std::string node, std::string role, std::shared_ptr<source_tallies> sources,
-              std::shared_ptr<checkpoint_tally> checkpoints, std::shared_ptr<alert_board> alerts,
+  node_status(std::string node, std::string role, std::shared_ptr<const node_counters> counters,
               std::function<std::string()> unready);
   ~node_status();
 
@@ -41,9 +38,7 @@ private:
   void run();
 
   const std::string node_, role_;
-  std::shared_ptr<source_tallies> sources_;
-  std::shared_ptr<checkpoint_tally> checkpoints_;
-  std::shared_ptr<alert_board> alerts_;
+  std::shared_ptr<const node_counters> counters_;
   std::function<std::string()> unready_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex lock_;

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/checkpoint_coordinator.hpp"
+#include "actors/parse_stage.hpp"
+#include "actors/window_stage.hpp"
+#include "alerting/alert_board.hpp"
+#include "notify/webhook_sender.hpp"
+#include "settings/config.hpp"
+
+namespace vigil {
+
+/// What a node counts as it runs: written by the stages that count (each
+/// piece is thread-safe), read by its HTTP port (`/metrics`, the dashboard,
+/// `/readyz`).
+struct node_counters {
+  std::shared_ptr<source_tallies> sources = std::make_shared<source_tallies>();
+  std::shared_ptr<checkpoint_tally> checkpoints = std::make_shared<checkpoint_tally>();
+  std::shared_ptr<alert_board> alerts = std::make_shared<alert_board>();
+  std::vector<std::shared_ptr<window_tally>> windows;                 ///< one per window, in order
+  std::map<std::string, std::shared_ptr<webhook_stats>> sinks;        ///< webhook and Alertmanager sinks
+
+  /// A tally for each source, window and HTTP sink of `cfg`.
+  static std::shared_ptr<node_counters> of(const vigil_config& cfg) {
+    auto c = std::make_shared<node_counters>();
+    for (const auto& s : cfg.sources) c->sources->of(s.name);
+    for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));
+    for (const auto& s : cfg.sinks)
+      if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
+        c->sinks[s.name] = std::make_shared<webhook_stats>();
+    return c;
+  }
+};
+
+} // namespace vigil
