@@ -22,7 +22,6 @@ namespace {
 const std::string bin = VIGIL_BINARY;
 const std::string alertmanager_bin = "/usr/bin/prometheus-alertmanager";
 
-int some_port(int salt) { return 23000 + (::getpid() * 11 + salt * 17) % 8000; }
 
 /// `n` lines of minute `minute` on 2024-01-01 from `ip` for `path`.
 std::string lines(int n, int minute, const std::string& ip, const std::string& path, int status = 200) {
@@ -52,7 +51,7 @@ std::vector<json> scanner_alerts(httplib::Client& am, const std::string& ip) {
 TEST_CASE("a scanner reaches a real Alertmanager as an active alert, and is resolved when its window closes") {
   REQUIRE(std::filesystem::exists(alertmanager_bin));  // deploy/install-deps.sh installs it
   test::temp_dir dir;
-  const int am_port = some_port(1);
+  const int am_port = test::free_port();
   test::write_file(dir / "alertmanager.yml", "route:\n  receiver: 'none'\nreceivers:\n  - name: 'none'\n");
   pid_t am = test::spawn_process({alertmanager_bin, "--config.file=" + (dir / "alertmanager.yml"),
                                   "--storage.path=" + (dir / "am"), "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
@@ -67,7 +66,7 @@ TEST_CASE("a scanner reaches a real Alertmanager as an active alert, and is reso
     return r && r->status == 200;
   }));
 
-  const int node_port = some_port(2);
+  const int node_port = test::free_port();
   const std::string ip = "203.0.113.9";
   std::string log = lines(200, 0, "10.0.0.1", "/index.html");
   for (const char* probe : {"/.env", "/.git/config", "/.aws/credentials", "/.htpasswd", "/.svn/entries", "/.env.bak"})

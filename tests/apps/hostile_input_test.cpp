@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/resource.h>
@@ -27,9 +28,12 @@ using test::contains;
 using test::occurrences;
 using test::wait_until;
 
-std::string config(const test::temp_dir& dir, const std::string& pattern) {
+/// `port` > 0: the node serves /metrics there (a test waits on what it read).
+std::string config(const test::temp_dir& dir, const std::string& pattern, int port = 0) {
+  const std::string http = port > 0 ? "127.0.0.1:" + std::to_string(port) : "";
   const std::string cfg =
-    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"100ms\"\n\n"
+    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"" + http
+    + "\"\ncheckpoint_interval = \"100ms\"\n\n"
     "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + pattern + "\"\nformat = \"combined\"\n\n"
     "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\nallowed_lateness = \"1m\"\n\n"
     "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + (dir / "minute.jsonl") + "\"\n\n"
@@ -77,6 +81,26 @@ uint64_t stop_then_finish(pid_t pid, const std::string& cfg, const test::temp_di
   return total_requests(dir / "minute.jsonl");
 }
 
+/// Events the node on `port` has parsed, from its /metrics; -1 while it does not answer.
+double events_read(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  auto r = client.Get("/metrics");
+  return r && r->status == 200 ? test::metric(r->body, "vigil_source_events_total{source=\"in\"}") : -1;
+}
+
+/// A live node following access.log, which holds 100 lines of minute 0,
+/// once it has read them all (its /metrics says so). Its config is
+/// dir/t.toml.
+pid_t follow_100_lines(const test::temp_dir& dir) {
+  test::write_file(dir / "access.log", lines(100, 0));
+  const int port = test::free_port();
+  pid_t pid = test::spawn_process({bin, "run", "-c", config(dir, dir / "access.log", port)}, dir / "run.log");
+  REQUIRE(pid > 0);
+  REQUIRE(wait_until([&] { return events_read(port) == 100; }));
+  return pid;
+}
+
 /// The largest resident set of any child waited for so far, in MB.
 long children_peak_rss_mb() {
   rusage u{};
@@ -88,11 +112,8 @@ long children_peak_rss_mb() {
 
 TEST_CASE("a tailed path that becomes a directory is said once, and the node goes on when a file is back") {
   test::temp_dir dir;
-  test::write_file(dir / "access.log", lines(100, 0));
-  const std::string cfg = config(dir, dir / "access.log");
-  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
-  REQUIRE(pid > 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const pid_t pid = follow_100_lines(dir);
+  const std::string cfg = dir / "t.toml";
   std::filesystem::remove(dir / "access.log");
   std::filesystem::create_directory(dir / "access.log");
   // The deleted file is let go of after close_idle (5 s); then it is said.
@@ -124,11 +145,8 @@ TEST_CASE("FIFOs and symlink loops in a glob are passed over: the regular files 
 
 TEST_CASE("a file truncated in place (no copy) is read again from its start, nothing skipped or doubled") {
   test::temp_dir dir;
-  test::write_file(dir / "access.log", lines(100, 0));
-  const std::string cfg = config(dir, dir / "access.log");
-  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
-  REQUIRE(pid > 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const pid_t pid = follow_100_lines(dir);
+  const std::string cfg = dir / "t.toml";
   // Truncated where it lies, then written again: shorter than before.
   REQUIRE(::truncate((dir / "access.log").c_str(), 0) == 0);
   append(dir / "access.log", lines(40, 5, "q"));  // minute 5 closes minute 0

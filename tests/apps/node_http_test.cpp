@@ -21,12 +21,6 @@ namespace {
 
 const std::string bin = VIGIL_BINARY;
 
-/// A port of its own (below the ephemeral range), so parallel tests do not meet.
-int some_port() {
-  static int offset = 0;
-  return 21000 + (::getpid() * 7 + offset++ * 13) % 9000;
-}
-
 std::string config(const test::temp_dir& dir, int port, const std::string& minute_sink) {
   const std::string cfg =
     "[node]\nname = \"web-9\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"127.0.0.1:" + std::to_string(port)
@@ -36,14 +30,6 @@ std::string config(const test::temp_dir& dir, int port, const std::string& minut
       "[[sink]]\nname = \"minutes\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"" + minute_sink + "\"\n";
   test::write_file(dir / "t.toml", cfg);
   return dir / "t.toml";
-}
-
-/// The value of the series `name` (with its labels, as written) in a
-/// Prometheus text page; -1 when absent.
-double series(const std::string& page, const std::string& name) {
-  const auto at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
 }
 
 } // namespace
@@ -58,7 +44,7 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
     if (i % 600 == 0) log += "not a log line\n";
   }
   test::write_file(dir / "access.log", log);
-  const int port = some_port();
+  const int port = test::free_port();
   const std::string cfg = config(dir, port, dir / "minute.jsonl");
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
   REQUIRE(pid > 0);
@@ -69,29 +55,29 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
     auto r = client.Get("/metrics");
     if (!r || r->status != 200) return false;
     page = r->body;
-    return series(page, "vigil_source_events_total{source=\"in\"}") == 3000
-           && series(page, "vigil_checkpoints_total{result=\"written\"}") >= 2;
+    return test::metric(page, "vigil_source_events_total{source=\"in\"}") == 3000
+           && test::metric(page, "vigil_checkpoints_total{result=\"written\"}") >= 2;
   });
   INFO(page);
   INFO(test::read_file(dir / "run.log"));
   REQUIRE(counted);
-  CHECK(series(page, "vigil_node_info{node=\"web-9\",role=\"single\"}") == 1);
-  CHECK(series(page, "vigil_source_malformed_lines_total{source=\"in\"}") == 5);
+  CHECK(test::metric(page, "vigil_node_info{node=\"web-9\",role=\"single\"}") == 1);
+  CHECK(test::metric(page, "vigil_source_malformed_lines_total{source=\"in\"}") == 5);
   double by_reason = 0;
   for (const char* reason : {"truncated", "bad_host", "bad_timestamp", "bad_request_line"})
-    by_reason += std::max(0.0, series(page, "vigil_source_malformed_lines_by_reason_total{source=\"in\",reason=\""
+    by_reason += std::max(0.0, test::metric(page, "vigil_source_malformed_lines_by_reason_total{source=\"in\",reason=\""
                                                 + std::string(reason) + "\"}"));
   CHECK(by_reason == 5);
-  CHECK(series(page, "vigil_source_lag_bytes{source=\"in\"}") == 0);  // read to its end
-  CHECK(series(page, "vigil_source_bytes_total{source=\"in\"}") == static_cast<double>(log.size()));
-  CHECK(series(page, "vigil_checkpoints_total{result=\"failed\"}") == 0);
-  CHECK(series(page, "vigil_checkpoint_last_success_timestamp_seconds") > 1.7e9);
-  CHECK(series(page, "vigil_sinks_failing") == 0);
-  CHECK(series(page, "vigil_window_open_groups{window=\"minute\"}") == 1);  // the whole stream, minute 0
-  CHECK(series(page, "vigil_window_watermark_timestamp_seconds{window=\"minute\"}") == 1704067259);  // 00:00:59
-  CHECK(series(page, "vigil_window_late_events_total{window=\"minute\"}") == 0);
-  CHECK(series(page, "process_resident_memory_bytes") > 1e6);
-  CHECK(series(page, "process_open_fds") > 3);
+  CHECK(test::metric(page, "vigil_source_lag_bytes{source=\"in\"}") == 0);  // read to its end
+  CHECK(test::metric(page, "vigil_source_bytes_total{source=\"in\"}") == static_cast<double>(log.size()));
+  CHECK(test::metric(page, "vigil_checkpoints_total{result=\"failed\"}") == 0);
+  CHECK(test::metric(page, "vigil_checkpoint_last_success_timestamp_seconds") > 1.7e9);
+  CHECK(test::metric(page, "vigil_sinks_failing") == 0);
+  CHECK(test::metric(page, "vigil_window_open_groups{window=\"minute\"}") == 1);  // the whole stream, minute 0
+  CHECK(test::metric(page, "vigil_window_watermark_timestamp_seconds{window=\"minute\"}") == 1704067259);  // 00:00:59
+  CHECK(test::metric(page, "vigil_window_late_events_total{window=\"minute\"}") == 0);
+  CHECK(test::metric(page, "process_resident_memory_bytes") > 1e6);
+  CHECK(test::metric(page, "process_open_fds") > 3);
   CHECK(page.find("# TYPE vigil_source_events_total counter") != std::string::npos);
   auto health = client.Get("/healthz");
   REQUIRE(health);
@@ -109,7 +95,7 @@ TEST_CASE("a single node whose sink fails is not ready, and says why") {
   test::write_file(dir / "access.log",
                    "1.1.1.1 - - [01/Jan/2024:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n"
                    "1.1.1.1 - - [01/Jan/2024:00:05:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"ua\"\n");
-  const int port = some_port();
+  const int port = test::free_port();
   // /dev/full: every write fails (ENOSPC); the first window result goes there.
   const std::string cfg = config(dir, port, "/dev/full");
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
@@ -129,14 +115,14 @@ TEST_CASE("a single node whose sink fails is not ready, and says why") {
   CHECK(why == "not ready: 1 sink(s) failing to write\n");
   auto page = client.Get("/metrics");
   REQUIRE(page);
-  CHECK(series(page->body, "vigil_sinks_failing") == 1);
+  CHECK(test::metric(page->body, "vigil_sinks_failing") == 1);
   ::kill(pid, SIGKILL);  // a stop would wait for the sink, which never succeeds
   test::wait_process(pid);
 }
 
 TEST_CASE("a single node whose source has nothing to follow is not ready, and says why") {
   test::temp_dir dir;
-  const int port = some_port();
+  const int port = test::free_port();
   const std::string cfg = config(dir, port, dir / "minute.jsonl");  // access.log does not exist
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
   REQUIRE(pid > 0);
@@ -177,7 +163,7 @@ TEST_CASE("a real Prometheus scrapes a running node, and its query API returns t
   const std::string prometheus_bin = "/usr/bin/prometheus";
   REQUIRE(std::filesystem::exists(prometheus_bin));  // deploy/install-deps.sh installs it
   test::temp_dir dir;
-  const int node_port = some_port(), prom_port = some_port();
+  const int node_port = test::free_port(), prom_port = test::free_port();
   test::write_file(dir / "prometheus.yml", "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vigil\n"
                                            "    static_configs:\n      - targets: ['127.0.0.1:"
                                              + std::to_string(node_port) + "']\n");
@@ -224,7 +210,7 @@ TEST_CASE("vigil run --log-json writes one JSON object a line, with node and com
   // A path with a quote and a backslash in it ends up in a message.
   const std::string odd = dir / "we\"ird\\dir";
   std::filesystem::create_directories(odd);
-  std::string cfg = config(dir, some_port(), dir / "minute.jsonl");
+  std::string cfg = config(dir, test::free_port(), dir / "minute.jsonl");
   std::string text = test::read_file(cfg);
   const std::string from = "path = \"" + (dir / "access.log") + "\"";
   text.replace(text.find(from), from.size(), "path = '" + odd + "/none.log'");
@@ -265,7 +251,7 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   for (const char* probe : {"/.env", "/.git/config", "/.aws/credentials", "/.htpasswd", "/.svn/entries"})
     log += std::string("203.0.113.77 - - [01/Jan/2024:00:00:30 +0000] \"GET ") + probe + " HTTP/1.1\" 404 1 \"-\" \"ua\"\n";
   test::write_file(dir / "access.log", log);
-  const int port = some_port();
+  const int port = test::free_port();
   std::string cfg = test::read_file(config(dir, port, dir / "minute.jsonl"));
   cfg += "\n[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n"
          "\n[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"probes >= 5\"\nseverity = \"warning\"\n";
@@ -306,7 +292,7 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   CHECK(event["sources"][0]["events"] == 1205);
   auto metrics = client.Get("/metrics");
   REQUIRE(metrics);
-  CHECK(series(metrics->body, "vigil_alerts_total{rule=\"scanner\",severity=\"warning\",status=\"firing\"}") == 1);
+  CHECK(test::metric(metrics->body, "vigil_alerts_total{rule=\"scanner\",severity=\"warning\",status=\"firing\"}") == 1);
   auto status = nlohmann::json::parse(client.Get("/api/v1/status")->body);
   CHECK(status["ready"] == true);
   CHECK(status["checkpoints"]["written"].get<uint64_t>() > 0);

@@ -127,7 +127,7 @@ TEST_CASE("with --node and Curve keys, the node's secret key file must hold the 
   auto text = [&](const std::string& a1_secret) {
     return shared + "[cluster]\n" +
            node("a1", "agent", "tcp://10.0.0.1:7101",
-                keyed("a1", a1_secret) + "[[cluster.node.source]]\nname = \"in\"\ntype = \"stdin\"\n") +
+                keyed("a1", a1_secret) + "[[cluster.node.source]]\nname = \"in\"\ntype = \"file\"\npath = \"/logs/in.log\"\n") +
            node("agg", "aggregator", "tcp://10.0.0.2:7100", keyed("agg", "agg"));
   };
   // Keys: off loopback is fine.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <thread>
 #include <filesystem>
@@ -10,7 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "pipeline/analyze_pipeline.hpp"
 #include "report/analysis_report.hpp"
@@ -86,6 +91,31 @@ inline bool wait_until(const std::function<bool()>& done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick,
+/// so tests running side by side do not meet).
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0
+      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+/// The value of the series `name` (labels as written, e.g.
+/// `vigil_sinks_failing` or `x{source="in"}`) in a Prometheus text page;
+/// -1 when absent.
+inline double metric(const std::string& page, const std::string& name) {
+  const auto at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
 }
 
 struct command_result {
