@@ -119,6 +119,10 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
                      "rotated or edited? Writing on.", cfg.name, cfg.path, now.st_size, cfg.truncate_to);
       }
     }
+    // A CSV file starts with its header, once: a file cut back to a
+    // checkpoint after it has the header already.
+    if (st.fd >= 0 && !cfg.header.empty() && ::fstat(st.fd, &now) == 0 && now.st_size == 0)
+      write_all(st, cfg, cfg.header + "\n", 1);
   }
   return {
     [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {

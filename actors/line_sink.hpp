@@ -18,6 +18,8 @@ struct line_sink_config {
   /// what the replay writes again is not there twice.
   checkpoint_coordinator_actor coordinator;
   int64_t truncate_to = -1;
+  /// Written first into an empty file (a CSV header); "" for none.
+  std::string header;
 };
 
 /// Spawns a sink that appends lines to a file (created with its directory)

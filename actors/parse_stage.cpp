@@ -1,5 +1,6 @@
 #include "actors/parse_stage.hpp"
 
+#include <chrono>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -10,20 +11,27 @@
 #include <spdlog/spdlog.h>
 
 #include "clean/duplicate_filter.hpp"
+#include "parse/timestamp.hpp"
 #include "state/state_codec.hpp"
 
 namespace vigil {
 
 source_tally::~source_tally() {
-  if (malformed > 0 || duplicates > 0)
-    spdlog::info("source {}: {} malformed lines, {} duplicate lines dropped", source, malformed.load(),
-                 duplicates.load());
+  const uint64_t dropped = duplicates + records.duplicates;
+  if (malformed > 0 || dropped > 0)
+    spdlog::info("source {}: {} malformed lines, {} duplicate lines dropped", source, malformed.load(), dropped);
+  if (records.filtered > 0 || records.missing_keys > 0)
+    spdlog::info("source {}: {} events filtered out, {} lookups without a row", source, records.filtered.load(),
+                 records.missing_keys.load());
 }
 
 namespace {
 
 struct parse_state {
   std::unique_ptr<line_parser> parser;
+  std::unique_ptr<record_pipeline> records;
+  std::vector<record_failure> record_failures;
+  std::chrono::steady_clock::time_point lookups_checked;
   std::shared_ptr<duplicate_filter> duplicates;
   std::vector<line_failure> failures;
   std::shared_ptr<source_tally> tally;
@@ -51,6 +59,72 @@ std::vector<std::string> quarantine_lines(const std::string& source, const text_
   return lines;
 }
 
+std::vector<std::string> quarantine_records(const std::string& source, const text_chunk& chunk,
+                                            const std::string& text, const std::vector<record_failure>& failures) {
+  std::vector<std::string> lines;
+  for (const auto& f : failures) {
+    nlohmann::ordered_json j = {{"source", source},
+                                {"file", chunk.origin},
+                                {"offset", chunk.offset + f.text.offset},
+                                {"reason", to_string(f.problem.reason)},
+                                {"field", f.problem.field},
+                                {"value", f.problem.value},
+                                {"text", std::string_view(text.data() + f.text.offset, f.text.length)}};
+    lines.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return lines;
+}
+
+/// The web-log path of a chunk: events.
+void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chunk& chunk, event_batch& batch) {
+  st.failures.clear();
+  st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    log_event& e = batch.events[i];
+    if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
+      ++st.tally->duplicates;
+      continue;
+    }
+    upper_in_place(batch.text, e.method);
+    upper_in_place(batch.text, e.protocol);
+    if (kept != i) batch.events[kept] = e;
+    ++kept;
+  }
+  batch.events.resize(kept);
+  st.tally->events += kept;
+  st.tally->bytes += batch.text.size();
+  if (!st.failures.empty()) {
+    for (const auto& f : st.failures) ++st.tally->malformed_by_reason[static_cast<size_t>(f.reason)];
+    if (st.tally->malformed.fetch_add(st.failures.size()) == 0)
+      spdlog::warn("source {}: malformed line ({}); such lines are counted{}", cfg.source,
+                   to_string(st.failures.front().reason),
+                   cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
+    if (cfg.quarantine) batch.quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
+  }
+}
+
+/// The ETL path of a chunk: records instead of events.
+void parse_records(parse_state& st, const parse_stage_config& cfg, const text_chunk& chunk, event_batch& batch) {
+  const auto now = std::chrono::steady_clock::now();
+  // Lookup files are looked at once a second, between chunks.
+  if (cfg.lookups && now - st.lookups_checked >= std::chrono::seconds(1)) {
+    st.lookups_checked = now;
+    cfg.lookups->refresh();
+  }
+  st.record_failures.clear();
+  st.records->run(batch.text.size(), batch, st.record_failures, st.duplicates.get(), st.tally->records,
+                  wall_clock_ms());
+  st.tally->events += batch.records.size();
+  st.tally->bytes += batch.text.size();
+  if (st.record_failures.empty()) return;
+  if (st.tally->malformed.fetch_add(st.record_failures.size()) == 0)
+    spdlog::warn("source {}: invalid event ({} {}); such events are counted{}", cfg.source,
+                 to_string(st.record_failures.front().problem.reason), st.record_failures.front().problem.field,
+                 cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
+  if (cfg.quarantine) batch.quarantined = quarantine_records(cfg.source, chunk, batch.text, st.record_failures);
+}
+
 } // namespace
 
 parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_config& cfg) {
@@ -58,6 +132,8 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
     -> parse_stage_actor::behavior_type {
     self->state.tally = cfg.tally ? cfg.tally : std::make_shared<source_tally>(cfg.source);
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
+    if (cfg.records)
+      self->state.records = std::make_unique<record_pipeline>(cfg.records, cfg.lookups, cfg.parser.max_line_bytes);
     self->state.duplicates = cfg.restored_filter ? cfg.restored_filter
                                                  : std::make_shared<duplicate_filter>(cfg.dedup_horizon_ms);
     return {
@@ -69,31 +145,8 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         batch.barrier = chunk.barrier;
         try {
           batch.text.swap(chunk.text);
-          st.failures.clear();
-          st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
-          size_t kept = 0;
-          for (size_t i = 0; i < batch.events.size(); ++i) {
-            log_event& e = batch.events[i];
-            if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
-              ++st.tally->duplicates;
-              continue;
-            }
-            upper_in_place(batch.text, e.method);
-            upper_in_place(batch.text, e.protocol);
-            if (kept != i) batch.events[kept] = e;
-            ++kept;
-          }
-          batch.events.resize(kept);
-          st.tally->events += kept;
-          st.tally->bytes += batch.text.size();
-          if (!st.failures.empty()) {
-            for (const auto& f : st.failures) ++st.tally->malformed_by_reason[static_cast<size_t>(f.reason)];
-            if (st.tally->malformed.fetch_add(st.failures.size()) == 0)
-              spdlog::warn("source {}: malformed line ({}); such lines are counted{}", cfg.source,
-                           to_string(st.failures.front().reason),
-                           cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
-            if (cfg.quarantine) batch.quarantined = quarantine_lines(cfg.source, chunk, batch.text, st.failures);
-          }
+          if (st.records) parse_records(st, cfg, chunk, batch);
+          else parse_events(st, cfg, chunk, batch);
         } catch (const std::exception& ex) {
           // The batch still goes on, empty: the window stage waits for every
           // sequence number, and the barrier in it must pass.

@@ -8,14 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <memory>
-#include <string>
-
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
 #include "clean/duplicate_filter.hpp"
 #include "parse/line_parser.hpp"
+#include "record/record_pipeline.hpp"
 
 namespace vigil {
 
@@ -31,6 +29,8 @@ struct source_tally {
   std::atomic<uint64_t> malformed{0};
   std::array<std::atomic<uint64_t>, parse_error_count> malformed_by_reason{};  ///< by `parse_error`
   std::atomic<uint64_t> duplicates{0};
+  /// A source with a schema: what its ETL steps took, dropped and quarantined.
+  record_tally records;
   /// File sources: bytes in the followed files not read yet (set every poll).
   std::atomic<uint64_t> lag_bytes{0};
   /// File sources: why nothing can be followed ("" while a file is), for
@@ -87,6 +87,10 @@ struct parse_stage_config {
   std::shared_ptr<duplicate_filter> restored_filter;
   /// Shared by the source's parse stages (null: one of this stage's own).
   std::shared_ptr<source_tally> tally;
+  /// The ETL job: a source with a schema parses its lines into records
+  /// with this plan (null: web-log events), joining the node's lookups.
+  std::shared_ptr<const record_plan> records;
+  std::shared_ptr<lookup_tables> lookups;
 };
 
 /// Spawns the stage that parses a source's chunks, cleans the events

@@ -15,6 +15,7 @@
 #include "flow/credit_gate.hpp"
 #include "flow/sequence_order.hpp"
 #include "parse/timestamp.hpp"
+#include "record/record_format.hpp"
 #include "state/state_codec.hpp"
 #include "window/window_engine.hpp"
 #include "window/event_view.hpp"
@@ -59,7 +60,7 @@ constexpr size_t groups_per_save_slice = 1000;
 std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   std::vector<window_engine> engines;
   for (size_t i = 0; i < cfg.windows.size(); ++i) {
-    engines.emplace_back(cfg.windows[i], cfg.label_names);
+    engines.emplace_back(cfg.windows[i], cfg.label_names, cfg.records.get());
     engines.back().set_inputs(cfg.sources.size());
     engines.back().set_partition(cfg.part);
     if (i < cfg.watched.size()) engines.back().watch(cfg.watched[i]);
@@ -134,10 +135,22 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
     };
 
+    // Records to the record sinks, in read order.
+    auto write_records = [self, cfg, hand_on](const event_batch& b) mutable {
+      for (const auto& out : cfg.record_sinks) {
+        std::vector<std::string> lines;
+        lines.reserve(b.records.size());
+        for (size_t k = 0; k < b.records.size(); ++k) {
+          if (out.route >= 0 && !(b.records.rows[k].routes & (1u << out.route))) continue;
+          lines.push_back(out.csv ? record_csv(out.columns, b, k) : record_json(*cfg.records, b, k));
+        }
+        if (!lines.empty()) hand_on(out.sink, write_atom_v, std::move(lines));
+      }
+    };
     // The events of one batch into every window.
-    auto process = [self, cfg, publish, send_deltas, hand_on](const event_batch& b) mutable {
+    auto process = [self, cfg, publish, send_deltas, hand_on, write_records](const event_batch& b) mutable {
       auto& st = self->state;
-      if (!st.seen_events && (!b.events.empty() || !b.partials.empty())) {
+      if (!st.seen_events && (!b.events.empty() || !b.partials.empty() || !b.records.empty())) {
         st.seen_events = true;
         // How long a (re)start took to get going: state loaded, sources open.
         spdlog::info("window stage: first events in, {} ms after the process started", process_uptime_ms());
@@ -145,7 +158,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       auto known = st.input_of.find(b.source);
       const size_t input = known != st.input_of.end() ? known->second : 0;
       const auto now = std::chrono::steady_clock::now();
-      if (!b.events.empty() || !b.partials.empty()) {
+      if (!b.events.empty() || !b.partials.empty() || !b.records.empty()) {
         st.last_events[input] = now;
         st.idle[input] = false;  // the engines un-idle it with its events
       }
@@ -165,7 +178,19 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       for (size_t k = 0; k < events.size(); ++k) {
         const window_event& e = events.at(k);
         for (size_t i = 0; i < st.engines.size(); ++i)
-          if (!st.merged[i]) st.engines[i].add(e, st.closed[i], input);
+          if (!st.merged[i] && !st.engines[i].over_records()) st.engines[i].add(e, st.closed[i], input);
+      }
+      if (!b.records.empty()) {
+        window_event e;
+        e.record_text = b.text;
+        e.prepared = true;
+        for (size_t k = 0; k < b.records.size(); ++k) {
+          e.time_ms = b.records.rows[k].time_ms;
+          e.record = b.records.row(k);
+          for (size_t i = 0; i < st.engines.size(); ++i)
+            if (st.engines[i].over_records()) st.engines[i].add(e, st.closed[i], input);
+        }
+        write_records(b);
       }
       // Deltas first: the detect stage works through a closing window's
       // groups while this stage formats its results (a per-IP minute
@@ -203,6 +228,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
       if (cfg.quarantine) self->send(cfg.quarantine, checkpoint_atom_v, id);
+      for (const auto& out : cfg.record_sinks) self->send(out.sink, checkpoint_atom_v, id);
       self->send(self, checkpoint_atom_v, id);
     };
     // Processes a batch; a barrier in it counts toward alignment. False if
@@ -286,7 +312,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         // Mailboxes are FIFO: flushes sent after the writes and deltas
         // reply after those are handled.
         auto rp = self->make_response_promise<bool>();
-        auto pending = std::make_shared<size_t>(cfg.window_sinks.size() + (cfg.detect ? 1 : 0) + (cfg.quarantine ? 1 : 0));
+        auto pending = std::make_shared<size_t>(cfg.window_sinks.size() + (cfg.detect ? 1 : 0) + (cfg.quarantine ? 1 : 0)
+                                                + cfg.record_sinks.size());
         if (*pending == 0) {
           rp.deliver(true);
           return rp;
@@ -299,6 +326,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         for (const auto& [w, sink] : cfg.window_sinks)
           self->request(sink, caf::infinite, flush_atom_v).then(done, failed);
         if (cfg.quarantine) self->request(cfg.quarantine, caf::infinite, flush_atom_v).then(done, failed);
+        for (const auto& out : cfg.record_sinks) self->request(out.sink, caf::infinite, flush_atom_v).then(done, failed);
         return rp;
       },
     };

@@ -12,6 +12,7 @@
 
 #include "messages/interfaces.hpp"
 #include "settings/config.hpp"
+#include "record/record_layout.hpp"
 #include "window/window_engine.hpp"
 
 namespace vigil {
@@ -25,6 +26,15 @@ struct window_tally {
   std::atomic<int64_t> watermark_ms{0};
   std::atomic<uint64_t> late_events{0};     ///< behind the watermark: counted and dropped
   std::atomic<uint64_t> dropped_groups{0};  ///< over max_groups
+};
+
+/// Where the records of a batch go (the ETL job's record sinks), written
+/// in read order like the quarantine, so checkpointed like every sink.
+struct record_output {
+  line_sink_actor sink;
+  int route = -1;               ///< a route's bit; -1: every record
+  bool csv = false;             ///< CSV lines of `columns`; else JSON lines
+  std::vector<size_t> columns;  ///< csv: layout indexes
 };
 
 struct window_stage_config {
@@ -41,6 +51,9 @@ struct window_stage_config {
   std::vector<std::pair<std::string, line_sink_actor>> window_sinks;
   /// Where the batches' quarantine records go, in read order; may be null.
   line_sink_actor quarantine;
+  /// The node's record layout (null: no ETL job) and the record sinks.
+  std::shared_ptr<const record_layout> records;
+  std::vector<record_output> record_sinks;
   /// Requests in flight (to the detect stage and sinks) before the stage
   /// holds back its senders' credit. Default: 8.
   size_t max_in_flight = 8;

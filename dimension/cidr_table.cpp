@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include "csv/csv.hpp"
 #include "hash/stable_hash.hpp"
 
 namespace vigil {
@@ -25,30 +26,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-/// One CSV record: comma-separated, fields may be double-quoted ("" inside).
-std::vector<std::string> split_csv(std::string_view line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') cur += '"', ++i;
-      else if (ch == '"') quoted = false;
-      else cur += ch;
-    } else if (ch == '"') {
-      quoted = true;
-    } else if (ch == ',') {
-      out.emplace_back(trim(cur));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  out.emplace_back(trim(cur));
-  return out;
 }
 
 } // namespace

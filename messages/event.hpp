@@ -7,19 +7,10 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/record.hpp"
+#include "messages/text_ref.hpp"
+
 namespace vigil {
-
-/// A byte range inside an `event_batch`'s text buffer. Events never own
-/// strings: they point into the batch, so parsing a line allocates nothing.
-struct text_ref {
-  uint32_t offset = 0;
-  uint32_t length = 0;
-
-  bool empty() const noexcept { return length == 0; }
-  friend bool operator==(text_ref a, text_ref b) noexcept {
-    return a.offset == b.offset && a.length == b.length;
-  }
-};
 
 /// Bits of `log_event::flags`.
 namespace event_flags {
@@ -84,6 +75,9 @@ struct event_batch {
   /// serialized; the window stage merges them instead of adding the events
   /// to those windows. Empty: none.
   std::string partials;
+  /// The ETL job's events: records of a source with a `[[schema]]`
+  /// (validated, transformed, enriched), instead of `events`.
+  record_set records;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);
@@ -106,13 +100,9 @@ struct event_batch {
     barrier = 0;
     quarantined.clear();
     partials.clear();
+    records.clear();
   }
 };
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, text_ref& x) {
-  return f(caf::meta::type_name("vigil.text_ref"), x.offset, x.length);
-}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_event& x) {
@@ -124,7 +114,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels, x.barrier, x.quarantined, x.partials);
+           x.label_names, x.labels, x.barrier, x.quarantined, x.partials, x.records);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

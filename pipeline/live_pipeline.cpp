@@ -11,6 +11,7 @@
 
 #include "actors/line_sink.hpp"
 #include "dimension/dimension_tables.hpp"
+#include "record/record_pipeline.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
@@ -107,8 +108,10 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   std::vector<source_actor> files, streams;  // streams: stdin
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
+  auto lookups = cfg.lookups.empty() ? nullptr : load_lookup_tables(cfg.lookups);
   for (const auto& s : cfg.sources) {
-    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources};
+    source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
+                     &cfg, lookups};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }

@@ -13,12 +13,24 @@
 #include "actors/parse_stage.hpp"
 #include "actors/stdin_source.hpp"
 #include "actors/webhook_sink.hpp"
+#include "csv/csv.hpp"
+#include "record/record_pipeline.hpp"
 #include "pipeline/node_counters.hpp"
 #include "rules/rule_engine.hpp"
 
 namespace vigil {
 
 namespace {
+
+/// The layout indexes a CSV sink writes: its columns, or every field.
+std::vector<size_t> csv_columns(const sink_config& s, const record_layout& layout) {
+  std::vector<size_t> out;
+  if (s.columns.empty())
+    for (size_t i = 0; i < layout.size(); ++i) out.push_back(i);
+  for (const auto& c : s.columns)
+    if (auto i = layout.index_of(c)) out.push_back(*i);
+  return out;
+}
 
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
                            const checkpoint_coordinator_actor& coordinator, int64_t truncate_to,
@@ -37,8 +49,15 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     if (!cfg.node.http.empty()) am.format.generator_url = "http://" + cfg.node.http + "/";
     return spawn_alertmanager_sink(sys, am);
   }
-  line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1};
-  if (s.type == sink_type::jsonl) {
+  line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1, {}};
+  if (s.type == sink_type::csv) {
+    const auto layout = record_layout::of(cfg);
+    for (const auto& c : csv_columns(s, layout)) {
+      if (!lc.header.empty()) lc.header += ',';
+      append_csv_field(lc.header, layout.fields()[c].name);
+    }
+  }
+  if (s.type == sink_type::jsonl || s.type == sink_type::csv) {
     lc.coordinator = coordinator;
     lc.truncate_to = truncate_to;
   }
@@ -60,6 +79,7 @@ stage_plan plan_stages(const vigil_config& cfg) {
   plan.windows.windows = cfg.windows;
   for (const auto& w : cfg.windows) plan.windows.watched.push_back(watched_metrics(cfg.rules, w.name));
   plan.windows.label_names = dimension_fields(cfg.dimensions);
+  if (!cfg.schemas.empty()) plan.windows.records = std::make_shared<const record_layout>(record_layout::of(cfg));
   plan.windows.part = partition_of_node(cfg);
   for (const auto& s : cfg.sources) plan.windows.sources.push_back(s.name);
   for (const auto& s : cfg.sinks)
@@ -93,10 +113,6 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     wcfg.tallies = options.counters->windows;
   }
   for (const auto& s : cfg.sinks) {
-    if (s.input == sink_input::records) {
-      spdlog::warn("sink {}: input records is not produced by this build yet", s.name);
-      continue;
-    }
     auto length = recovered.sink_lengths.find(s.name);
     auto sink = spawn_sink(sys, cfg, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1,
                            options);
@@ -107,7 +123,14 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
         break;
       case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
       case sink_input::quarantine: wcfg.quarantine = sink; break;
-      case sink_input::records: break;
+      case sink_input::records: {
+        record_output out{sink, -1, s.type == sink_type::csv, {}};
+        for (size_t r = 0; r < cfg.routes.size(); ++r)
+          if (cfg.routes[r].name == s.route) out.route = static_cast<int>(r);
+        if (out.csv && wcfg.records) out.columns = csv_columns(s, *wcfg.records);
+        wcfg.record_sinks.push_back(std::move(out));
+        break;
+      }
     }
   }
   auto alerts = spawn_alert_stage(sys, acfg);
@@ -131,6 +154,13 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   // Chunks are spread over parse-and-enrich chains; the window stage puts
   // the batches back in read order. Duplicates must meet in one filter.
   const size_t workers = s.dedup_horizon.count() > 0 ? 1 : s.parse_workers;
+  std::shared_ptr<const record_plan> records;
+  if (!s.schema.empty()) {
+    std::string error;
+    auto plan = record_plan::make(*in.config, s, error);
+    if (!plan) throw std::runtime_error(error);  // check-config reports it first
+    records = std::make_shared<const record_plan>(std::move(*plan));
+  }
   const auto filter = in.recovered.dedup.find(s.name);
   std::vector<parse_stage_actor> parse;
   auto tally = in.tallies ? in.tallies->of(s.name) : std::make_shared<source_tally>(s.name);
@@ -142,7 +172,8 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     po.max_line_bytes = s.max_line_bytes;
     parse.push_back(spawn_parse_stage(
       sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
-                              filter != in.recovered.dedup.end() ? filter->second : nullptr, tally}));
+                              filter != in.recovered.dedup.end() ? filter->second : nullptr, tally, records,
+                              in.lookups}));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }

@@ -17,6 +17,10 @@
 namespace vigil {
 
 class dimension_tables;
+class lookup_table;
+template <class Table>
+class watched_tables;
+using lookup_tables = watched_tables<lookup_table>;
 struct node_counters;
 class source_tallies;
 class state_store;
@@ -66,6 +70,10 @@ struct source_inputs {
   checkpoint_coordinator_actor coordinator;
   const recovered_state& recovered;
   std::shared_ptr<source_tallies> tallies = nullptr;  ///< null: each source counts alone
+  /// The ETL job: the config (schemas, transforms, lookups) and the node's
+  /// lookup tables, loaded once.
+  const vigil_config* config = nullptr;
+  std::shared_ptr<lookup_tables> lookups = nullptr;
 };
 
 /// Spawns one [[source]] (file or stdin) with its parse and enrich

@@ -17,8 +17,8 @@ namespace vigil {
 namespace {
 
 bool checkpointed_sink(const sink_config& s) {
-  return s.type == sink_type::jsonl
-         && (s.input == sink_input::alerts || s.input == sink_input::window || s.input == sink_input::quarantine);
+  if (s.type == sink_type::csv) return s.input == sink_input::records;
+  return s.type == sink_type::jsonl;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -168,6 +168,7 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
     o << "window " << w.name << ": " << to_string(w.type) << " size=" << w.size.count() << "ms slide=" << w.slide.count()
       << "ms gap=" << w.gap.count() << "ms lateness=" << w.allowed_lateness.count() << "ms group_by=["
       << join(w.group_by) << "] max_groups=" << w.max_groups;
+    for (const auto& [name, expr] : w.metrics) o << " " << name << "=" << expr;
     out.push_back(o.str());
   }
   for (const auto& r : cfg.rules) out.push_back("rule " + r.name + ": window=" + r.window + " when=" + r.when);

@@ -33,10 +33,10 @@ double metric_value(const std::vector<double>& values, size_t i) {
 /// alert reports the first that holds (the reason it fired), so `value` and
 /// `threshold` belong to one comparison. A condition with none of that
 /// shape (`errors * 2 > x`) reports its first metric against 0.
-std::vector<rule_comparison> comparisons_in(const std::string& when) {
+std::vector<rule_comparison> comparisons_in(const std::string& when, const std::vector<std::string>& names) {
   auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   std::vector<std::pair<size_t, rule_comparison>> found;  // by position
-  for (const auto& name : window_metric_names()) {
+  for (const auto& name : names.empty() ? window_metric_names() : names) {
     for (size_t pos = when.find(name); pos != std::string::npos; pos = when.find(name, pos + 1)) {
       size_t end = pos + name.size();
       if ((pos > 0 && word_char(when[pos - 1])) || (end < when.size() && word_char(when[end]))) continue;
@@ -48,7 +48,7 @@ std::vector<rule_comparison> comparisons_in(const std::string& when) {
         char* after = nullptr;
         c.threshold = std::strtod(number, &after);
         std::string error;  // not a comparison muParser takes: not one to report
-        if (after != number) c.test = rule_expression::compile(when.substr(pos, after - when.c_str() - pos), error);
+        if (after != number) c.test = rule_expression::compile(when.substr(pos, after - when.c_str() - pos), error, names);
       }
       found.emplace_back(pos, std::move(c));
     }
@@ -114,7 +114,7 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
   for (const auto& r : rules) {
     if (r.window != window) continue;
     std::string error;
-    auto expr = rule_expression::compile(r.when, error);
+    auto expr = rule_expression::compile(r.when, error, r.metric_names);
     if (!expr) continue;
     // Every metric a comparison reports is one the expression reads.
     for (const auto& m : expr->used_metrics()) names.push_back(m);
@@ -130,7 +130,7 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
   e->node_ = std::move(node);
   std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
-    compiled c{r, rule_expression::compile(r.when, error), {}, {}};
+    compiled c{r, rule_expression::compile(r.when, error, r.metric_names), {}, {}};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
@@ -142,7 +142,7 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };
     for (const auto& m : c.expr->used_metrics()) c.inputs.emplace_back(c.expr->metric(m), index_of(m));
-    c.comparisons = comparisons_in(r.when);
+    c.comparisons = comparisons_in(r.when, r.metric_names);
     for (auto& cmp : c.comparisons) cmp.index = index_of(cmp.metric);
     e->rules_.push_back(std::move(c));
   }

@@ -19,10 +19,12 @@ struct rule_expression::impl {
 rule_expression::rule_expression() : impl_(std::make_unique<impl>()) {}
 rule_expression::~rule_expression() = default;
 
-std::unique_ptr<rule_expression> rule_expression::compile(std::string_view text, std::string& error) {
+std::unique_ptr<rule_expression> rule_expression::compile(std::string_view text, std::string& error,
+                                                         const std::vector<std::string>& metrics) {
   std::unique_ptr<rule_expression> e(new rule_expression);
+  const auto& names = metrics.empty() ? window_metric_names() : metrics;
   try {
-    for (const auto& name : window_metric_names()) {
+    for (const auto& name : names) {
       double& slot = e->impl_->values[name];
       e->impl_->parser.DefineVar(name, &slot);
     }
@@ -36,8 +38,15 @@ std::unique_ptr<rule_expression> rule_expression::compile(std::string_view text,
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
       });
     if (ex.GetCode() == mu::ecUNASSIGNABLE_TOKEN && identifier)
-      error = "unknown metric '" + ex.GetToken() + "' at position " + std::to_string(ex.GetPos() + 1)
-              + " (metrics: requests, error_rate, status_404, latency_p99, probes, ...)";
+    {
+      std::string known = "requests, error_rate, status_404, latency_p99, probes, ...";
+      if (!metrics.empty()) {
+        known.clear();
+        for (size_t i = 0; i < metrics.size(); ++i) known += (i ? ", " : "") + metrics[i];
+      }
+      error = "unknown metric '" + ex.GetToken() + "' at position " + std::to_string(ex.GetPos() + 1) + " (metrics: "
+              + known + ")";
+    }
     else
       error = "syntax error at position " + std::to_string(ex.GetPos() + 1) + ": " + ex.GetMsg();
     return nullptr;

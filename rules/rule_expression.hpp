@@ -11,9 +11,11 @@ namespace vigil {
 /// compiled once with muParser over the window metric names.
 class rule_expression {
 public:
-  /// Compiles `text`. On failure returns null and sets `error` to what is
-  /// wrong and where ("unknown metric 'foo' at position 3").
-  static std::unique_ptr<rule_expression> compile(std::string_view text, std::string& error);
+  /// Compiles `text` over `metrics` (empty: the web-log metric names). On
+  /// failure returns null and sets `error` to what is wrong and where
+  /// ("unknown metric 'foo' at position 3").
+  static std::unique_ptr<rule_expression> compile(std::string_view text, std::string& error,
+                                                  const std::vector<std::string>& metrics = {});
 
   ~rule_expression();
   rule_expression(const rule_expression&) = delete;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parse/clf_parser.hpp"
@@ -44,6 +45,77 @@ struct source_config {
   /// window stage puts their batches back in read order. 1 when
   /// `dedup_horizon` is set (duplicates must meet in one filter). Default: 2.
   uint64_t parse_workers = 2;
+  /// The ETL job: a `[[schema]]` name. Lines are then JSON events,
+  /// validated and cleaned into records (format must be json or unset).
+  std::string schema;
+  /// Records for which this expression is false are dropped (counted).
+  std::string filter;
+};
+
+/// The type of a schema field.
+enum class field_type : uint8_t { string, integer, number, boolean, timestamp, enumeration };
+
+enum class text_case : uint8_t { keep, lower, upper };
+
+/// One field of a `[[schema]]` (`[[schema.field]]`).
+struct schema_field {
+  std::string name;
+  field_type type = field_type::string;
+  bool required = false;
+  bool has_default = false;
+  std::string default_text;      ///< the default, as text (coerced like input)
+  bool has_min = false, has_max = false;
+  double min = 0, max = 0;       ///< integer, number: the allowed range
+  std::vector<std::string> values;  ///< enum: the allowed values
+  uint64_t max_length = 0;       ///< string, enum: 0 = no limit
+  bool trim = false;             ///< string, enum: surrounding spaces removed
+  text_case letter_case = text_case::keep;
+  /// Take "12.50" for a number, "true" for a boolean, numbers for strings,
+  /// epoch seconds or milliseconds in a string for a timestamp.
+  bool coerce = false;
+};
+
+/// What a schema does with a field it does not declare.
+enum class extra_fields : uint8_t { keep, drop, quarantine };
+
+/// The shape of a source's JSON events (`[[schema]]`).
+struct schema_config {
+  std::string name;
+  std::vector<schema_field> fields;
+  /// The event time (a timestamp field); "": the time the event was read.
+  std::string time_field;
+  extra_fields extra = extra_fields::keep;  ///< Default: keep (drift never stops the stream).
+  /// Events whose value of this field was seen within `dedup_horizon` of
+  /// event time are dropped (counted). "": no dedup.
+  std::string dedup_key;
+  duration_ms dedup_horizon{600000};  ///< Default: 10m.
+};
+
+/// A derived record field (`[[transform]]`): `name = expr`, in order, so
+/// a transform may read the ones before it.
+struct transform_config {
+  std::string name;
+  std::string expr;
+  std::vector<std::string> sources;  ///< [] = every schema source
+  std::string time_zone = "UTC";     ///< for hour(), day(), ...: "UTC" or "+02:00"
+};
+
+enum class missing_key : uint8_t { keep, drop, quarantine };
+
+/// A keyed reference table joined on record fields (`[[lookup]]`).
+struct lookup_config {
+  std::string name;
+  std::string path;                  ///< CSV with a header
+  std::vector<std::string> key;      ///< key columns
+  std::vector<std::string> on;       ///< record fields matched to `key` (default: the same names)
+  std::vector<std::string> fields;   ///< columns added to the record
+  missing_key on_missing = missing_key::keep;  ///< Default: keep (the fields stay null).
+};
+
+/// Records for which `when` holds also go to sinks with input `records:NAME`.
+struct route_config {
+  std::string name;
+  std::string when;
 };
 
 /// A dimension table: rows of labels looked up by the client IP's longest
@@ -67,6 +139,9 @@ struct window_config {
   duration_ms allowed_lateness{0};     ///< Default: 0s.
   /// Open groups kept per window; more are counted, not kept. Default: 100000.
   uint64_t max_groups = 100000;
+  /// Business metrics over records (`metrics = { revenue = "sum(total)" }`),
+  /// by name; empty: the web-log metrics.
+  std::vector<std::pair<std::string, std::string>> metrics;
 };
 
 enum class severity : uint8_t { info, warning, critical };
@@ -76,6 +151,9 @@ struct rule_config {
   std::string window;      ///< a window's name
   std::string when;        ///< expression over the window's metrics
   severity level = severity::warning;  ///< Default: warning.
+  /// The metrics its window declares (set by the loader); empty: the
+  /// web-log metrics.
+  std::vector<std::string> metric_names;
 };
 
 enum class sink_type : uint8_t { console, jsonl, webhook, alertmanager, csv, sqlite, postgres, zmq };
@@ -86,6 +164,9 @@ struct sink_config {
   sink_type type = sink_type::console;
   sink_input input = sink_input::alerts;
   std::string window;      ///< for input = "window:NAME"
+  std::string route;       ///< for input = "records:NAME"; "" = every record
+  /// csv: the record fields written, in order. Default: every field.
+  std::vector<std::string> columns;
   std::string path;        ///< jsonl, csv, sqlite
   std::string url;         ///< webhook, alertmanager, postgres, zmq
   /// Alert sinks: a still-firing alert is sent again this often. Default:
@@ -142,6 +223,10 @@ struct vigil_config {
   cluster_config cluster;   ///< the node set, when the file describes one
   std::vector<source_config> sources;
   std::vector<dimension_config> dimensions;
+  std::vector<schema_config> schemas;
+  std::vector<transform_config> transforms;
+  std::vector<lookup_config> lookups;
+  std::vector<route_config> routes;
   std::vector<window_config> windows;
   std::vector<rule_config> rules;
   std::vector<sink_config> sinks;

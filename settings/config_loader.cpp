@@ -13,7 +13,9 @@
 
 #include <toml++/toml.h>
 
+#include "record/record_pipeline.hpp"
 #include "rules/rule_expression.hpp"
+#include "window/declared_metrics.hpp"
 #include "settings/cluster_loader.hpp"
 #include "settings/did_you_mean.hpp"
 
@@ -327,10 +329,148 @@ node_kind kind_of(const cluster_node& n) {
   return n.role == node_role::aggregator ? node_kind::aggregator : node_kind::agent;
 }
 
+
+/// A number key (integer or float) of a table.
+bool number_key(checker& c, const toml::table& t, std::string_view key, const std::string& path, double& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return false;
+  if (auto i = n->value<int64_t>()) out = static_cast<double>(*i);
+  else if (auto d = n->value<double>()) out = *d;
+  else {
+    c.error(n, path + "." + std::string(key), "expected a number");
+    return false;
+  }
+  return true;
+}
+
+bool bool_key(checker& c, const toml::table& t, std::string_view key, const std::string& path, bool& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return false;
+  if (auto b = n->value<bool>()) {
+    out = *b;
+    return true;
+  }
+  c.error(n, path + "." + std::string(key), "expected true or false");
+  return false;
+}
+
+/// `[[schema]]`, `[[transform]]`, `[[lookup]]` and `[[route]]`: the ETL job.
+void validate_etl(const toml::table& root, checker& c, vigil_config& cfg) {
+  std::set<std::string> names;
+  for_each_entry(c, root, "schema", [&](const toml::table& t, const std::string& path) {
+    schema_config sc;
+    c.unknown_keys(t, path, {"name", "field", "time_field", "extra", "dedup_key", "dedup_horizon"});
+    c.string(t, "name", path, sc.name, true);
+    check_unique(c, t, path, sc.name, names, "schema");
+    std::set<std::string> fields;
+    const toml::node* list = t.get("field");
+    if (!list) c.error(&t, path + ".field", "missing: a schema needs [[schema.field]] entries (name, type)");
+    else if (!list->is_array_of_tables()) c.error(list, path + ".field", "expected [[schema.field]] tables");
+    else
+      for (const auto& entry : *list->as_array()) {
+        const toml::table& ft = *entry.as_table();
+        schema_field f;
+        auto fname = ft["name"].value<std::string>();
+        const std::string fpath = path + ".field[" + (fname ? *fname : "?") + "]";
+        c.unknown_keys(ft, fpath, {"name", "type", "required", "default", "min", "max", "values", "max_length", "trim",
+                                   "case", "coerce"});
+        c.string(ft, "name", fpath, f.name, true);
+        if (!f.name.empty() && !fields.insert(f.name).second)
+          c.error(ft.get("name"), fpath + ".name", "another field of this schema has this name");
+        c.choice(ft, "type", fpath, f.type,
+                 {{"string", field_type::string}, {"int", field_type::integer}, {"float", field_type::number},
+                  {"bool", field_type::boolean}, {"timestamp", field_type::timestamp},
+                  {"enum", field_type::enumeration}},
+                 true);
+        bool_key(c, ft, "required", fpath, f.required);
+        bool_key(c, ft, "trim", fpath, f.trim);
+        bool_key(c, ft, "coerce", fpath, f.coerce);
+        c.choice(ft, "case", fpath, f.letter_case,
+                 {{"keep", text_case::keep}, {"lower", text_case::lower}, {"upper", text_case::upper}});
+        f.has_min = number_key(c, ft, "min", fpath, f.min);
+        f.has_max = number_key(c, ft, "max", fpath, f.max);
+        if ((f.has_min || f.has_max) && f.type != field_type::integer && f.type != field_type::number)
+          c.error(ft.get(f.has_min ? "min" : "max"), fpath + (f.has_min ? ".min" : ".max"), "only int and float fields take a range");
+        c.unsigned_integer(ft, "max_length", fpath, f.max_length);
+        if (c.string_list(ft, "values", fpath, f.values) && f.type != field_type::enumeration)
+          c.error(ft.get("values"), fpath + ".values", "only enum fields take values");
+        if (f.type == field_type::enumeration && f.values.empty())
+          c.error(&ft, fpath + ".values", "an enum field needs its values, e.g. values = [\"view\", \"click\"]");
+        if (const toml::node* d = ft.get("default")) {
+          f.has_default = true;
+          if (auto v = d->value<std::string>()) f.default_text = *v;
+          else if (auto i = d->value<int64_t>()) f.default_text = std::to_string(*i);
+          else if (auto x = d->value<double>()) {
+            std::ostringstream o;
+            o.precision(17);
+            o << *x;
+            f.default_text = o.str();
+          } else if (auto b = d->value<bool>()) f.default_text = *b ? "true" : "false";
+          else c.error(d, fpath + ".default", "expected a string, number or boolean");
+          if (f.required) c.error(d, fpath + ".default", "a required field has no default (drop one of the two)");
+        }
+        sc.fields.push_back(std::move(f));
+      }
+    if (c.string(t, "time_field", path, sc.time_field, false)) {
+      auto it = std::find_if(sc.fields.begin(), sc.fields.end(), [&](const auto& f) { return f.name == sc.time_field; });
+      if (it == sc.fields.end()) c.error(t.get("time_field"), path + ".time_field", "no field \"" + sc.time_field + "\" in this schema");
+      else if (it->type != field_type::timestamp)
+        c.error(t.get("time_field"), path + ".time_field", "field \"" + sc.time_field + "\" must be of type timestamp");
+    }
+    c.choice(t, "extra", path, sc.extra,
+             {{"keep", extra_fields::keep}, {"drop", extra_fields::drop}, {"quarantine", extra_fields::quarantine}});
+    if (c.string(t, "dedup_key", path, sc.dedup_key, false)
+        && std::none_of(sc.fields.begin(), sc.fields.end(), [&](const auto& f) { return f.name == sc.dedup_key; }))
+      c.error(t.get("dedup_key"), path + ".dedup_key", "no field \"" + sc.dedup_key + "\" in this schema");
+    if (c.duration(t, "dedup_horizon", path, sc.dedup_horizon, false) && sc.dedup_horizon.count() == 0)
+      c.error(t.get("dedup_horizon"), path + ".dedup_horizon", "must be above 0 (leave dedup_key out for no dedup)");
+    cfg.schemas.push_back(std::move(sc));
+  });
+  names.clear();
+  for_each_entry(c, root, "transform", [&](const toml::table& t, const std::string& path) {
+    transform_config tc;
+    c.unknown_keys(t, path, {"name", "expr", "sources", "time_zone"});
+    c.string(t, "name", path, tc.name, true);
+    check_unique(c, t, path, tc.name, names, "transform");
+    c.string(t, "expr", path, tc.expr, true);
+    c.string_list(t, "sources", path, tc.sources);
+    c.string(t, "time_zone", path, tc.time_zone, false);
+    cfg.transforms.push_back(std::move(tc));
+  });
+  names.clear();
+  for_each_entry(c, root, "lookup", [&](const toml::table& t, const std::string& path) {
+    lookup_config l;
+    c.unknown_keys(t, path, {"name", "path", "key", "on", "fields", "on_missing"});
+    c.string(t, "name", path, l.name, true);
+    check_unique(c, t, path, l.name, names, "lookup");
+    c.string(t, "path", path, l.path, true);
+    if (!c.string_list(t, "key", path, l.key) || l.key.empty())
+      c.error(t.get("key") ? t.get("key") : &t, path + ".key", "the key column(s), e.g. key = [\"product_id\"]");
+    if (c.string_list(t, "on", path, l.on) && l.on.size() != l.key.size())
+      c.error(t.get("on"), path + ".on", "must name one record field per key column");
+    if (!c.string_list(t, "fields", path, l.fields) || l.fields.empty())
+      c.error(t.get("fields") ? t.get("fields") : &t, path + ".fields", "the columns added to the record, e.g. fields = [\"category\"]");
+    c.choice(t, "on_missing", path, l.on_missing,
+             {{"keep", missing_key::keep}, {"drop", missing_key::drop}, {"quarantine", missing_key::quarantine}});
+    cfg.lookups.push_back(std::move(l));
+  });
+  names.clear();
+  for_each_entry(c, root, "route", [&](const toml::table& t, const std::string& path) {
+    route_config r;
+    c.unknown_keys(t, path, {"name", "when"});
+    c.string(t, "name", path, r.name, true);
+    check_unique(c, t, path, r.name, names, "route");
+    c.string(t, "when", path, r.when, true);
+    cfg.routes.push_back(std::move(r));
+  });
+  if (cfg.routes.size() > 32) c.error(root.get("route"), "route", "at most 32 routes");
+}
+
 vigil_config validate(const toml::table& root, checker& c, node_kind kind = node_kind::single) {
   const bool needs_source = kind != node_kind::aggregator;
   vigil_config cfg;
-  c.unknown_keys(root, "", {"node", "source", "dimension", "window", "rule", "sink", "environment", "cluster"});
+  c.unknown_keys(root, "", {"node", "source", "dimension", "schema", "transform", "lookup", "route", "window", "rule",
+                            "sink", "environment", "cluster"});
 
   // -- node --
   if (const toml::table* node = root["node"].as_table()) {
@@ -355,7 +495,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
     source_config s;
     c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
-                             "max_line_bytes", "dedup_horizon", "parse_workers"});
+                             "max_line_bytes", "dedup_horizon", "parse_workers", "schema", "filter"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
     if (c.kind(t, path, s.type, source_kinds(), "source") && kind == node_kind::agent && s.type != source_type::file)
@@ -379,6 +519,15 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     c.duration(t, "dedup_horizon", path, s.dedup_horizon, false);
     if (c.unsigned_integer(t, "parse_workers", path, s.parse_workers) && (s.parse_workers < 1 || s.parse_workers > 64))
       c.error(t.get("parse_workers"), path + ".parse_workers", "must be between 1 and 64");
+    if (c.string(t, "schema", path, s.schema, false)) {
+      if (kind != node_kind::single)
+        c.error(t.get("schema"), path + ".schema", "the ETL job (a source with a schema) runs on a single node in this build");
+      if (t.get("format") && s.format != log_format::json)
+        c.error(t.get("format"), path + ".format", "a source with a schema reads JSON events: format = \"json\" or none");
+      s.format = log_format::json;
+    }
+    if (c.string(t, "filter", path, s.filter, false) && s.schema.empty())
+      c.error(t.get("filter"), path + ".filter", "only a source with a schema (JSON events) takes a filter");
     cfg.sources.push_back(std::move(s));
   });
   if (cfg.sources.empty() && needs_source) c.error(&root, "source", "no [[source]]: a node needs at least one");
@@ -403,12 +552,44 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     cfg.dimensions.push_back(std::move(d));
   });
 
+  // -- the ETL job --
+  validate_etl(root, c, cfg);
+  for (auto& s : cfg.sources) {
+    if (s.schema.empty()) continue;
+    auto sc = std::find_if(cfg.schemas.begin(), cfg.schemas.end(), [&](const auto& x) { return x.name == s.schema; });
+    if (sc == cfg.schemas.end()) {
+      std::string defined;
+      for (const auto& x : cfg.schemas) defined += (defined.empty() ? "" : ", ") + x.name;
+      c.error(&root, "source[" + s.name + "].schema",
+              "no schema named \"" + s.schema + "\" (" + (defined.empty() ? "none defined" : "defined: " + defined) + ")");
+    } else if (!sc->dedup_key.empty()) {
+      s.dedup_horizon = sc->dedup_horizon;  // one filter per source, keyed on the field
+    }
+  }
+  std::string layout_error;
+  const record_layout layout = record_layout::of(cfg, &layout_error);
+  if (!layout_error.empty()) c.error(&root, "schema", layout_error);
+
   // -- windows --
   names.clear();
   for_each_entry(c, root, "window", [&](const toml::table& t, const std::string& path) {
     window_config w;
     c.unknown_keys(t, path, {"name", "type", "size", "slide", "gap", "group_by",
-                             "allowed_lateness", "max_groups"});
+                             "allowed_lateness", "max_groups", "metrics"});
+    if (const toml::node* m = t.get("metrics")) {
+      if (!m->is_table()) {
+        c.error(m, path + ".metrics", "expected a table of NAME = \"expression\", e.g. { orders = \"count()\" }");
+      } else {
+        for (auto&& [k, v] : *m->as_table()) {
+          if (auto text = v.value<std::string>()) w.metrics.emplace_back(std::string(k.str()), *text);
+          else c.error(&v, path + ".metrics." + std::string(k.str()), "expected an expression in a string");
+        }
+        if (cfg.schemas.empty()) c.error(m, path + ".metrics", "declared metrics are over records: define a [[schema]] and a source using it");
+        std::string err;
+        if (!w.metrics.empty() && !metric_plan::compile(w.metrics, layout, err))
+          c.error(m, path + "." + err.substr(0, err.find(':')), err.substr(err.find(':') + 2));
+      }
+    }
     c.string(t, "name", path, w.name, true);
     check_unique(c, t, path, w.name, names, "window");
     c.choice(t, "type", path, w.type,
@@ -427,10 +608,13 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     if (c.string_list(t, "group_by", path, w.group_by))
       for (const auto& field : w.group_by) {
         const auto& ok = groupable_fields();
-        if (std::find(ok.begin(), ok.end(), field) == ok.end() && !dimension_fields.count(field)) {
+        if (std::find(ok.begin(), ok.end(), field) == ok.end() && !dimension_fields.count(field)
+            && !(!w.metrics.empty() && layout.index_of(field))) {
           std::string msg = "unknown event field \"" + field + "\" (expected";
           for (const auto& f : ok) msg += " " + f;
           for (const auto& f : dimension_fields) msg += " " + f;
+          if (!w.metrics.empty())
+            for (const auto& f : layout.fields()) msg += " " + f.name;
           c.error(t.get("group_by"), path + ".group_by", msg + ")");
         }
       }
@@ -457,9 +641,12 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     check_unique(c, t, path, r.name, names, "rule");
     if (c.string(t, "window", path, r.window, true) && !window_exists(r.window))
       c.error(t.get("window"), path + ".window", "no window named \"" + r.window + "\" (" + window_list() + ")");
+    for (const auto& w : cfg.windows)
+      if (w.name == r.window)
+        for (const auto& [m, expr] : w.metrics) r.metric_names.push_back(m);
     if (c.string(t, "when", path, r.when, true)) {
       std::string err;
-      if (!rule_expression::compile(r.when, err)) c.error(t.get("when"), path + ".when", err);
+      if (!rule_expression::compile(r.when, err, r.metric_names)) c.error(t.get("when"), path + ".when", err);
     }
     c.choice(t, "severity", path, r.level,
              {{"info", severity::info}, {"warning", severity::warning},
@@ -473,14 +660,23 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
     sink_config s;
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
-                             "resend_interval", "timeout", "max_attempts", "queue_limit"});
+                             "resend_interval", "timeout", "max_attempts", "queue_limit", "columns"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.kind(t, path, s.type, sink_kinds(), "sink");
     std::string input = "alerts";
     c.string(t, "input", path, input, false);
     if (input == "alerts") s.input = sink_input::alerts;
-    else if (input == "records") s.input = sink_input::records;
+    else if (input == "records" || input.rfind("records:", 0) == 0) {
+      s.input = sink_input::records;
+      if (input.size() > 8) {
+        s.route = input.substr(8);
+        if (std::none_of(cfg.routes.begin(), cfg.routes.end(), [&](const auto& r) { return r.name == s.route; }))
+          c.error(t.get("input"), path + ".input", "no route named \"" + s.route + "\" ([[route]] name, when)");
+      }
+      if (cfg.schemas.empty())
+        c.error(t.get("input"), path + ".input", "records come from a source with a [[schema]]; this config has none");
+    }
     else if (input == "quarantine") {
       s.input = sink_input::quarantine;
       // One writer per node keeps the quarantine in read order and checkpointed.
@@ -505,6 +701,14 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       case sink_type::postgres:
       case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
       case sink_type::console: break;
+    }
+    if (s.type == sink_type::csv && s.input != sink_input::records)
+      c.error(t.get("type"), path + ".type", "a csv sink writes records (input = \"records\" or \"records:ROUTE\")");
+    if (c.string_list(t, "columns", path, s.columns)) {
+      if (s.type != sink_type::csv) c.error(t.get("columns"), path + ".columns", "only csv sinks take columns");
+      for (const auto& col : s.columns)
+        if (!layout.index_of(col))
+          c.error(t.get("columns"), path + ".columns", "no record field \"" + col + "\" (" + layout.listing() + ")");
     }
     const bool alerts = s.input == sink_input::alerts;
     for (const char* key : {"repeat_interval", "group_wait"})
@@ -532,6 +736,30 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       c.error(t.get("queue_limit"), path + ".queue_limit", "must be at least 1");
     cfg.sinks.push_back(std::move(s));
   });
+
+  // The ETL steps of each schema source, compiled as `run` compiles them.
+  if (layout_error.empty())
+    for (const auto& s : cfg.sources) {
+      if (s.schema.empty()
+          || std::none_of(cfg.schemas.begin(), cfg.schemas.end(), [&](const auto& x) { return x.name == s.schema; }))
+        continue;
+      std::string err;
+      if (record_plan::make(cfg, s, err)) continue;
+      // "transform[total].expr: ..." -> that key's line.
+      const toml::node* at = &root;
+      const std::string key = err.substr(0, err.find(": "));
+      for (const char* section : {"transform", "route", "lookup", "source"}) {
+        if (key.rfind(std::string(section) + "[", 0) != 0) continue;
+        const std::string name = key.substr(std::strlen(section) + 1, key.find(']') - std::strlen(section) - 1);
+        if (const toml::array* a = root[section].as_array())
+          for (const auto& e : *a)
+            if (const toml::table* et = e.as_table(); et && (*et)["name"].value<std::string>() == name) {
+              const std::string field = key.substr(key.find("].") + 2);
+              at = et->get(field) ? et->get(field) : et;
+            }
+      }
+      c.error(at, key, err.substr(err.find(": ") + 2));
+    }
   return cfg;
 }
 

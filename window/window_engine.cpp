@@ -9,6 +9,7 @@
 #include "hash/xxh3.hpp"
 #include "json/json_text.hpp"
 #include "parse/timestamp.hpp"
+#include "record/record_format.hpp"
 #include "enrich/route_template.hpp"
 #include "rules/metric_names.hpp"
 #include "state/state_codec.hpp"
@@ -29,14 +30,28 @@ constexpr signature_mask probe_classes = attack_mask & path_mask;
 } // namespace
 
 void window_event::prepare() {
+  prepared = true;
+  if (record) return;  // records hash nothing up front
   visitor_hash = hash_of(ip, user_agent);
   path_hash = hash_of(path);
   if (request_time_us >= 0) latency_bucket = quantile_sketch::bucket_of(static_cast<double>(request_time_us));
   prepared = true;
 }
 
+void window_metrics::declare(const metric_plan* plan) {
+  plan_ = plan;
+  declared_ = plan ? declared_values(*plan) : declared_values();
+}
+
 void window_metrics::add(const window_event& e) {
   ++requests_;
+  if (plan_) {
+    if (e.record) {
+      thread_local expr::arena scratch;
+      declared_.add(*plan_, e.record, e.record_text, scratch);
+    }
+    return;
+  }
   bytes_ += e.bytes;
   const bool is_static = (e.classes & mask_of(signature_class::static_file)) != 0;
   page_views_ += !is_static && e.status < 400;
@@ -54,6 +69,11 @@ void window_metrics::add(const window_event& e) {
 
 void window_metrics::merge(const window_metrics& o) {
   requests_ += o.requests_;
+  if (plan_ || o.plan_) {
+    if (!plan_) plan_ = o.plan_;
+    declared_.merge(o.declared_);
+    return;
+  }
   page_views_ += o.page_views_;
   bytes_ += o.bytes_;
   probes_ += o.probes_;
@@ -75,6 +95,8 @@ void window_metrics::save(state_writer& w) const {
   visitors_.save(w);
   paths_.save(w);
   latency_.save(w);
+  w.boolean(plan_ != nullptr);
+  if (plan_) declared_.save(w);
 }
 
 void window_metrics::restore(state_reader& r) {
@@ -84,6 +106,7 @@ void window_metrics::restore(state_reader& r) {
   visitors_.restore(r);
   paths_.restore(r);
   latency_.restore(r);
+  if (r.boolean()) declared_.restore(r);
 }
 
 std::optional<double> window_metrics::value(window_metric m) const {
@@ -125,8 +148,35 @@ std::optional<double> window_metrics::value(window_metric m) const {
 }
 
 std::optional<double> window_metrics::value(std::string_view name) const {
+  if (plan_) {
+    if (auto i = plan_->index_of(name)) return declared_value(*i);
+    return std::nullopt;
+  }
   if (auto m = window_metric_of(name)) return value(*m);
   return std::nullopt;
+}
+
+std::optional<double> window_metrics::declared_value(size_t i) const {
+  return plan_ ? declared_.value(*plan_, i) : std::nullopt;
+}
+
+void window_metrics::append_json(std::string& out) const {
+  if (plan_) {
+    declared_.append_json(*plan_, out);
+    return;
+  }
+  bool first = true;
+  for (size_t i = 0; i < window_metric_count; ++i) {
+    const auto m = static_cast<window_metric>(i);
+    const auto v = value(m);
+    if (!v) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name_of(m);
+    out += "\":";
+    append_json_number(out, *v);
+  }
 }
 
 std::string to_json(const window_result& r) {
@@ -146,18 +196,7 @@ std::string to_json(const window_result& r) {
     append_json_string(out, r.group[i].second);
   }
   out += "},\"metrics\":{";
-  bool first = true;
-  for (size_t i = 0; i < window_metric_count; ++i) {
-    const auto m = static_cast<window_metric>(i);
-    const auto v = r.metrics.value(m);
-    if (!v) continue;
-    if (!first) out += ',';
-    first = false;
-    out += '"';
-    out += name_of(m);
-    out += "\":";
-    append_json_number(out, *v);
-  }
+  r.metrics.append_json(out);
   out += "}}";
   return out;
 }
@@ -169,19 +208,33 @@ enum field_id : int {
   f_ip, f_path, f_route, f_status, f_status_class, f_method, f_host, f_protocol, f_user_agent,
   f_referer, f_ua_class, label_base
 };
+// Record fields: ids from here (far past any number of labels).
+constexpr int record_base = 1 << 20;
 constexpr const char* builtin_fields[] = {"ip", "path", "route", "status", "status_class", "method",
                                           "host", "protocol", "user_agent", "referer", "ua_class"};
 
 } // namespace
 
-window_engine::window_engine(window_config cfg, std::vector<std::string> label_names)
+window_engine::window_engine(window_config cfg, std::vector<std::string> label_names, const record_layout* records)
   : cfg_(std::move(cfg)), label_names_(std::move(label_names)) {
+  if (!cfg_.metrics.empty()) {
+    std::string error;
+    const record_layout none;
+    plan_ = metric_plan::compile(cfg_.metrics, records ? *records : none, error);
+    if (!plan_) throw std::invalid_argument("window " + cfg_.name + ": " + error);
+  }
   for (const auto& f : cfg_.group_by) {
     int id = -1;
-    for (int i = 0; i < label_base; ++i)
+    // A window over records groups by record fields first: "status" is
+    // then the record's, not the web-log one.
+    if (records && plan_)
+      if (auto i = records->index_of(f)) id = record_base + static_cast<int>(*i);
+    for (int i = 0; id < 0 && i < label_base; ++i)
       if (f == builtin_fields[i]) id = i;
     for (size_t i = 0; id < 0 && i < label_names_.size(); ++i)
       if (f == label_names_[i]) id = label_base + static_cast<int>(i);
+    if (id < 0 && records)
+      if (auto i = records->index_of(f)) id = record_base + static_cast<int>(*i);
     if (id < 0) throw std::invalid_argument("window " + cfg_.name + ": unknown group_by field '" + f + "'");
     field_ids_.push_back(id);
   }
@@ -189,7 +242,11 @@ window_engine::window_engine(window_config cfg, std::vector<std::string> label_n
 
 void window_engine::watch(std::vector<std::string> metrics) {
   watched_.clear();
-  for (const auto& name : metrics) watched_.push_back(window_metric_of(name));
+  watched_declared_.clear();
+  for (const auto& name : metrics) {
+    watched_.push_back(plan_ ? std::nullopt : window_metric_of(name));
+    watched_declared_.push_back(plan_ ? plan_->index_of(name) : std::nullopt);
+  }
 }
 
 size_t window_engine::open_groups() const noexcept {
@@ -224,7 +281,14 @@ void window_engine::append_field(const window_event& e, size_t field, std::strin
     case f_referer: out += e.referer; break;
     case f_ua_class: out += e.ua_class; break;
     default:
-      if (e.labels) out += e.labels[id - label_base];
+      if (id >= record_base) {
+        if (e.record) {
+          thread_local std::string scratch;
+          out += value_text(e.record[id - record_base], e.record_text, scratch);
+        }
+      } else if (e.labels) {
+        out += e.labels[id - label_base];
+      }
   }
 }
 
@@ -267,6 +331,7 @@ window_engine::group_state window_engine::new_group(int64_t start, int64_t end,
   g.fields = std::move(fields);
   g.start_ms = start;
   g.end_ms = end;
+  g.metrics.declare(plan_.get());
   return g;
 }
 
@@ -275,7 +340,15 @@ group_snapshot window_engine::snapshot(const group_state& g) const {
   s.group = g.fields;
   s.last_event_ms = g.last_event_ms;
   s.values.reserve(watched_.size());
-  for (const auto& m : watched_) s.values.push_back(m ? g.metrics.value(*m).value_or(std::nan("")) : std::nan(""));
+  for (size_t i = 0; i < watched_.size(); ++i) {
+    std::optional<double> v;
+    if (plan_) {
+      if (watched_declared_[i]) v = g.metrics.declared_value(*watched_declared_[i]);
+    } else if (watched_[i]) {
+      v = g.metrics.value(*watched_[i]);
+    }
+    s.values.push_back(v.value_or(std::nan("")));
+  }
   return s;
 }
 
@@ -682,6 +755,7 @@ void window_engine::restore(state_reader& r) {
   for (size_t n = r.count(); n > 0; --n) {
     group_state g;
     restore_group(r, g);
+    g.metrics.bind(plan_.get());
     g.saved_in = save_epoch_;
     std::string key = key_of(g.fields);
     if (kind == saved_kind::sessions) {

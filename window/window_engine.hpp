@@ -19,6 +19,7 @@
 #include "signature/signature_set.hpp"
 #include "sketch/distinct_counter.hpp"
 #include "sketch/quantile_sketch.hpp"
+#include "window/declared_metrics.hpp"
 
 namespace vigil {
 
@@ -38,6 +39,10 @@ struct window_event {
   /// Dimension-table labels, in the order of the engine's `label_names`.
   const std::string_view* labels = nullptr;
   signature_mask classes = 0;
+  /// A record (the ETL job), in the node's record layout; null for a
+  /// web-log event. Its strings are in `record_text`.
+  const field_value* record = nullptr;
+  std::string_view record_text;
   /// Computed once per event for all windows by `prepare()`.
   uint64_t visitor_hash = 0, path_hash = 0;
   int32_t latency_bucket = 0;
@@ -47,9 +52,17 @@ struct window_event {
   void prepare();
 };
 
-/// The metrics of one group in one window (PRODUCT.md metric names).
+/// The metrics of one group in one window: the web-log ones (PRODUCT.md
+/// metric names), or, for a window that declares `metrics`, those.
 class window_metrics {
 public:
+  /// The declared metrics this group computes instead of the web-log
+  /// ones (null: web-log). The plan outlives the group (its engine owns it).
+  void declare(const metric_plan* plan);
+  const metric_plan* declared_plan() const noexcept { return plan_; }
+  /// Points restored values at their plan (which `restore` cannot know).
+  void bind(const metric_plan* plan) noexcept { plan_ = plan; }
+
   void add(const window_event& e);
   void merge(const window_metrics& other);
 
@@ -57,6 +70,10 @@ public:
   /// (latency without request times) or the name is unknown.
   std::optional<double> value(window_metric m) const;
   std::optional<double> value(std::string_view name) const;
+  /// Declared metric `i` of the plan.
+  std::optional<double> declared_value(size_t i) const;
+  /// Appends the metrics as the members of a JSON object.
+  void append_json(std::string& out) const;
 
   uint64_t requests() const noexcept { return requests_; }
 
@@ -70,6 +87,8 @@ private:
   distinct_counter visitors_;  // hashes of (ip, user agent)
   distinct_counter paths_;     // hashes of path
   quantile_sketch latency_;
+  const metric_plan* plan_ = nullptr;
+  declared_values declared_;
 };
 
 /// A closed window's result for one group.
@@ -104,8 +123,12 @@ std::string to_json(const window_result& r);
 /// that closes. `take_deltas` hands them over (changes before closes).
 class window_engine {
 public:
-  /// `label_names`: the dimension fields events carry in `labels`.
-  explicit window_engine(window_config cfg, std::vector<std::string> label_names = {});
+  /// `label_names`: the dimension fields events carry in `labels`;
+  /// `records`: the node's record layout, for windows over records (group
+  /// by record fields, declared metrics). Throws std::invalid_argument for
+  /// an unknown group_by field or a metric that does not compile.
+  explicit window_engine(window_config cfg, std::vector<std::string> label_names = {},
+                         const record_layout* records = nullptr);
   ~window_engine();
   window_engine(window_engine&&) noexcept;
   window_engine& operator=(window_engine&&) noexcept;
@@ -182,6 +205,8 @@ public:
   static state_summary summarize(state_reader& r);
 
   const window_config& config() const noexcept { return cfg_; }
+  /// Declares metrics: takes records, not web-log events.
+  bool over_records() const noexcept { return plan_ != nullptr; }
   int64_t watermark() const noexcept { return watermark_; }
   uint64_t late_dropped() const noexcept { return late_; }
   uint64_t groups_dropped() const noexcept { return groups_dropped_; }
@@ -222,6 +247,8 @@ private:
   std::vector<std::string> label_names_;
   std::vector<int> field_ids_;        // per group_by field: a built-in field or a label
   std::vector<std::optional<window_metric>> watched_;  // unknown names: NaN
+  std::vector<std::optional<size_t>> watched_declared_;  // with a metric plan
+  std::shared_ptr<const metric_plan> plan_;  // declared metrics; null: web-log
   std::string key_;                   // reused: the group key of the event being added
   partition partition_;
   bool collecting_ = false;            // an agent's pre-aggregation: no watermark, no limits

@@ -1,0 +1,111 @@
+#include "record/record_format.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+#include "csv/csv.hpp"
+#include "json/json_text.hpp"
+#include "parse/timestamp.hpp"
+
+namespace vigil {
+
+std::string_view value_text(const field_value& v, std::string_view batch_text, std::string& scratch) {
+  switch (v.kind) {
+    case value_kind::null: return {};
+    case value_kind::text: return batch_text.substr(v.text.offset, v.text.length);
+    case value_kind::boolean: return v.bits ? "true" : "false";
+    case value_kind::integer: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.bits);
+      scratch.assign(buf, r.ptr);
+      return scratch;
+    }
+    case value_kind::number:
+      scratch.clear();
+      append_json_number(scratch, v.number());
+      return scratch;
+    case value_kind::time: scratch = format_rfc3339_utc(v.bits); return scratch;
+  }
+  return {};
+}
+
+void append_value_json(std::string& out, const field_value& v, std::string_view batch_text) {
+  switch (v.kind) {
+    case value_kind::null: out += "null"; return;
+    case value_kind::text: append_json_string(out, batch_text.substr(v.text.offset, v.text.length)); return;
+    case value_kind::boolean: out += v.bits ? "true" : "false"; return;
+    case value_kind::integer: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.bits);
+      out.append(buf, r.ptr);
+      return;
+    }
+    case value_kind::number: append_json_number(out, v.number()); return;
+    case value_kind::time: append_json_string(out, format_rfc3339_utc(v.bits)); return;
+  }
+}
+
+std::string record_json(const record_layout& layout, const event_batch& b, size_t row) {
+  const field_value* values = b.records.row(row);
+  const record_info& info = b.records.rows[row];
+  std::string out;
+  out.reserve(256);
+  out += '{';
+  bool first = true;
+  for (size_t i = 0; i < layout.size() && i < b.records.width; ++i) {
+    if (values[i].is_null()) continue;
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, layout.fields()[i].name);
+    out += ':';
+    append_value_json(out, values[i], b.text);
+  }
+  if (!info.extras.empty()) {
+    if (!first) out += ',';
+    first = false;
+    out.append(b.view(info.extras));
+  }
+  if (info.arrival_time) {
+    if (!first) out += ',';
+    out += "\"_arrival_time\":";
+    append_json_string(out, format_rfc3339_utc(info.time_ms));
+  }
+  out += '}';
+  return out;
+}
+
+std::string record_csv(const std::vector<size_t>& columns, const event_batch& b, size_t row) {
+  const field_value* values = b.records.row(row);
+  std::string out, scratch;
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (k > 0) out += ',';
+    if (columns[k] < b.records.width) append_csv_field(out, value_text(values[columns[k]], b.text, scratch));
+  }
+  return out;
+}
+
+expr::value record_scope::get(int slot) const {
+  const field_value& v = row_[slot];
+  switch (v.kind) {
+    case value_kind::null: return expr::value::null();
+    case value_kind::boolean: return expr::value::boolean(v.bits != 0);
+    case value_kind::integer: return expr::value::number(static_cast<double>(v.bits));
+    case value_kind::number: return expr::value::number(v.number());
+    case value_kind::time: return expr::value::time(static_cast<double>(v.bits));
+    case value_kind::text: return expr::value::string(text_.substr(v.text.offset, v.text.length));
+  }
+  return expr::value::null();
+}
+
+expr::names layout_names(const record_layout& layout, int32_t utc_offset_s) {
+  expr::names n;
+  n.variable = [&layout](std::string_view name) -> std::optional<int> {
+    if (auto i = layout.index_of(name)) return static_cast<int>(*i);
+    return std::nullopt;
+  };
+  n.known = layout.listing();
+  n.utc_offset_s = utc_offset_s;
+  return n;
+}
+
+} // namespace vigil
