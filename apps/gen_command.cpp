@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <cstring>
 #include <iostream>
@@ -18,6 +19,7 @@
 
 #include "parse/timestamp.hpp"
 #include "workload/access_generator.hpp"
+#include "workload/event_generator.hpp"
 
 namespace vigil {
 
@@ -144,6 +146,130 @@ int run_gen(const gen_flags& f) {
   return 0;
 }
 
+struct events_flags {
+  std::string kind = "orders";
+  std::string out_dir = ".";
+  std::string out;  // the events file; default OUT_DIR/<kind's file>
+  double rate = 1000;
+  std::string duration = "60s";
+  uint64_t count = 0;
+  std::string inject;
+  double bad_rate = 0.01;
+  uint64_t seed = 1;
+  std::string start = "now";
+  bool no_pace = false;
+  std::string check;
+};
+
+int run_gen_events(const events_flags& f) {
+  event_workload_options opts;
+  auto kind = event_kind_from_string(f.kind);
+  if (!kind) {
+    std::cerr << "vigil gen events: unknown --kind '" << f.kind << "' (orders, clicks, ysb)\n";
+    return 2;
+  }
+  opts.kind = *kind;
+  const std::string dir = f.out_dir.empty() ? "." : f.out_dir;
+  if (!f.check.empty()) {
+    if (opts.kind != event_kind::ysb) {
+      std::cerr << "vigil gen events: --check is the YSB check: use it with --kind ysb\n";
+      return 2;
+    }
+    auto verdict = ysb_check(dir + "/ad_events.jsonl", dir + "/campaigns.csv", f.check);
+    std::cout << (verdict.correct ? "CORRECT" : "DIFFER") << "\n";
+    std::cerr << "vigil gen events --check: " << verdict.detail << "\n";
+    return verdict.correct ? 0 : 1;
+  }
+  opts.seed = f.seed;
+  opts.rate = f.rate;
+  opts.count = f.count;
+  opts.bad_rate = f.bad_rate;
+  auto d = parse_duration(f.duration);
+  if (!d || d->count() == 0) {
+    std::cerr << "vigil gen events: bad --duration '" << f.duration << "' (e.g. 60s, 5m, 1h)\n";
+    return 2;
+  }
+  opts.duration_ms = d->count();
+  if (f.start == "now") {
+    opts.start_ms = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count() * 1000;
+  } else {
+    log_time t;
+    if (!parse_rfc3339_time(f.start, t)) {
+      std::cerr << "vigil gen events: bad --start '" << f.start << "' (RFC 3339, e.g. 2024-01-01T00:00:00Z, or now)\n";
+      return 2;
+    }
+    opts.start_ms = t.utc_ms;
+  }
+  std::stringstream list(f.inject);
+  for (std::string item; std::getline(list, item, ',');) {
+    if (item.empty()) continue;
+    auto k = event_incident_from_string(item);
+    if (!k) {
+      std::cerr << "vigil gen events: unknown incident '" << item
+                << "' (revenue_drop, payment_failures, schema_drift, duplicates, late, bad)\n";
+      return 2;
+    }
+    opts.incidents.push_back(*k);
+  }
+  event_generator gen(opts);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!gen.table_name().empty()) {
+    const std::string table = dir + "/" + gen.table_name();
+    std::ofstream t(table, std::ios::trunc);
+    t << gen.table_csv();
+    if (!t) {
+      std::cerr << "vigil gen events: " << table << ": cannot write: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+  }
+  const std::string path = f.out == "-" ? "" : !f.out.empty() ? f.out : dir + "/" + gen.events_name();
+  int fd = STDOUT_FILENO;
+  if (!path.empty()) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::cerr << "vigil gen events: " << path << ": cannot open: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+  }
+  std::signal(SIGINT, [](int) { stop_requested = true; });
+  std::signal(SIGTERM, [](int) { stop_requested = true; });
+  std::string buf;
+  bool ok = true;
+  if (f.no_pace) {
+    for (int64_t t = opts.start_ms; ok && !gen.done() && !stop_requested; t += 1000) {
+      gen.generate_until(t + 1000, buf);
+      if (buf.size() > (4u << 20)) {
+        ok = write_all(fd, buf);
+        buf.clear();
+      }
+    }
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (ok && !gen.done() && !stop_requested) {
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      gen.generate_until(opts.start_ms + elapsed + 1, buf);
+      if (!buf.empty()) ok = write_all(fd, buf);
+      buf.clear();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  if (ok && !buf.empty()) ok = write_all(fd, buf);
+  if (fd != STDOUT_FILENO) ::close(fd);
+  if (!ok) {
+    std::cerr << "vigil gen events: write failed: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::cerr << "vigil gen events: " << gen.events() << " " << f.kind << " events from " << format_rfc3339_utc(opts.start_ms)
+            << (path.empty() ? "" : " to " + path);
+  for (const auto& sl : gen.slices())
+    std::cerr << "; " << to_string(sl.incident) << " " << format_rfc3339_utc(sl.start_ms) << ".."
+              << format_rfc3339_utc(sl.end_ms);
+  std::cerr << "\n";
+  return 0;
+}
+
 } // namespace
 
 void add_gen_command(CLI::App& app, int& exit_code) {
@@ -169,6 +295,31 @@ void add_gen_command(CLI::App& app, int& exit_code) {
   access->add_option("--plan", f->plan_out, "write the injected incidents (client, time) as JSON to FILE");
   access->add_flag("--no-pace", f->no_pace, "write as fast as possible instead of at --rate in real time");
   access->callback([f, &exit_code] { exit_code = run_gen(*f); });
+
+  auto e = std::make_shared<events_flags>();
+  auto* events = gen->add_subcommand(
+    "events",
+    "Write a JSON event stream (one object a line) and the reference table it refers to, with\n"
+    "injectable incidents. orders: OUT_DIR/orders.jsonl + products.csv; clicks: clicks.jsonl;\n"
+    "ysb: ad_events.jsonl + campaigns.csv (the Yahoo Streaming Benchmark's layout).\n"
+    "The same --seed and --start give the same bytes. --check RESULTS (ysb) recomputes the\n"
+    "views per campaign and 10 s window from OUT_DIR and prints CORRECT or DIFFER.");
+  events->add_option("--kind", e->kind, "orders | clicks | ysb")->capture_default_str();
+  events->add_option("--out-dir", e->out_dir, "directory for the events file and its table")->capture_default_str();
+  events->add_option("-o,--output", e->out, "events file to append to instead (- for stdout)");
+  events->add_option("--rate", e->rate, "events per second (of event time)")->capture_default_str()
+    ->check(CLI::Range(0.001, 1e9));
+  events->add_option("--duration", e->duration, "event time covered, e.g. 60s, 5m")->capture_default_str();
+  events->add_option("--count", e->count, "events in all (instead of rate x duration)");
+  events->add_option("--inject", e->inject,
+                     "incidents, comma-separated: revenue_drop, payment_failures, schema_drift, duplicates, late, bad");
+  events->add_option("--bad-rate", e->bad_rate, "share of events the bad incident breaks")->capture_default_str()
+    ->check(CLI::Range(0.0, 1.0));
+  events->add_option("--seed", e->seed, "random seed")->capture_default_str();
+  events->add_option("--start", e->start, "event time of the first event: RFC 3339, or now")->capture_default_str();
+  events->add_flag("--no-pace", e->no_pace, "write as fast as possible instead of at --rate in real time");
+  events->add_option("--check", e->check, "ysb: check the window results in this file against OUT_DIR's input");
+  events->callback([e, &exit_code] { exit_code = run_gen_events(*e); });
 }
 
 } // namespace vigil

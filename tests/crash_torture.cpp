@@ -4,7 +4,12 @@
 // byte-identical to those of one uninterrupted run over the same lines, and
 // its alert ids the same set, and its quarantine the same records.
 //
-//   crash_torture --vigil build/vigil [--kills N] [--seed S] [--lines N] [--keep]
+//   crash_torture --vigil build/vigil [--job web|orders|ysb] [--kills N] [--seed S] [--lines N] [--keep]
+//
+// --job orders runs the ETL job (schema, dedup, transforms, a lookup,
+// declared metrics) over generated orders with bad, duplicate and drifting
+// events: its records (JSONL and CSV) must be byte-identical too. --job ysb
+// runs config/ysb.toml's job; its results must also pass the YSB check.
 //
 // Kills land at random instants, right as the file rotates, and (every
 // third) right after a checkpoint's write starts, found in the debug log.
@@ -76,6 +81,51 @@ std::string config(const fs::path& dir, const std::string& source_glob) {
          "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n";
 }
 
+std::string orders_config(const fs::path& dir, const std::string& source_glob, const fs::path& products) {
+  auto q = [](const fs::path& p) { return "\"" + p.string() + "\""; };
+  return "[node]\nname = \"torture\"\nstate_dir = " + q(dir / "state") + "\nhttp = \"\"\n"
+         "checkpoint_interval = \"100ms\"\n\n"
+         "[[source]]\nname = \"orders\"\ntype = \"file\"\npath = " + q(source_glob) + "\nschema = \"order\"\n\n"
+         "[[schema]]\nname = \"order\"\ntime_field = \"ts\"\ndedup_key = \"order_id\"\ndedup_horizon = \"10m\"\n"
+         "[[schema.field]]\nname = \"order_id\"\ntype = \"string\"\nrequired = true\n"
+         "[[schema.field]]\nname = \"user_id\"\ntype = \"string\"\n"
+         "[[schema.field]]\nname = \"event_type\"\ntype = \"enum\"\nvalues = [\"view\", \"cart\", \"purchase\"]\nrequired = true\n"
+         "[[schema.field]]\nname = \"product_id\"\ntype = \"string\"\n"
+         "[[schema.field]]\nname = \"quantity\"\ntype = \"int\"\nmin = 1\ncoerce = true\n"
+         "[[schema.field]]\nname = \"price\"\ntype = \"float\"\nmin = 0\n"
+         "[[schema.field]]\nname = \"payment_status\"\ntype = \"string\"\n"
+         "[[schema.field]]\nname = \"ts\"\ntype = \"timestamp\"\nrequired = true\n\n"
+         "[[transform]]\nname = \"total\"\nexpr = \"price * quantity\"\n\n"
+         "[[lookup]]\nname = \"products\"\npath = " + q(products) + "\nkey = [\"product_id\"]\nfields = [\"category\"]\n\n"
+         "[[window]]\nname = \"category_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"category\"]\n"
+         "allowed_lateness = \"10m\"\nmetrics = { orders = \"count(event_type == \\\"purchase\\\")\", revenue = \"sum(total)\", "
+         "users = \"distinct(user_id)\", failed = \"count(payment_status == \\\"failed\\\")\" }\n\n"
+         "[[rule]]\nname = \"payment_failures\"\nwindow = \"category_minute\"\nwhen = \"failed >= 3\"\n\n"
+         "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = " + q(dir / "alerts.jsonl") + "\n\n"
+         "[[sink]]\nname = \"records\"\ntype = \"jsonl\"\ninput = \"records\"\npath = " + q(dir / "records.jsonl") + "\n\n"
+         "[[sink]]\nname = \"csv\"\ntype = \"csv\"\ninput = \"records\"\npath = " + q(dir / "records.csv") + "\n"
+         "columns = [\"order_id\", \"event_type\", \"total\", \"category\", \"ts\"]\n\n"
+         "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:category_minute\"\npath = " + q(dir / "minute.jsonl") + "\n\n"
+         "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n";
+}
+
+// config/ysb.toml with its paths moved into `dir`.
+std::string ysb_config(const fs::path& source_dir, const fs::path& dir, const std::string& source_glob, const fs::path& campaigns) {
+  std::ifstream in(source_dir / "config" / "ysb.toml");
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::string text = s.str();
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replace("\"var/ysb/ad_events.jsonl*\"", "\"" + source_glob + "\"");
+  replace("\"var/ysb/campaigns.csv\"", "\"" + campaigns.string() + "\"");
+  replace("\"var/ysb/", "\"" + dir.string() + "/");
+  replace("checkpoint_interval = \"1s\"", "checkpoint_interval = \"100ms\"");
+  return text;
+}
+
 // The quarantine records as (reason, text), in file order. The file and
 // offset in them differ between the runs: the crashed one reads rotated
 // files.
@@ -126,13 +176,19 @@ int main(int argc, char** argv) {
   uint64_t seed = std::random_device{}();
   uint64_t lines = 300000;
   bool keep = false;
+  std::string job = "web";
+  std::string source_dir = VIGIL_SOURCE_DIR;
   app.add_option("--vigil", vigil, "the vigil binary")->required();
+  app.add_option("--job", job, "web (access log), orders (the ETL job) or ysb (config/ysb.toml)")->capture_default_str()
+    ->check(CLI::IsMember({"web", "orders", "ysb"}));
+  app.add_option("--source-dir", source_dir, "the repository (for config/ysb.toml)")->capture_default_str();
   app.add_option("--kills", kills, "SIGKILLs to send (5 to 30 is the spirit)")->capture_default_str();
   app.add_option("--seed", seed, "schedule seed (default: random, printed)");
   app.add_option("--lines", lines, "log lines to write")->capture_default_str();
   app.add_flag("--keep", keep, "keep the work directory");
   CLI11_PARSE(app, argc, argv);
-  std::cout << "crash_torture: seed " << seed << ", " << kills << " kills, " << lines << " lines" << std::endl;
+  std::cout << "crash_torture: job " << job << ", seed " << seed << ", " << kills << " kills, " << lines << " lines"
+            << std::endl;
 
   std::string tmpl = (fs::temp_directory_path() / "vigil-torture-XXXXXX").string();
   const fs::path work = ::mkdtemp(tmpl.data());
@@ -141,14 +197,21 @@ int main(int argc, char** argv) {
   fs::create_directories(ref);
   std::mt19937_64 rng(seed);
 
-  // The input: a deterministic log with scans and brute force in it.
+  // The input: a deterministic log with scans and brute force in it, or
+  // an event stream with incidents.
   const uint64_t rate = 1000;
-  const std::string gen = vigil + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " +
-                          std::to_string(lines / rate) + "s --seed " + std::to_string(seed % 1000) +
-                          " --start 2024-01-01T00:00:00Z --format combined --inject scan,bruteforce -o '" +
-                          (work / "full.log").string() + "' 2>/dev/null";
+  const fs::path generated = work / "gen";
+  std::string gen = vigil + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " +
+                    std::to_string(lines / rate) + "s --seed " + std::to_string(seed % 1000) +
+                    " --start 2024-01-01T00:00:00Z --format combined --inject scan,bruteforce -o '" +
+                    (work / "full.log").string() + "' 2>/dev/null";
+  if (job != "web")
+    gen = vigil + " gen events --kind " + (job == "ysb" ? "ysb" : "orders") + " --no-pace --rate " + std::to_string(rate)
+          + " --count " + std::to_string(lines) + " --seed " + std::to_string(seed % 1000)
+          + " --start 2024-01-01T00:00:00Z --out-dir '" + generated.string() + "' -o '" + (work / "full.log").string() + "'"
+          + (job == "orders" ? " --inject bad,duplicates,schema_drift,payment_failures --bad-rate 0.02" : "") + " 2>/dev/null";
   if (std::system(gen.c_str()) != 0) {
-    std::cerr << "crash_torture: vigil gen failed\n";
+    std::cerr << "crash_torture: vigil gen failed: " << gen << "\n";
     return 2;
   }
   // Malformed lines among them: every 997th line is followed by one.
@@ -161,8 +224,13 @@ int main(int argc, char** argv) {
       if (++n % 997 == 0) text += "not a log line " + std::to_string(n) + "\n";
     }
   }
-  std::ofstream(crash / "torture.toml") << config(crash, (live / "access.log*").string());
-  std::ofstream(ref / "torture.toml") << config(ref, (ref / "access.log").string());
+  auto config_of = [&](const fs::path& dir, const std::string& glob) {
+    if (job == "orders") return orders_config(dir, glob, generated / "products.csv");
+    if (job == "ysb") return ysb_config(source_dir, dir, glob, generated / "campaigns.csv");
+    return config(dir, glob);
+  };
+  std::ofstream(crash / "torture.toml") << config_of(crash, (live / "access.log*").string());
+  std::ofstream(ref / "torture.toml") << config_of(ref, (ref / "access.log").string());
 
   // The writer appends the log in pieces, rotating by rename twice.
   const size_t pieces = 400;
@@ -231,7 +299,10 @@ int main(int argc, char** argv) {
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
   bool ok = crash_rc == 0 && ref_rc == 0;
-  for (const char* sink : {"minute.jsonl", "ip_minute.jsonl", "status.jsonl"}) {
+  std::vector<std::string> compared = {"minute.jsonl", "ip_minute.jsonl", "status.jsonl"};
+  if (job == "orders") compared = {"minute.jsonl", "records.jsonl", "records.csv"};
+  if (job == "ysb") compared = {"campaign_10s.jsonl"};
+  for (const auto& sink : compared) {
     const std::string a = read_file(crash / sink), b = read_file(ref / sink);
     const bool same = a == b && !b.empty();
     std::cout << "crash_torture: " << sink << ": " << (same ? "identical" : "DIFFERENT") << " (" << a.size()
@@ -243,8 +314,18 @@ int main(int argc, char** argv) {
   std::cout << "crash_torture: quarantine: " << (same_bad ? "same records" : "DIFFERENT") << " (" << bad_crash.size()
             << " vs " << bad_ref.size() << ")" << std::endl;
   ok = ok && same_bad;
+  if (job == "ysb") {
+    // YSB's own check over the crashed run's results (the events with the
+    // malformed lines among them are what it read).
+    std::ofstream(generated / "ad_events.jsonl", std::ios::trunc) << text;
+    const std::string check = vigil + " gen events --kind ysb --out-dir '" + generated.string() + "' --check '"
+                              + (crash / "campaign_10s.jsonl").string() + "' > '" + (work / "check.txt").string() + "'";
+    const bool correct = std::system(check.c_str()) == 0 && read_file(work / "check.txt") == "CORRECT\n";
+    std::cout << "crash_torture: YSB check: " << read_file(work / "check.txt");
+    ok = ok && correct;
+  }
   const auto ids_crash = alert_ids(crash / "alerts.jsonl"), ids_ref = alert_ids(ref / "alerts.jsonl");
-  const bool same_ids = ids_crash == ids_ref && !ids_ref.empty();
+  const bool same_ids = ids_crash == ids_ref && (job == "ysb" || !ids_ref.empty());
   std::cout << "crash_torture: alert ids: " << (same_ids ? "same" : "DIFFERENT") << " (" << ids_crash.size()
             << " vs " << ids_ref.size() << ")" << std::endl;
   ok = ok && same_ids;

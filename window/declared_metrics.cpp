@@ -171,7 +171,7 @@ void declared_values::add(const metric_plan& plan, const field_value* row, std::
         if (c.n == 0 || v.num < c.min) c.min = v.num;
         if (c.n == 0 || v.num > c.max) c.max = v.num;
         ++c.n;
-        c.sum += v.num;
+        c.add(v.num);
         break;
       }
       case metric_plan::aggregate_kind::distinct: {
@@ -233,7 +233,8 @@ void declared_values::merge(const declared_values& other) {
             mine.max = mine.n == 0 ? theirs.max : std::max(mine.max, theirs.max);
           }
           mine.n += theirs.n;
-          mine.sum += theirs.sum;
+          mine.add(theirs.sum);
+          mine.add(theirs.carry);
         } else if constexpr (std::is_same_v<T, quantiles>) {
           if (!mine.sketched && !theirs.sketched && mine.exact.size() + theirs.exact.size() <= exact_quantile_values) {
             mine.exact.insert(mine.exact.end(), theirs.exact.begin(), theirs.exact.end());
@@ -261,7 +262,7 @@ double declared_values::aggregate_value(const metric_plan& plan, size_t a, bool&
   switch (spec.kind) {
     case metric_plan::aggregate_kind::count:
     case metric_plan::aggregate_kind::count_if: return static_cast<double>(std::get<counter>(s).n);
-    case metric_plan::aggregate_kind::sum: return std::get<counter>(s).sum;
+    case metric_plan::aggregate_kind::sum: return std::get<counter>(s).total();
     case metric_plan::aggregate_kind::avg:
     case metric_plan::aggregate_kind::min:
     case metric_plan::aggregate_kind::max: {
@@ -270,7 +271,7 @@ double declared_values::aggregate_value(const metric_plan& plan, size_t a, bool&
         has = false;
         return 0;
       }
-      if (spec.kind == metric_plan::aggregate_kind::avg) return c.sum / static_cast<double>(c.n);
+      if (spec.kind == metric_plan::aggregate_kind::avg) return c.total() / static_cast<double>(c.n);
       return spec.kind == metric_plan::aggregate_kind::min ? c.min : c.max;
     }
     case metric_plan::aggregate_kind::distinct: return static_cast<double>(std::get<distinct_counter>(s).count());
@@ -351,6 +352,7 @@ void declared_values::save(state_writer& w) const {
         if constexpr (std::is_same_v<T, counter>) {
           w.u64(x.n);
           w.f64(x.sum);
+          w.f64(x.carry);
           w.f64(x.min);
           w.f64(x.max);
         } else if constexpr (std::is_same_v<T, quantiles>) {
@@ -375,6 +377,7 @@ void declared_values::restore(state_reader& r) {
         counter c;
         c.n = r.u64();
         c.sum = r.f64();
+        c.carry = r.f64();
         c.min = r.f64();
         c.max = r.f64();
         slots_.emplace_back(c);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -86,6 +87,13 @@ private:
   struct counter {
     uint64_t n = 0;
     double sum = 0;
+    double carry = 0;  // Neumaier compensation: cents add up to cents
+    void add(double v) {
+      const double t = sum + v;
+      carry += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+      sum = t;
+    }
+    double total() const { return sum + carry; }
     double min = 0, max = 0;
   };
   struct quantiles {
