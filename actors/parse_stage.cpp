@@ -31,7 +31,6 @@ struct parse_state {
   std::unique_ptr<line_parser> parser;
   std::unique_ptr<record_pipeline> records;
   std::vector<record_failure> record_failures;
-  std::chrono::steady_clock::time_point lookups_checked;
   std::shared_ptr<duplicate_filter> duplicates;
   std::vector<line_failure> failures;
   std::shared_ptr<source_tally> tally;
@@ -106,12 +105,6 @@ void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chu
 
 /// The ETL path of a chunk: records instead of events.
 void parse_records(parse_state& st, const parse_stage_config& cfg, const text_chunk& chunk, event_batch& batch) {
-  const auto now = std::chrono::steady_clock::now();
-  // Lookup files are looked at once a second, between chunks.
-  if (cfg.lookups && now - st.lookups_checked >= std::chrono::seconds(1)) {
-    st.lookups_checked = now;
-    cfg.lookups->refresh();
-  }
   st.record_failures.clear();
   st.records->run(batch.text.size(), batch, st.record_failures, st.duplicates.get(), st.tally->records,
                   wall_clock_ms());
@@ -134,9 +127,16 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
     self->state.parser = std::make_unique<line_parser>(cfg.parser);
     if (cfg.records)
       self->state.records = std::make_unique<record_pipeline>(cfg.records, cfg.lookups, cfg.parser.max_line_bytes);
+    // Lookup files are looked at once a second, data or not (the first
+    // stage to see a change reloads; the others find it done).
+    if (cfg.lookups) self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
     self->state.duplicates = cfg.restored_filter ? cfg.restored_filter
                                                  : std::make_shared<duplicate_filter>(cfg.dedup_horizon_ms);
     return {
+      [=](tick_atom) {
+        cfg.lookups->refresh();
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+      },
       [=](parse_atom, text_chunk& chunk) -> caf::result<uint64_t> {
         auto& st = self->state;
         event_batch batch;

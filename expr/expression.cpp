@@ -111,9 +111,9 @@ public:
   }
 
 private:
-  void fail(const std::string& what, size_t at = std::string::npos) {
+  void fail(const std::string& what, size_t at = std::string::npos, const std::string& after = "") {
     if (!error_.empty()) return;
-    error_ = what + " at position " + std::to_string((at == std::string::npos ? pos_ : at) + 1);
+    error_ = what + " at position " + std::to_string((at == std::string::npos ? pos_ : at) + 1) + after;
   }
   void skip() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
@@ -294,8 +294,7 @@ private:
     } else {
       auto slot = names_.variable ? names_.variable(name) : std::nullopt;
       if (!slot) {
-        fail("unknown field '" + std::string(name) + "'" + (names_.known.empty() ? "" : " (" + names_.known + ")"),
-             begin);
+        fail("unknown field '" + std::string(name) + "'", begin, names_.known.empty() ? "" : " (" + names_.known + ")");
         return -1;
       }
       n.op = o_var;
@@ -357,6 +356,8 @@ private:
       const auto& info = functions[f];
       const int count = static_cast<int>(args.size());
       if (count < info.min_args || (info.max_args >= 0 && count > info.max_args)) {
+        // min(x) of one argument is the caller's (a window's aggregate).
+        if (names_.call) break;
         fail(std::string(name) + "() takes " + std::to_string(info.min_args)
                + (info.max_args == info.min_args ? "" : info.max_args < 0 ? " or more" : " to " + std::to_string(info.max_args))
                + " argument" + (info.min_args == 1 && info.max_args == 1 ? "" : "s"),
@@ -443,6 +444,8 @@ std::optional<value> program::literal(int node) const {
   if (n.op == o_neg && nodes_[n.a].op == o_number) return value::number(-nodes_[n.a].num);
   return std::nullopt;
 }
+
+bool program::whole_is_taken_call() const { return root_ >= 0 && nodes_[root_].op == o_taken; }
 
 std::vector<int> program::variables() const {
   std::vector<int> out;

@@ -90,6 +90,9 @@ public:
   /// When node is a string or number literal: its value.
   std::optional<value> literal(int node) const;
 
+  /// The whole expression is one taken call (`top(product, 5)`).
+  bool whole_is_taken_call() const;
+
   /// Variable slots the expression reads, without repeats.
   std::vector<int> variables() const;
   /// The names of variables read outside taken calls (see `names::call`).

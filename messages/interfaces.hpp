@@ -106,7 +106,9 @@ using enrich_stage_actor = caf::typed_actor<
 using parse_stage_actor = caf::typed_actor<
   /// Sender: a source. Reply once the window stage took the batch: the
   /// source's credit, so a slow window stage slows the source.
-  caf::replies_to<parse_atom, text_chunk>::with<uint64_t>>;
+  caf::replies_to<parse_atom, text_chunk>::with<uint64_t>,
+  /// Periodic, with lookup tables: reload those whose file changed.
+  caf::reacts_to<tick_atom>>;
 
 /// Reads one [[source]]: tails its files, or reads stdin.
 using source_actor = caf::typed_actor<

@@ -230,15 +230,17 @@ bool schema_validator::validate(std::string_view line, uint32_t base, event_batc
     why = {record_error::bad_json, "", std::string(detail)};
     return false;
   };
+  const bool object_like = !trim_view(line).empty() && trim_view(line).front() == '{';
+  const char* what = object_like ? "malformed JSON object (cut short?)" : "not a JSON object";
   od::document doc;
-  if (parser_.iterate(padded_.data(), line.size(), padded_.size()).get(doc)) return bad_json("not JSON");
+  if (parser_.iterate(padded_.data(), line.size(), padded_.size()).get(doc)) return bad_json(what);
   od::object obj;
-  if (doc.get_object().get(obj)) return bad_json("not a JSON object");
+  if (doc.get_object().get(obj)) return bad_json(what);
   std::fill(seen_.begin(), seen_.end(), 0);
   std::string extras;
   for (auto field_result : obj) {
     od::field field;
-    if (std::move(field_result).get(field)) return bad_json("malformed object");
+    if (std::move(field_result).get(field)) return bad_json("malformed JSON object (cut short?)");
     std::string_view key;
     if (field.unescaped_key().get(key)) return bad_json("malformed key");
     auto it = by_name_.find(key);

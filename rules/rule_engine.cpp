@@ -3,6 +3,8 @@
 #include "state/state_codec.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -48,7 +50,13 @@ std::vector<rule_comparison> comparisons_in(const std::string& when, const std::
         char* after = nullptr;
         c.threshold = std::strtod(number, &after);
         std::string error;  // not a comparison muParser takes: not one to report
-        if (after != number) c.test = rule_expression::compile(when.substr(pos, after - when.c_str() - pos), error, names);
+        // "revenue < 0.5 * revenue_prev" compares with a product, not with 0.5.
+        const char* next = after;
+        while (*next == ' ') ++next;
+        const bool operand = *next != '\0' && std::strchr("*/+-^", *next) != nullptr;
+        if (after != number && !operand)
+          c.test = rule_expression::compile(when.substr(pos, after - when.c_str() - pos), error, names);
+        if (operand) c.threshold = std::nan("");  // no number to report
       }
       found.emplace_back(pos, std::move(c));
     }
@@ -78,7 +86,7 @@ const rule_comparison* reported(const std::vector<rule_comparison>& comparisons,
 /// (the first of equal ones): firing state keeps no index.
 const rule_comparison* reported_by(const std::vector<rule_comparison>& comparisons, double threshold) {
   for (const auto& c : comparisons)
-    if (c.threshold == threshold) return &c;
+    if (c.threshold == threshold || (std::isnan(c.threshold) && std::isnan(threshold))) return &c;
   return nullptr;
 }
 
@@ -103,11 +111,26 @@ std::string summary_of(const rule_config& rule, const std::vector<std::pair<std:
   std::string who;
   for (const auto& [k, v] : group) who += (who.empty() ? " for " : ", ") + k + " " + v;
   if (!c) return rule.name + who + ": " + rule.when;
+  if (std::isnan(c->threshold))
+    return rule.name + who + ": " + c->metric + " " + with_unit(c->metric, value) + " (when " + rule.when + ")";
   return rule.name + who + ": " + c->metric + " " + with_unit(c->metric, value) + " (threshold "
          + with_unit(c->metric, c->threshold) + "; when " + rule.when + ")";
 }
 
 } // namespace
+
+std::optional<std::string> previous_of(const std::string& metric) {
+  constexpr std::string_view suffix = "_prev";
+  if (metric.size() <= suffix.size() || metric.compare(metric.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return std::nullopt;
+  return metric.substr(0, metric.size() - suffix.size());
+}
+
+std::vector<std::string> with_previous(const std::vector<std::string>& metrics) {
+  std::vector<std::string> out = metrics;
+  for (const auto& m : metrics) out.push_back(m + "_prev");
+  return out;
+}
 
 std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window) {
   std::vector<std::string> names;
@@ -116,8 +139,9 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
     std::string error;
     auto expr = rule_expression::compile(r.when, error, r.metric_names);
     if (!expr) continue;
-    // Every metric a comparison reports is one the expression reads.
-    for (const auto& m : expr->used_metrics()) names.push_back(m);
+    // Every metric a comparison reports is one the expression reads; the
+    // previous window's value of X (X_prev) is kept by the rules, from X.
+    for (const auto& m : expr->used_metrics()) names.push_back(previous_of(m).value_or(m));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -130,7 +154,7 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
   e->node_ = std::move(node);
   std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
-    compiled c{r, rule_expression::compile(r.when, error, r.metric_names), {}, {}};
+    compiled c{r, rule_expression::compile(r.when, error, r.metric_names), {}, {}, false, {}};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
@@ -141,7 +165,16 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
     auto index_of = [&](const std::string& m) {
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };
-    for (const auto& m : c.expr->used_metrics()) c.inputs.emplace_back(c.expr->metric(m), index_of(m));
+    for (const auto& m : c.expr->used_metrics()) {
+      if (auto base = previous_of(m)) {
+        c.previous.emplace_back(c.expr->metric(m), index_of(*base));
+        e->keeps_previous_.insert(r.window);
+      } else {
+        c.inputs.emplace_back(c.expr->metric(m), index_of(m));
+      }
+    }
+    // A rule on the previous window compares whole windows: at their close.
+    c.at_close = r.at_close || !c.previous.empty();
     c.comparisons = comparisons_in(r.when, r.metric_names);
     for (auto& cmp : c.comparisons) cmp.index = index_of(cmp.metric);
     e->rules_.push_back(std::move(c));
@@ -149,9 +182,66 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
   return e;
 }
 
-bool rule_engine::holds(compiled& r, const std::vector<double>& values) {
+bool rule_engine::holds(compiled& r, const std::vector<double>& values, const std::vector<double>* previous) {
   for (auto [slot, i] : r.inputs) *slot = metric_value(values, i);
+  for (auto [slot, i] : r.previous) *slot = previous ? metric_value(*previous, i) : std::nan("");
   return r.expr->holds();
+}
+
+const std::vector<double>* rule_engine::previous_values(const std::string& window, const std::string& group,
+                                                        int64_t start_ms) const {
+  auto it = previous_.find(window + "\x1e" + group);
+  // Only the window right before: a group quiet in it has no previous value.
+  return it != previous_.end() && it->second.end_ms == start_ms ? &it->second.values : nullptr;
+}
+
+void rule_engine::remember_closed(const window_delta& d) {
+  if (!keeps_previous_.count(d.window)) return;
+  const std::string prefix = d.window + "\x1e";
+  // Entries from before the window just closed can no longer be anyone's previous.
+  for (auto it = previous_.begin(); it != previous_.end();) {
+    if (it->first.rfind(prefix, 0) == 0 && it->second.end_ms < d.start_ms) previous_.erase(it++);
+    else ++it;
+  }
+  for (const auto& g : d.groups) previous_[prefix + group_text(g.group)] = previous_window{d.end_ms, g.values};
+}
+
+void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
+  const std::string prefix = r.cfg.name + "\x1e";
+  std::set<std::string> held;
+  for (const auto& g : d.groups) {
+    const std::string text = group_text(g.group);
+    if (!holds(r, g.values, previous_values(d.window, text, d.start_ms))) continue;
+    const std::string key = prefix + text;
+    held.insert(key);
+    auto it = firing_.find(key);
+    if (it != firing_.end()) {
+      it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
+      continue;
+    }
+    alert a = make_alert(r, g.group, d.start_ms, d.end_ms, g.values, now_ms);
+    a.status = "firing";
+    a.first_seen_ms = g.last_event_ms;
+    out.push_back(a);
+    firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
+  }
+  std::vector<std::string> resolved;
+  for (const auto& [key, f] : firing_)
+    if (key.rfind(prefix, 0) == 0 && f.last_window_start < d.start_ms && !held.count(key)) resolved.push_back(key);
+  std::sort(resolved.begin(), resolved.end());
+  for (const auto& key : resolved) {
+    auto it = firing_.find(key);
+    alert a = it->second.a;
+    a.status = "resolved";
+    a.emitted_at_ms = now_ms;
+    const auto* c = reported_by(r.comparisons, a.threshold);
+    a.value = 0;
+    for (const auto& g : d.groups)
+      if (c && prefix + group_text(g.group) == key) a.value = metric_value(g.values, c->index);
+    a.summary = summary_of(r.cfg, a.key, c, a.value);
+    out.push_back(std::move(a));
+    firing_.erase(it);
+  }
 }
 
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
@@ -182,6 +272,10 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
   string_map<const group_snapshot*> by_group;  // closed instances: group text -> snapshot
   for (auto& r : rules_) {
     if (r.cfg.window != d.window) continue;
+    if (r.at_close) {
+      if (d.closed) on_closed_at_close(r, d, now_ms, out);
+      continue;
+    }
     const std::string prefix = r.cfg.name + "\x1e";
     if (!d.closed) {
       for (const auto& g : d.groups) {
@@ -225,6 +319,7 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
       firing_.erase(it);
     }
   }
+  if (d.closed) remember_closed(d);
 }
 
 void rule_engine::save(state_writer& w) const {
@@ -233,6 +328,17 @@ void rule_engine::save(state_writer& w) const {
     w.str(key);
     vigil::save(w, f.a);
     w.i64(f.last_window_start);
+  }
+  // In key order: the same state writes the same bytes.
+  std::vector<const std::pair<const std::string, previous_window>*> previous;
+  for (const auto& p : previous_) previous.push_back(&p);
+  std::sort(previous.begin(), previous.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  w.u64(previous.size());
+  for (const auto* p : previous) {
+    w.str(p->first);
+    w.i64(p->second.end_ms);
+    w.u64(p->second.values.size());
+    for (double v : p->second.values) w.f64(v);
   }
 }
 
@@ -253,6 +359,14 @@ void rule_engine::restore(state_reader& r) {
     alert a = restore_alert(r);
     const int64_t last = r.i64();
     firing_.emplace(std::move(key), firing_alert{std::move(a), last});
+  }
+  previous_.clear();
+  for (size_t n = r.count(); n > 0; --n) {
+    std::string key = r.str();
+    previous_window p;
+    p.end_ms = r.i64();
+    for (size_t k = r.count(); k > 0; --k) p.values.push_back(r.f64());
+    previous_.emplace(std::move(key), std::move(p));
   }
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,12 @@ namespace vigil {
 /// it), sorted by name; empty when no rule reads the window. Rules that do
 /// not compile are skipped (check-config reports them).
 std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window);
+
+/// "revenue" for "revenue_prev" (the previous window's value of a metric,
+/// which the rules keep); nullopt for any other name.
+std::optional<std::string> previous_of(const std::string& metric);
+/// `metrics` and, for each, its `_prev` name: what a rule may read.
+std::vector<std::string> with_previous(const std::vector<std::string>& metrics);
 
 /// One "metric OP number" of a rule's condition: what an alert's `value`
 /// and `threshold` report.
@@ -56,19 +65,32 @@ private:
     rule_config cfg;
     std::unique_ptr<rule_expression> expr;
     std::vector<std::pair<double*, size_t>> inputs;  ///< expression slot <- value index
+    std::vector<std::pair<double*, size_t>> previous;  ///< X_prev slot <- X's index, of the window before
+    bool at_close = false;  ///< checked on whole windows only
     std::vector<rule_comparison> comparisons;  ///< in the order written
   };
   struct firing_alert {
     alert a;
     int64_t last_window_start;
   };
-  bool holds(compiled& r, const std::vector<double>& values);
+  struct previous_window {
+    int64_t end_ms = 0;
+    std::vector<double> values;
+  };
+  bool holds(compiled& r, const std::vector<double>& values, const std::vector<double>* previous = nullptr);
+  const std::vector<double>* previous_values(const std::string& window, const std::string& group, int64_t start_ms) const;
+  void remember_closed(const window_delta& d);
+  void on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
 
   std::string node_;
   std::vector<compiled> rules_;
   string_map<firing_alert> firing_;  // by rule + group
+  /// Windows some rule reads X_prev of, and their groups' values at the
+  /// last close (by window + group).
+  std::set<std::string> keeps_previous_;
+  std::map<std::string, previous_window> previous_;
 };
 
 } // namespace vigil

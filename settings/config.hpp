@@ -151,8 +151,12 @@ struct rule_config {
   std::string window;      ///< a window's name
   std::string when;        ///< expression over the window's metrics
   severity level = severity::warning;  ///< Default: warning.
-  /// The metrics its window declares (set by the loader); empty: the
-  /// web-log metrics.
+  /// Checked when its window closes, not as events arrive: for conditions
+  /// a window's partial counts would meet early ("revenue < 1000"). Rules
+  /// reading a `_prev` metric always are. Default: false (as events arrive).
+  bool at_close = false;
+  /// The metrics it may read (set by the loader): its window's, and each
+  /// one's `_prev` (the window before's value); empty: the web-log metrics.
   std::vector<std::string> metric_names;
 };
 

@@ -14,6 +14,8 @@
 #include <toml++/toml.h>
 
 #include "record/record_pipeline.hpp"
+#include "rules/metric_names.hpp"
+#include "rules/rule_engine.hpp"
 #include "rules/rule_expression.hpp"
 #include "window/declared_metrics.hpp"
 #include "settings/cluster_loader.hpp"
@@ -636,14 +638,18 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   names.clear();
   for_each_entry(c, root, "rule", [&](const toml::table& t, const std::string& path) {
     rule_config r;
-    c.unknown_keys(t, path, {"name", "window", "when", "severity"});
+    c.unknown_keys(t, path, {"name", "window", "when", "severity", "at"});
     c.string(t, "name", path, r.name, true);
     check_unique(c, t, path, r.name, names, "rule");
     if (c.string(t, "window", path, r.window, true) && !window_exists(r.window))
       c.error(t.get("window"), path + ".window", "no window named \"" + r.window + "\" (" + window_list() + ")");
     for (const auto& w : cfg.windows)
-      if (w.name == r.window)
+      if (w.name == r.window) {
         for (const auto& [m, expr] : w.metrics) r.metric_names.push_back(m);
+        if (w.metrics.empty()) r.metric_names = window_metric_names();
+        r.metric_names = with_previous(r.metric_names);
+      }
+    c.choice(t, "at", path, r.at_close, {{"change", false}, {"close", true}});
     if (c.string(t, "when", path, r.when, true)) {
       std::string err;
       if (!rule_expression::compile(r.when, err, r.metric_names)) c.error(t.get("when"), path + ".when", err);

@@ -108,7 +108,7 @@ std::shared_ptr<const metric_plan> metric_plan::compile(const std::vector<std::p
           a.k = static_cast<size_t>(k->num);
         }
         // A list is a metric of its own, not a number to compute with.
-        if (calls.size() != 1 || program->free_variables().size() != 0 || text.find("top") != text.find_first_not_of(" ")) {
+        if (!program->whole_is_taken_call()) {
           error = "metrics." + name + ": top() must be the whole metric (it is a list)";
           return nullptr;
         }

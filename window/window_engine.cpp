@@ -38,9 +38,9 @@ void window_event::prepare() {
   prepared = true;
 }
 
-void window_metrics::declare(const metric_plan* plan) {
-  plan_ = plan;
-  declared_ = plan ? declared_values(*plan) : declared_values();
+void window_metrics::declare(std::shared_ptr<const metric_plan> plan) {
+  plan_ = std::move(plan);
+  declared_ = plan_ ? declared_values(*plan_) : declared_values();
 }
 
 void window_metrics::add(const window_event& e) {
@@ -331,7 +331,7 @@ window_engine::group_state window_engine::new_group(int64_t start, int64_t end,
   g.fields = std::move(fields);
   g.start_ms = start;
   g.end_ms = end;
-  g.metrics.declare(plan_.get());
+  g.metrics.declare(plan_);
   return g;
 }
 
@@ -755,7 +755,7 @@ void window_engine::restore(state_reader& r) {
   for (size_t n = r.count(); n > 0; --n) {
     group_state g;
     restore_group(r, g);
-    g.metrics.bind(plan_.get());
+    g.metrics.bind(plan_);
     g.saved_in = save_epoch_;
     std::string key = key_of(g.fields);
     if (kind == saved_kind::sessions) {

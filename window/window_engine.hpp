@@ -57,11 +57,11 @@ struct window_event {
 class window_metrics {
 public:
   /// The declared metrics this group computes instead of the web-log
-  /// ones (null: web-log). The plan outlives the group (its engine owns it).
-  void declare(const metric_plan* plan);
-  const metric_plan* declared_plan() const noexcept { return plan_; }
+  /// ones (null: web-log). Shared: a result may outlive its engine.
+  void declare(std::shared_ptr<const metric_plan> plan);
+  const metric_plan* declared_plan() const noexcept { return plan_.get(); }
   /// Points restored values at their plan (which `restore` cannot know).
-  void bind(const metric_plan* plan) noexcept { plan_ = plan; }
+  void bind(std::shared_ptr<const metric_plan> plan) noexcept { plan_ = std::move(plan); }
 
   void add(const window_event& e);
   void merge(const window_metrics& other);
@@ -87,7 +87,7 @@ private:
   distinct_counter visitors_;  // hashes of (ip, user agent)
   distinct_counter paths_;     // hashes of path
   quantile_sketch latency_;
-  const metric_plan* plan_ = nullptr;
+  std::shared_ptr<const metric_plan> plan_;
   declared_values declared_;
 };
 

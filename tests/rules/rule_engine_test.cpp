@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rules/metric_names.hpp"
 #include "rules/rule_engine.hpp"
+#include "state/state_codec.hpp"
 #include "signature/signature_set.hpp"
 #include "window/window_engine.hpp"
 
@@ -189,4 +191,69 @@ TEST_CASE("alert ids are stable: the same events give the same ids") {
   REQUIRE(again.alerts.size() == 2);
   CHECK(again.alerts[0].id == d.alerts[0].id);
   CHECK(again.alerts[1].id == d.alerts[1].id);
+}
+
+TEST_CASE("a rule on the window before (X_prev) is checked as windows close, against the adjacent one only") {
+  window_config w = ip_minute();
+  rule_config drop;
+  drop.name = "traffic_drop";
+  drop.window = "ip_minute";
+  drop.when = "requests < 0.5 * requests_prev";
+  drop.metric_names = with_previous(window_metric_names());
+  detector d(w, {drop});
+  const int64_t minute = 60000;
+  // Minute 0: 10 requests. Minute 1: 8 (no drop). Minute 2: 3 (a drop).
+  // Minute 3: 3 (no drop against 3). Minute 5: 1, after a quiet minute 4:
+  // no previous window, no alert.
+  for (int i = 0; i < 10; ++i) d.feed(0 * minute + i, "10.0.0.1", 200);
+  for (int i = 0; i < 8; ++i) d.feed(1 * minute + i, "10.0.0.1", 200);
+  CHECK(d.alerts.empty());
+  // Minute 2's first request is far below minute 1's 8 requests, yet
+  // nothing fires before minute 2 closes.
+  for (int i = 0; i < 3; ++i) d.feed(2 * minute + i, "10.0.0.1", 200);
+  CHECK(d.alerts.empty());
+  d.feed(3 * minute, "10.0.0.1", 200);  // closes minute 2
+  REQUIRE(d.alerts.size() == 1);
+  CHECK(d.alerts[0].status == "firing");
+  CHECK(d.alerts[0].window_start_ms == 2 * minute);
+  CHECK(d.alerts[0].value == 3);
+  CHECK(d.alerts[0].summary == "traffic_drop for ip 10.0.0.1: requests 3 (when requests < 0.5 * requests_prev)");
+  d.feed(3 * minute + 1, "10.0.0.1", 200);
+  d.feed(3 * minute + 2, "10.0.0.1", 200);
+  d.feed(5 * minute, "10.0.0.1", 200);  // closes minute 3 (3 vs 3): resolved
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[1].status == "resolved");
+  d.flush();  // minute 5 (1 request) after a quiet minute 4: no window before it
+  CHECK(d.alerts.size() == 2);
+}
+
+TEST_CASE("a rule checked at close does not fire on a window's first, partial counts") {
+  rule_config low;
+  low.name = "quiet";
+  low.window = "ip_minute";
+  low.when = "requests < 3";
+  low.at_close = true;
+  detector d(ip_minute(), {low});
+  d.feed(0, "10.0.0.1", 200);
+  d.feed(1, "10.0.0.1", 200);
+  d.feed(2, "10.0.0.1", 200);
+  d.feed(60000, "10.0.0.1", 200);  // minute 0 closes with 3: no alert
+  CHECK(d.alerts.empty());
+  d.feed(120000, "10.0.0.1", 200);  // minute 1 closes with 1: fires
+  REQUIRE(d.alerts.size() == 1);
+  CHECK(d.alerts[0].status == "firing");
+  CHECK(d.alerts[0].window_start_ms == 60000);
+  // Saved and restored, it resolves where it would have.
+  state_writer w;
+  d.rules->save(w);
+  std::string bytes = w.take();
+  std::string error;
+  auto again = rule_engine::make({low}, "node-1", error);
+  state_reader r(bytes);
+  again->restore(r);
+  d.rules = std::move(again);
+  for (int i = 1; i < 5; ++i) d.feed(120000 + i, "10.0.0.1", 200);
+  d.flush();
+  REQUIRE(d.alerts.size() == 2);
+  CHECK(d.alerts[1].status == "resolved");
 }
