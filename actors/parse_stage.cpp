@@ -164,7 +164,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         }
         // Reply to the source (its credit) once the next stage took it.
         auto rp = self->make_response_promise<uint64_t>();
-        const uint64_t n = batch.events.size();
+        const uint64_t n = batch.events.size() + batch.records.size();
         self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
           .then([rp, n](uint64_t) mutable { rp.deliver(n); },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,32 +30,48 @@ public:
   }
 
   bool has_waiting() const noexcept { return !waiting_.empty(); }
+  /// The sequence number the next chunk pushed gets.
+  uint64_t next_sequence() const noexcept { return sequence_; }
   bool has_credit() const noexcept { return in_flight_ < credit_; }
   /// Nothing waiting, nothing in flight.
   bool drained() const noexcept { return waiting_.empty() && in_flight_ == 0; }
 
   /// Hands waiting chunks to the parse stages while credit lasts, chunk
   /// `sequence` to stage `sequence % n` (the window stage restores the
-  /// order); `on_reply(ok)` runs once per chunk when its stage answers.
+  /// order); `on_reply(ok)` -- or `on_reply(ok, sequence, events taken)` --
+  /// runs once per chunk when its stage answers.
   template <class Self, class F>
   void dispatch(Self* self, const std::vector<parse_stage_actor>& stages, F on_reply) {
+    auto reply = [](F& f, bool ok, uint64_t sequence, uint64_t taken) {
+      if constexpr (std::is_invocable_v<F, bool>) {
+        (void) sequence;
+        (void) taken;
+        f(ok);
+      } else {
+        f(ok, sequence, taken);
+      }
+    };
     while (!waiting_.empty() && in_flight_ < credit_) {
       ++in_flight_;
-      const auto& next = stages[waiting_.front().sequence % stages.size()];
+      const uint64_t sequence = waiting_.front().sequence;
+      const auto& next = stages[sequence % stages.size()];
       self->request(next, caf::infinite, parse_atom_v, std::move(waiting_.front()))
         .then(
-          [this, on_reply](uint64_t) mutable {
+          [this, on_reply, reply, sequence](uint64_t taken) mutable {
             --in_flight_;
-            on_reply(true);
+            reply(on_reply, true, sequence, taken);
           },
-          [this, on_reply, self](caf::error& err) mutable {
+          [this, on_reply, reply, self, sequence](caf::error& err) mutable {
             --in_flight_;
             spdlog::error("source {}: {}", source_, self->system().render(err));
-            on_reply(false);
+            reply(on_reply, false, sequence, 0);
           });
       waiting_.pop_front();
     }
   }
+
+  /// Chunks read and not yet handed on.
+  size_t waiting() const noexcept { return waiting_.size(); }
 
   /// A run or stop request: answered by `finish`.
   template <class Self>

@@ -12,6 +12,8 @@ std::string to_string(errc e) {
     case errc::limit_exceeded: return "limit_exceeded";
     case errc::input_failed: return "input_failed";
     case errc::cancelled: return "cancelled";
+    case errc::busy: return "busy";
+    case errc::unavailable: return "unavailable";
   }
   return "unknown";
 }

@@ -16,6 +16,8 @@ enum class errc : uint8_t {
   limit_exceeded,       ///< a frame over a configured size or count limit
   input_failed,         ///< an input could not be opened or read
   cancelled,            ///< the job was stopped before it finished
+  busy,                 ///< no credit left: the client should retry later (HTTP 429)
+  unavailable,          ///< stopping, or the pipeline did not take it in time (HTTP 503)
 };
 
 std::string to_string(errc e);

@@ -124,6 +124,16 @@ using source_actor = caf::typed_actor<
   /// in each file, as of the barrier).
   caf::replies_to<checkpoint_atom, uint64_t>::with<state_part>>;
 
+/// A source that takes events pushed to it (`POST /ingest/NAME`).
+using http_source_actor = source_actor::extend<
+  /// Sender: the ingest server, for one request: its NDJSON lines and
+  /// their count. Reply: events taken, once they are in the pipeline (or
+  /// in a stored checkpoint, with ack = "checkpoint"); errc::busy when the
+  /// pipeline's credit is used up, errc::unavailable when stopping.
+  caf::replies_to<ingest_atom, std::string, uint64_t>::with<uint64_t>,
+  /// From the node: checkpoint ID is stored (true) or failed.
+  caf::reacts_to<checkpoint_atom, uint64_t, bool>>;
+
 /// Takes consistent checkpoints of the node (barriers flow with the data)
 /// and stores them in RocksDB once every participant's part is in.
 using checkpoint_coordinator_actor = caf::typed_actor<

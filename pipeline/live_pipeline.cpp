@@ -11,6 +11,7 @@
 
 #include "actors/line_sink.hpp"
 #include "dimension/dimension_tables.hpp"
+#include "ingest/http_ingest.hpp"
 #include "record/record_pipeline.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -53,12 +54,17 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // --once reads what is there: a source with nothing to read is a mistake
   // (a live run waits for files to appear, and says so).
   if (opts.once)
-    for (const auto& s : cfg.sources)
+    for (const auto& s : cfg.sources) {
+      if (s.type == source_type::http) {
+        std::cerr << "vigil run: source " << s.name << ": an http source has no end: --once cannot finish it\n";
+        return 2;
+      }
       if (s.type == source_type::file)
         if (std::string problem = source_access_problem(s.path); !problem.empty()) {
           std::cerr << "vigil run: source " << s.name << ": " << problem << ": --once has nothing to read\n";
           return 1;
         }
+    }
   auto signatures = signature_matcher::builtin(error);
   if (!signatures) {
     std::cerr << "vigil run: " << error << "\n";
@@ -100,6 +106,11 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   store_failure failure;
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
+  // HTTP sources acknowledge with ack = "checkpoint" once one is stored.
+  auto http_sources = std::make_shared<std::vector<http_source_actor>>();
+  options.stored = [http_sources](uint64_t id) {
+    for (const auto& src : *http_sources) caf::anon_send(src, checkpoint_atom_v, id, true);
+  };
   options.counters = counters;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
   auto coordinator = stages.coordinator;
@@ -109,11 +120,32 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   std::vector<source_actor> files, streams;  // streams: stdin
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
   auto lookups = cfg.lookups.empty() ? nullptr : load_lookup_tables(cfg.lookups);
+  std::vector<std::unique_ptr<http_ingest_server>> ingest_servers;
+  std::string ingest_error;
+  auto on_http = [&](const source_config& s, const http_source_actor& src) {
+    http_sources->push_back(src);
+    http_ingest_options o{s.name, s.listen, s.max_body_bytes, s.bearer_token, std::chrono::milliseconds(30000)};
+    try {
+      ingest_servers.push_back(std::make_unique<http_ingest_server>(sys, src, o));
+    } catch (const std::runtime_error& ex) {
+      ingest_error = ex.what();
+    }
+    const std::string host = s.listen.substr(0, s.listen.rfind(':'));
+    if (s.bearer_token.empty() && host != "127.0.0.1" && host != "localhost" && host != "::1")
+      spdlog::warn("source {}: listening on {} without a bearer_token: anyone who reaches it can send events",
+                   s.name, s.listen);
+  };
   for (const auto& s : cfg.sources) {
     source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
-                     &cfg, lookups};
+                     &cfg, lookups, on_http};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
+  }
+  if (!ingest_error.empty()) {
+    std::cerr << "vigil run: " << ingest_error << "\n";
+    for (auto& a : all) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& f : files) caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
+    return 1;
   }
   {
     std::vector<source_actor> sources = files;
@@ -161,6 +193,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     return 1;
   }
   if (signalled) {
+    ingest_servers.clear();  // no new pushed events: what was taken goes through
     caf::scoped_actor self{sys};
     for (auto* list : {&files, &streams})
       for (auto& src : *list) self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, fail);

@@ -9,6 +9,7 @@
 #include "actors/detect_stage.hpp"
 #include "actors/enrich_stage.hpp"
 #include "actors/file_source.hpp"
+#include "actors/http_source.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
 #include "actors/stdin_source.hpp"
@@ -176,6 +177,16 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
                               in.lookups}));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
+  }
+  if (s.type == source_type::http) {
+    http_source_config hcfg;
+    hcfg.name = s.name;
+    hcfg.next = parse;
+    hcfg.credit = 2 * workers;
+    hcfg.ack_checkpoint = s.ack_checkpoint;
+    auto src = spawn_http_source(sys, hcfg);
+    if (in.on_http) in.on_http(s, src);
+    return caf::actor_cast<source_actor>(src);
   }
   if (s.type == source_type::stdin_stream) {
     stdin_source_config scfg;

@@ -25,7 +25,7 @@ const std::vector<config_kind<source_type>>& source_kinds() {
     {"file", source_type::file, true},
     {"stdin", source_type::stdin_stream, true},
     {"zmq", source_type::zmq, false},
-    {"http", source_type::http, false},
+    {"http", source_type::http, true},
   };
   return kinds;
 }

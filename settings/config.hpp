@@ -50,6 +50,17 @@ struct source_config {
   std::string schema;
   /// Records for which this expression is false are dropped (counted).
   std::string filter;
+  /// http: where to take `POST /ingest/NAME`. Default: 127.0.0.1:9480 (loopback).
+  std::string listen = "127.0.0.1:9480";
+  /// http: larger request bodies get 413. Default: 16 MiB.
+  uint64_t max_body_bytes = 16u << 20;
+  /// http: requests without `Authorization: Bearer TOKEN` get 401; "" lets
+  /// any client in (on loopback only, unless set). Default: "".
+  std::string bearer_token;
+  /// http: answer 200 once the events are in a stored checkpoint (a client
+  /// that resends what got no 200 loses nothing) instead of once they are
+  /// in the pipeline. Default: false ("pipeline").
+  bool ack_checkpoint = false;
 };
 
 /// The type of a schema field.

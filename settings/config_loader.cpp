@@ -497,15 +497,31 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
     source_config s;
     c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
-                             "max_line_bytes", "dedup_horizon", "parse_workers", "schema", "filter"});
+                             "max_line_bytes", "dedup_horizon", "parse_workers", "schema", "filter", "listen",
+                             "max_body_bytes", "bearer_token", "ack"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
     if (c.kind(t, path, s.type, source_kinds(), "source") && kind == node_kind::agent && s.type != source_type::file)
       c.error(t.get("type"), path + ".type",
               std::string("an agent follows files: type \"") + to_string(s.type) + "\" runs on a single node");
     if (s.type == source_type::file) c.string(t, "path", path, s.path, true);
-    if (s.type == source_type::zmq || s.type == source_type::http)
-      c.string(t, "endpoint", path, s.endpoint, true);
+    if (s.type == source_type::zmq) c.string(t, "endpoint", path, s.endpoint, true);
+    for (const char* key : {"listen", "max_body_bytes", "bearer_token", "ack"})
+      if (t.get(key) && s.type != source_type::http)
+        c.error(t.get(key), path + "." + key, "only http sources take it");
+    if (s.type == source_type::http) {
+      if (c.string(t, "listen", path, s.listen, false)) {
+        const auto colon = s.listen.rfind(':');
+        const int port = colon == std::string::npos ? -1 : std::atoi(s.listen.c_str() + colon + 1);
+        if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
+          c.error(t.get("listen"), path + ".listen", "expected HOST:PORT, e.g. \"127.0.0.1:9480\"");
+      }
+      if (c.unsigned_integer(t, "max_body_bytes", path, s.max_body_bytes) && s.max_body_bytes > (1ull << 30))
+        c.error(t.get("max_body_bytes"), path + ".max_body_bytes", "at most 1073741824 (1 GiB)");
+      c.string(t, "bearer_token", path, s.bearer_token, false);
+      c.choice(t, "ack", path, s.ack_checkpoint, {{"pipeline", false}, {"checkpoint", true}});
+      if (!t.get("schema")) c.error(&t, path + ".schema", "an http source takes JSON events: it needs a schema");
+    }
     c.choice(t, "format", path, s.format,
              {{"auto", log_format::auto_detect}, {"common", log_format::common},
               {"combined", log_format::combined}, {"combined_rt", log_format::combined_rt},
@@ -553,6 +569,11 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     }
     cfg.dimensions.push_back(std::move(d));
   });
+
+  for (const auto& s : cfg.sources)
+    if (s.ack_checkpoint && cfg.node.checkpoint_interval.count() == 0)
+      c.error(&root, "source[" + s.name + "].ack",
+              "ack = \"checkpoint\" needs checkpoints: set node.checkpoint_interval above 0s");
 
   // -- the ETL job --
   validate_etl(root, c, cfg);

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "messages/interfaces.hpp"
+
+namespace vigil {
+
+struct http_source_config {
+  std::string name;
+  std::vector<parse_stage_actor> next;  ///< chunk `sequence` to stage `sequence % size()`
+  size_t credit = 4;                    ///< chunks in flight to the parse stages at most
+  /// Requests waiting for credit at most; past it a request is refused
+  /// (errc::busy, HTTP 429): backpressure reaches the client and nothing is
+  /// buffered without bound.
+  size_t max_waiting = 8;
+  /// Acknowledge once the events are in a stored checkpoint (at-least-once
+  /// for a client that resends what was not acknowledged) instead of once
+  /// they are in the pipeline.
+  bool ack_checkpoint = false;
+  /// Acknowledged-at-checkpoint requests waiting for one at most.
+  size_t max_unacked = 64;
+};
+
+/// Spawns the source that takes the events an HTTP ingest server receives
+/// (see `http_source_actor`). Each request is one chunk, in arrival order;
+/// checkpoint barriers go between requests. Events are not kept for a
+/// replay: after a crash, what the source took since the last checkpoint
+/// is gone unless the client sends it again (at-least-once with
+/// `ack_checkpoint`; a client event id plus the schema's dedup_key makes a
+/// resend count once).
+http_source_actor spawn_http_source(caf::actor_system& sys, const http_source_config& cfg);
+
+} // namespace vigil

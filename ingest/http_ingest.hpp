@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <caf/fwd.hpp>
+
+#include "messages/interfaces.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace vigil {
+
+struct http_ingest_options {
+  std::string source;           ///< the [[source]] name: POST /ingest/NAME
+  std::string listen;           ///< "HOST:PORT"
+  uint64_t max_body_bytes = 16u << 20;
+  std::string bearer_token;     ///< "": no authentication
+  /// How long a request waits for the pipeline before a 503.
+  std::chrono::milliseconds timeout{30000};
+};
+
+/// What an ingest server counted, for logs and `/metrics`.
+struct http_ingest_counters {
+  std::atomic<uint64_t> accepted{0};       ///< requests answered 200
+  std::atomic<uint64_t> events{0};         ///< events they carried
+  std::atomic<uint64_t> rejected{0};       ///< 400, 401, 413
+  std::atomic<uint64_t> throttled{0};      ///< 429, 503
+};
+
+/// The HTTP server of a `type = "http"` source: `POST /ingest/NAME` with
+/// NDJSON (one event a line) or a JSON array of objects. Answers 200
+/// `{"accepted": N}` once the source took the events, 400 with the line and
+/// reason for a body that is not JSON at all, 401 without the bearer token
+/// (when one is set), 413 over `max_body_bytes`, 429 when the pipeline's
+/// credit is used up (with Retry-After), 503 when the node is stopping or
+/// the pipeline did not take the events in time. Events that are JSON but
+/// do not fit the schema are taken and quarantined like any source's.
+class http_ingest_server {
+public:
+  /// Throws std::runtime_error naming the address when it cannot bind.
+  http_ingest_server(caf::actor_system& sys, http_source_actor source, http_ingest_options opts);
+  ~http_ingest_server();
+  http_ingest_server(const http_ingest_server&) = delete;
+  http_ingest_server& operator=(const http_ingest_server&) = delete;
+
+  int port() const noexcept { return port_; }
+  const http_ingest_counters& counters() const noexcept { return *counters_; }
+
+private:
+  std::unique_ptr<httplib::Server> server_;
+  std::shared_ptr<http_ingest_counters> counters_ = std::make_shared<http_ingest_counters>();
+  std::thread thread_;
+  int port_ = 0;
+};
+
+/// The NDJSON lines of a request body: NDJSON as it is (a final newline
+/// added), a JSON array as one line per element. Returns false with
+/// `error` ("line 3: not a JSON object") when no line of it is a JSON
+/// object, or an array does not parse.
+bool ingest_lines(const std::string& body, std::string& lines, uint64_t& count, std::string& error);
+
+} // namespace vigil
