@@ -5,7 +5,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps configure build vigil test demo analyze-demo bench install package clean
+.PHONY: all deps configure build vigil test demo demo-etl analyze-demo bench install package clean
 
 all: build
 
@@ -49,6 +49,23 @@ demo: vigil
 	  sleep 2; kill -TERM $$pid; wait $$pid
 	@echo
 	@echo "alerts: var/demo/alerts.jsonl   minute windows: var/demo/minute.jsonl"
+
+# The second job, live: `vigil gen events` writes a shop's order events
+# (six minutes of event time in a minute: --speed 6) with a payment failure
+# spike, a revenue drop and broken events, while `vigil run` validates them,
+# joins the product table, writes clean records (JSONL, and CSV for the
+# purchases), counts business metrics per minute and alerts; the dashboard
+# is on http://127.0.0.1:9465/ meanwhile.
+demo-etl: vigil
+	@rm -rf var/orders && mkdir -p var/orders && touch var/orders/orders.jsonl
+	@echo "dashboard: http://127.0.0.1:9465/"
+	@$(BUILD)/vigil run -c config/orders.toml & pid=$$!; \
+	  $(BUILD)/vigil gen events --kind orders --rate 300 --speed 6 --duration 6m \
+	    --inject payment_failures,revenue_drop,bad --bad-rate 0.05 --out-dir var/orders; \
+	  sleep 2; kill -TERM $$pid; wait $$pid
+	@echo
+	@echo "records: var/orders/records.jsonl   purchases: var/orders/purchases.csv   minutes: var/orders/shop_minute.jsonl"
+	@echo "alerts: var/orders/alerts.jsonl   quarantine: var/orders/quarantine.jsonl ($$(wc -l < var/orders/quarantine.jsonl) events)"
 
 # A batch report of a real Apache log slice plus a hand-made one with
 # attacks and malformed lines.

@@ -158,6 +158,7 @@ struct events_flags {
   uint64_t seed = 1;
   std::string start = "now";
   bool no_pace = false;
+  double speed = 1;
   std::string check;
 };
 
@@ -191,8 +192,9 @@ int run_gen_events(const events_flags& f) {
   }
   opts.duration_ms = d->count();
   if (f.start == "now") {
-    opts.start_ms = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count() * 1000;
+    // To the millisecond: event time is the wall clock, so latency can be read off it.
+    opts.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
   } else {
     log_time t;
     if (!parse_rfc3339_time(f.start, t)) {
@@ -249,7 +251,7 @@ int run_gen_events(const events_flags& f) {
     const auto t0 = std::chrono::steady_clock::now();
     while (ok && !gen.done() && !stop_requested) {
       auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-      gen.generate_until(opts.start_ms + elapsed + 1, buf);
+      gen.generate_until(opts.start_ms + static_cast<int64_t>(static_cast<double>(elapsed) * f.speed) + 1, buf);
       if (!buf.empty()) ok = write_all(fd, buf);
       buf.clear();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -318,6 +320,8 @@ void add_gen_command(CLI::App& app, int& exit_code) {
   events->add_option("--seed", e->seed, "random seed")->capture_default_str();
   events->add_option("--start", e->start, "event time of the first event: RFC 3339, or now")->capture_default_str();
   events->add_flag("--no-pace", e->no_pace, "write as fast as possible instead of at --rate in real time");
+  events->add_option("--speed", e->speed, "paced: event time runs this many times faster than the clock (a demo's minutes in seconds)")
+    ->capture_default_str()->check(CLI::Range(0.01, 1000.0));
   events->add_option("--check", e->check, "ysb: check the window results in this file against OUT_DIR's input");
   events->callback([e, &exit_code] { exit_code = run_gen_events(*e); });
 }

@@ -85,7 +85,8 @@ std::shared_ptr<const metric_plan> metric_plan::compile(const std::vector<std::p
       error = "metrics." + name + ": no aggregate (count() sum(x) avg(x) min(x) max(x) distinct(x) quantile(x, q) top(x, k))";
       return nullptr;
     }
-    metric m{name, *program, -1};
+    metric m{name, *program, -1, {}};
+    for (size_t k = 0; k < calls.size(); ++k) m.aggregates.push_back(plan->aggregates_.size() + k);
     for (auto& c : calls) {
       aggregate a;
       a.kind = c.kind;
@@ -297,13 +298,16 @@ double declared_values::aggregate_value(const metric_plan& plan, size_t a, bool&
 std::optional<double> declared_values::value(const metric_plan& plan, size_t i) const {
   const auto& m = plan.metrics()[i];
   if (m.top >= 0 || slots_.size() != plan.aggregates().size()) return std::nullopt;
+  // Only the metric's own aggregates: a distinct count or a quantile costs
+  // more than the rest, and rules read a few metrics after every batch.
   std::vector<expr::value> values(plan.aggregates().size());
-  for (size_t a = 0; a < values.size(); ++a) {
+  for (size_t a : m.aggregates) {
     bool has;
     double v = aggregate_value(plan, a, has);
     values[a] = has ? expr::value::number(v) : expr::value::null();
   }
-  expr::arena scratch;
+  thread_local expr::arena scratch;
+  scratch.reset();
   expr::value v = m.value.eval(aggregate_scope(std::move(values)), scratch);
   if (v.type == expr::value::kind::null || v.type == expr::value::kind::text || !std::isfinite(v.num)) return std::nullopt;
   return v.num;

@@ -47,6 +47,7 @@ public:
     std::string name;
     expr::program value;  ///< over aggregate slots
     int top = -1;         ///< a top() metric: its aggregate (a list, not a number)
+    std::vector<size_t> aggregates;  ///< the ones `value` reads: only those are computed
   };
 
   /// Compiles `metrics` (name -> expression) against the record layout.
