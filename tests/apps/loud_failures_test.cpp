@@ -156,12 +156,12 @@ TEST_CASE("check-config refuses the types run cannot run, with the line") {
   test::temp_dir dir;
   test::write_file(dir / "c.toml",
                    "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
-                   "[[source]]\nname = \"in\"\ntype = \"http\"\nendpoint = \"127.0.0.1:8080\"\n"
+                   "[[source]]\nname = \"in\"\ntype = \"zmq\"\nendpoint = \"127.0.0.1:8080\"\n"
                    "[[sink]]\nname = \"db\"\ntype = \"sqlite\"\npath = \"x.db\"\n");
   auto r = test::run_command(bin + " check-config -c '" + (dir / "c.toml") + "' 2>&1");
   CHECK(r.exit_code == 2);
-  CHECK(contains(r.out, "c.toml:7:8: source[in].type: source type \"http\" is not supported by this build yet (it runs "
-                        "file and stdin)"));
+  CHECK(contains(r.out, "c.toml:7:8: source[in].type: source type \"zmq\" is not supported by this build yet (it runs "
+                        "file, stdin and http)"));
   CHECK(contains(r.out, "c.toml:11:8: sink[db].type: sink type \"sqlite\" is not supported by this build yet"));
   auto run = test::run_command(bin + " run -c '" + (dir / "c.toml") + "' --once 2>&1");
   CHECK(run.exit_code == 2);
