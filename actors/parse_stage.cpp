@@ -108,7 +108,7 @@ void parse_records(parse_state& st, const parse_stage_config& cfg, const text_ch
   st.record_failures.clear();
   st.records->run(batch.text.size(), batch, st.record_failures, st.duplicates.get(), st.tally->records,
                   wall_clock_ms());
-  st.tally->events += batch.records.size();
+  st.tally->events += batch.records.records();
   st.tally->bytes += batch.text.size();
   if (st.record_failures.empty()) return;
   if (st.tally->malformed.fetch_add(st.record_failures.size()) == 0)
@@ -164,7 +164,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         }
         // Reply to the source (its credit) once the next stage took it.
         auto rp = self->make_response_promise<uint64_t>();
-        const uint64_t n = batch.events.size() + batch.records.size();
+        const uint64_t n = batch.events.size() + batch.records.records();
         self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
           .then([rp, n](uint64_t) mutable { rp.deliver(n); },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });

@@ -141,6 +141,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         std::vector<std::string> lines;
         lines.reserve(b.records.size());
         for (size_t k = 0; k < b.records.size(); ++k) {
+          if (!b.records.rows[k].is_record()) continue;
           if (out.route >= 0 && !(b.records.rows[k].routes & (1u << out.route))) continue;
           lines.push_back(out.csv ? record_csv(out.columns, b, k) : record_json(*cfg.records, b, k));
         }
@@ -185,10 +186,16 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         e.record_text = b.text;
         e.prepared = true;
         for (size_t k = 0; k < b.records.size(); ++k) {
-          e.time_ms = b.records.rows[k].time_ms;
+          const record_info& info = b.records.rows[k];
+          e.time_ms = info.time_ms;
           e.record = b.records.row(k);
+          e.record_meta = &info;
+          // An invalid event has its time only: it counts in the windows
+          // of the whole stream, not in a group of fields it lacks.
+          const bool invalid = (info.quality & record_quality::invalid) != 0;
           for (size_t i = 0; i < st.engines.size(); ++i)
-            if (st.engines[i].over_records()) st.engines[i].add(e, st.closed[i], input);
+            if (st.engines[i].over_records() && !(invalid && !st.engines[i].config().group_by.empty()))
+              st.engines[i].add(e, st.closed[i], input);
         }
         write_records(b);
       }

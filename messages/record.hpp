@@ -41,6 +41,14 @@ struct field_value {
   }
 };
 
+/// Bits of `record_info::quality`: a row that is not a record, kept so that
+/// windows can count data quality (`invalid()`, `duplicates()`) by event
+/// time. Record sinks and every other aggregate skip them.
+namespace record_quality {
+constexpr uint8_t invalid = 1 << 0;    ///< quarantined; only its event time is set
+constexpr uint8_t duplicate = 1 << 1;  ///< dropped by the dedup key; its fields are whole
+} // namespace record_quality
+
 /// Per record: where it came from and what it is beside its fields.
 struct record_info {
   int64_t time_ms = 0;      ///< the event time (or the arrival time: see `arrival_time`)
@@ -48,6 +56,11 @@ struct record_info {
   text_ref extras;          ///< unknown fields kept, as `"k":v,...` JSON ("" for none)
   uint32_t routes = 0;      ///< bit i: the record matched route i
   bool arrival_time = false;  ///< the schema has no time field: `time_ms` is when it was read
+  uint8_t quality = 0;        ///< `record_quality` bits; 0: a record
+  uint64_t coerced = 0;       ///< bit i: field i (layout order, < 64) was coerced
+  uint64_t defaulted = 0;     ///< bit i: field i was absent and took its default
+
+  bool is_record() const noexcept { return quality == 0; }
 };
 
 /// The records of an event batch (the ETL job's events): `width` fields
@@ -58,6 +71,12 @@ struct record_set {
   std::vector<record_info> rows;
 
   size_t size() const noexcept { return rows.size(); }
+  /// Rows that are records (not kept for data-quality counts only).
+  size_t records() const noexcept {
+    size_t n = 0;
+    for (const auto& r : rows) n += r.is_record();
+    return n;
+  }
   bool empty() const noexcept { return rows.empty(); }
   const field_value* row(size_t i) const noexcept { return values.data() + i * width; }
   field_value* row(size_t i) noexcept { return values.data() + i * width; }
@@ -74,7 +93,8 @@ typename Inspector::result_type inspect(Inspector& f, field_value& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_info& x) {
-  return f(caf::meta::type_name("vigil.record_info"), x.time_ms, x.offset, x.extras, x.routes, x.arrival_time);
+  return f(caf::meta::type_name("vigil.record_info"), x.time_ms, x.offset, x.extras, x.routes, x.arrival_time,
+           x.quality, x.coerced, x.defaulted);
 }
 
 template <class Inspector>

@@ -127,9 +127,10 @@ bool record_pipeline::finish(event_batch& batch, field_value* row, record_info& 
   if (dedup && dedup->enabled() && p.dedup_slot >= 0 && !row[p.dedup_slot].is_null()) {
     std::string_view key = value_text(row[p.dedup_slot], batch.text, scratch);
     if (dedup->seen(key, info.time_ms)) {
+      // Kept, flagged, through the transforms and lookups: windows count
+      // duplicates() per group; sinks and other aggregates skip it.
       ++tally.duplicates;
-      dropped = true;
-      return true;
+      info.quality |= record_quality::duplicate;
     }
   }
   for (const auto& t : p.transforms) {
@@ -196,7 +197,7 @@ void record_pipeline::run(size_t size, event_batch& batch, std::vector<record_fa
   out.rows.reserve(size / 150 + 16);
   out.values.reserve(out.rows.capacity() * out.width);
   const bool all_utf8 = simdjson::validate_utf8(batch.text.data(), size);
-  size_t pos = 0;
+  size_t pos = 0, records = 0;
   record_problem why;
   while (pos < size) {
     // Offsets only: appending cleaned strings may move the text.
@@ -236,13 +237,28 @@ void record_pipeline::run(size_t size, event_batch& batch, std::vector<record_fa
       failures.push_back({text_ref{base, static_cast<uint32_t>(len)}, why});
       ++tally.invalid[static_cast<size_t>(why.reason)];
     }
-    if (!ok || dropped) {
+    if (dropped) {
       out.values.resize(values_at);
       continue;
     }
+    if (!ok) {
+      // An invalid event with a good event time stays as a row of its time
+      // alone: windows count it in invalid().
+      std::fill(out.values.begin() + static_cast<std::ptrdiff_t>(values_at), out.values.end(), field_value{});
+      const auto t = validator_.time_of(std::string_view(batch.text.data() + base, len));
+      if (!t) {
+        out.values.resize(values_at);
+        continue;
+      }
+      info = record_info{};
+      info.time_ms = *t;
+      info.offset = base;
+      info.quality = record_quality::invalid;
+    }
+    if (info.is_record()) ++records;
     out.rows.push_back(info);
   }
-  tally.records += out.rows.size();
+  tally.records += records;
 }
 
 } // namespace vigil

@@ -155,7 +155,10 @@ bool schema_validator::take_text(const compiled_field& f, size_t index, std::str
       break;
     }
   }
-  if (coerced) ++quality_[index].coerced;
+  if (coerced) {
+    ++quality_[index].coerced;
+    if (info_ && f.slot < 64) info_->coerced |= uint64_t{1} << f.slot;
+  }
   return true;
 }
 
@@ -214,6 +217,7 @@ bool schema_validator::take(const compiled_field& f, size_t index, od::value& v,
 bool schema_validator::take_default(const compiled_field& f, size_t index, event_batch& batch, field_value& out,
                                     record_problem& why) {
   ++quality_[index].defaulted;
+  if (info_ && f.slot < 64) info_->defaulted |= uint64_t{1} << f.slot;
   // Checked at config load, so this cannot fail on good config; the
   // text is appended so that strings point into the batch.
   const text_ref r = batch.append(f.cfg.default_text);
@@ -222,6 +226,7 @@ bool schema_validator::take_default(const compiled_field& f, size_t index, event
 
 bool schema_validator::validate(std::string_view line, uint32_t base, event_batch& batch, field_value* row,
                                 record_info& info, record_problem& why) {
+  info_ = &info;
   const size_t need = line.size() + simdjson::SIMDJSON_PADDING;
   if (padded_.size() < need) padded_.resize(need);
   std::memcpy(padded_.data(), line.data(), line.size());
@@ -300,6 +305,22 @@ bool schema_validator::validate(std::string_view line, uint32_t base, event_batc
   info.time_ms = time_slot_ >= 0 && !row[fields_[time_slot_].slot].is_null() ? row[fields_[time_slot_].slot].bits : INT64_MIN;
   info.extras = extras.empty() ? text_ref{} : batch.append(extras);
   return true;
+}
+
+std::optional<int64_t> schema_validator::time_of(std::string_view line) {
+  if (time_slot_ < 0) return std::nullopt;
+  const compiled_field& f = fields_[static_cast<size_t>(time_slot_)];
+  simdjson::padded_string padded(line);
+  od::document doc;
+  od::value v;
+  if (parser_.iterate(padded).get(doc) || doc.find_field_unordered(f.cfg.name).get(v)) return std::nullopt;
+  std::string_view token = trim_view(v.raw_json_token());
+  if (!token.empty() && token.front() == '"') token = token.substr(1, token.size() >= 2 ? token.size() - 2 : 0);
+  log_time t;
+  double epoch;
+  if (parse_rfc3339_time(token, t)) return t.utc_ms;
+  if (parse_double(token, epoch)) return epoch_to_ms(epoch);
+  return std::nullopt;
 }
 
 } // namespace vigil

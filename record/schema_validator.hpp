@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ public:
                 record_problem& why);
 
   bool has_time_field() const noexcept { return time_slot_ >= 0; }
+  /// The event time of a line `validate` refused, when its time field is
+  /// there and good (a quarantined event still counts in its window's
+  /// `invalid()`).
+  std::optional<int64_t> time_of(std::string_view line);
   const std::vector<field_quality>& quality() const noexcept { return quality_; }
   const schema_config& schema() const noexcept { return schema_; }
 
@@ -77,6 +82,7 @@ private:
   std::vector<field_quality> quality_;
   std::vector<char> seen_;  // per field, reused per event
   std::string scratch_;
+  record_info* info_ = nullptr;  // the event being validated
   simdjson::ondemand::parser parser_;
   std::vector<char> padded_;
 };

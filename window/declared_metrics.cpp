@@ -30,6 +30,10 @@ constexpr aggregate_name aggregate_names[] = {
   {"distinct", metric_plan::aggregate_kind::distinct, 1, 1},
   {"quantile", metric_plan::aggregate_kind::quantile, 2, 2},
   {"top", metric_plan::aggregate_kind::top, 1, 2},
+  {"invalid", metric_plan::aggregate_kind::invalid, 0, 0},
+  {"duplicates", metric_plan::aggregate_kind::duplicates, 0, 0},
+  {"coerced", metric_plan::aggregate_kind::coerced, 1, 1},
+  {"defaulted", metric_plan::aggregate_kind::defaulted, 1, 1},
 };
 
 /// The outer expression's view: aggregate slot -> its value.
@@ -91,6 +95,16 @@ std::shared_ptr<const metric_plan> metric_plan::compile(const std::vector<std::p
       aggregate a;
       a.kind = c.kind;
       if (!c.args.empty()) a.arg = program->sub(c.args[0]);
+      if (c.kind == aggregate_kind::coerced || c.kind == aggregate_kind::defaulted) {
+        const auto vars = a.arg->variables();
+        auto field = layout.index_of(a.arg->source());
+        if (vars.size() != 1 || !field) {
+          error = "metrics." + name + ": coerced() and defaulted() take a field name, e.g. coerced(price)";
+          return nullptr;
+        }
+        a.field = *field;
+        a.arg.reset();
+      }
       if (c.kind == aggregate_kind::quantile) {
         auto q = program->literal(c.args[1]);
         if (!q || q->type != expr::value::kind::number || q->num <= 0 || q->num > 1) {
@@ -146,12 +160,26 @@ declared_values::declared_values(const metric_plan& plan) {
   }
 }
 
-void declared_values::add(const metric_plan& plan, const field_value* row, std::string_view batch_text,
-                          expr::arena& scratch) {
+void declared_values::add(const metric_plan& plan, const field_value* row, const record_info* info,
+                          std::string_view batch_text, expr::arena& scratch) {
   const record_scope vars(row, batch_text);
   const auto& aggregates = plan.aggregates();
+  const uint8_t quality = info ? info->quality : 0;
   for (size_t i = 0; i < aggregates.size() && i < slots_.size(); ++i) {
     const auto& a = aggregates[i];
+    using kind = metric_plan::aggregate_kind;
+    // A row kept for data quality counts there and nowhere else.
+    if (a.kind == kind::invalid || a.kind == kind::duplicates) {
+      const uint8_t bit = a.kind == kind::invalid ? record_quality::invalid : record_quality::duplicate;
+      if (quality & bit) ++std::get<counter>(slots_[i]).n;
+      continue;
+    }
+    if (quality != 0) continue;
+    if (a.kind == kind::coerced || a.kind == kind::defaulted) {
+      const uint64_t mask = !info ? 0 : a.kind == kind::coerced ? info->coerced : info->defaulted;
+      if (a.field < 64 && (mask >> a.field) & 1) ++std::get<counter>(slots_[i]).n;
+      continue;
+    }
     if (a.kind == metric_plan::aggregate_kind::count) {
       ++std::get<counter>(slots_[i]).n;
       continue;
@@ -213,7 +241,7 @@ void declared_values::add(const metric_plan& plan, const field_value* row, std::
         std::get<top_k>(slots_[i]).add(text);
         break;
       }
-      case metric_plan::aggregate_kind::count: break;
+      default: break;
     }
   }
 }
@@ -262,7 +290,11 @@ double declared_values::aggregate_value(const metric_plan& plan, size_t a, bool&
   const slot& s = slots_[a];
   switch (spec.kind) {
     case metric_plan::aggregate_kind::count:
-    case metric_plan::aggregate_kind::count_if: return static_cast<double>(std::get<counter>(s).n);
+    case metric_plan::aggregate_kind::count_if:
+    case metric_plan::aggregate_kind::invalid:
+    case metric_plan::aggregate_kind::duplicates:
+    case metric_plan::aggregate_kind::coerced:
+    case metric_plan::aggregate_kind::defaulted: return static_cast<double>(std::get<counter>(s).n);
     case metric_plan::aggregate_kind::sum: return std::get<counter>(s).total();
     case metric_plan::aggregate_kind::avg:
     case metric_plan::aggregate_kind::min:

@@ -34,14 +34,22 @@ class state_reader;
 /// error); quantile is exact to 256 values, then within 1% of the value
 /// (values >= 1; below 1 they read as 0); top is exact to 10*k distinct
 /// values (at least 100), then space-saving (see sketch/top_k.hpp).
+///
+/// Data quality: invalid() (quarantined events with a good event time; in
+/// windows without group_by), duplicates() (dropped by the dedup key),
+/// coerced(field), defaulted(field); a field's nulls are count(f == null).
 class metric_plan {
 public:
-  enum class aggregate_kind : uint8_t { count, count_if, sum, avg, min, max, distinct, quantile, top };
+  enum class aggregate_kind : uint8_t {
+    count, count_if, sum, avg, min, max, distinct, quantile, top,
+    invalid, duplicates, coerced, defaulted,  ///< data quality
+  };
   struct aggregate {
     aggregate_kind kind = aggregate_kind::count;
     std::optional<expr::program> arg;  ///< none for count()
     double q = 0.5;                    ///< quantile
     size_t k = 10;                     ///< top
+    size_t field = 0;                  ///< coerced, defaulted: the field's layout index
   };
   struct metric {
     std::string name;
@@ -71,7 +79,8 @@ public:
   declared_values() = default;
   explicit declared_values(const metric_plan& plan);
 
-  void add(const metric_plan& plan, const field_value* row, std::string_view batch_text, expr::arena& scratch);
+  void add(const metric_plan& plan, const field_value* row, const record_info* info, std::string_view batch_text,
+           expr::arena& scratch);
   void merge(const declared_values& other);
 
   /// Metric `i`'s value; nullopt when it has none (avg of nothing, a ratio

@@ -48,7 +48,7 @@ void window_metrics::add(const window_event& e) {
   if (plan_) {
     if (e.record) {
       thread_local expr::arena scratch;
-      declared_.add(*plan_, e.record, e.record_text, scratch);
+      declared_.add(*plan_, e.record, e.record_meta, e.record_text, scratch);
     }
     return;
   }

@@ -43,6 +43,7 @@ struct window_event {
   /// web-log event. Its strings are in `record_text`.
   const field_value* record = nullptr;
   std::string_view record_text;
+  const record_info* record_meta = nullptr;  ///< its quality flags and masks (null: a plain record)
   /// Computed once per event for all windows by `prepare()`.
   uint64_t visitor_hash = 0, path_hash = 0;
   int32_t latency_bucket = 0;

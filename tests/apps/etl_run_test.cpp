@@ -108,6 +108,21 @@ TEST_CASE("vigil run, ETL: orders become clean records, CSV, business metrics, a
   for (const auto& w : json_lines(dir / "shop_minute.jsonl")) windows_revenue += w.at("metrics").at("revenue").get<double>();
   CHECK(windows_revenue == Approx(revenue).epsilon(1e-9));
 
+  // Data quality per minute: the quarantined events that had a good event
+  // time, and the re-sent ones, counted in their windows.
+  size_t timed_bad = 0;
+  for (const auto& b : bad) timed_bad += test::contains(b.at("text").get<std::string>(), "\"ts\":\"20");
+  double invalid_in_windows = 0, duplicates_in_windows = 0, coerced = 0;
+  for (const auto& w : json_lines(dir / "shop_minute.jsonl")) {
+    invalid_in_windows += w.at("metrics").at("invalid_events").get<double>();
+    duplicates_in_windows += w.at("metrics").at("duplicate_events").get<double>();
+    coerced += w.at("metrics").at("coerced_quantities").get<double>();
+  }
+  CHECK(timed_bad > 100);
+  CHECK(invalid_in_windows == timed_bad);
+  CHECK(duplicates_in_windows == duplicates);
+  CHECK(coerced >= drifted);  // drift sends quantity as a string: coerce takes it
+
   // Both incidents alert, each once, and resolve.
   std::map<std::string, std::vector<std::string>> alerts;
   for (const auto& a : json_lines(dir / "alerts.jsonl")) alerts[a.at("rule")].push_back(a.at("status"));
