@@ -31,6 +31,9 @@ struct source_tally {
   std::atomic<uint64_t> duplicates{0};
   /// A source with a schema: what its ETL steps took, dropped and quarantined.
   record_tally records;
+  bool has_schema = false, is_http = false;  ///< set once, before anything runs
+  /// http sources: requests answered 200, refused (400, 401, 413), pushed back (429, 503).
+  std::atomic<uint64_t> http_accepted{0}, http_rejected{0}, http_throttled{0};
   /// File sources: bytes in the followed files not read yet (set every poll).
   std::atomic<uint64_t> lag_bytes{0};
   /// File sources: why nothing can be followed ("" while a file is), for

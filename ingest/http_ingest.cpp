@@ -108,13 +108,13 @@ http_ingest_server::http_ingest_server(caf::actor_system& sys, http_source_actor
   server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
   server_->set_read_timeout(std::chrono::seconds(10));
   server_->set_write_timeout(std::chrono::seconds(10));
-  auto counters = counters_;
+  auto counters = opts.tally ? opts.tally : std::make_shared<source_tally>(opts.source);
   const std::string path = "/ingest/" + opts.source;
   server_->Post(path, [&sys, source, opts, counters](const httplib::Request& req, httplib::Response& res) {
     auto refuse = [&](int status, const std::string& why) {
       res.status = status;
       res.set_content(error_json(why), "application/json");
-      ++(status == 429 || status == 503 ? counters->throttled : counters->rejected);
+      ++(status == 429 || status == 503 ? counters->http_throttled : counters->http_rejected);
     };
     if (!opts.bearer_token.empty() && req.get_header_value("Authorization") != "Bearer " + opts.bearer_token) {
       res.set_header("WWW-Authenticate", "Bearer");
@@ -132,8 +132,7 @@ http_ingest_server::http_ingest_server(caf::actor_system& sys, http_source_actor
           res.status = 200;
           res.set_content("{\"accepted\":" + std::to_string(taken) + ",\"lines\":" + std::to_string(count) + "}\n",
                           "application/json");
-          ++counters->accepted;
-          counters->events += taken;
+          ++counters->http_accepted;
         },
         [&](caf::error& err) {
           answered = true;
@@ -147,8 +146,11 @@ http_ingest_server::http_ingest_server(caf::actor_system& sys, http_source_actor
     if (!answered) refuse(503, "no answer from the pipeline");
   });
   // Body over the limit: httplib answers 413 itself; say why.
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) res.set_content(error_json("body over max_body_bytes"), "application/json");
+  server_->set_error_handler([counters](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413) {
+      ++counters->http_rejected;
+      res.set_content(error_json("body over max_body_bytes"), "application/json");
+    }
     else if (res.status == 404) res.set_content(error_json("no such ingest path"), "application/json");
   });
   if (port == 0) port_ = server_->bind_to_any_port(host);

@@ -8,6 +8,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/parse_stage.hpp"
 #include "messages/interfaces.hpp"
 
 namespace httplib {
@@ -23,15 +24,10 @@ struct http_ingest_options {
   std::string bearer_token;     ///< "": no authentication
   /// How long a request waits for the pipeline before a 503.
   std::chrono::milliseconds timeout{30000};
+  /// Where the requests are counted (the source's tally, for `/metrics`).
+  std::shared_ptr<source_tally> tally;
 };
 
-/// What an ingest server counted, for logs and `/metrics`.
-struct http_ingest_counters {
-  std::atomic<uint64_t> accepted{0};       ///< requests answered 200
-  std::atomic<uint64_t> events{0};         ///< events they carried
-  std::atomic<uint64_t> rejected{0};       ///< 400, 401, 413
-  std::atomic<uint64_t> throttled{0};      ///< 429, 503
-};
 
 /// The HTTP server of a `type = "http"` source: `POST /ingest/NAME` with
 /// NDJSON (one event a line) or a JSON array of objects. Answers 200
@@ -50,11 +46,9 @@ public:
   http_ingest_server& operator=(const http_ingest_server&) = delete;
 
   int port() const noexcept { return port_; }
-  const http_ingest_counters& counters() const noexcept { return *counters_; }
 
 private:
   std::unique_ptr<httplib::Server> server_;
-  std::shared_ptr<http_ingest_counters> counters_ = std::make_shared<http_ingest_counters>();
   std::thread thread_;
   int port_ = 0;
 };

@@ -91,6 +91,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // The HTTP port opens before any input is read: one that cannot is a
   // start-up failure, like a sink that cannot open.
   auto counters = node_counters::of(cfg);
+  // Lookup tables load before the HTTP port serves them.
+  auto lookups = cfg.lookups.empty() ? nullptr : load_lookup_tables(cfg.lookups);
+  counters->lookups = lookups;
   std::unique_ptr<node_http> http;
   try {
     http = std::make_unique<node_http>(cfg, counters);
@@ -119,12 +122,13 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   std::vector<source_actor> files, streams;  // streams: stdin
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
-  auto lookups = cfg.lookups.empty() ? nullptr : load_lookup_tables(cfg.lookups);
+
   std::vector<std::unique_ptr<http_ingest_server>> ingest_servers;
   std::string ingest_error;
   auto on_http = [&](const source_config& s, const http_source_actor& src) {
     http_sources->push_back(src);
-    http_ingest_options o{s.name, s.listen, s.max_body_bytes, s.bearer_token, std::chrono::milliseconds(30000)};
+    http_ingest_options o{s.name, s.listen, s.max_body_bytes, s.bearer_token, std::chrono::milliseconds(30000),
+                          counters->sources->of(s.name)};
     try {
       ingest_servers.push_back(std::make_unique<http_ingest_server>(sys, src, o));
     } catch (const std::runtime_error& ex) {

@@ -10,6 +10,7 @@
 #include "actors/window_stage.hpp"
 #include "alerting/alert_board.hpp"
 #include "notify/webhook_sender.hpp"
+#include "record/record_pipeline.hpp"
 #include "settings/config.hpp"
 
 namespace vigil {
@@ -23,11 +24,18 @@ struct node_counters {
   std::shared_ptr<alert_board> alerts = std::make_shared<alert_board>();
   std::vector<std::shared_ptr<window_tally>> windows;                 ///< one per window, in order
   std::map<std::string, std::shared_ptr<webhook_stats>> sinks;        ///< webhook and Alertmanager sinks
+  std::shared_ptr<lookup_tables> lookups;                             ///< the node's, once loaded
+  std::vector<std::string> lookup_names;                              ///< in config order
 
   /// A tally for each source, window and HTTP sink of `cfg`.
   static std::shared_ptr<node_counters> of(const vigil_config& cfg) {
     auto c = std::make_shared<node_counters>();
-    for (const auto& s : cfg.sources) c->sources->of(s.name);
+    for (const auto& s : cfg.sources) {
+      auto t = c->sources->of(s.name);
+      t->has_schema = !s.schema.empty();
+      t->is_http = s.type == source_type::http;
+    }
+    for (const auto& l : cfg.lookups) c->lookup_names.push_back(l.name);
     for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));
     for (const auto& s : cfg.sinks)
       if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)

@@ -30,6 +30,16 @@ const metric_doc node_metrics[] = {
    "Lines that did not parse, per source and reason (too_long, not_utf8, bad_timestamp, ...)."},
   {"vigil_source_duplicate_lines_total", kind::counter, "Lines dropped within dedup_horizon, per source."},
   {"vigil_source_lag_bytes", kind::gauge, "Bytes written to the source's files and not read yet."},
+  {"vigil_source_records_total", kind::counter, "Events that became records (a source with a schema), per source."},
+  {"vigil_source_invalid_events_total", kind::counter,
+   "Events a schema or lookup refused (quarantined), per source and reason (bad_json, missing_field, bad_type, ...)."},
+  {"vigil_source_filtered_events_total", kind::counter, "Records the source's filter dropped, per source."},
+  {"vigil_source_lookup_misses_total", kind::counter, "Lookups that found no row, per source."},
+  {"vigil_source_http_requests_total", kind::counter,
+   "Ingest requests of an http source, per result (accepted, rejected: 400/401/413, throttled: 429/503)."},
+  {"vigil_lookup_rows", kind::gauge, "Rows of the lookup table in use, per lookup."},
+  {"vigil_lookup_reload_failures_total", kind::counter,
+   "Lookup reloads that failed (the table before stays in use)."},
   {"vigil_window_open_groups", kind::gauge, "Groups open now, per window."},
   {"vigil_window_watermark_timestamp_seconds", kind::gauge,
    "Event time up to which the window has closed (Unix time), per window."},
@@ -58,12 +68,35 @@ void render(const node_counters& c, metrics_registry& m) {
     m.set("vigil_source_events_total", l, num(t->events));
     m.set("vigil_source_bytes_total", l, num(t->bytes));
     m.set("vigil_source_malformed_lines_total", l, num(t->malformed));
-    m.set("vigil_source_duplicate_lines_total", l, num(t->duplicates));
+    m.set("vigil_source_duplicate_lines_total", l, num(t->duplicates + t->records.duplicates));
     m.set("vigil_source_lag_bytes", l, num(t->lag_bytes));
     for (size_t r = 1; r < parse_error_count; ++r)
       if (const uint64_t n = t->malformed_by_reason[r])
         m.set("vigil_source_malformed_lines_by_reason_total",
               {{"source", t->source}, {"reason", std::string(to_string(static_cast<parse_error>(r)))}}, num(n));
+  }
+  for (const auto& t : c.sources->all()) {
+    const auto& r = t->records;
+    if (t->has_schema) {
+      const metrics_registry::labels l{{"source", t->source}};
+      m.set("vigil_source_records_total", l, num(r.records));
+      m.set("vigil_source_filtered_events_total", l, num(r.filtered));
+      m.set("vigil_source_lookup_misses_total", l, num(r.missing_keys));
+      for (size_t e = 1; e < record_error_count; ++e)
+        if (const uint64_t n = r.invalid[e])
+          m.set("vigil_source_invalid_events_total",
+                {{"source", t->source}, {"reason", std::string(to_string(static_cast<record_error>(e)))}}, num(n));
+    }
+    if (t->is_http)
+      for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"accepted", t->http_accepted},
+                                      {"rejected", t->http_rejected}, {"throttled", t->http_throttled}})
+        m.set("vigil_source_http_requests_total", {{"source", t->source}, {"result", result}}, num(n));
+  }
+  if (c.lookups) {
+    const auto tables = c.lookups->snapshot();
+    for (size_t i = 0; i < tables.size() && i < c.lookup_names.size(); ++i)
+      m.set("vigil_lookup_rows", {{"lookup", c.lookup_names[i]}}, tables[i] ? num(tables[i]->size()) : 0.0);
+    m.set("vigil_lookup_reload_failures_total", {}, num(c.lookups->failed_reloads()));
   }
   for (const auto& w : c.windows) {
     const metrics_registry::labels l{{"window", w->window}};

@@ -21,8 +21,9 @@ namespace {
 
 const std::string bin = VIGIL_BINARY;
 
-std::string http_config(const test::temp_dir& dir, int port, const std::string& records_path, const std::string& extra = "") {
-  const std::string cfg = "[node]\nname = \"ingest\"\nstate_dir = \"" + dir / "state" + "\"\nhttp = \"\"\n"
+std::string http_config(const test::temp_dir& dir, int port, const std::string& records_path, const std::string& extra = "",
+                        const std::string& node_http = "") {
+  const std::string cfg = "[node]\nname = \"ingest\"\nstate_dir = \"" + dir / "state" + "\"\nhttp = \"" + node_http + "\"\n"
                           "checkpoint_interval = \"200ms\"\n\n"
                           "[[source]]\nname = \"events\"\ntype = \"http\"\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n"
                           "schema = \"event\"\nmax_body_bytes = 200000\nparse_workers = 1\n" + extra + "\n"
@@ -64,8 +65,9 @@ struct node {
 
 TEST_CASE("http source: NDJSON and JSON arrays go in, bad lines are quarantined, and a body that is not JSON gets 400") {
   test::temp_dir dir;
-  const int port = test::free_port();
-  node n(http_config(dir, port, dir / "records.jsonl"), dir / "run.log", port);
+  const int port = test::free_port(), metrics_port = test::free_port();
+  node n(http_config(dir, port, dir / "records.jsonl", "", "127.0.0.1:" + std::to_string(metrics_port)), dir / "run.log",
+         port);
   auto r = n.post(events(0, 3) + "{\"n\":1}\nnot json\n");
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -95,6 +97,16 @@ TEST_CASE("http source: NDJSON and JSON arrays go in, bad lines are quarantined,
   CHECK(test::contains(records, "\"id\":\"a2\",\"n\":2"));
   REQUIRE(test::wait_until([&] { return test::occurrences(test::read_file(dir / "quarantine.jsonl"), "\n") == 2; }));
   CHECK(test::contains(test::read_file(dir / "quarantine.jsonl"), "\"reason\":\"missing_field\",\"field\":\"id\""));
+  // What /metrics says of it.
+  httplib::Client scrape("127.0.0.1", metrics_port);
+  auto page = scrape.Get("/metrics");
+  REQUIRE(page);
+  const std::string& m = page->body;
+  CHECK(test::metric(m, "vigil_source_records_total{source=\"events\"}") == 5);
+  CHECK(test::metric(m, "vigil_source_invalid_events_total{source=\"events\",reason=\"missing_field\"}") == 1);
+  CHECK(test::metric(m, "vigil_source_invalid_events_total{source=\"events\",reason=\"bad_json\"}") == 1);
+  CHECK(test::metric(m, "vigil_source_http_requests_total{source=\"events\",result=\"accepted\"}") == 2);
+  CHECK(test::metric(m, "vigil_source_http_requests_total{source=\"events\",result=\"rejected\"}") == 3);
 }
 
 TEST_CASE("http source: without the bearer token a request gets 401 and nothing goes in") {
