@@ -95,7 +95,7 @@ bool ingest_lines(const std::string& body, std::string& lines, uint64_t& count, 
   return true;
 }
 
-http_ingest_server::http_ingest_server(caf::actor_system& sys, http_source_actor source, http_ingest_options opts)
+http_ingest_server::http_ingest_server(caf::actor_system& sys, push_source_actor source, http_ingest_options opts)
   : server_(std::make_unique<httplib::Server>()) {
   const auto colon = opts.listen.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("source " + opts.source + ": listen: expected HOST:PORT");

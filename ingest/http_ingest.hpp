@@ -40,7 +40,7 @@ struct http_ingest_options {
 class http_ingest_server {
 public:
   /// Throws std::runtime_error naming the address when it cannot bind.
-  http_ingest_server(caf::actor_system& sys, http_source_actor source, http_ingest_options opts);
+  http_ingest_server(caf::actor_system& sys, push_source_actor source, http_ingest_options opts);
   ~http_ingest_server();
   http_ingest_server(const http_ingest_server&) = delete;
   http_ingest_server& operator=(const http_ingest_server&) = delete;

@@ -124,9 +124,9 @@ using source_actor = caf::typed_actor<
   /// in each file, as of the barrier).
   caf::replies_to<checkpoint_atom, uint64_t>::with<state_part>>;
 
-/// A source that takes events pushed to it (`POST /ingest/NAME`).
-using http_source_actor = source_actor::extend<
-  /// Sender: the ingest server, for one request: its NDJSON lines and
+/// A source that takes events pushed to it (`POST /ingest/NAME`, ZeroMQ).
+using push_source_actor = source_actor::extend<
+  /// Sender: an ingest server, for one request or message: its NDJSON lines and
   /// their count. Reply: events taken, once they are in the pipeline (or
   /// in a stored checkpoint, with ack = "checkpoint"); errc::busy when the
   /// pipeline's credit is used up, errc::unavailable when stopping.

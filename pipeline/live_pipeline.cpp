@@ -110,9 +110,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
   // HTTP sources acknowledge with ack = "checkpoint" once one is stored.
-  auto http_sources = std::make_shared<std::vector<http_source_actor>>();
-  options.stored = [http_sources](uint64_t id) {
-    for (const auto& src : *http_sources) caf::anon_send(src, checkpoint_atom_v, id, true);
+  auto push_sources = std::make_shared<std::vector<push_source_actor>>();
+  options.stored = [push_sources](uint64_t id) {
+    for (const auto& src : *push_sources) caf::anon_send(src, checkpoint_atom_v, id, true);
   };
   options.counters = counters;
   node_stages stages = spawn_node_stages(sys, cfg, std::move(plan), store, recovered, options);
@@ -125,8 +125,8 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
 
   std::vector<std::unique_ptr<http_ingest_server>> ingest_servers;
   std::string ingest_error;
-  auto on_http = [&](const source_config& s, const http_source_actor& src) {
-    http_sources->push_back(src);
+  auto on_http = [&](const source_config& s, const push_source_actor& src) {
+    push_sources->push_back(src);
     http_ingest_options o{s.name, s.listen, s.max_body_bytes, s.bearer_token, std::chrono::milliseconds(30000),
                           counters->sources->of(s.name)};
     try {

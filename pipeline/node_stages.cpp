@@ -9,7 +9,7 @@
 #include "actors/detect_stage.hpp"
 #include "actors/enrich_stage.hpp"
 #include "actors/file_source.hpp"
-#include "actors/http_source.hpp"
+#include "actors/push_source.hpp"
 #include "actors/line_sink.hpp"
 #include "actors/parse_stage.hpp"
 #include "actors/stdin_source.hpp"
@@ -179,12 +179,12 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }
   if (s.type == source_type::http) {
-    http_source_config hcfg;
+    push_source_config hcfg;
     hcfg.name = s.name;
     hcfg.next = parse;
     hcfg.credit = 2 * workers;
     hcfg.ack_checkpoint = s.ack_checkpoint;
-    auto src = spawn_http_source(sys, hcfg);
+    auto src = spawn_push_source(sys, hcfg);
     if (in.on_http) in.on_http(s, src);
     return caf::actor_cast<source_actor>(src);
   }

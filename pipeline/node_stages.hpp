@@ -75,7 +75,7 @@ struct source_inputs {
   const vigil_config* config = nullptr;
   std::shared_ptr<lookup_tables> lookups = nullptr;
   /// An http source was spawned: the node starts its server.
-  std::function<void(const source_config&, const http_source_actor&)> on_http = nullptr;
+  std::function<void(const source_config&, const push_source_actor&)> on_http = nullptr;
 };
 
 /// Spawns one [[source]] (file or stdin) with its parse and enrich

@@ -10,12 +10,12 @@
 
 namespace vigil {
 
-struct http_source_config {
+struct push_source_config {
   std::string name;
   std::vector<parse_stage_actor> next;  ///< chunk `sequence` to stage `sequence % size()`
   size_t credit = 4;                    ///< chunks in flight to the parse stages at most
   /// Requests waiting for credit at most; past it a request is refused
-  /// (errc::busy, HTTP 429): backpressure reaches the client and nothing is
+  /// (errc::busy: HTTP 429, a ZeroMQ message not read yet): backpressure reaches the client and nothing is
   /// buffered without bound.
   size_t max_waiting = 8;
   /// Acknowledge once the events are in a stored checkpoint (at-least-once
@@ -26,13 +26,13 @@ struct http_source_config {
   size_t max_unacked = 64;
 };
 
-/// Spawns the source that takes the events an HTTP ingest server receives
-/// (see `http_source_actor`). Each request is one chunk, in arrival order;
+/// Spawns a source that takes the events pushed to it by an ingest server
+/// (HTTP requests, ZeroMQ messages; see `push_source_actor`). Each request is one chunk, in arrival order;
 /// checkpoint barriers go between requests. Events are not kept for a
 /// replay: after a crash, what the source took since the last checkpoint
 /// is gone unless the client sends it again (at-least-once with
 /// `ack_checkpoint`; a client event id plus the schema's dedup_key makes a
 /// resend count once).
-http_source_actor spawn_http_source(caf::actor_system& sys, const http_source_config& cfg);
+push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_config& cfg);
 
 } // namespace vigil

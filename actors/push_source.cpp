@@ -1,4 +1,4 @@
-#include "actors/http_source.hpp"
+#include "actors/push_source.hpp"
 
 #include <deque>
 #include <map>
@@ -31,13 +31,13 @@ struct http_state {
   uint64_t requests = 0, bytes = 0;
   uint64_t last_barrier = 0;         // the newest checkpoint barrier queued
   bool stopping = false;
-  static inline const char* name = "http_source";
+  static inline const char* name = "push_source";
 };
 
 } // namespace
 
-http_source_actor spawn_http_source(caf::actor_system& sys, const http_source_config& cfg) {
-  auto behavior = [cfg](http_source_actor::stateful_pointer<http_state> self) -> http_source_actor::behavior_type {
+push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_config& cfg) {
+  auto behavior = [cfg](push_source_actor::stateful_pointer<http_state> self) -> push_source_actor::behavior_type {
     self->state.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
     auto maybe_finish = [self] {
       auto& st = self->state;
