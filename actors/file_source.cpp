@@ -155,10 +155,7 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
         // queued ahead of the barrier: the part and the barrier agree.
         state_part part{id, state_kind::source, "source:" + cfg.name,
                         encode_tail_positions(st.follower->positions())};
-        text_chunk barrier;
-        barrier.barrier = id;
-        barrier.format = cfg.format == log_format::auto_detect ? log_format::combined : cfg.format;
-        st.outbox->push(std::move(barrier));
+        st.outbox->push_barrier(id, cfg.format);
         dispatch();
         return part;
       },

@@ -65,7 +65,7 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
     };
     return {
       [=](tick_atom) { dispatch(); },
-      [=](ingest_atom, std::string& lines, uint64_t count) -> caf::result<uint64_t> {
+      [=](ingest_atom, std::string& lines) -> caf::result<uint64_t> {
         auto& st = self->state;
         if (st.stopping) return caf::make_error(errc::unavailable, "the node is stopping");
         if (st.outbox->waiting() >= cfg.max_waiting || st.unacked.size() >= cfg.max_unacked)
@@ -80,7 +80,6 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
         chunk.text = std::move(lines);
         st.replies.emplace(st.outbox->next_sequence(), rp);
         st.outbox->push(std::move(chunk));
-        (void) count;
         dispatch();
         return rp;
       },
@@ -98,10 +97,7 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
       },
       [=](checkpoint_atom, uint64_t id) -> state_part {
         auto& st = self->state;
-        text_chunk barrier;
-        barrier.barrier = id;
-        barrier.format = log_format::json;
-        st.outbox->push(std::move(barrier));
+        st.outbox->push_barrier(id, log_format::json);
         st.last_barrier = id;
         dispatch();
         // Nothing to seek on recovery: the part records how far it went.

@@ -138,10 +138,7 @@ source_actor spawn_stdin_source(caf::actor_system& sys, const stdin_source_confi
         // Standard input cannot be read again: the part only records how
         // far it went (recovery resumes files only).
         auto& st = self->state;
-        text_chunk barrier;
-        barrier.barrier = id;
-        barrier.format = st.format == log_format::auto_detect ? log_format::combined : st.format;
-        st.outbox->push(std::move(barrier));
+        st.outbox->push_barrier(id, st.format);
         dispatch();
         return state_part{id, state_kind::source, "source:" + cfg.name,
                           encode_tail_positions({tail_position{"-", {}, st.offset}})};

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -36,6 +37,63 @@ bool write_all(int fd, const std::string& data) {
     done += static_cast<size_t>(n);
   }
   return true;
+}
+
+/// The event time of a workload's first line: RFC 3339, or "now" (to the
+/// second, or to the millisecond when event time must be read off the
+/// clock). Nullopt after saying what is wrong.
+std::optional<int64_t> start_time(const std::string& text, const char* command, bool exact_ms) {
+  if (text == "now") {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return exact_ms ? std::chrono::duration_cast<std::chrono::milliseconds>(now).count()
+                    : std::chrono::duration_cast<std::chrono::seconds>(now).count() * 1000;
+  }
+  log_time t;
+  if (parse_rfc3339_time(text, t)) return t.utc_ms;
+  std::cerr << command << ": bad --start '" << text << "' (RFC 3339, e.g. 2024-01-01T00:00:00Z, or now)\n";
+  return std::nullopt;
+}
+
+/// `path` opened to append ("": stdout), or -1 after saying why.
+int open_output(const std::string& path, const char* command) {
+  if (path.empty()) return STDOUT_FILENO;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) std::cerr << command << ": " << path << ": cannot open: " << std::strerror(errno) << "\n";
+  return fd;
+}
+
+/// Writes a generator's lines to `fd` until it is done or a signal comes:
+/// as fast as possible in pieces of a few MB, or paced so that event time
+/// follows the clock (`speed` times as fast). False when a write failed.
+template <class Generator>
+bool write_workload(Generator& gen, int fd, int64_t start_ms, bool no_pace, double speed) {
+  std::signal(SIGINT, [](int) { stop_requested = true; });
+  std::signal(SIGTERM, [](int) { stop_requested = true; });
+  std::string buf;
+  bool ok = true;
+  if (no_pace) {
+    for (int64_t t = start_ms; ok && !gen.done() && !stop_requested; t += 1000) {
+      gen.generate_until(t + 1000, buf);
+      if (buf.size() > (4u << 20)) {
+        ok = write_all(fd, buf);
+        buf.clear();
+      }
+    }
+  } else {
+    // Each tick writes what is due.
+    const auto t0 = std::chrono::steady_clock::now();
+    while (ok && !gen.done() && !stop_requested) {
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      gen.generate_until(start_ms + static_cast<int64_t>(static_cast<double>(elapsed) * speed) + 1, buf);
+      if (!buf.empty()) ok = write_all(fd, buf);
+      buf.clear();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  if (ok && !buf.empty()) ok = write_all(fd, buf);
+  if (fd != STDOUT_FILENO) ::close(fd);
+  if (!ok) std::cerr << "vigil gen: write failed: " << std::strerror(errno) << "\n";
+  return ok;
 }
 
 struct gen_flags {
@@ -67,17 +125,9 @@ int run_gen(const gen_flags& f) {
     return 2;
   }
   opts.request_time = f.format == "combined_rt";
-  if (f.start == "now") {
-    opts.start_ms = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count() * 1000;
-  } else {
-    log_time t;
-    if (!parse_rfc3339_time(f.start, t)) {
-      std::cerr << "vigil gen: bad --start '" << f.start << "' (RFC 3339, e.g. 2024-01-01T00:00:00Z, or now)\n";
-      return 2;
-    }
-    opts.start_ms = t.utc_ms;
-  }
+  const auto start = start_time(f.start, "vigil gen", false);
+  if (!start) return 2;
+  opts.start_ms = *start;
   std::stringstream list(f.inject);
   for (std::string item; std::getline(list, item, ',');) {
     if (item.empty()) continue;
@@ -89,14 +139,8 @@ int run_gen(const gen_flags& f) {
     opts.incidents.push_back(*k);
   }
 
-  int fd = STDOUT_FILENO;
-  if (f.out != "-") {
-    fd = ::open(f.out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::cerr << "vigil gen: " << f.out << ": cannot open: " << std::strerror(errno) << "\n";
-      return 1;
-    }
-  }
+  const int fd = open_output(f.out == "-" ? "" : f.out, "vigil gen");
+  if (fd < 0) return 1;
   access_generator gen(opts);
   if (!f.plan_out.empty()) {
     nlohmann::ordered_json plan = nlohmann::ordered_json::array();
@@ -107,37 +151,7 @@ int run_gen(const gen_flags& f) {
     std::ofstream(f.plan_out) << plan.dump(2) << "\n";
   }
 
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
-  std::string buf;
-  bool ok = true;
-  if (f.no_pace) {
-    // As fast as possible, in pieces of a few MB.
-    for (int64_t t = opts.start_ms; ok && !gen.done() && !stop_requested; t += 1000) {
-      gen.generate_until(t + 1000, buf);
-      if (buf.size() > (4u << 20)) {
-        ok = write_all(fd, buf);
-        buf.clear();
-      }
-    }
-  } else {
-    // Event time follows the wall clock: each tick writes what is due.
-    const auto t0 = std::chrono::steady_clock::now();
-    while (ok && !gen.done() && !stop_requested) {
-      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - t0).count();
-      gen.generate_until(opts.start_ms + elapsed + 1, buf);
-      if (!buf.empty()) ok = write_all(fd, buf);
-      buf.clear();
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  if (ok && !buf.empty()) ok = write_all(fd, buf);
-  if (fd != STDOUT_FILENO) ::close(fd);
-  if (!ok) {
-    std::cerr << "vigil gen: write failed: " << std::strerror(errno) << "\n";
-    return 1;
-  }
+  if (!write_workload(gen, fd, opts.start_ms, f.no_pace, 1.0)) return 1;
   std::cerr << "vigil gen: " << gen.lines() << " lines from " << format_rfc3339_utc(opts.start_ms);
   for (const auto& p : gen.incidents())
     std::cerr << "; " << to_string(p.kind) << (p.client.empty() ? "" : " from " + p.client) << " "
@@ -191,18 +205,10 @@ int run_gen_events(const events_flags& f) {
     return 2;
   }
   opts.duration_ms = d->count();
-  if (f.start == "now") {
-    // To the millisecond: event time is the wall clock, so latency can be read off it.
-    opts.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
-  } else {
-    log_time t;
-    if (!parse_rfc3339_time(f.start, t)) {
-      std::cerr << "vigil gen events: bad --start '" << f.start << "' (RFC 3339, e.g. 2024-01-01T00:00:00Z, or now)\n";
-      return 2;
-    }
-    opts.start_ms = t.utc_ms;
-  }
+  // To the millisecond: event time is the wall clock, so latency can be read off it.
+  const auto start = start_time(f.start, "vigil gen events", true);
+  if (!start) return 2;
+  opts.start_ms = *start;
   std::stringstream list(f.inject);
   for (std::string item; std::getline(list, item, ',');) {
     if (item.empty()) continue;
@@ -227,42 +233,9 @@ int run_gen_events(const events_flags& f) {
     }
   }
   const std::string path = f.out == "-" ? "" : !f.out.empty() ? f.out : dir + "/" + gen.events_name();
-  int fd = STDOUT_FILENO;
-  if (!path.empty()) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::cerr << "vigil gen events: " << path << ": cannot open: " << std::strerror(errno) << "\n";
-      return 1;
-    }
-  }
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
-  std::string buf;
-  bool ok = true;
-  if (f.no_pace) {
-    for (int64_t t = opts.start_ms; ok && !gen.done() && !stop_requested; t += 1000) {
-      gen.generate_until(t + 1000, buf);
-      if (buf.size() > (4u << 20)) {
-        ok = write_all(fd, buf);
-        buf.clear();
-      }
-    }
-  } else {
-    const auto t0 = std::chrono::steady_clock::now();
-    while (ok && !gen.done() && !stop_requested) {
-      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-      gen.generate_until(opts.start_ms + static_cast<int64_t>(static_cast<double>(elapsed) * f.speed) + 1, buf);
-      if (!buf.empty()) ok = write_all(fd, buf);
-      buf.clear();
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  if (ok && !buf.empty()) ok = write_all(fd, buf);
-  if (fd != STDOUT_FILENO) ::close(fd);
-  if (!ok) {
-    std::cerr << "vigil gen events: write failed: " << std::strerror(errno) << "\n";
-    return 1;
-  }
+  const int fd = open_output(path, "vigil gen events");
+  if (fd < 0) return 1;
+  if (!write_workload(gen, fd, opts.start_ms, f.no_pace, f.speed)) return 1;
   std::cerr << "vigil gen events: " << gen.events() << " " << f.kind << " events from " << format_rfc3339_utc(opts.start_ms)
             << (path.empty() ? "" : " to " + path);
   for (const auto& sl : gen.slices())

@@ -29,6 +29,16 @@ public:
     waiting_.push_back(std::move(chunk));
   }
 
+  /// Queues checkpoint `id`'s barrier behind everything read so far. Its
+  /// format is the source's (a barrier carries no lines; an undecided
+  /// auto-detect reads as combined).
+  void push_barrier(uint64_t id, log_format format) {
+    text_chunk barrier;
+    barrier.barrier = id;
+    barrier.format = format == log_format::auto_detect ? log_format::combined : format;
+    push(std::move(barrier));
+  }
+
   bool has_waiting() const noexcept { return !waiting_.empty(); }
   /// The sequence number the next chunk pushed gets.
   uint64_t next_sequence() const noexcept { return sequence_; }

@@ -125,7 +125,7 @@ http_ingest_server::http_ingest_server(caf::actor_system& sys, push_source_actor
     if (!ingest_lines(req.body, lines, count, error)) return refuse(400, error);
     caf::scoped_actor self{sys};
     bool answered = false;
-    self->request(source, opts.timeout, ingest_atom_v, std::move(lines), count)
+    self->request(source, opts.timeout, ingest_atom_v, std::move(lines))
       .receive(
         [&](uint64_t taken) {
           answered = true;

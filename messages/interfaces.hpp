@@ -126,11 +126,11 @@ using source_actor = caf::typed_actor<
 
 /// A source that takes events pushed to it (`POST /ingest/NAME`, ZeroMQ).
 using push_source_actor = source_actor::extend<
-  /// Sender: an ingest server, for one request or message: its NDJSON lines and
-  /// their count. Reply: events taken, once they are in the pipeline (or
+  /// Sender: an ingest server, for one request or message: its NDJSON
+  /// lines. Reply: events taken, once they are in the pipeline (or
   /// in a stored checkpoint, with ack = "checkpoint"); errc::busy when the
   /// pipeline's credit is used up, errc::unavailable when stopping.
-  caf::replies_to<ingest_atom, std::string, uint64_t>::with<uint64_t>,
+  caf::replies_to<ingest_atom, std::string>::with<uint64_t>,
   /// From the node: checkpoint ID is stored (true) or failed.
   caf::reacts_to<checkpoint_atom, uint64_t, bool>>;
 

@@ -242,7 +242,8 @@ bool schema_validator::validate(std::string_view line, uint32_t base, event_batc
   od::object obj;
   if (doc.get_object().get(obj)) return bad_json(what);
   std::fill(seen_.begin(), seen_.end(), 0);
-  std::string extras;
+  std::string& extras = extras_;
+  extras.clear();
   for (auto field_result : obj) {
     od::field field;
     if (std::move(field_result).get(field)) return bad_json("malformed JSON object (cut short?)");

@@ -82,6 +82,7 @@ private:
   std::vector<field_quality> quality_;
   std::vector<char> seen_;  // per field, reused per event
   std::string scratch_;
+  std::string extras_;           // the unknown fields kept, reused per event
   record_info* info_ = nullptr;  // the event being validated
   simdjson::ondemand::parser parser_;
   std::vector<char> padded_;

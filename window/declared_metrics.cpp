@@ -39,11 +39,11 @@ constexpr aggregate_name aggregate_names[] = {
 /// The outer expression's view: aggregate slot -> its value.
 class aggregate_scope : public expr::scope {
 public:
-  explicit aggregate_scope(std::vector<expr::value> values) : values_(std::move(values)) {}
+  explicit aggregate_scope(const std::vector<expr::value>& values) : values_(values) {}
   expr::value get(int slot) const override { return values_[static_cast<size_t>(slot)]; }
 
 private:
-  std::vector<expr::value> values_;
+  const std::vector<expr::value>& values_;
 };
 
 } // namespace
@@ -232,7 +232,8 @@ void declared_values::add(const metric_plan& plan, const field_value* row, const
       }
       case metric_plan::aggregate_kind::top: {
         if (v.is_null()) break;
-        std::string buf;
+        thread_local std::string buf;
+        buf.clear();
         std::string_view text = v.type == expr::value::kind::text ? v.text : std::string_view();
         if (v.type != expr::value::kind::text) {
           append_json_number(buf, v.num);
@@ -332,7 +333,8 @@ std::optional<double> declared_values::value(const metric_plan& plan, size_t i) 
   if (m.top >= 0 || slots_.size() != plan.aggregates().size()) return std::nullopt;
   // Only the metric's own aggregates: a distinct count or a quantile costs
   // more than the rest, and rules read a few metrics after every batch.
-  std::vector<expr::value> values(plan.aggregates().size());
+  thread_local std::vector<expr::value> values;
+  values.assign(plan.aggregates().size(), expr::value::null());
   for (size_t a : m.aggregates) {
     bool has;
     double v = aggregate_value(plan, a, has);
@@ -340,7 +342,7 @@ std::optional<double> declared_values::value(const metric_plan& plan, size_t i) 
   }
   thread_local expr::arena scratch;
   scratch.reset();
-  expr::value v = m.value.eval(aggregate_scope(std::move(values)), scratch);
+  expr::value v = m.value.eval(aggregate_scope(values), scratch);
   if (v.type == expr::value::kind::null || v.type == expr::value::kind::text || !std::isfinite(v.num)) return std::nullopt;
   return v.num;
 }
