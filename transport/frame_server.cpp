@@ -1,27 +1,18 @@
 #include "transport/frame_server.hpp"
 
-#include <set>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
 #include "messages/errc.hpp"
+#include "transport/zap_handler.hpp"
 
 namespace vigil {
 
 namespace {
 
-// The ZAP endpoint libzmq asks for every Curve handshake (RFC 27).
-constexpr const char* zap_endpoint = "inproc://zeromq.zap.01";
 constexpr auto poll_interval = std::chrono::milliseconds(50);
-
-std::string z85_to_binary(const std::string& z85) {
-  std::string out(32, '\0');
-  if (z85.size() != 40 || !zmq_z85_decode(reinterpret_cast<uint8_t*>(out.data()), z85.c_str()))
-    throw std::runtime_error("not a Curve key (40 Z85 characters): '" + z85 + "'");
-  return out;
-}
 
 // Logs the first drop of a kind, then every 1000th: a flood of bad frames
 // must not flood the log too.
@@ -42,8 +33,7 @@ std::string reason(const caf::error& e) {
 struct frame_server::impl {
   zmq::context_t context{1};
   zmq::socket_t router{context, zmq::socket_type::router};
-  zmq::socket_t zap{context, zmq::socket_type::rep};
-  std::set<std::string> allowed;  // binary public keys
+  std::unique_ptr<zap_handler> zap;  // with Curve
   std::atomic<bool> stop{false};
   std::thread thread;
 };
@@ -58,12 +48,8 @@ frame_server::frame_server(frame_server_config cfg, std::function<void(const fra
   s.router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg.limits.max_frame_bytes) * 2);
   const bool curve = cfg.curve.has_value();
   if (curve) {
-    for (const auto& k : cfg.allowed_peers) s.allowed.insert(z85_to_binary(k));
-    s.zap.set(zmq::sockopt::linger, 0);
-    s.zap.bind(zap_endpoint);
-    s.router.set(zmq::sockopt::zap_domain, "vigil");
-    s.router.set(zmq::sockopt::curve_server, 1);
-    s.router.set(zmq::sockopt::curve_secretkey, z85_to_binary(cfg.curve->secret_key));
+    s.zap = std::make_unique<zap_handler>(s.context, cfg.allowed_peers, "node " + cfg.node, counters_.refused_peers);
+    make_curve_server(s.router, cfg.curve->secret_key);
   }
   try {
     s.router.bind(cfg.endpoint);
@@ -74,33 +60,10 @@ frame_server::frame_server(frame_server_config cfg, std::function<void(const fra
   s.thread = std::thread([this, cfg = std::move(cfg), on_frame = std::move(on_frame), curve] {
     auto& s = *impl_;
     std::vector<zmq::pollitem_t> items = {{s.router.handle(), 0, ZMQ_POLLIN, 0}};
-    if (curve) items.push_back({s.zap.handle(), 0, ZMQ_POLLIN, 0});
+    if (curve) items.push_back({s.zap->socket().handle(), 0, ZMQ_POLLIN, 0});
     while (!s.stop) {
       zmq::poll(items.data(), items.size(), poll_interval);
-      if (curve && (items[1].revents & ZMQ_POLLIN)) {
-        // version, request id, domain, address, identity, mechanism, key
-        std::vector<zmq::message_t> request;
-        for (bool more = true; more;) {
-          zmq::message_t part;
-          if (!s.zap.recv(part, zmq::recv_flags::dontwait)) break;
-          more = part.more();
-          request.push_back(std::move(part));
-        }
-        const bool ok = request.size() >= 7 && s.allowed.count(request[6].to_string()) > 0;
-        if (!ok) {
-          const uint64_t n = ++counters_.refused_peers;
-          if (n == 1 || n % 100 == 0)
-            spdlog::warn("node {}: refused a peer whose Curve key is not in the config ({} so far)", cfg.node, n);
-        }
-        const std::string id = request.size() > 1 ? request[1].to_string() : "";
-        const char* status = ok ? "200" : "400";
-        s.zap.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
-        s.zap.send(zmq::buffer(id), zmq::send_flags::sndmore);
-        s.zap.send(zmq::buffer(std::string(status)), zmq::send_flags::sndmore);
-        s.zap.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")), zmq::send_flags::sndmore);
-        s.zap.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-        s.zap.send(zmq::str_buffer(""), zmq::send_flags::none);
-      }
+      if (curve && (items[1].revents & ZMQ_POLLIN)) s.zap->answer_pending();
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       for (;;) {
         // The peer's routing id, the frame, and (from a hostile peer) more
@@ -149,11 +112,7 @@ frame_client::frame_client(const std::string& endpoint, std::optional<curve_iden
   : impl_(std::make_unique<impl>()) {
   auto& s = *impl_;
   s.dealer.set(zmq::sockopt::linger, 0);
-  if (self) {
-    s.dealer.set(zmq::sockopt::curve_serverkey, z85_to_binary(server_public_key));
-    s.dealer.set(zmq::sockopt::curve_publickey, z85_to_binary(self->public_key));
-    s.dealer.set(zmq::sockopt::curve_secretkey, z85_to_binary(self->secret_key));
-  }
+  if (self) make_curve_client(s.dealer, self->public_key, self->secret_key, server_public_key);
   s.dealer.connect(endpoint);
 }
 

@@ -1,0 +1,69 @@
+#include "transport/zap_handler.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+namespace vigil {
+
+namespace {
+// The endpoint libzmq asks for every Curve handshake of a context.
+constexpr const char* zap_endpoint = "inproc://zeromq.zap.01";
+} // namespace
+
+std::string z85_to_binary(const std::string& z85) {
+  std::string out(32, '\0');
+  if (z85.size() != 40 || !zmq_z85_decode(reinterpret_cast<uint8_t*>(out.data()), z85.c_str()))
+    throw std::runtime_error("not a Curve key (40 Z85 characters): '" + z85 + "'");
+  return out;
+}
+
+zap_handler::zap_handler(zmq::context_t& context, const std::vector<std::string>& allowed, std::string owner,
+                         std::atomic<uint64_t>& refused)
+  : socket_(context, zmq::socket_type::rep), owner_(std::move(owner)), refused_(refused) {
+  for (const auto& k : allowed) allowed_.insert(z85_to_binary(k));
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.bind(zap_endpoint);
+}
+
+void zap_handler::answer_pending() {
+  for (;;) {
+    // version, request id, domain, address, identity, mechanism, key
+    std::vector<zmq::message_t> request;
+    for (bool more = true; more;) {
+      zmq::message_t part;
+      if (!socket_.recv(part, zmq::recv_flags::dontwait)) break;
+      more = part.more();
+      request.push_back(std::move(part));
+    }
+    if (request.empty()) return;
+    const bool ok = request.size() >= 7 && allowed_.count(request[6].to_string()) > 0;
+    if (!ok) {
+      const uint64_t n = ++refused_;
+      if (n == 1 || n % 100 == 0)
+        spdlog::warn("{}: refused a peer whose Curve key is not in the config ({} so far)", owner_, n);
+    }
+    const std::string id = request.size() > 1 ? request[1].to_string() : "";
+    socket_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(id), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")), zmq::send_flags::sndmore);
+    socket_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+    socket_.send(zmq::str_buffer(""), zmq::send_flags::none);
+  }
+}
+
+void make_curve_server(zmq::socket_t& socket, const std::string& secret_key) {
+  socket.set(zmq::sockopt::zap_domain, "vigil");
+  socket.set(zmq::sockopt::curve_server, 1);
+  socket.set(zmq::sockopt::curve_secretkey, z85_to_binary(secret_key));
+}
+
+void make_curve_client(zmq::socket_t& socket, const std::string& public_key, const std::string& secret_key,
+                       const std::string& server_key) {
+  socket.set(zmq::sockopt::curve_serverkey, z85_to_binary(server_key));
+  socket.set(zmq::sockopt::curve_publickey, z85_to_binary(public_key));
+  socket.set(zmq::sockopt::curve_secretkey, z85_to_binary(secret_key));
+}
+
+} // namespace vigil

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+namespace vigil {
+
+/// Decodes a Z85 Curve key (40 characters) to its 32 bytes; throws
+/// std::runtime_error quoting the text when it is not one.
+std::string z85_to_binary(const std::string& z85);
+
+/// Answers libzmq's ZAP requests (RFC 27) for the Curve sockets of one
+/// ZeroMQ context: a client gets in when its public key is in `allowed`.
+/// It is polled on the thread that owns the context's sockets (the bridge
+/// thread), so no socket crosses threads.
+class zap_handler {
+public:
+  /// Binds the context's ZAP endpoint. `allowed` holds Z85 public keys;
+  /// `owner` names the node or source in the log line of a refusal;
+  /// `refused` counts the handshakes refused (a key not allowed).
+  zap_handler(zmq::context_t& context, const std::vector<std::string>& allowed, std::string owner,
+              std::atomic<uint64_t>& refused);
+
+  zmq::socket_t& socket() noexcept { return socket_; }
+
+  /// Answers every request waiting on the socket.
+  void answer_pending();
+
+private:
+  zmq::socket_t socket_;
+  std::set<std::string> allowed_;  // binary keys
+  std::string owner_;
+  std::atomic<uint64_t>& refused_;
+};
+
+/// Makes `socket` a Curve server with `secret_key` (Z85), checked by the
+/// context's zap_handler.
+void make_curve_server(zmq::socket_t& socket, const std::string& secret_key);
+
+/// Makes `socket` a Curve client of the server whose public key is
+/// `server_key`, with its own key pair (all Z85).
+void make_curve_client(zmq::socket_t& socket, const std::string& public_key, const std::string& secret_key,
+                       const std::string& server_key);
+
+} // namespace vigil
