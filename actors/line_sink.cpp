@@ -1,7 +1,9 @@
 #include "actors/line_sink.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <chrono>
 #include <filesystem>
@@ -26,6 +28,9 @@ std::atomic<size_t> failing{0};  // sinks whose write is failing now
 struct sink_state {
   int fd = -1;
   bool owned = false;
+  int64_t length = 0;          ///< of the file being written (writes are unbuffered)
+  uint64_t segments = 0;       ///< closed by rotation
+  int64_t next_rotation_ms = 0;  ///< rotate_every: the wall-clock time of the next rotation
   uint64_t failed_writes = 0;  ///< failures, each retried until it succeeded
   std::chrono::steady_clock::time_point failing_since;  ///< of the failure being retried
   static inline const char* name = "line_sink";
@@ -33,6 +38,17 @@ struct sink_state {
     if (owned && fd >= 0) ::close(fd);
   }
 };
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// The next multiple of `every` after now: "1h" rotates on the hour.
+int64_t next_rotation(std::chrono::milliseconds every) {
+  const int64_t e = every.count();
+  return e > 0 ? (wall_ms() / e + 1) * e : 0;
+}
 
 /// Writes all of `buf`, retrying a failed write (a full disk, a file
 /// system gone read-only) with backoff for as long as it fails: the lines
@@ -50,6 +66,7 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
     ssize_t n = ::write(st.fd, buf.data() + done, buf.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
+      st.length += n;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -92,6 +109,69 @@ void write_all(sink_state& st, const line_sink_config& cfg, const std::string& b
   }
 }
 
+/// Puts the file back where the checkpoint being resumed left it:
+/// segments rotated after it are renamed back (the newest removed: the
+/// replay writes them again), so the checkpoint's file is the one written.
+void undo_rotations(const line_sink_config& cfg) {
+  const uint64_t kept = cfg.resume.segments;
+  const uint64_t on_disk = last_segment_on_disk(cfg.path);
+  if (on_disk <= kept) {
+    if (on_disk < kept)
+      spdlog::warn("sink {}: {} has {} segments on disk, fewer than the {} it had closed at the checkpoint: were "
+                   "they moved away? Writing on.", cfg.name, cfg.path, on_disk, kept);
+    return;
+  }
+  std::error_code ec;
+  for (uint64_t k = on_disk; k > kept + 1; --k) std::filesystem::remove(segment_path(cfg.path, k), ec);
+  std::filesystem::remove(cfg.path, ec);
+  std::filesystem::rename(segment_path(cfg.path, kept + 1), cfg.path, ec);
+  if (ec)
+    spdlog::error("sink {}: cannot rename {} back to {}: {}", cfg.name, segment_path(cfg.path, kept + 1), cfg.path,
+                  ec.message());
+  else
+    spdlog::info("sink {}: segments {}..{} of {} were rotated after the checkpoint: put back (the replay writes "
+                 "them again)", cfg.name, kept + 1, on_disk, cfg.path);
+}
+
+/// Opens the file for appending and writes the header into an empty one.
+void open_file(sink_state& st, const line_sink_config& cfg) {
+  st.fd = ::open(cfg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  st.owned = true;
+  st.length = 0;
+  if (st.fd < 0) {
+    spdlog::error("sink {}: cannot open {}: {}", cfg.name, cfg.path, std::strerror(errno));
+    return;
+  }
+  struct stat now {};
+  if (::fstat(st.fd, &now) == 0) st.length = now.st_size;
+  // A CSV file starts with its header, once: a file cut back to a
+  // checkpoint after it has the header already.
+  if (st.length == 0 && !cfg.header.empty()) write_all(st, cfg, cfg.header + "\n", 1);
+}
+
+/// Closes the file and renames it to its next segment; a new file takes
+/// its place. A rename that fails leaves the file as it is (logged).
+void rotate(sink_state& st, const line_sink_config& cfg) {
+  const std::string to = segment_path(cfg.path, st.segments + 1);
+  if (st.fd >= 0) {
+    (void)::fdatasync(st.fd);
+    ::close(st.fd);
+    st.fd = -1;
+  }
+  if (std::rename(cfg.path.c_str(), to.c_str()) != 0)
+    spdlog::error("sink {}: cannot rotate {} to {}: {}; writing on to {}", cfg.name, cfg.path, to,
+                  std::strerror(errno), cfg.path);
+  else
+    ++st.segments;
+  open_file(st, cfg);
+  st.next_rotation_ms = next_rotation(cfg.rotate_every);
+}
+
+/// The file holds more than its header.
+bool has_lines(const sink_state& st, const line_sink_config& cfg) {
+  return st.length > static_cast<int64_t>(cfg.header.empty() ? 0 : cfg.header.size() + 1);
+}
+
 line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_state> self,
                                          line_sink_config cfg) {
   auto& st = self->state;
@@ -101,52 +181,65 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
     std::error_code ec;
     auto dir = std::filesystem::path(cfg.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    st.fd = ::open(cfg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    st.owned = true;
-    if (st.fd < 0)
-      spdlog::error("sink {}: cannot open {}: {}", cfg.name, cfg.path, std::strerror(errno));
+    if (cfg.resume.length >= 0) {
+      undo_rotations(cfg);
+      st.segments = cfg.resume.segments;
+    } else {
+      st.segments = last_segment_on_disk(cfg.path);
+    }
+    const int64_t cut = cfg.resume.length;
     struct stat now {};
-    if (st.fd >= 0 && cfg.truncate_to >= 0 && ::fstat(st.fd, &now) == 0) {
-      if (now.st_size > cfg.truncate_to) {
-        if (::ftruncate(st.fd, cfg.truncate_to) != 0)
-          spdlog::error("sink {}: cannot cut {} back to {} bytes: {}", cfg.name, cfg.path, cfg.truncate_to,
-                        std::strerror(errno));
+    if (cut >= 0 && ::stat(cfg.path.c_str(), &now) == 0) {
+      if (now.st_size > cut) {
+        if (::truncate(cfg.path.c_str(), cut) != 0)
+          spdlog::error("sink {}: cannot cut {} back to {} bytes: {}", cfg.name, cfg.path, cut, std::strerror(errno));
         else
           spdlog::info("sink {}: {} cut back from {} to {} bytes (the checkpoint's length; the replay writes the rest)",
-                       cfg.name, cfg.path, now.st_size, cfg.truncate_to);
-      } else if (now.st_size < cfg.truncate_to) {
+                       cfg.name, cfg.path, now.st_size, cut);
+      } else if (now.st_size < cut) {
         spdlog::warn("sink {}: {} is {} bytes, shorter than the {} it had at the checkpoint: was it "
-                     "rotated or edited? Writing on.", cfg.name, cfg.path, now.st_size, cfg.truncate_to);
+                     "rotated or edited? Writing on.", cfg.name, cfg.path, now.st_size, cut);
       }
     }
-    // A CSV file starts with its header, once: a file cut back to a
-    // checkpoint after it has the header already.
-    if (st.fd >= 0 && !cfg.header.empty() && ::fstat(st.fd, &now) == 0 && now.st_size == 0)
-      write_all(st, cfg, cfg.header + "\n", 1);
+    open_file(st, cfg);
+    st.next_rotation_ms = next_rotation(cfg.rotate_every);
   }
   return {
     [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
       auto& st = self->state;
-      std::string buf;
-      for (const auto& l : lines) {
-        buf += l;
-        buf += '\n';
-      }
+      if (st.owned && st.fd < 0) open_file(st, cfg);  // one that failed to open: try again
       if (st.fd < 0) {
         spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());
         return lines.size();
       }
-      write_all(st, cfg, buf, lines.size());
+      if (st.owned && cfg.rotate_every.count() > 0 && wall_ms() >= st.next_rotation_ms) {
+        if (has_lines(st, cfg)) rotate(st, cfg);
+        else st.next_rotation_ms = next_rotation(cfg.rotate_every);
+      }
+      std::string buf;
+      size_t in_buf = 0;
+      for (const auto& l : lines) {
+        // By size: the line that would pass the limit starts the next segment.
+        if (st.owned && cfg.rotate_bytes > 0 && (has_lines(st, cfg) || in_buf > 0)
+            && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.rotate_bytes)) {
+          write_all(st, cfg, buf, in_buf);
+          buf.clear();
+          in_buf = 0;
+          rotate(st, cfg);
+        }
+        buf += l;
+        buf += '\n';
+        ++in_buf;
+      }
+      write_all(st, cfg, buf, in_buf);
       return lines.size();
     },
     [=](checkpoint_atom, uint64_t id) {
       auto& st = self->state;
       if (!cfg.coordinator || !st.owned) return;  // stdout: nothing to cut back
-      // Writes are unbuffered: the file's length is everything written.
-      struct stat now {};
-      const int64_t length = st.fd >= 0 && ::fstat(st.fd, &now) == 0 ? now.st_size : 0;
       self->send(cfg.coordinator, checkpoint_atom_v,
-                 state_part{id, state_kind::sink, "sink:" + cfg.name, std::to_string(length)});
+                 state_part{id, state_kind::sink, "sink:" + cfg.name,
+                            encode_sink_position({st.fd >= 0 ? st.length : 0, st.segments})});
     },
     [=](flush_atom) -> bool {
       auto& st = self->state;
@@ -157,9 +250,53 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
 
 } // namespace
 
+std::string encode_sink_position(const sink_position& p) {
+  return p.segments == 0 ? std::to_string(p.length) : std::to_string(p.length) + " " + std::to_string(p.segments);
+}
+
+sink_position decode_sink_position(const std::string& text) {
+  sink_position p;
+  size_t used = 0;
+  p.length = std::stoll(text, &used);
+  if (used < text.size()) p.segments = std::stoull(text.substr(used + 1));
+  return p;
+}
+
+std::string segment_path(const std::string& path, uint64_t k) {
+  const std::filesystem::path p(path);
+  char number[24];
+  std::snprintf(number, sizeof number, ".%06llu", static_cast<unsigned long long>(k));
+  return (p.parent_path() / (p.stem().string() + number + p.extension().string())).string();
+}
+
+uint64_t last_segment_on_disk(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string stem = p.stem().string() + ".", ext = p.extension().string();
+  const auto dir = p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
+  uint64_t last = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= stem.size() + ext.size() || name.compare(0, stem.size(), stem) != 0 ||
+        name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+      continue;
+    const std::string digits = name.substr(stem.size(), name.size() - stem.size() - ext.size());
+    if (digits.size() < 6 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    last = std::max<uint64_t>(last, std::stoull(digits));
+  }
+  return last;
+}
+
 void give_up_failing_writes(bool give_up) { giving_up = give_up; }
 
 size_t failing_sinks() noexcept { return failing.load(); }
+
+bool giving_up_writes() noexcept { return giving_up.load(); }
+
+void sink_write_failing(bool now_failing) noexcept {
+  if (now_failing) ++failing;
+  else --failing;
+}
 
 line_sink_actor spawn_line_sink(caf::actor_system& sys, const line_sink_config& cfg) {
   if (cfg.path.empty()) return sys.spawn(line_sink, cfg);  // stdout: nothing to wait on

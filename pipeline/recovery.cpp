@@ -115,7 +115,7 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
         state_reader reader(p.bytes);
         r.alerts->restore(reader);
       } else if (name.rfind("sink:", 0) == 0) {
-        r.sink_lengths[name.substr(5)] = std::stoll(p.bytes);
+        r.sink_positions[name.substr(5)] = decode_sink_position(p.bytes);
       }
     }
   } catch (const std::exception& ex) {
@@ -215,12 +215,13 @@ bool start_fresh(state_store& store, const vigil_config& cfg, recovered_state& o
     if (!checkpointed_sink(s)) continue;
     const std::string key = "sink_baseline:" + s.name + ":" + s.path;
     if (auto baseline = store.setting(key)) {
-      out.sink_lengths[s.name] = std::stoll(*baseline);
+      out.sink_positions[s.name] = decode_sink_position(*baseline);
       continue;
     }
     std::error_code ec;
     const auto size = std::filesystem::file_size(s.path, ec);
-    if (!store.put_setting(key, std::to_string(ec ? 0 : size), error)) return false;
+    const sink_position at{ec ? 0 : static_cast<int64_t>(size), last_segment_on_disk(s.path)};
+    if (!store.put_setting(key, encode_sink_position(at), error)) return false;
   }
   return true;
 }

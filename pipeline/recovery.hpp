@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/line_sink.hpp"
 #include "actors/window_stage.hpp"
 #include "alerting/alert_router.hpp"
 #include "clean/duplicate_filter.hpp"
@@ -37,9 +38,9 @@ struct recovered_state {
   std::shared_ptr<std::vector<window_engine>> windows;
   std::shared_ptr<rule_engine> detect;   ///< null: the detect stage makes a fresh one
   std::shared_ptr<alert_router> alerts;  ///< null: the alert stage makes a fresh one
-  /// By sink name: the checkpoint's file lengths, or with no checkpoint
-  /// yet, the lengths the files had when the store was first used.
-  std::map<std::string, int64_t> sink_lengths;
+  /// By file sink name: the checkpoint's file positions, or with no
+  /// checkpoint yet, the positions the files had when the store was first used.
+  std::map<std::string, sink_position> sink_positions;
 };
 
 /// Decodes a source's part ("source:NAME" read positions, "dedup:NAME"
