@@ -31,9 +31,13 @@ struct source_tally {
   std::atomic<uint64_t> duplicates{0};
   /// A source with a schema: what its ETL steps took, dropped and quarantined.
   record_tally records;
-  bool has_schema = false, is_http = false;  ///< set once, before anything runs
+  bool has_schema = false, is_http = false, is_zmq = false;  ///< set once, before anything runs
   /// http sources: requests answered 200, refused (400, 401, 413), pushed back (429, 503).
   std::atomic<uint64_t> http_accepted{0}, http_rejected{0}, http_throttled{0};
+  /// zmq sources: messages by `frame_result` (taken, bad, too_large), and
+  /// Curve handshakes refused.
+  std::array<std::atomic<uint64_t>, 3> zmq_messages{};
+  std::atomic<uint64_t> zmq_refused_peers{0};
   /// File sources: bytes in the followed files not read yet (set every poll).
   std::atomic<uint64_t> lag_bytes{0};
   /// File sources: why nothing can be followed ("" while a file is), for

@@ -24,7 +24,7 @@ struct waiting_ack {
   uint64_t after = 0;  // acknowledged once a checkpoint after this one is stored
 };
 
-struct http_state {
+struct push_state {
   std::unique_ptr<chunk_outbox> outbox;
   std::map<uint64_t, caf::typed_response_promise<uint64_t>> replies;  // by chunk sequence
   std::deque<waiting_ack> unacked;   // ack_checkpoint: taken, waiting for a checkpoint
@@ -37,7 +37,7 @@ struct http_state {
 } // namespace
 
 push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_config& cfg) {
-  auto behavior = [cfg](push_source_actor::stateful_pointer<http_state> self) -> push_source_actor::behavior_type {
+  auto behavior = [cfg](push_source_actor::stateful_pointer<push_state> self) -> push_source_actor::behavior_type {
     self->state.outbox = std::make_unique<chunk_outbox>(cfg.name, cfg.credit);
     auto maybe_finish = [self] {
       auto& st = self->state;
@@ -74,7 +74,7 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
         text_chunk chunk;
         chunk.offset = st.bytes;
         chunk.format = log_format::json;
-        chunk.origin = "http";
+        chunk.origin = cfg.origin;
         st.bytes += lines.size();
         ++st.requests;
         chunk.text = std::move(lines);
@@ -102,7 +102,7 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
         dispatch();
         // Nothing to seek on recovery: the part records how far it went.
         return state_part{id, state_kind::source, "source:" + cfg.name,
-                          encode_tail_positions({tail_position{"http", {}, st.bytes}})};
+                          encode_tail_positions({tail_position{cfg.origin, {}, st.bytes}})};
       },
       [=](checkpoint_atom, uint64_t id, bool stored) {
         auto& st = self->state;

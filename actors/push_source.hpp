@@ -12,6 +12,7 @@ namespace vigil {
 
 struct push_source_config {
   std::string name;
+  std::string origin = "http";          ///< the source type, in quarantined events and the checkpoint
   std::vector<parse_stage_actor> next;  ///< chunk `sequence` to stage `sequence % size()`
   size_t credit = 4;                    ///< chunks in flight to the parse stages at most
   /// Requests waiting for credit at most; past it a request is refused

@@ -12,6 +12,7 @@
 #include "actors/line_sink.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "ingest/http_ingest.hpp"
+#include "ingest/zmq_ingest.hpp"
 #include "record/record_pipeline.hpp"
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
@@ -43,6 +44,22 @@ bool wait_for_signal_or(const std::atomic<bool>& finished, const store_failure& 
   return false;
 }
 
+zmq_ingest_options zmq_options_of(const source_config& s, std::shared_ptr<source_tally> tally) {
+  zmq_ingest_options o;
+  o.source = s.name;
+  o.endpoint = s.endpoint;
+  o.subscriber = s.subscriber;
+  o.bind = s.zmq.bind;
+  o.topics = s.topics;
+  o.encoding = s.msgpack ? frame_encoding::msgpack : frame_encoding::json;
+  o.max_frame_bytes = s.max_frame_bytes;
+  if (!s.zmq.secret_key.empty()) o.curve = curve_identity{s.zmq.public_key, s.zmq.secret_key};
+  o.allowed_keys = s.zmq.allowed_keys;
+  o.server_key = s.zmq.server_key;
+  o.tally = std::move(tally);
+  return o;
+}
+
 } // namespace
 
 int run_live(const vigil_config& cfg, const live_run_options& opts) {
@@ -55,8 +72,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   // (a live run waits for files to appear, and says so).
   if (opts.once)
     for (const auto& s : cfg.sources) {
-      if (s.type == source_type::http) {
-        std::cerr << "vigil run: source " << s.name << ": an http source has no end: --once cannot finish it\n";
+      if (s.type == source_type::http || s.type == source_type::zmq) {
+        std::cerr << "vigil run: source " << s.name << ": an " << to_string(s.type)
+                  << " source has no end: --once cannot finish it\n";
         return 2;
       }
       if (s.type == source_type::file)
@@ -124,9 +142,18 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   auto dimensions = std::make_shared<dimension_tables>(cfg.dimensions);
 
   std::vector<std::unique_ptr<http_ingest_server>> ingest_servers;
+  std::vector<std::unique_ptr<zmq_ingest>> zmq_sockets;
   std::string ingest_error;
-  auto on_http = [&](const source_config& s, const push_source_actor& src) {
+  auto on_push = [&](const source_config& s, const push_source_actor& src) {
     push_sources->push_back(src);
+    if (s.type == source_type::zmq) {
+      try {
+        zmq_sockets.push_back(std::make_unique<zmq_ingest>(sys, src, zmq_options_of(s, counters->sources->of(s.name))));
+      } catch (const std::runtime_error& ex) {
+        ingest_error = ex.what();
+      }
+      return;
+    }
     http_ingest_options o{s.name, s.listen, s.max_body_bytes, s.bearer_token, std::chrono::milliseconds(30000),
                           counters->sources->of(s.name)};
     try {
@@ -141,7 +168,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   };
   for (const auto& s : cfg.sources) {
     source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
-                     &cfg, lookups, on_http};
+                     &cfg, lookups, on_push};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }
@@ -198,6 +225,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   }
   if (signalled) {
     ingest_servers.clear();  // no new pushed events: what was taken goes through
+    zmq_sockets.clear();
     caf::scoped_actor self{sys};
     for (auto* list : {&files, &streams})
       for (auto& src : *list) self->request(src, caf::infinite, stop_atom_v).receive([](uint64_t) {}, fail);

@@ -34,6 +34,7 @@ struct node_counters {
       auto t = c->sources->of(s.name);
       t->has_schema = !s.schema.empty();
       t->is_http = s.type == source_type::http;
+      t->is_zmq = s.type == source_type::zmq;
     }
     for (const auto& l : cfg.lookups) c->lookup_names.push_back(l.name);
     for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));

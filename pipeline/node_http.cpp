@@ -91,6 +91,13 @@ void render(const node_counters& c, metrics_registry& m) {
       for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"accepted", t->http_accepted},
                                       {"rejected", t->http_rejected}, {"throttled", t->http_throttled}})
         m.set("vigil_source_http_requests_total", {{"source", t->source}, {"result", result}}, num(n));
+    if (t->is_zmq) {
+      const char* results[] = {"taken", "bad", "too_large"};
+      for (size_t i = 0; i < t->zmq_messages.size(); ++i)
+        m.set("vigil_source_zmq_messages_total", {{"source", t->source}, {"result", results[i]}},
+              num(t->zmq_messages[i]));
+      m.set("vigil_source_zmq_refused_peers_total", {{"source", t->source}}, num(t->zmq_refused_peers));
+    }
   }
   if (c.lookups) {
     const auto tables = c.lookups->snapshot();

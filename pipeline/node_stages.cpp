@@ -14,6 +14,7 @@
 #include "actors/parse_stage.hpp"
 #include "actors/stdin_source.hpp"
 #include "actors/webhook_sink.hpp"
+#include "actors/zmq_sink.hpp"
 #include "csv/csv.hpp"
 #include "record/record_pipeline.hpp"
 #include "pipeline/node_counters.hpp"
@@ -34,7 +35,7 @@ std::vector<size_t> csv_columns(const sink_config& s, const record_layout& layou
 }
 
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
-                           const checkpoint_coordinator_actor& coordinator, int64_t truncate_to,
+                           const checkpoint_coordinator_actor& coordinator, sink_position resume,
                            const stage_options& options) {
   if (s.type == sink_type::webhook || s.type == sink_type::alertmanager) {
     webhook_options http;
@@ -50,7 +51,14 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     if (!cfg.node.http.empty()) am.format.generator_url = "http://" + cfg.node.http + "/";
     return spawn_alertmanager_sink(sys, am);
   }
-  line_sink_config lc{s.name, s.type == sink_type::console ? "" : s.path, {}, -1, {}};
+  if (s.type == sink_type::zmq) {
+    zmq_sink_config z{s.name, s.url, s.zmq.bind, std::nullopt, s.zmq.allowed_keys, s.zmq.server_key};
+    if (!s.zmq.secret_key.empty()) z.curve = curve_identity{s.zmq.public_key, s.zmq.secret_key};
+    return spawn_zmq_sink(sys, z);
+  }
+  line_sink_config lc;
+  lc.name = s.name;
+  lc.path = s.type == sink_type::console ? "" : s.path;
   if (s.type == sink_type::csv) {
     const auto layout = record_layout::of(cfg);
     for (const auto& c : csv_columns(s, layout)) {
@@ -60,7 +68,9 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
   }
   if (s.type == sink_type::jsonl || s.type == sink_type::csv) {
     lc.coordinator = coordinator;
-    lc.truncate_to = truncate_to;
+    lc.resume = resume;
+    lc.rotate_bytes = s.rotate_bytes;
+    lc.rotate_every = s.rotate_every;
   }
   return spawn_line_sink(sys, lc);
 }
@@ -114,8 +124,8 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     wcfg.tallies = options.counters->windows;
   }
   for (const auto& s : cfg.sinks) {
-    auto length = recovered.sink_lengths.find(s.name);
-    auto sink = spawn_sink(sys, cfg, s, coordinator, length != recovered.sink_lengths.end() ? length->second : -1,
+    auto at = recovered.sink_positions.find(s.name);
+    auto sink = spawn_sink(sys, cfg, s, coordinator, at != recovered.sink_positions.end() ? at->second : sink_position{},
                            options);
     out.all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
@@ -178,14 +188,15 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }
-  if (s.type == source_type::http) {
+  if (s.type == source_type::http || s.type == source_type::zmq) {
     push_source_config hcfg;
     hcfg.name = s.name;
+    hcfg.origin = to_string(s.type);
     hcfg.next = parse;
     hcfg.credit = 2 * workers;
     hcfg.ack_checkpoint = s.ack_checkpoint;
     auto src = spawn_push_source(sys, hcfg);
-    if (in.on_http) in.on_http(s, src);
+    if (in.on_push) in.on_push(s, src);
     return caf::actor_cast<source_actor>(src);
   }
   if (s.type == source_type::stdin_stream) {

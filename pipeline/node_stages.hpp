@@ -74,11 +74,11 @@ struct source_inputs {
   /// lookup tables, loaded once.
   const vigil_config* config = nullptr;
   std::shared_ptr<lookup_tables> lookups = nullptr;
-  /// An http source was spawned: the node starts its server.
-  std::function<void(const source_config&, const push_source_actor&)> on_http = nullptr;
+  /// An http or zmq source was spawned: the node starts its server or socket.
+  std::function<void(const source_config&, const push_source_actor&)> on_push = nullptr;
 };
 
-/// Spawns one [[source]] (file or stdin) with its parse and enrich
+/// Spawns one [[source]] (file, stdin, http or zmq) with its parse and enrich
 /// stages; every actor spawned is added to `all`.
 source_actor spawn_source(caf::actor_system& sys, const source_config& s, const source_inputs& in,
                           std::vector<caf::actor>& all);

@@ -24,7 +24,7 @@ const std::vector<config_kind<source_type>>& source_kinds() {
   static const std::vector<config_kind<source_type>> kinds = {
     {"file", source_type::file, true},
     {"stdin", source_type::stdin_stream, true},
-    {"zmq", source_type::zmq, false},
+    {"zmq", source_type::zmq, true},
     {"http", source_type::http, true},
   };
   return kinds;
@@ -35,7 +35,7 @@ const std::vector<config_kind<sink_type>>& sink_kinds() {
     {"console", sink_type::console, true},    {"jsonl", sink_type::jsonl, true},
     {"webhook", sink_type::webhook, true},    {"alertmanager", sink_type::alertmanager, true},
     {"csv", sink_type::csv, true},            {"sqlite", sink_type::sqlite, false},
-    {"postgres", sink_type::postgres, false}, {"zmq", sink_type::zmq, false},
+    {"postgres", sink_type::postgres, false}, {"zmq", sink_type::zmq, true},
   };
   return kinds;
 }

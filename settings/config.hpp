@@ -26,6 +26,20 @@ struct node_config {
 enum class source_type : uint8_t { file, stdin_stream, zmq, http };
 enum class start_position : uint8_t { beginning, end };
 
+/// How a zmq source or sink reaches its peers.
+struct zmq_socket_config {
+  /// Bind the endpoint (peers connect) or connect to it. Default: a PULL
+  /// source binds; a SUB source and a PUSH sink connect.
+  bool bind = true;
+  /// CurveZMQ: this socket's key pair (`vigil keygen`; the public key is
+  /// derived from the secret at load), with the public keys of the peers
+  /// allowed in (bound) or of the server (connected). No key file: plain TCP.
+  std::string secret_key_file;
+  std::string public_key, secret_key;
+  std::vector<std::string> allowed_keys;
+  std::string server_key;
+};
+
 struct source_config {
   std::string name;
   source_type type = source_type::file;
@@ -61,6 +75,17 @@ struct source_config {
   /// that resends what got no 200 loses nothing) instead of once they are
   /// in the pipeline. Default: false ("pipeline").
   bool ack_checkpoint = false;
+  /// zmq: a SUB socket instead of PULL. Default: "pull".
+  bool subscriber = false;
+  /// zmq, sub: the topic prefixes subscribed to. Default: [""], everything.
+  std::vector<std::string> topics{""};
+  /// zmq: "json" (NDJSON text) or "msgpack" (a map, or an array of maps, a
+  /// message). Default: json.
+  bool msgpack = false;
+  /// zmq: larger messages are quarantined (twice this closes the peer's
+  /// connection). Default: 16 MiB.
+  uint64_t max_frame_bytes = 16u << 20;
+  zmq_socket_config zmq;  ///< zmq: bind or connect, CurveZMQ
 };
 
 /// The type of a schema field.
@@ -184,6 +209,12 @@ struct sink_config {
   std::vector<std::string> columns;
   std::string path;        ///< jsonl, csv, sqlite
   std::string url;         ///< webhook, alertmanager, postgres, zmq
+  zmq_socket_config zmq;   ///< zmq (PUSH to `url`)
+  /// jsonl, csv: rotate before the file passes this many bytes (0: never).
+  uint64_t rotate_bytes = 0;
+  /// jsonl, csv: rotate when the clock passes a multiple of this (UTC;
+  /// "1h" on the hour; 0: never). `rotate` in the config sets one of the two.
+  duration_ms rotate_every{0};
   /// Alert sinks: a still-firing alert is sent again this often. Default:
   /// 4h (as Alertmanager); 0s: never.
   duration_ms repeat_interval{4 * 3600 * 1000};

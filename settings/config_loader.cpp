@@ -19,7 +19,10 @@
 #include "rules/rule_expression.hpp"
 #include "window/declared_metrics.hpp"
 #include "settings/cluster_loader.hpp"
+#include "settings/byte_size.hpp"
 #include "settings/did_you_mean.hpp"
+#include "transport/curve_keys.hpp"
+#include "transport/zap_handler.hpp"
 
 extern char** environ;
 
@@ -122,6 +125,17 @@ public:
     }
     error(t.get(key), join(path, key),
           "expected a duration like \"250ms\", \"30s\", \"1m\", \"2h\" or \"1d\", got \"" + text + "\"");
+    return false;
+  }
+
+  bool boolean(const toml::table& t, std::string_view key, const std::string& path, bool& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    if (auto v = n->value<bool>()) {
+      out = *v;
+      return true;
+    }
+    error(n, join(path, key), std::string("expected true or false, got ") + type_name(*n));
     return false;
   }
 
@@ -468,6 +482,70 @@ void validate_etl(const toml::table& root, checker& c, vigil_config& cfg) {
   if (cfg.routes.size() > 32) c.error(root.get("route"), "route", "at most 32 routes");
 }
 
+/// The CurveZMQ keys (and `bind`) of a zmq source or sink. `bind` is the
+/// default for the socket kind, overridden by the key.
+void validate_zmq_socket(checker& c, const toml::table& t, const std::string& path, zmq_socket_config& z) {
+  c.boolean(t, "bind", path, z.bind);
+  const bool keyed = c.string(t, "curve_secret_key_file", path, z.secret_key_file, false);
+  c.string_list(t, "curve_allowed_keys", path, z.allowed_keys);
+  c.string(t, "curve_server_key", path, z.server_key, false);
+  auto check_key = [&](const std::string& key, const char* name) {
+    try {
+      (void)z85_to_binary(key);
+    } catch (const std::exception&) {
+      c.error(t.get(name), path + "." + name,
+              "not a Curve public key (40 Z85 characters, as `vigil keygen` writes): \"" + key + "\"");
+    }
+  };
+  for (const auto& k : z.allowed_keys) check_key(k, "curve_allowed_keys");
+  if (!z.server_key.empty()) check_key(z.server_key, "curve_server_key");
+  if (!keyed) {
+    for (const char* key : {"curve_allowed_keys", "curve_server_key"})
+      if (t.get(key)) c.error(t.get(key), path + "." + key, "needs curve_secret_key_file (this socket's own key)");
+    return;
+  }
+  if (z.bind && t.get("curve_server_key"))
+    c.error(t.get("curve_server_key"), path + ".curve_server_key",
+            "a bound socket is the server: it takes curve_allowed_keys (its peers' public keys)");
+  if (!z.bind && t.get("curve_allowed_keys"))
+    c.error(t.get("curve_allowed_keys"), path + ".curve_allowed_keys",
+            "a connecting socket is the client: it takes curve_server_key (the server's public key)");
+  if (z.bind && z.allowed_keys.empty())
+    c.error(t.get("curve_secret_key_file"), path + ".curve_allowed_keys",
+            "missing: with a Curve key, a bound socket lets in only the public keys listed here");
+  if (!z.bind && z.server_key.empty())
+    c.error(t.get("curve_secret_key_file"), path + ".curve_server_key",
+            "missing: a connecting socket needs the public key of the server it connects to");
+  std::ifstream in(z.secret_key_file);
+  if (!in || !std::getline(in, z.secret_key)) {
+    c.error(t.get("curve_secret_key_file"), path + ".curve_secret_key_file",
+            "cannot read " + z.secret_key_file + ": " + std::strerror(errno));
+    return;
+  }
+  try {
+    z.public_key = curve_public_of(z.secret_key);
+  } catch (const std::exception&) {
+    c.error(t.get("curve_secret_key_file"), path + ".curve_secret_key_file",
+            z.secret_key_file + " holds no Curve secret key (write one with `vigil keygen`)");
+  }
+}
+
+/// The keys of a `type = "zmq"` source.
+void validate_zmq_source(checker& c, const toml::table& t, const std::string& path, source_config& s) {
+  if (!s.endpoint.empty() && s.endpoint.rfind("tcp://", 0) != 0 && s.endpoint.rfind("ipc://", 0) != 0)
+    c.error(t.get("endpoint"), path + ".endpoint",
+            "expected tcp://HOST:PORT (or ipc://PATH), got \"" + s.endpoint + "\"");
+  c.choice(t, "socket", path, s.subscriber, {{"pull", false}, {"sub", true}});
+  if (c.string_list(t, "subscribe", path, s.topics) && !s.subscriber)
+    c.error(t.get("subscribe"), path + ".subscribe", "only a SUB socket (socket = \"sub\") subscribes");
+  c.choice(t, "encoding", path, s.msgpack, {{"json", false}, {"msgpack", true}});
+  if (c.unsigned_integer(t, "max_frame_bytes", path, s.max_frame_bytes) && s.max_frame_bytes > (1ull << 30))
+    c.error(t.get("max_frame_bytes"), path + ".max_frame_bytes", "at most 1073741824 (1 GiB)");
+  if (!t.get("schema")) c.error(&t, path + ".schema", "a zmq source takes JSON events: it needs a schema");
+  s.zmq.bind = !s.subscriber;
+  validate_zmq_socket(c, t, path, s.zmq);
+}
+
 vigil_config validate(const toml::table& root, checker& c, node_kind kind = node_kind::single) {
   const bool needs_source = kind != node_kind::aggregator;
   vigil_config cfg;
@@ -498,7 +576,8 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     source_config s;
     c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
                              "max_line_bytes", "dedup_horizon", "parse_workers", "schema", "filter", "listen",
-                             "max_body_bytes", "bearer_token", "ack"});
+                             "max_body_bytes", "bearer_token", "ack", "socket", "bind", "subscribe", "encoding",
+                             "max_frame_bytes", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "source");
     if (c.kind(t, path, s.type, source_kinds(), "source") && kind == node_kind::agent && s.type != source_type::file)
@@ -509,6 +588,11 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     for (const char* key : {"listen", "max_body_bytes", "bearer_token", "ack"})
       if (t.get(key) && s.type != source_type::http)
         c.error(t.get(key), path + "." + key, "only http sources take it");
+    if (s.type == source_type::zmq) validate_zmq_source(c, t, path, s);
+    else
+      for (const char* key : {"socket", "bind", "subscribe", "encoding", "max_frame_bytes", "curve_secret_key_file",
+                              "curve_allowed_keys", "curve_server_key"})
+        if (t.get(key)) c.error(t.get(key), path + "." + key, "only zmq sources take it");
     if (s.type == source_type::http) {
       if (c.string(t, "listen", path, s.listen, false)) {
         const auto colon = s.listen.rfind(':');
@@ -687,7 +771,8 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "sink", [&](const toml::table& t, const std::string& path) {
     sink_config s;
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
-                             "resend_interval", "timeout", "max_attempts", "queue_limit", "columns"});
+                             "resend_interval", "timeout", "max_attempts", "queue_limit", "columns", "rotate",
+                             "bind", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.kind(t, path, s.type, sink_kinds(), "sink");
@@ -728,6 +813,29 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       case sink_type::postgres:
       case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
       case sink_type::console: break;
+    }
+    if (const toml::node* n = t.get("rotate")) {
+      std::string text;
+      c.string(t, "rotate", path, text, false);
+      if (s.type != sink_type::jsonl && s.type != sink_type::csv)
+        c.error(n, path + ".rotate", "only jsonl and csv sinks (files) rotate");
+      else if (auto d = parse_duration(text); d && d->count() >= 1000)
+        s.rotate_every = *d;
+      else if (auto bytes = parse_byte_size(text); bytes && *bytes >= 4096)
+        s.rotate_bytes = *bytes;
+      else if (n->is_string())
+        c.error(n, path + ".rotate",
+                "expected a period of at least 1s (\"1h\", \"1d\") or a size of at least 4KiB (\"100MB\", "
+                "\"1GiB\"), got \"" + text + "\"");
+    }
+    if (s.type == sink_type::zmq) {
+      if (!s.url.empty() && s.url.rfind("tcp://", 0) != 0 && s.url.rfind("ipc://", 0) != 0)
+        c.error(t.get("url"), path + ".url", "expected tcp://HOST:PORT (or ipc://PATH), got \"" + s.url + "\"");
+      s.zmq.bind = false;
+      validate_zmq_socket(c, t, path, s.zmq);
+    } else {
+      for (const char* key : {"bind", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key"})
+        if (t.get(key)) c.error(t.get(key), path + "." + key, "only zmq sinks take it");
     }
     if (s.type == sink_type::csv && s.input != sink_input::records)
       c.error(t.get("type"), path + ".type", "a csv sink writes records (input = \"records\" or \"records:ROUTE\")");

@@ -152,7 +152,7 @@ TEST_CASE("a source that matches nothing is an error for --once and a repeated w
   CHECK(requests == 2400);
 }
 
-TEST_CASE("check-config refuses the types run cannot run, with the line") {
+TEST_CASE("check-config refuses the types run cannot run, and a zmq source without its endpoint or schema, with the line") {
   test::temp_dir dir;
   test::write_file(dir / "c.toml",
                    "[node]\nname = \"t\"\nstate_dir = \"s\"\nhttp = \"127.0.0.1:9464\"\n"
@@ -160,8 +160,9 @@ TEST_CASE("check-config refuses the types run cannot run, with the line") {
                    "[[sink]]\nname = \"db\"\ntype = \"sqlite\"\npath = \"x.db\"\n");
   auto r = test::run_command(bin + " check-config -c '" + (dir / "c.toml") + "' 2>&1");
   CHECK(r.exit_code == 2);
-  CHECK(contains(r.out, "c.toml:7:8: source[in].type: source type \"zmq\" is not supported by this build yet (it runs "
-                        "file, stdin and http)"));
+  // A zmq source runs, but not this one: what is wrong with it, with the line.
+  CHECK(contains(r.out, "c.toml:8:12: source[in].endpoint: expected tcp://HOST:PORT (or ipc://PATH), got \"127.0.0.1:8080\""));
+  CHECK(contains(r.out, "source[in].schema: a zmq source takes JSON events: it needs a schema"));
   CHECK(contains(r.out, "c.toml:11:8: sink[db].type: sink type \"sqlite\" is not supported by this build yet"));
   auto run = test::run_command(bin + " run -c '" + (dir / "c.toml") + "' --once 2>&1");
   CHECK(run.exit_code == 2);
