@@ -87,7 +87,7 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       std::vector<std::string> partials;
       if (auto& collector = self->state.collector) {
         partials = collector->collect(w.batch, fleet);
-        if (!collector->needs_events()) {
+        if (!collector->needs_events() && w.batch.records.empty()) {  // records point into the text
           w.batch.events.clear();
           w.batch.text.clear();
           w.batch.labels.clear();

@@ -73,6 +73,35 @@ void get_event(const unsigned char* p, log_event& e) {
   }
 }
 
+// A record field: kind (1), bits (8), text (offset 4, length 4).
+constexpr size_t field_value_bytes = 1 + 8 + 8;
+// A record's row: time_ms (8), offset (8), extras (4 + 4), routes (4),
+// arrival_time (1), quality (1), coerced (8), defaulted (8).
+constexpr size_t record_row_bytes = 8 + 8 + 8 + 4 + 1 + 1 + 8 + 8;
+constexpr uint32_t max_record_width = 4096;
+
+void put_records(std::string& values, std::string& rows, const record_set& r) {
+  values.reserve(r.values.size() * field_value_bytes);
+  for (const auto& v : r.values) {
+    put_le(values, static_cast<uint8_t>(v.kind));
+    put_le(values, v.bits);
+    put_le(values, v.text.offset);
+    put_le(values, v.text.length);
+  }
+  rows.reserve(r.rows.size() * record_row_bytes);
+  for (const auto& row : r.rows) {
+    put_le(rows, row.time_ms);
+    put_le(rows, row.offset);
+    put_le(rows, row.extras.offset);
+    put_le(rows, row.extras.length);
+    put_le(rows, row.routes);
+    put_le(rows, static_cast<uint8_t>(row.arrival_time));
+    put_le(rows, row.quality);
+    put_le(rows, row.coerced);
+    put_le(rows, row.defaulted);
+  }
+}
+
 /// Reads an integer of type T from a msgpack object, refusing other types
 /// and values out of T's range.
 template <class T>
@@ -101,7 +130,10 @@ caf::error frame_error(errc code, std::string what) {
 std::string encode_event_batch(const event_batch& batch) {
   msgpack::sbuffer buf(batch.text.size() + batch.events.size() * 48 + 64);
   msgpack::packer<msgpack::sbuffer> pk(buf);
-  pk.pack_array(7);
+  // The ETL job's records ride as three more elements (width, fields,
+  // rows); a web-log batch stays the 7 it always was.
+  const bool with_records = batch.records.width > 0 || !batch.records.empty();
+  pk.pack_array(with_records ? 10 : 7);
   pk.pack(event_batch_format_version);
   pk.pack(batch.source);
   pk.pack(batch.sequence);
@@ -124,6 +156,15 @@ std::string encode_event_batch(const event_batch& batch) {
       for (int b = 0; b < 4; ++b) packed += static_cast<char>((v >> (8 * b)) & 0xff);
   pk.pack_bin(static_cast<uint32_t>(packed.size()));
   pk.pack_bin_body(packed.data(), static_cast<uint32_t>(packed.size()));
+  if (with_records) {
+    std::string values, rows;
+    put_records(values, rows, batch.records);
+    pk.pack(batch.records.width);
+    pk.pack_bin(static_cast<uint32_t>(values.size()));
+    pk.pack_bin_body(values.data(), static_cast<uint32_t>(values.size()));
+    pk.pack_bin(static_cast<uint32_t>(rows.size()));
+    pk.pack_bin_body(rows.data(), static_cast<uint32_t>(rows.size()));
+  }
   return std::string(buf.data(), buf.size());
 }
 
@@ -153,7 +194,8 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     return frame_error(errc::unsupported_version,
                        "event batch format " + std::to_string(version) + ", this build reads "
                          + std::to_string(event_batch_format_version));
-  if (root.via.array.size != 7) return frame_error(errc::bad_frame, "not a 7-element array");
+  if (root.via.array.size != 7 && root.via.array.size != 10)
+    return frame_error(errc::bad_frame, "not a 7- or 10-element array");
   event_batch batch;
   if (f[1].type != msgpack::type::STR) return frame_error(errc::bad_frame, "source is not a string");
   batch.source.assign(f[1].via.str.ptr, f[1].via.str.size);
@@ -197,6 +239,47 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     r.length = u32(8 * i + 4);
     if (uint64_t{r.offset} + r.length > text_size)
       return frame_error(errc::bad_frame, "label " + std::to_string(i) + " is outside the text");
+  }
+  if (root.via.array.size == 10) {
+    record_set& r = batch.records;
+    if (!read_int(f[7], r.width) || r.width > max_record_width)
+      return frame_error(errc::bad_frame, "record width is not an integer up to " + std::to_string(max_record_width));
+    if (f[8].type != msgpack::type::BIN || f[9].type != msgpack::type::BIN || f[9].via.bin.size % record_row_bytes != 0)
+      return frame_error(errc::bad_frame, "records are not whole " + std::to_string(record_row_bytes) + "-byte rows");
+    const size_t row_count = f[9].via.bin.size / record_row_bytes;
+    if (row_count > limits.max_events) return frame_error(errc::limit_exceeded, "too many records");
+    if (f[8].via.bin.size != uint64_t{row_count} * r.width * field_value_bytes)
+      return frame_error(errc::bad_frame, "record fields do not match rows times width");
+    r.values.resize(row_count * r.width);
+    const auto* p = reinterpret_cast<const unsigned char*>(f[8].via.bin.ptr);
+    for (size_t i = 0; i < r.values.size(); ++i) {
+      field_value& v = r.values[i];
+      const uint8_t kind = get_le<uint8_t>(p);
+      if (kind > static_cast<uint8_t>(value_kind::time))
+        return frame_error(errc::bad_frame, "record field " + std::to_string(i) + " has an unknown kind");
+      v.kind = static_cast<value_kind>(kind);
+      v.bits = get_le<int64_t>(p);
+      v.text.offset = get_le<uint32_t>(p);
+      v.text.length = get_le<uint32_t>(p);
+      if (uint64_t{v.text.offset} + v.text.length > text_size)
+        return frame_error(errc::bad_frame, "record field " + std::to_string(i) + " is outside the text");
+    }
+    r.rows.resize(row_count);
+    p = reinterpret_cast<const unsigned char*>(f[9].via.bin.ptr);
+    for (size_t i = 0; i < row_count; ++i) {
+      record_info& row = r.rows[i];
+      row.time_ms = get_le<int64_t>(p);
+      row.offset = get_le<uint64_t>(p);
+      row.extras.offset = get_le<uint32_t>(p);
+      row.extras.length = get_le<uint32_t>(p);
+      row.routes = get_le<uint32_t>(p);
+      row.arrival_time = get_le<uint8_t>(p) != 0;
+      row.quality = get_le<uint8_t>(p);
+      row.coerced = get_le<uint64_t>(p);
+      row.defaulted = get_le<uint64_t>(p);
+      if (uint64_t{row.extras.offset} + row.extras.length > text_size)
+        return frame_error(errc::bad_frame, "record " + std::to_string(i) + " has extras outside the text");
+    }
   }
   return batch;
 }

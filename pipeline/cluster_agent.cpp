@@ -18,6 +18,7 @@
 #include "pipeline/cluster_node.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "pipeline/node_stages.hpp"
+#include "record/record_pipeline.hpp"
 #include "pipeline/stop_signal.hpp"
 #include "pipeline/system_config.hpp"
 #include "state/state_codec.hpp"
@@ -65,6 +66,7 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
                                              const std::shared_ptr<node_link>& link,
                                              const std::vector<std::string>& aggregators,
                                              const std::shared_ptr<const signature_matcher>& signatures,
+                                             const std::shared_ptr<lookup_tables>& lookups,
                                              const resume_message& resume, uint64_t incarnation) {
   const recovered_state restored = restored_from(cfg, resume);
   auto s = std::make_unique<agent_session>();
@@ -80,7 +82,10 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   s->all.push_back(caf::actor_cast<caf::actor>(s->uplink));
   s->all.push_back(caf::actor_cast<caf::actor>(s->relay));
   // Quarantine records always ride along: the aggregator's sinks decide.
-  source_inputs in{signatures, std::make_shared<dimension_tables>(cfg.dimensions), s->uplink, true, s->relay, restored};
+  // The ETL job's records are made here, lookups joined here: the
+  // aggregator gets records, as a single node's window stage does.
+  source_inputs in{signatures, std::make_shared<dimension_tables>(cfg.dimensions), s->uplink, true, s->relay, restored,
+                   nullptr, &cfg, lookups};
   std::vector<source_actor> sources;
   for (const auto& src : cfg.sources) {
     sources.push_back(spawn_source(sys, src, in, s->all));
@@ -121,6 +126,8 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
     std::cerr << "vigil run: " << error << "\n";
     return 1;
   }
+  // Loaded once: every session of the aggregator shares the tables (and their reloads).
+  auto lookups = cfg.lookups.empty() ? nullptr : load_lookup_tables(cfg.lookups);
   std::shared_ptr<node_link> link;
   try {
     link = open_node_link(cfg.cluster, cfg.node.name, aggregators);
@@ -204,7 +211,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
         }
         session.reset();
         try {
-          session = start_session(cfg, opts, link, aggregators, signatures, *pending, incarnation);
+          session = start_session(cfg, opts, link, aggregators, signatures, lookups, *pending, incarnation);
         } catch (const std::exception& ex) {
           std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << leader << "'s checkpoint "
                     << pending->checkpoint << ": " << ex.what() << "\n";

@@ -622,8 +622,6 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     if (c.unsigned_integer(t, "parse_workers", path, s.parse_workers) && (s.parse_workers < 1 || s.parse_workers > 64))
       c.error(t.get("parse_workers"), path + ".parse_workers", "must be between 1 and 64");
     if (c.string(t, "schema", path, s.schema, false)) {
-      if (kind != node_kind::single)
-        c.error(t.get("schema"), path + ".schema", "the ETL job (a source with a schema) runs on a single node in this build");
       if (t.get("format") && s.format != log_format::json)
         c.error(t.get("format"), path + ".format", "a source with a schema reads JSON events: format = \"json\" or none");
       s.format = log_format::json;
@@ -944,10 +942,17 @@ config_load_result load_table(toml::table root, const std::string& name, const c
   // Each aggregator writes the results of its own partition: two writing
   // one file would interleave them and cut each other back on restart.
   std::map<std::string, std::string> sink_writer;  // path -> aggregator
+  const auto aggregators = aggregator_names(cluster);
   auto own_sinks = [&](const cluster_node& node, const vigil_config& cfg) {
     if (node.role != node_role::aggregator) return;
     for (const auto& s : cfg.sinks) {
-      if (s.type != sink_type::jsonl) continue;
+      // Every aggregator sees every record (each keeps its own groups of
+      // the windows): one writes them, or a fleet would write each twice.
+      if (s.input == sink_input::records && !aggregators.empty() && node.name != aggregators.front())
+        c.error(root.get("cluster"), "cluster.node[" + node.name + "].sink",
+                "sink " + s.name + " writes records, which aggregator " + aggregators.front() +
+                  " writes: record sinks go on the first aggregator only");
+      if (s.type != sink_type::jsonl && s.type != sink_type::csv) continue;
       auto [it, fresh] = sink_writer.emplace(s.path, node.name);
       if (!fresh && it->second != node.name)
         c.error(root.get("cluster"), "cluster.node[" + node.name + "].sink",

@@ -162,7 +162,11 @@ public:
   /// (counted late, all its requests, when its window closed), and
   /// `advance_input` then moves the input's event time to the batch's
   /// highest, closing what that closes.
-  static bool can_pre_aggregate(const window_config& cfg) noexcept { return cfg.type != window_type::session; }
+  /// Session windows need the events, and so do windows of declared
+  /// metrics (over records, which the aggregator gets whole).
+  static bool can_pre_aggregate(const window_config& cfg) noexcept {
+    return cfg.type != window_type::session && cfg.metrics.empty();
+  }
   void set_collecting(bool on) noexcept { collecting_ = on; }
   void take_partials(std::vector<window_partial>& out);
   void merge(window_partial& p, size_t input);

@@ -639,3 +639,207 @@ TEST_CASE("two aggregators survive SIGKILL of either mid-run: the fleet's result
   check_same_results(dir, "single-", {"fleet-", "fleet2-"});
   CHECK((scanner_caught(dir / "fleet-alerts.jsonl") || scanner_caught(dir / "fleet2-alerts.jsonl")));
 }
+
+namespace {
+
+const char* etl_sections = R"toml(
+[[schema]]
+name = "order"
+time_field = "ts"
+dedup_key = "order_id"
+dedup_horizon = "10m"
+[[schema.field]]
+name = "order_id"
+type = "string"
+required = true
+[[schema.field]]
+name = "user_id"
+type = "string"
+[[schema.field]]
+name = "event_type"
+type = "enum"
+values = ["view", "cart", "purchase"]
+required = true
+[[schema.field]]
+name = "product_id"
+type = "string"
+[[schema.field]]
+name = "quantity"
+type = "int"
+min = 1
+coerce = true
+[[schema.field]]
+name = "price"
+type = "float"
+min = 0
+[[schema.field]]
+name = "payment_status"
+type = "string"
+[[schema.field]]
+name = "ts"
+type = "timestamp"
+required = true
+
+[[transform]]
+name = "total"
+expr = "price * quantity"
+
+[[window]]
+name = "category_minute"
+type = "tumbling"
+size = "1m"
+group_by = ["category"]
+allowed_lateness = "10m"
+metrics = { orders = "count(event_type == \"purchase\")", revenue = "sum(total)", users = "distinct(user_id)", failed = "count(payment_status == \"failed\")" }
+
+[[rule]]
+name = "payment_failures"
+window = "category_minute"
+when = "failed >= 3"
+)toml";
+
+std::string etl_shared(const test::temp_dir& dir, const std::string& prefix) {
+  std::string out = etl_sections;
+  out += "\n[[lookup]]\nname = \"products\"\npath = \"" + dir / "agent-1/products.csv" + "\"\nkey = [\"product_id\"]\n"
+         "fields = [\"category\"]\n";
+  for (auto [name, type, input] : std::vector<std::tuple<std::string, std::string, std::string>>{
+         {"alerts", "jsonl", "alerts"}, {"minute", "jsonl", "window:category_minute"}, {"records", "jsonl", "records"},
+         {"quarantine", "jsonl", "quarantine"}, {"records_csv", "csv", "records"}})
+    out += "\n[[sink]]\nname = \"" + name + "\"\ntype = \"" + type + "\"\ninput = \"" + input + "\"\npath = \"" +
+           dir / (prefix + name + (type == "csv" ? ".csv" : ".jsonl")) + "\"\n";
+  return out;
+}
+
+/// Quarantined events as (reason, text): the source names differ between
+/// a fleet (the agent's source) and one node (one source per agent).
+std::multiset<std::string> quarantined_events(const std::string& path) {
+  std::multiset<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto q = json::parse(line);
+    out.insert(q.value("reason", "") + " " + q.value("text", ""));
+  }
+  return out;
+}
+
+/// The orders of each agent, as `vigil gen events` writes them.
+std::map<std::string, std::string> agent_orders(const test::temp_dir& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& [agent, seed] : std::vector<std::pair<std::string, int>>{{"agent-1", 11}, {"agent-2", 12}}) {
+    std::filesystem::create_directories(dir / agent);
+    auto g = test::run_command(bin + " gen events --kind orders --no-pace --rate 40 --duration 6m --seed " +
+                               std::to_string(seed) + " --start 2024-01-01T00:00:00Z --inject payment_failures,bad,duplicates"
+                               " --bad-rate 0.03 --out-dir '" + dir / agent + "' 2>&1");
+    REQUIRE(g.exit_code == 0);
+    out[agent] = test::read_file(dir / agent + "/orders.jsonl");
+  }
+  return out;
+}
+
+std::string write_etl_cluster_config(const test::temp_dir& dir, const cluster_ports& ports) {
+  std::string cfg = "[node]\ncheckpoint_interval = \"300ms\"\nhttp = \"\"\n\n[cluster]\n";
+  for (const auto& [name, role, port] : std::vector<std::tuple<std::string, std::string, int>>{
+         {"agent-1", "agent", ports.agent1}, {"agent-2", "agent", ports.agent2}, {"aggregator", "aggregator", ports.aggregator}}) {
+    cfg += "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + ports.endpoint(port) +
+           "\"\nstate_dir = \"" + dir / ("state-" + name) + "\"\n";
+    if (role == "agent")
+      cfg += "\n[[cluster.node.source]]\nname = \"orders\"\ntype = \"file\"\npath = \"" + dir / name + "/orders.jsonl\"\n"
+             "schema = \"order\"\n";
+  }
+  test::write_file(dir / "cluster.toml", cfg + etl_shared(dir, "fleet-"));
+  return dir / "cluster.toml";
+}
+
+/// One node over both agents' orders, then the fleet's results against its.
+void check_same_etl_results(const test::temp_dir& dir) {
+  std::string single = "[node]\nname = \"single\"\nstate_dir = \"" + dir / "single-state" + "\"\nhttp = \"\"\n";
+  for (const std::string agent : {"agent-1", "agent-2"})
+    single += "\n[[source]]\nname = \"" + agent + "\"\ntype = \"file\"\npath = \"" + dir / agent + "/orders.jsonl\"\n"
+              "schema = \"order\"\n";
+  test::write_file(dir / "single.toml", single + etl_shared(dir, "single-"));
+  auto r = test::run_command(bin + " run --once -c '" + dir / "single.toml" + "' 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  for (const std::string sink : {"minute.jsonl", "records.jsonl", "records_csv.csv"}) {
+    INFO(sink);
+    const auto fleet = sorted_lines(dir / ("fleet-" + sink)), one = sorted_lines(dir / ("single-" + sink));
+    CHECK(one.size() > 10);
+    CHECK(fleet == one);
+  }
+  CHECK(test::read_file(dir / "fleet-records_csv.csv").rfind("order_id,", 0) == 0);  // the header, once, first
+  const auto bad = quarantined_events(dir / "fleet-quarantine.jsonl");
+  CHECK(bad.size() > 10);
+  CHECK(bad == quarantined_events(dir / "single-quarantine.jsonl"));
+  auto firing_etl = [](const std::string& path) {
+    std::set<std::string> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      auto a = json::parse(line);
+      if (a["status"] == "firing")
+        out.insert(a["rule"].get<std::string>() + " " + a["key"].dump() + " " + a["window"]["start"].get<std::string>());
+    }
+    return out;
+  };
+  const auto alerts = firing_etl(dir / "fleet-alerts.jsonl");
+  CHECK(!alerts.empty());
+  CHECK(alerts == firing_etl(dir / "single-alerts.jsonl"));
+}
+
+} // namespace
+
+TEST_CASE("the ETL job on a cluster: agents make the records, the aggregator's windows, records and alerts equal one node's") {
+  test::temp_dir dir;
+  cluster_ports ports;
+  agent_orders(dir);
+  const std::string config = write_etl_cluster_config(dir, ports);
+  auto check = test::run_command(bin + " check-config -c '" + config + "' 2>&1");
+  INFO(check.out);
+  REQUIRE(check.exit_code == 0);
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+                                  start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  INFO(test::read_file(dir / "aggregator.log"));
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  check_same_etl_results(dir);
+}
+
+TEST_CASE("the ETL job on a cluster survives SIGKILL of the aggregator and of an agent mid-run: records and windows "
+          "are still exactly one node's") {
+  test::temp_dir dir;
+  cluster_ports ports;
+  const auto orders = agent_orders(dir);
+  // The orders grow while the cluster runs, in slices of whole lines.
+  for (const auto& [agent, text] : orders) test::write_file(dir / agent + "/orders.jsonl", "");
+  std::thread writer([&] {
+    const size_t slices = 40;
+    for (size_t i = 0; i < slices; ++i) {
+      for (const auto& [agent, text] : orders) {
+        const size_t from = i == 0 ? 0 : text.find('\n', text.size() * i / slices) + 1;
+        const size_t to = i + 1 == slices ? text.size() : text.find('\n', text.size() * (i + 1) / slices) + 1;
+        std::ofstream(dir / agent + "/orders.jsonl", std::ios::app) << text.substr(from, to - from);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const std::string config = write_etl_cluster_config(dir, ports);
+  std::vector<node_process> nodes{start_node(dir, config, "aggregator", false), start_node(dir, config, "agent-1", false),
+                                  start_node(dir, config, "agent-2", false)};
+  wait_for_log(dir / "aggregator.log", ": written", 2);
+  kill_and_restart(dir, config, nodes[0]);
+  wait_for_log(dir / "agent-1.log", "rewinding");
+  wait_for_log(dir / "aggregator.log", ": written", 4);
+  kill_and_restart(dir, config, nodes[1]);
+  wait_for_log(dir / "aggregator.log", "agent agent-1 restarted");
+  writer.join();
+  wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
+  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
+  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
+  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+           start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  const std::string aggregator_log = test::read_file(dir / "aggregator.log");
+  INFO(aggregator_log);
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
+  check_same_etl_results(dir);
+}

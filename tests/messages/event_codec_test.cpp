@@ -104,3 +104,88 @@ TEST_CASE("hostile frames are rejected with an error, never a crash") {
     CHECK(r.error() == errc::limit_exceeded);
   }
 }
+
+namespace {
+
+/// A batch of two ETL records over its own text: 3 fields each.
+event_batch record_batch() {
+  event_batch b;
+  b.source = "orders";
+  b.sequence = 7;
+  b.barrier = 3;
+  b.text = "o-1o-2\"coupon\":\"X\"";
+  b.records.width = 3;
+  b.records.values = {field_value::of_text({0, 3}), field_value::of_number(12.5), field_value::of_time(1700000000123),
+                      field_value::of_text({3, 3}), field_value{}, field_value::of_bool(true)};
+  record_info first;
+  first.time_ms = 1700000000123;
+  first.offset = 10;
+  first.extras = {6, 12};
+  first.routes = 5;
+  first.coerced = 2;
+  record_info second;
+  second.time_ms = -5;
+  second.offset = 99;
+  second.arrival_time = true;
+  second.quality = record_quality::duplicate;
+  second.defaulted = 1ull << 63;
+  b.records.rows = {first, second};
+  return b;
+}
+
+} // namespace
+
+TEST_CASE("an event batch with ETL records survives an encode/decode round trip, every field of every row") {
+  const event_batch b = record_batch();
+  const std::string frame = encode_event_batch(b);
+  auto d = decode_event_batch(frame.data(), frame.size());
+  REQUIRE(d);
+  CHECK(d->source == "orders");
+  CHECK(d->text == b.text);
+  REQUIRE(d->records.width == 3);
+  REQUIRE(d->records.values.size() == 6);
+  for (size_t i = 0; i < 6; ++i) {
+    CHECK(d->records.values[i].kind == b.records.values[i].kind);
+    CHECK(d->records.values[i].bits == b.records.values[i].bits);
+    CHECK(d->records.values[i].text == b.records.values[i].text);
+  }
+  CHECK(d->records.values[1].number() == 12.5);
+  REQUIRE(d->records.rows.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto &x = d->records.rows[i], &y = b.records.rows[i];
+    CHECK(x.time_ms == y.time_ms);
+    CHECK(x.offset == y.offset);
+    CHECK(x.extras == y.extras);
+    CHECK(x.routes == y.routes);
+    CHECK(x.arrival_time == y.arrival_time);
+    CHECK(x.quality == y.quality);
+    CHECK(x.coerced == y.coerced);
+    CHECK(x.defaulted == y.defaulted);
+  }
+  // A web-log batch has no record elements at all.
+  const std::string web = encode_event_batch(parsed_fixture());
+  auto w = decode_event_batch(web.data(), web.size());
+  REQUIRE(w);
+  CHECK(w->records.width == 0);
+  CHECK(w->records.empty());
+}
+
+TEST_CASE("record elements that point outside the text, name an unknown kind or do not add up are refused") {
+  auto refused = [](const event_batch& b) {
+    const std::string frame = encode_event_batch(b);
+    auto d = decode_event_batch(frame.data(), frame.size());
+    return !d && d.error() == errc::bad_frame;
+  };
+  event_batch outside = record_batch();
+  outside.records.values[3].text = {10, 100};
+  CHECK(refused(outside));
+  event_batch extras = record_batch();
+  extras.records.rows[0].extras = {0, 1000};
+  CHECK(refused(extras));
+  event_batch kind = record_batch();
+  kind.records.values[2].kind = static_cast<value_kind>(9);
+  CHECK(refused(kind));
+  event_batch short_row = record_batch();
+  short_row.records.values.pop_back();
+  CHECK(refused(short_row));
+}

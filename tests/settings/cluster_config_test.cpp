@@ -179,3 +179,25 @@ path = "var/cluster/aggregator-2/alerts.jsonl"
   CHECK(example.exit_code == 0);
   CHECK(example.out.find("cluster of 4 nodes: 2 agents, 2 aggregators") != std::string::npos);
 }
+
+TEST_CASE("an ETL cluster: agents take schema sources, and only the first aggregator writes records") {
+  const std::string etl = R"L(
+[[schema]]
+name = "order"
+[[schema.field]]
+name = "order_id"
+type = "string"
+)L";
+  const std::string agent = node("a1", "agent", "tcp://127.0.0.1:7301",
+                                 "[[cluster.node.source]]\nname = \"orders\"\ntype = \"file\"\npath = \"/in/orders.jsonl\"\n"
+                                 "schema = \"order\"\n");
+  const std::string records = "[[cluster.node.sink]]\nname = \"records\"\ntype = \"jsonl\"\ninput = \"records\"\n"
+                              "path = \"var/records.jsonl\"\n";
+  auto good = load(shared + etl + "[cluster]\n" + agent + node("g1", "aggregator", "tcp://127.0.0.1:7302", records));
+  INFO(errors_of(good));
+  CHECK(good.errors.empty());
+  auto twice = load(shared + etl + "[cluster]\n" + agent + node("g1", "aggregator", "tcp://127.0.0.1:7302") +
+                    node("g2", "aggregator", "tcp://127.0.0.1:7303", records));
+  CHECK(errors_of(twice).find("cluster.node[g2].sink: sink records writes records, which aggregator g1 writes: record "
+                              "sinks go on the first aggregator only") != std::string::npos);
+}
