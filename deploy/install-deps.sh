@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev
   # parsing, config, CLI
   libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libmuparser-dev libxxhash-dev libhyperscan-dev zlib1g-dev
+  # the IANA zones of transform time_zone = "Europe/Berlin"
+  tzdata
   # packaging (dpkg-shlibdeps for the .deb's dependencies)
   dpkg-dev
   # tests and benchmarks

@@ -49,19 +49,25 @@ void arena::reset() noexcept {
   used_ = 0;
 }
 
-std::optional<int32_t> parse_utc_offset(std::string_view z) {
-  if (z == "UTC" || z == "utc" || z == "Z" || z.empty()) return 0;
-  if (z.size() < 3 || (z[0] != '+' && z[0] != '-')) return std::nullopt;
-  std::string digits;
-  for (char c : z.substr(1))
-    if (c != ':') digits += c;
-  if ((digits.size() != 2 && digits.size() != 4)
-      || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  const int h = std::stoi(digits.substr(0, 2));
-  const int m = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
-  if (h > 14 || m > 59) return std::nullopt;
-  return (z[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+std::optional<absl::TimeZone> parse_time_zone(std::string_view z) {
+  if (z == "UTC" || z == "utc" || z == "Z" || z.empty()) return absl::UTCTimeZone();
+  if (z[0] == '+' || z[0] == '-') {
+    std::string digits;
+    for (char c : z.substr(1))
+      if (c != ':') digits += c;
+    if ((digits.size() != 2 && digits.size() != 4)
+        || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    const int h = std::stoi(digits.substr(0, 2));
+    const int m = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
+    if (h > 14 || m > 59) return std::nullopt;
+    return absl::FixedTimeZone((z[0] == '-' ? -1 : 1) * (h * 3600 + m * 60));
+  }
+  // An IANA name: only a name tzdata has (LoadTimeZone falls back to UTC
+  // and says false for one it does not).
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(std::string(z), &tz)) return std::nullopt;
+  return tz;
 }
 
 namespace {
@@ -398,7 +404,7 @@ private:
 std::optional<program> program::compile(std::string_view text, const names& n, std::string& error) {
   program p;
   p.source_ = std::string(text);
-  p.utc_offset_s_ = n.utc_offset_s;
+  p.zone_ = n.zone;
   parser ps(p.source_, n, p);
   if (!ps.run(error)) return std::nullopt;
   if (p.root_ < 0) {
@@ -422,7 +428,7 @@ int program::copy_into(program& out, int i) const {
 program program::sub(int node) const {
   program p;
   p.source_ = text_of(node);
-  p.utc_offset_s_ = utc_offset_s_;
+  p.zone_ = zone_;
   const uint32_t shift = nodes_[node].begin;
   p.root_ = copy_into(p, node);
   for (auto& n : p.nodes_) {
@@ -619,7 +625,8 @@ value program::eval_node(int i, const scope& vars, arena& scratch) const {
     value a = arg(0);
     auto ms = to_number(a);
     if (!ms) return value::null();
-    const int64_t local_s = floor_div(static_cast<int64_t>(*ms), 1000) + utc_offset_s_;
+    const int64_t unix_s = floor_div(static_cast<int64_t>(*ms), 1000);
+    const int64_t local_s = unix_s + zone_.At(absl::FromUnixSeconds(unix_s)).offset;
     const int64_t days = floor_div(local_s, 86400);
     return f(days, local_s - days * 86400);
   };

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/time/time.h>
+
 namespace vigil::expr {
 
 /// A value an expression computes: null, a boolean, a number, a string or
@@ -60,8 +62,8 @@ struct names {
   /// nodes: the caller may take it (window aggregates) by returning the
   /// slot its value is read from; nullopt: "unknown function".
   std::function<std::optional<int>(std::string_view name, const std::vector<int>& args, std::string& error)> call;
-  /// UTC offset, in seconds, of the zone time functions (hour, day, ...) use.
-  int32_t utc_offset_s = 0;
+  /// The zone the time functions (hour, day, ...) read a timestamp in.
+  absl::TimeZone zone = absl::UTCTimeZone();
 };
 
 /// A compiled expression: `total = price * quantity * (1 - discount)`,
@@ -118,12 +120,14 @@ private:
   std::string source_;
   std::vector<node> nodes_;
   int root_ = -1;
-  int32_t utc_offset_s_ = 0;
+  absl::TimeZone zone_ = absl::UTCTimeZone();
   friend class parser;
 };
 
-/// Parses a zone for the time functions: "UTC", "Z" or an offset such as
-/// "+02:00" / "-0530". Returns nullopt when it is none of those.
-std::optional<int32_t> parse_utc_offset(std::string_view zone);
+/// Parses a zone for the time functions: "UTC", "Z", an offset such as
+/// "+02:00" / "-0530" (fixed), or an IANA name such as "Europe/Berlin"
+/// (with its daylight saving time, from the system's tzdata). Returns
+/// nullopt when it is none of those.
+std::optional<absl::TimeZone> parse_time_zone(std::string_view zone);
 
 } // namespace vigil::expr

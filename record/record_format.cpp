@@ -97,14 +97,14 @@ expr::value record_scope::get(int slot) const {
   return expr::value::null();
 }
 
-expr::names layout_names(const record_layout& layout, int32_t utc_offset_s) {
+expr::names layout_names(const record_layout& layout, absl::TimeZone zone) {
   expr::names n;
   n.variable = [&layout](std::string_view name) -> std::optional<int> {
     if (auto i = layout.index_of(name)) return static_cast<int>(*i);
     return std::nullopt;
   };
   n.known = layout.listing();
-  n.utc_offset_s = utc_offset_s;
+  n.zone = zone;
   return n;
 }
 

@@ -39,6 +39,6 @@ private:
 };
 
 /// The names of a layout for the expression compiler.
-expr::names layout_names(const record_layout& layout, int32_t utc_offset_s = 0);
+expr::names layout_names(const record_layout& layout, absl::TimeZone zone = absl::UTCTimeZone());
 
 } // namespace vigil

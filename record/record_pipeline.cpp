@@ -41,9 +41,9 @@ std::optional<record_plan> record_plan::make(const vigil_config& cfg, const sour
   }
   for (const auto& t : cfg.transforms) {
     if (!t.sources.empty() && std::find(t.sources.begin(), t.sources.end(), s.name) == t.sources.end()) continue;
-    auto zone = expr::parse_utc_offset(t.time_zone);
+    auto zone = expr::parse_time_zone(t.time_zone);
     if (!zone) {
-      error = "transform[" + t.name + "].time_zone: expected \"UTC\" or an offset like \"+02:00\", got \"" + t.time_zone + "\"";
+      error = "transform[" + t.name + "].time_zone: expected \"UTC\", an offset like \"+02:00\" or a zone name like \"Europe/Berlin\", got \"" + t.time_zone + "\"";
       return std::nullopt;
     }
     std::string why;

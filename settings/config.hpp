@@ -133,7 +133,7 @@ struct transform_config {
   std::string name;
   std::string expr;
   std::vector<std::string> sources;  ///< [] = every schema source
-  std::string time_zone = "UTC";     ///< for hour(), day(), ...: "UTC" or "+02:00"
+  std::string time_zone = "UTC";     ///< for hour(), day(), ...: "UTC", "+02:00" or "Europe/Berlin"
 };
 
 enum class missing_key : uint8_t { keep, drop, quarantine };

@@ -223,6 +223,11 @@ TEST_CASE("check-config: a typo in a transform, filter, metric or rule names the
   r = check("when = \"event_type == \\\"purchase\\\"\"", "when = \"event_type = \\\"purchase\\\"\"");
   CHECK(r.exit_code == 2);
   CHECK(test::contains(r.out, "route[purchases].when: '=' is not a comparison: write '=='"));
+  r = check("time_zone = \"UTC\"", "time_zone = \"Europe/Berln\"");
+  CHECK(r.exit_code == 2);
+  CHECK(test::contains(r.out, "transform[hour].time_zone: expected \"UTC\", an offset like \"+02:00\" or a zone name like "
+                              "\"Europe/Berlin\", got \"Europe/Berln\""));
+  CHECK(check("time_zone = \"UTC\"", "time_zone = \"Europe/Berlin\"").exit_code == 0);
 }
 
 TEST_CASE("YSB: config/ysb.toml counts views per campaign per 10 s, and the check says CORRECT, or DIFFER with the first difference") {

@@ -39,7 +39,7 @@ echo "cmake --install: ok"
 (cd "$work" && cpack --config "$build/CPackConfig.cmake" -G DEB -B "$work/pkg" >/dev/null 2>&1) || fail "cpack -G DEB"
 deb=$(ls "$work"/pkg/vigil_*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libcaf-core librocksdb libzmq5 libhyperscan libstdc++6; do
+for lib in libcaf-core librocksdb libzmq5 libhyperscan libstdc++6 tzdata; do
   grep -q "$lib" <<<"$depends" || fail "the .deb does not depend on $lib: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = vigil ] || fail "package name"

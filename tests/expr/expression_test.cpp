@@ -23,7 +23,7 @@ struct vars : expr::scope {
     values.push_back(v);
   }
   value get(int slot) const override { return values[static_cast<size_t>(slot)]; }
-  expr::names resolver(int32_t offset = 0) const {
+  expr::names resolver(absl::TimeZone zone = absl::UTCTimeZone()) const {
     expr::names n;
     n.variable = [this](std::string_view name) -> std::optional<int> {
       for (size_t i = 0; i < names.size(); ++i)
@@ -31,14 +31,14 @@ struct vars : expr::scope {
       return std::nullopt;
     };
     n.known = "fields: price, quantity, ...";
-    n.utc_offset_s = offset;
+    n.zone = zone;
     return n;
   }
 };
 
-value eval(const std::string& text, const vars& v, int32_t offset = 0) {
+value eval(const std::string& text, const vars& v, absl::TimeZone zone = absl::UTCTimeZone()) {
   std::string error;
-  auto p = expr::program::compile(text, v.resolver(offset), error);
+  auto p = expr::program::compile(text, v.resolver(zone), error);
   INFO(text << ": " << error);
   REQUIRE(p);
   static expr::arena scratch;
@@ -115,13 +115,28 @@ TEST_CASE("expressions: time dimensions in a configured zone") {
   CHECK(eval("month(ts)", v).num == 3);
   CHECK(eval("year(ts)", v).num == 2024);
   // At +02:00 it is already Monday the 4th, 01:30.
-  const int32_t plus2 = *expr::parse_utc_offset("+02:00");
+  const absl::TimeZone plus2 = *expr::parse_time_zone("+02:00");
   CHECK(eval("hour(ts)", v, plus2).num == 1);
   CHECK(eval("weekday(ts)", v, plus2).num == 1);
   CHECK(eval("date(ts)", v, plus2).text == "2024-03-04");
-  CHECK(*expr::parse_utc_offset("-0530") == -(5 * 3600 + 30 * 60));
-  CHECK(*expr::parse_utc_offset("UTC") == 0);
-  CHECK_FALSE(expr::parse_utc_offset("Europe/Berlin"));
+  const absl::TimeZone minus530 = *expr::parse_time_zone("-0530");
+  CHECK(eval("hour(ts)", v, minus530).num == 18);  // 23:30 UTC - 5:30
+  CHECK(expr::parse_time_zone("UTC"));
+  CHECK_FALSE(expr::parse_time_zone("+25:00"));
+  CHECK_FALSE(expr::parse_time_zone("Mars/Olympus_Mons"));
+  // A named zone follows its daylight saving time (tzdata): Berlin is +01:00
+  // in winter, +02:00 from the last Sunday of March.
+  const auto berlin = expr::parse_time_zone("Europe/Berlin");
+  REQUIRE(berlin);
+  CHECK(eval("hour(ts)", v, *berlin).num == 0);                      // 2024-03-03 23:30Z: 00:30 CET on the 4th
+  CHECK(eval("date(ts)", v, *berlin).text == "2024-03-04");
+  v.set("summer", value::time(1719790200000.0));                      // 2024-06-30T23:30:00Z
+  CHECK(eval("hour(summer)", v, *berlin).num == 1);                   // 01:30 CEST on July 1st
+  CHECK(eval("month(summer)", v, *berlin).num == 7);
+  v.set("before", value::time(1711846799000.0));                      // 2024-03-31T00:59:59Z: 01:59:59 CET
+  v.set("after", value::time(1711846800000.0));                       // 2024-03-31T01:00:00Z: 03:00:00 CEST
+  CHECK(eval("hour(before)", v, *berlin).num == 1);
+  CHECK(eval("hour(after)", v, *berlin).num == 3);
   // Before 1970 too.
   v.set("old", value::time(-1000.0));  // 1969-12-31T23:59:59Z, a Wednesday
   CHECK(eval("date(old)", v).text == "1969-12-31");
