@@ -9,7 +9,10 @@
 #      per campaign per 10 s) over ad events;
 #   3. YSB live: events paced at RATE/s with event time = now, and the time
 #      from each window's end (+ its 1 s allowed lateness) to its result
-#      line in the sink (build/bench/window_latency).
+#      line in the sink (build/bench/window_latency);
+#   4. zmq: the orders job without dedup fed by a PUSH peer
+#      (build/bench/zmq_push) over loopback TCP, 100 events a message and 1,
+#      from the first message sent to the last record counted in /metrics.
 #
 #   bench/etl_bench.sh build/vigil [EVENTS] [RUNS] [RATE]
 set -euo pipefail
@@ -74,4 +77,37 @@ if [ -x "$latency_bin" ]; then
   "$latency_bin" "$work/live/var/ysb/campaign_10s.jsonl" 1000 40 | sed 's/^/  /'
   kill "$gen" 2>/dev/null || true
   kill -TERM "$node"; wait "$node" || true
+fi
+
+# 4. zmq source
+push_bin="$(dirname "$vigil")/bench/zmq_push"
+if [ -x "$push_bin" ]; then
+  rm -rf "$work/zmq" && mkdir -p "$work/zmq/var/orders"
+  zmq_events=$((events / 2))
+  "$vigil" gen events --kind orders --no-pace --rate 5000 --count "$zmq_events" --seed 2 --start 2024-01-01T00:00:00Z \
+    --out-dir "$work/zmq/var/orders" 2>/dev/null
+  mv "$work/zmq/var/orders/orders.jsonl" "$work/zmq/input.jsonl"
+  port=$((20000 + RANDOM % 10000)); http_port=$((port + 1))
+  for per in 100 1; do
+    rm -rf "$work/zmq/var/orders/state" "$work/zmq/var/orders/"*.jsonl "$work/zmq/var/orders/"*.csv
+    sed -e "s|^http = .*|http = \"127.0.0.1:$http_port\"|" \
+        -e 's|^type = "file"$|type = "zmq"|' -e "s|^path = \"var/orders/orders.jsonl\*\"$|endpoint = \"tcp://127.0.0.1:$port\"|" \
+        -e '/^start_at/d' "$work/orders/orders-nodedup.toml" > "$work/zmq/zmq.toml"
+    (cd "$work/zmq" && exec "$vigil" run -c zmq.toml > "$work/zmq/run.log" 2>&1) &
+    node=$!
+    until grep -q "taking PULL" "$work/zmq/run.log" 2>/dev/null; do sleep 0.1; done
+    start=$(date +%s.%N)
+    "$push_bin" "tcp://127.0.0.1:$port" "$work/zmq/input.jsonl" "$per" > "$work/zmq/push.txt"
+    until [ "$(curl -s "http://127.0.0.1:$http_port/metrics" | awk '/^vigil_source_records_total/ { print $2 }')" = "$zmq_events" ]; do
+      sleep 0.05
+    done
+    end=$(date +%s.%N)
+    bytes=$(stat -c %s "$work/zmq/input.jsonl")
+    rss_kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$node/status")
+    kill -TERM "$node"; wait "$node" || true
+    echo "zmq source, $per events a message: $zmq_events events," \
+         "$(awk -v n="$zmq_events" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }') events/s," \
+         "$(awk -v n="$bytes" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", n / (b - a) / 1e6 }') MB/s," \
+         "peak RSS $((rss_kb / 1024)) MiB ($(cat "$work/zmq/push.txt"))"
+  done
 fi

@@ -35,6 +35,12 @@ struct node_counters {
       t->has_schema = !s.schema.empty();
       t->is_http = s.type == source_type::http;
       t->is_zmq = s.type == source_type::zmq;
+      for (const auto& schema : cfg.schemas)
+        if (schema.name == s.schema) {
+          std::vector<std::string> names;
+          for (const auto& f : schema.fields) names.push_back(f.name);
+          t->records.count_fields(std::move(names));
+        }
     }
     for (const auto& l : cfg.lookups) c->lookup_names.push_back(l.name);
     for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));

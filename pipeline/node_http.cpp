@@ -86,6 +86,15 @@ void render(const node_counters& c, metrics_registry& m) {
         if (const uint64_t n = r.invalid[e])
           m.set("vigil_source_invalid_events_total",
                 {{"source", t->source}, {"reason", std::string(to_string(static_cast<record_error>(e)))}}, num(n));
+      // Data quality per schema field: only fields with something to say.
+      for (size_t f = 0; r.fields && f < r.field_names.size(); ++f) {
+        const auto& c = r.fields[f];
+        for (const auto& [kind, n] : {std::pair<const char*, uint64_t>{"null", c.nulls}, {"invalid", c.invalid},
+                                      {"coerced", c.coerced}, {"defaulted", c.defaulted}})
+          if (n > 0)
+            m.set("vigil_source_field_events_total", {{"source", t->source}, {"field", r.field_names[f]}, {"kind", kind}},
+                  num(n));
+      }
     }
     if (t->is_http)
       for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"accepted", t->http_accepted},

@@ -259,6 +259,19 @@ void record_pipeline::run(size_t size, event_batch& batch, std::vector<record_fa
     out.rows.push_back(info);
   }
   tally.records += records;
+  // Per field, once a batch: what this stage counted since the last one.
+  const auto& quality = validator_.quality();
+  if (tally.fields && tally.field_names.size() == quality.size()) {
+    reported_.resize(quality.size());
+    for (size_t i = 0; i < quality.size(); ++i) {
+      auto& to = tally.fields[i];
+      to.nulls += quality[i].nulls - reported_[i].nulls;
+      to.invalid += quality[i].invalid - reported_[i].invalid;
+      to.coerced += quality[i].coerced - reported_[i].coerced;
+      to.defaulted += quality[i].defaulted - reported_[i].defaulted;
+    }
+    reported_ = quality;
+  }
 }
 
 } // namespace vigil

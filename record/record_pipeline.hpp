@@ -29,6 +29,19 @@ struct record_tally {
   std::atomic<uint64_t> duplicates{0};   ///< dropped by the schema's dedup_key
   std::atomic<uint64_t> missing_keys{0}; ///< lookups without a row (any on_missing)
   std::array<std::atomic<uint64_t>, record_error_count> invalid{};  ///< quarantined, by reason
+
+  /// Per schema field (`field_quality`, added up over the parse stages).
+  struct field_counts {
+    std::atomic<uint64_t> nulls{0}, invalid{0}, coerced{0}, defaulted{0};
+  };
+  /// The schema's field names and their counts; set once, before anything
+  /// runs (empty: not counted per field).
+  void count_fields(std::vector<std::string> names) {
+    field_names = std::move(names);
+    fields = std::make_unique<field_counts[]>(field_names.size());
+  }
+  std::vector<std::string> field_names;
+  std::unique_ptr<field_counts[]> fields;
 };
 
 /// The compiled ETL steps of one source: its schema, the transforms that
@@ -92,6 +105,7 @@ private:
   std::vector<std::shared_ptr<const lookup_table>> snapshot_;  // per batch
   size_t max_line_bytes_;
   schema_validator validator_;
+  std::vector<field_quality> reported_;  // of validator_.quality(), added to the tally
   expr::arena arena_;
   std::string key_, scratch_;
 };

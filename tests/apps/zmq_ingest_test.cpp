@@ -121,6 +121,9 @@ TEST_CASE("zmq source: NDJSON and msgpack messages from PUSH peers become record
   CHECK(test::metric(m, "vigil_source_zmq_messages_total{source=\"packed\",result=\"bad\"}") == 1);
   CHECK(test::metric(m, "vigil_source_zmq_messages_total{source=\"packed\",result=\"too_large\"}") == 1);
   CHECK(test::metric(m, "vigil_source_records_total{source=\"packed\"}") == 3);
+  // Per field: the event without an id, the record without an n.
+  CHECK(test::metric(m, "vigil_source_field_events_total{source=\"lines\",field=\"id\",kind=\"invalid\"}") == 1);
+  CHECK(test::metric(m, "vigil_source_field_events_total{source=\"packed\",field=\"n\",kind=\"null\"}") == 1);
 }
 
 TEST_CASE("zmq source with CurveZMQ: a peer whose key is allowed gets in, another is refused and counted") {
