@@ -110,6 +110,12 @@ void parse_records(parse_state& st, const parse_stage_config& cfg, const text_ch
                   wall_clock_ms());
   st.tally->events += batch.records.records();
   st.tally->bytes += batch.text.size();
+  // The sinks' lines, here where the stages run side by side, not in the
+  // one window stage all records pass through.
+  const auto& outputs = cfg.records->outputs;
+  batch.record_lines.resize(outputs.size());
+  for (size_t k = 0; k < outputs.size(); ++k)
+    append_record_lines(outputs[k], cfg.records->layout, batch, batch.record_lines[k]);
   if (st.record_failures.empty()) return;
   if (st.tally->malformed.fetch_add(st.record_failures.size()) == 0)
     spdlog::warn("source {}: invalid event ({} {}); such events are counted{}", cfg.source,

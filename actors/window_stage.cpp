@@ -135,21 +135,20 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
     };
 
-    // Records to the record sinks, in read order.
-    auto write_records = [self, cfg, hand_on](const event_batch& b) mutable {
-      for (const auto& out : cfg.record_sinks) {
+    // Records to the record sinks, in read order: as the parse stages
+    // formatted them (in parallel), or formatted here (records from an agent).
+    auto write_records = [self, cfg, hand_on](event_batch& b) mutable {
+      const bool formatted = b.record_lines.size() == cfg.record_sinks.size();
+      for (size_t k = 0; k < cfg.record_sinks.size(); ++k) {
+        const auto& out = cfg.record_sinks[k];
         std::vector<std::string> lines;
-        lines.reserve(b.records.size());
-        for (size_t k = 0; k < b.records.size(); ++k) {
-          if (!b.records.rows[k].is_record()) continue;
-          if (out.route >= 0 && !(b.records.rows[k].routes & (1u << out.route))) continue;
-          lines.push_back(out.csv ? record_csv(out.columns, b, k) : record_json(*cfg.records, b, k));
-        }
+        if (formatted) lines = std::move(b.record_lines[k]);
+        else append_record_lines(out.format, *cfg.records, b, lines);
         if (!lines.empty()) hand_on(out.sink, write_atom_v, std::move(lines));
       }
     };
     // The events of one batch into every window.
-    auto process = [self, cfg, publish, send_deltas, hand_on, write_records](const event_batch& b) mutable {
+    auto process = [self, cfg, publish, send_deltas, hand_on, write_records](event_batch& b) mutable {
       auto& st = self->state;
       if (!st.seen_events && (!b.events.empty() || !b.partials.empty() || !b.records.empty())) {
         st.seen_events = true;
@@ -240,7 +239,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     };
     // Processes a batch; a barrier in it counts toward alignment. False if
     // the batch must wait (its source's barrier for this checkpoint came).
-    auto take = [self, cfg, process, store_checkpoint](const event_batch& b) mutable -> bool {
+    auto take = [self, cfg, process, store_checkpoint](event_batch& b) mutable -> bool {
       auto& st = self->state;
       if (st.aligning != 0 && st.barrier_from.count(b.source)) return false;
       process(b);

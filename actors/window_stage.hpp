@@ -12,6 +12,7 @@
 
 #include "messages/interfaces.hpp"
 #include "settings/config.hpp"
+#include "record/record_format.hpp"
 #include "record/record_layout.hpp"
 #include "window/window_engine.hpp"
 
@@ -32,9 +33,7 @@ struct window_tally {
 /// in read order like the quarantine, so checkpointed like every sink.
 struct record_output {
   line_sink_actor sink;
-  int route = -1;               ///< a route's bit; -1: every record
-  bool csv = false;             ///< CSV lines of `columns`; else JSON lines
-  std::vector<size_t> columns;  ///< csv: layout indexes
+  record_line_format format;
 };
 
 struct window_stage_config {

@@ -36,8 +36,12 @@ void append_json_number(std::string& out, double v) {
     fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
   } else {
     // nlohmann's digits (Grisu2), not fmt's: they differ in the last
-    // digit now and then, and results must not depend on the writer.
-    out += nlohmann::json(v).dump();
+    // digit now and then, and results must not depend on the writer. Its
+    // to_chars is what dump() calls, without a json value and a string
+    // made for every number.
+    char buf[64];
+    const char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<size_t>(end - buf));
   }
 }
 

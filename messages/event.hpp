@@ -78,6 +78,10 @@ struct event_batch {
   /// The ETL job's events: records of a source with a `[[schema]]`
   /// (validated, transformed, enriched), instead of `events`.
   record_set records;
+  /// The records' lines for each record sink (`record_line_formats`), when
+  /// the parse stage formatted them; empty: the window stage formats them.
+  /// Local to the node: not in the msgpack codec.
+  std::vector<std::vector<std::string>> record_lines;
 
   std::string_view view(text_ref r) const noexcept {
     return std::string_view(text.data() + r.offset, r.length);

@@ -134,7 +134,7 @@ bool parse_rfc3339_time(std::string_view s, log_time& out) noexcept {
   return to_utc(y, mo, d, h, mi, sec, frac_ms, offset, out);
 }
 
-std::string format_rfc3339_utc(int64_t utc_ms) {
+void append_rfc3339_utc(std::string& out, int64_t utc_ms) {
   int64_t secs = utc_ms >= 0 ? utc_ms / 1000 : (utc_ms - 999) / 1000;
   int ms = static_cast<int>(utc_ms - secs * 1000);
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -150,16 +150,48 @@ std::string format_rfc3339_utc(int64_t utc_ms) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  char buf[40];
-  int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60),
-      s = static_cast<int>(rem % 60);
-  if (ms != 0)
-    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+  const int h = static_cast<int>(rem / 3600), mi = static_cast<int>(rem / 60 % 60), s = static_cast<int>(rem % 60);
+  if (y < 0 || y > 9999) {  // outside RFC 3339's four digits: as printf would write it
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), ms != 0 ? "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ" : "%04lld-%02u-%02uT%02d:%02d:%02dZ",
                   static_cast<long long>(y), m, d, h, mi, s, ms);
-  else
-    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02dZ",
-                  static_cast<long long>(y), m, d, h, mi, s);
-  return buf;
+    out += buf;
+    return;
+  }
+  // By hand: a timestamp per record is on the hot path, and printf is
+  // slower than the rest of formatting the record.
+  char buf[24];
+  auto two = [](char* p, unsigned v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  two(buf, static_cast<unsigned>(y / 100));
+  two(buf + 2, static_cast<unsigned>(y % 100));
+  buf[4] = '-';
+  two(buf + 5, m);
+  buf[7] = '-';
+  two(buf + 8, d);
+  buf[10] = 'T';
+  two(buf + 11, static_cast<unsigned>(h));
+  buf[13] = ':';
+  two(buf + 14, static_cast<unsigned>(mi));
+  buf[16] = ':';
+  two(buf + 17, static_cast<unsigned>(s));
+  size_t n = 19;
+  if (ms != 0) {
+    buf[19] = '.';
+    buf[20] = static_cast<char>('0' + ms / 100);
+    two(buf + 21, static_cast<unsigned>(ms % 100));
+    n = 23;
+  }
+  buf[n++] = 'Z';
+  out.append(buf, n);
+}
+
+std::string format_rfc3339_utc(int64_t utc_ms) {
+  std::string out;
+  append_rfc3339_utc(out, utc_ms);
+  return out;
 }
 
 int64_t wall_clock_ms() noexcept {

@@ -25,6 +25,8 @@ bool parse_rfc3339_time(std::string_view s, log_time& out) noexcept;
 /// Formats UTC milliseconds as RFC 3339 with a `Z` (seconds precision when
 /// the milliseconds are zero).
 std::string format_rfc3339_utc(int64_t utc_ms);
+/// The same, appended to `out` (no allocation of its own).
+void append_rfc3339_utc(std::string& out, int64_t utc_ms);
 
 /// The wall clock now, in milliseconds since the Unix epoch (UTC): what
 /// alerts carry as `emitted_at`.

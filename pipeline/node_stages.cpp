@@ -24,16 +24,6 @@ namespace vigil {
 
 namespace {
 
-/// The layout indexes a CSV sink writes: its columns, or every field.
-std::vector<size_t> csv_columns(const sink_config& s, const record_layout& layout) {
-  std::vector<size_t> out;
-  if (s.columns.empty())
-    for (size_t i = 0; i < layout.size(); ++i) out.push_back(i);
-  for (const auto& c : s.columns)
-    if (auto i = layout.index_of(c)) out.push_back(*i);
-  return out;
-}
-
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
                            const checkpoint_coordinator_actor& coordinator, sink_position resume,
                            const stage_options& options) {
@@ -61,7 +51,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
   lc.path = s.type == sink_type::console ? "" : s.path;
   if (s.type == sink_type::csv) {
     const auto layout = record_layout::of(cfg);
-    for (const auto& c : csv_columns(s, layout)) {
+    for (const auto& c : record_columns(s, layout)) {
       if (!lc.header.empty()) lc.header += ',';
       append_csv_field(lc.header, layout.fields()[c].name);
     }
@@ -123,6 +113,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     acfg.board = options.counters->alerts;
     wcfg.tallies = options.counters->windows;
   }
+  const auto record_formats = wcfg.records ? record_line_formats(cfg, *wcfg.records) : std::vector<record_line_format>{};
   for (const auto& s : cfg.sinks) {
     auto at = recovered.sink_positions.find(s.name);
     auto sink = spawn_sink(sys, cfg, s, coordinator, at != recovered.sink_positions.end() ? at->second : sink_position{},
@@ -135,11 +126,9 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
       case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
       case sink_input::quarantine: wcfg.quarantine = sink; break;
       case sink_input::records: {
-        record_output out{sink, -1, s.type == sink_type::csv, {}};
-        for (size_t r = 0; r < cfg.routes.size(); ++r)
-          if (cfg.routes[r].name == s.route) out.route = static_cast<int>(r);
-        if (out.csv && wcfg.records) out.columns = csv_columns(s, *wcfg.records);
-        wcfg.record_sinks.push_back(std::move(out));
+        // The same formats, in the same order, as the parse stages format.
+        const size_t k = wcfg.record_sinks.size();
+        wcfg.record_sinks.push_back({sink, k < record_formats.size() ? record_formats[k] : record_line_format{}});
         break;
       }
     }

@@ -24,7 +24,10 @@ std::string_view value_text(const field_value& v, std::string_view batch_text, s
       scratch.clear();
       append_json_number(scratch, v.number());
       return scratch;
-    case value_kind::time: scratch = format_rfc3339_utc(v.bits); return scratch;
+    case value_kind::time:
+      scratch.clear();
+      append_rfc3339_utc(scratch, v.bits);
+      return scratch;
   }
   return {};
 }
@@ -41,7 +44,11 @@ void append_value_json(std::string& out, const field_value& v, std::string_view 
       return;
     }
     case value_kind::number: append_json_number(out, v.number()); return;
-    case value_kind::time: append_json_string(out, format_rfc3339_utc(v.bits)); return;
+    case value_kind::time:
+      out += '"';
+      append_rfc3339_utc(out, v.bits);
+      out += '"';
+      return;
   }
 }
 
@@ -67,8 +74,9 @@ std::string record_json(const record_layout& layout, const event_batch& b, size_
   }
   if (info.arrival_time) {
     if (!first) out += ',';
-    out += "\"_arrival_time\":";
-    append_json_string(out, format_rfc3339_utc(info.time_ms));
+    out += "\"_arrival_time\":\"";
+    append_rfc3339_utc(out, info.time_ms);
+    out += '"';
   }
   out += '}';
   return out;
@@ -82,6 +90,38 @@ std::string record_csv(const std::vector<size_t>& columns, const event_batch& b,
     if (columns[k] < b.records.width) append_csv_field(out, value_text(values[columns[k]], b.text, scratch));
   }
   return out;
+}
+
+std::vector<size_t> record_columns(const sink_config& s, const record_layout& layout) {
+  std::vector<size_t> out;
+  if (s.columns.empty())
+    for (size_t i = 0; i < layout.size(); ++i) out.push_back(i);
+  for (const auto& c : s.columns)
+    if (auto i = layout.index_of(c)) out.push_back(*i);
+  return out;
+}
+
+std::vector<record_line_format> record_line_formats(const vigil_config& cfg, const record_layout& layout) {
+  std::vector<record_line_format> out;
+  for (const auto& s : cfg.sinks) {
+    if (s.input != sink_input::records) continue;
+    record_line_format f;
+    for (size_t r = 0; r < cfg.routes.size(); ++r)
+      if (cfg.routes[r].name == s.route) f.route = static_cast<int>(r);
+    f.csv = s.type == sink_type::csv;
+    if (f.csv) f.columns = record_columns(s, layout);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void append_record_lines(const record_line_format& f, const record_layout& layout, const event_batch& b,
+                         std::vector<std::string>& lines) {
+  for (size_t k = 0; k < b.records.size(); ++k) {
+    const record_info& info = b.records.rows[k];
+    if (!info.is_record() || (f.route >= 0 && !(info.routes & (1u << f.route)))) continue;
+    lines.push_back(f.csv ? record_csv(f.columns, b, k) : record_json(layout, b, k));
+  }
 }
 
 expr::value record_scope::get(int slot) const {

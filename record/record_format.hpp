@@ -7,6 +7,7 @@
 #include "expr/expression.hpp"
 #include "messages/event.hpp"
 #include "record/record_layout.hpp"
+#include "settings/config.hpp"
 
 namespace vigil {
 
@@ -26,6 +27,26 @@ std::string record_json(const record_layout& layout, const event_batch& b, size_
 /// Record `row` of `b` as one CSV line (RFC 4180 quoting) of `columns`
 /// (layout indexes).
 std::string record_csv(const std::vector<size_t>& columns, const event_batch& b, size_t row);
+
+/// The lines a record sink takes: its route's records (every record with
+/// route -1), as JSON or as CSV of `columns` (layout indexes).
+struct record_line_format {
+  int route = -1;
+  bool csv = false;
+  std::vector<size_t> columns;
+};
+
+/// The layout indexes a CSV sink writes: its columns, or every field.
+std::vector<size_t> record_columns(const sink_config& s, const record_layout& layout);
+
+/// The record sinks of `cfg` (`input = "records"` or `"records:ROUTE"`), in
+/// config order: the window stage's record outputs, and what the parse
+/// stages format for them.
+std::vector<record_line_format> record_line_formats(const vigil_config& cfg, const record_layout& layout);
+
+/// Appends the lines of `b`'s records that `f` takes, in row order.
+void append_record_lines(const record_line_format& f, const record_layout& layout, const event_batch& b,
+                         std::vector<std::string>& lines);
 
 /// An expression's view of a record: variable slots are layout indexes.
 class record_scope : public expr::scope {

@@ -12,6 +12,7 @@
 #include "expr/expression.hpp"
 #include "lookup/lookup_table.hpp"
 #include "messages/event.hpp"
+#include "record/record_format.hpp"
 #include "record/record_layout.hpp"
 #include "record/schema_validator.hpp"
 #include "settings/config.hpp"
@@ -50,6 +51,9 @@ struct record_tally {
 /// immutable, shared by the source's parse stages.
 struct record_plan {
   record_layout layout;
+  /// The node's record sinks (none on an agent: its aggregator formats
+  /// them): the parse stages format each batch's lines for them.
+  std::vector<record_line_format> outputs;
   schema_config schema;
   struct transform {
     std::string name;

@@ -108,7 +108,7 @@ private:
   };
   struct quantiles {
     std::vector<double> exact;  // until the sketch takes over
-    quantile_sketch sketch;
+    quantile_sketch sketch{0.01};
     bool sketched = false;
   };
   using slot = std::variant<counter, distinct_counter, quantiles, top_k>;

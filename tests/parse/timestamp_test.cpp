@@ -56,3 +56,15 @@ TEST_CASE("the timestamp cache returns the same value as a fresh parse") {
   CHECK(b.utc_ms == c.utc_ms);
   CHECK_FALSE(cache.parse("10/Oct/2000:13:55:3x -0700", a));
 }
+
+TEST_CASE("RFC 3339 output: milliseconds, before 1970, and years past four digits") {
+  CHECK(format_rfc3339_utc(0) == "1970-01-01T00:00:00Z");
+  CHECK(format_rfc3339_utc(1) == "1970-01-01T00:00:00.001Z");
+  CHECK(format_rfc3339_utc(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(format_rfc3339_utc(951782400000) == "2000-02-29T00:00:00Z");
+  CHECK(format_rfc3339_utc(253402300799999) == "9999-12-31T23:59:59.999Z");
+  CHECK(format_rfc3339_utc(253402300800000) == "10000-01-01T00:00:00Z");
+  std::string out = "t=";
+  append_rfc3339_utc(out, 1709508600010);
+  CHECK(out == "t=2024-03-03T23:30:00.010Z");
+}
