@@ -43,7 +43,17 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
       auto& st = self->state;
       if (st.stopping) st.outbox->finish_if_drained(st.bytes);
     };
-    auto dispatch = [self, cfg, maybe_finish] {
+    // reply_when_sent: the requests whose chunks went to a parse stage.
+    auto answer_sent = [self, cfg] {
+      auto& st = self->state;
+      if (!cfg.reply_when_sent) return;
+      const uint64_t first_waiting = st.outbox->first_waiting();
+      for (auto it = st.replies.begin(); it != st.replies.end() && it->first < first_waiting;) {
+        it->second.deliver(uint64_t{0});
+        it = st.replies.erase(it);
+      }
+    };
+    auto dispatch = [self, cfg, maybe_finish, answer_sent] {
       self->state.outbox->dispatch(self, cfg.next, [self, cfg, maybe_finish](bool ok, uint64_t sequence, uint64_t taken) {
         auto& st = self->state;
         auto it = st.replies.find(sequence);
@@ -62,6 +72,7 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
         self->send(self, tick_atom_v);
         maybe_finish();
       });
+      answer_sent();
     };
     return {
       [=](tick_atom) { dispatch(); },

@@ -25,6 +25,11 @@ struct push_source_config {
   bool ack_checkpoint = false;
   /// Acknowledged-at-checkpoint requests waiting for one at most.
   size_t max_unacked = 64;
+  /// Answer a request once its chunk is handed to a parse stage, not once
+  /// the stage is through with it: for a client that only needs
+  /// backpressure (a ZeroMQ socket, which acknowledges nothing), so its
+  /// next chunk can be read while this one is parsed.
+  bool reply_when_sent = false;
 };
 
 /// Spawns a source that takes the events pushed to it by an ingest server

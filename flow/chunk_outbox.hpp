@@ -82,6 +82,9 @@ public:
 
   /// Chunks read and not yet handed on.
   size_t waiting() const noexcept { return waiting_.size(); }
+  /// The sequence of the first chunk not handed on yet: every one before
+  /// it is with a parse stage, or through.
+  uint64_t first_waiting() const noexcept { return waiting_.empty() ? sequence_ : waiting_.front().sequence; }
 
   /// A run or stop request: answered by `finish`.
   template <class Self>

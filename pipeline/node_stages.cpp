@@ -184,6 +184,9 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     hcfg.next = parse;
     hcfg.credit = 2 * workers;
     hcfg.ack_checkpoint = s.ack_checkpoint;
+    // A ZeroMQ socket acknowledges nothing: its next messages are read
+    // while these are parsed, and the credit still bounds what is held.
+    hcfg.reply_when_sent = s.type == source_type::zmq;
     auto src = spawn_push_source(sys, hcfg);
     if (in.on_push) in.on_push(s, src);
     return caf::actor_cast<source_actor>(src);
