@@ -12,7 +12,7 @@ namespace vigil {
 
 bool sinks_can_open(const vigil_config& cfg, std::string& error) {
   for (const auto& s : cfg.sinks) {
-    if (s.type != sink_type::jsonl) continue;
+    if (s.type != sink_type::jsonl && s.type != sink_type::csv) continue;
     const auto dir = std::filesystem::path(s.path).parent_path();
     std::error_code ec;
     if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {

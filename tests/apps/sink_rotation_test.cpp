@@ -91,3 +91,15 @@ TEST_CASE("check-config: rotate takes a period or a size, on file sinks only") {
   CHECK(r.exit_code != 0);
   CHECK(test::contains(r.out, "sink[c].rotate: only jsonl and csv sinks (files) rotate"));
 }
+
+TEST_CASE("vigil run: a csv sink that cannot open fails the start with exit 1, as a jsonl sink does") {
+  test::temp_dir dir;
+  test::write_file(dir / "orders.jsonl", "{\"order_id\":\"o1\",\"price\":1.5}\n");
+  std::filesystem::create_directory(dir / "taken.csv");
+  test::write_file(dir / "c.toml", config(dir, "[[sink]]\nname = \"rows\"\ntype = \"csv\"\ninput = \"records\"\npath = \"" +
+                                                 dir / "taken.csv" + "\"\n"));
+  auto r = test::run_command(bin + " run -c '" + dir / "c.toml" + "' --once 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(test::contains(r.out, "sink rows: cannot open " + dir / "taken.csv" + " for appending: Is a directory"));
+  CHECK_FALSE(std::filesystem::exists(dir / "state"));
+}

@@ -63,3 +63,24 @@ TEST_CASE("zmq frames: invalid UTF-8 in a msgpack string is replaced, the event 
   CHECK(append_frame_lines(bytes, frame_encoding::msgpack, 1024, lines, events) == frame_result::taken);
   CHECK(json::parse(lines).at("id").get<std::string>() == "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
+
+TEST_CASE("zmq frames: hostile msgpack (nested a million deep, millions of values) is refused, not decoded") {
+  std::string lines;
+  uint64_t events = 0;
+  const std::string deep(1u << 20, '\x91');  // fixarray(1), a million times, never closed by a value
+  CHECK(append_frame_lines(deep + "\xc0", frame_encoding::msgpack, 16u << 20, lines, events) == frame_result::bad);
+  CHECK(lines == "<zmq message of " + std::to_string(deep.size() + 1) + " bytes: nested more than 64 deep>\n");
+  lines.clear();
+  // array32 of 3M nils: 3 MB of message, which nlohmann would make 48 MB of nodes.
+  std::string many = "\xdd";
+  const uint32_t n = 3u << 20;
+  for (int shift = 24; shift >= 0; shift -= 8) many += static_cast<char>((n >> shift) & 0xff);
+  many += std::string(n, '\xc0');
+  CHECK(append_frame_lines(many, frame_encoding::msgpack, 16u << 20, lines, events) == frame_result::bad);
+  CHECK(lines == "<zmq message of " + std::to_string(many.size()) + " bytes: more than 2097152 values>\n");
+  // 64 deep is fine.
+  lines.clear();
+  std::string ok(63, '\x91');
+  ok += "\x81\xa2id\x01";  // {"id": 1} at depth 64
+  CHECK(append_frame_lines(ok, frame_encoding::msgpack, 1024, lines, events) == frame_result::taken);
+}
