@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/histogram.hpp"
 
 namespace vigil {
 
@@ -24,6 +25,8 @@ struct checkpoint_tally {
   std::atomic<int> failing_in_a_row{0};
   std::atomic<int64_t> last_written_ms{0};  ///< wall clock; 0: none yet
   std::atomic<uint64_t> last_bytes{0};
+  /// Seconds from a checkpoint's start to its state stored.
+  fixed_histogram<10> duration{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
 };
 
 struct checkpoint_coordinator_config {

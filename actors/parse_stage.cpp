@@ -91,6 +91,9 @@ void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chu
     ++kept;
   }
   batch.events.resize(kept);
+  int64_t newest = INT64_MIN;
+  for (const auto& e : batch.events) newest = std::max(newest, e.time_ms);
+  st.tally->saw_event_time(newest);
   st.tally->events += kept;
   st.tally->bytes += batch.text.size();
   if (!st.failures.empty()) {
@@ -110,6 +113,9 @@ void parse_records(parse_state& st, const parse_stage_config& cfg, const text_ch
                   wall_clock_ms());
   st.tally->events += batch.records.records();
   st.tally->bytes += batch.text.size();
+  int64_t newest = INT64_MIN;
+  for (const auto& r : batch.records.rows) newest = std::max(newest, r.time_ms);
+  st.tally->saw_event_time(newest);
   // The sinks' lines, here where the stages run side by side, not in the
   // one window stage all records pass through.
   const auto& outputs = cfg.records->outputs;

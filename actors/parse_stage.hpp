@@ -38,6 +38,12 @@ struct source_tally {
   /// Curve handshakes refused.
   std::array<std::atomic<uint64_t>, 3> zmq_messages{};
   std::atomic<uint64_t> zmq_refused_peers{0};
+  /// The newest event time parsed (UTC ms; INT64_MIN before any).
+  std::atomic<int64_t> newest_event_ms{INT64_MIN};
+  void saw_event_time(int64_t ms) noexcept {
+    int64_t now = newest_event_ms.load(std::memory_order_relaxed);
+    while (ms > now && !newest_event_ms.compare_exchange_weak(now, ms, std::memory_order_relaxed)) {}
+  }
   /// File sources: bytes in the followed files not read yet (set every poll).
   std::atomic<uint64_t> lag_bytes{0};
   /// File sources: why nothing can be followed ("" while a file is), for

@@ -17,7 +17,7 @@ namespace vigil {
 class metrics_registry {
 public:
   using labels = std::vector<std::pair<std::string, std::string>>;
-  enum class kind { counter, gauge };
+  enum class kind { counter, gauge, histogram };
 
   /// Declares metric `name` (e.g. "vigil_peer_up") once, with its help text.
   void describe(const std::string& name, kind k, const std::string& help);
@@ -25,6 +25,11 @@ public:
   void set(const std::string& name, const labels& l, double value);
   /// Adds `delta` to the series `name{labels}`.
   void add(const std::string& name, const labels& l, double delta = 1);
+  /// Sets the histogram `name{labels}` (declared with kind histogram):
+  /// `cumulative[i]` observations at or below `bounds[i]`, then `count`
+  /// in all (the +Inf bucket) and their `sum`.
+  void set_histogram(const std::string& name, const labels& l, const std::vector<double>& bounds,
+                     const std::vector<uint64_t>& cumulative, uint64_t count, double sum);
   /// Runs before every render, on the rendering thread.
   void on_render(std::function<void(metrics_registry&)> hook);
 
@@ -36,7 +41,10 @@ private:
     kind type = kind::gauge;
     std::string help;
     std::map<std::string, double> series;  // by rendered label set
+    // kind histogram: by rendered label set, its lines after the name, in order
+    std::map<std::string, std::vector<std::pair<std::string, double>>> histograms;
   };
+  static std::string number_text(double v);
   static std::string label_text(const labels& l);
 
   std::mutex lock_;

@@ -1,11 +1,14 @@
 #include "pipeline/node_http.hpp"
 
+#include <algorithm>
+
 #include "actors/line_sink.hpp"
 #include "metrics/dashboard_page.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
 #include "pipeline/node_counters.hpp"
+#include "parse/timestamp.hpp"
 #include "pipeline/node_status.hpp"
 
 namespace vigil {
@@ -37,6 +40,14 @@ const metric_doc node_metrics[] = {
   {"vigil_source_lookup_misses_total", kind::counter, "Lookups that found no row, per source."},
   {"vigil_source_http_requests_total", kind::counter,
    "Ingest requests of an http source, per result (accepted, rejected: 400/401/413, throttled: 429/503)."},
+  {"vigil_source_zmq_messages_total", kind::counter,
+   "Messages a zmq source read, per result (taken, bad: not msgpack or hostile, too_large: over max_frame_bytes)."},
+  {"vigil_source_zmq_refused_peers_total", kind::counter,
+   "CurveZMQ handshakes a zmq source refused (a key not in curve_allowed_keys)."},
+  {"vigil_source_field_events_total", kind::counter,
+   "Events per schema field and kind: null (absent), invalid (quarantined for it), coerced, defaulted."},
+  {"vigil_source_event_lag_seconds", kind::gauge,
+   "Now minus the newest event time the source has parsed: how far behind the stream it is (0 before any)."},
   {"vigil_lookup_rows", kind::gauge, "Rows of the lookup table in use, per lookup."},
   {"vigil_lookup_reload_failures_total", kind::counter,
    "Lookup reloads that failed (the table before stays in use)."},
@@ -50,6 +61,8 @@ const metric_doc node_metrics[] = {
   {"vigil_checkpoint_last_success_timestamp_seconds", kind::gauge,
    "When the last checkpoint was written (Unix time); 0 before the first."},
   {"vigil_checkpoint_size_bytes", kind::gauge, "Size of the state in the last checkpoint begun."},
+  {"vigil_checkpoint_duration_seconds", kind::histogram,
+   "From a checkpoint's barriers to its state stored in RocksDB, per checkpoint written."},
   {"vigil_sinks_failing", kind::gauge,
    "Sinks whose writes are failing now (retried; the pipeline waits); /readyz is 503 meanwhile."},
   {"vigil_sink_deliveries_total", kind::counter, "Requests a webhook or Alertmanager sink delivered."},
@@ -70,6 +83,10 @@ void render(const node_counters& c, metrics_registry& m) {
     m.set("vigil_source_malformed_lines_total", l, num(t->malformed));
     m.set("vigil_source_duplicate_lines_total", l, num(t->duplicates + t->records.duplicates));
     m.set("vigil_source_lag_bytes", l, num(t->lag_bytes));
+    if (const int64_t newest = t->newest_event_ms; newest != INT64_MIN)
+      m.set("vigil_source_event_lag_seconds", l, std::max(0.0, static_cast<double>(wall_clock_ms() - newest) / 1000.0));
+    else
+      m.set("vigil_source_event_lag_seconds", l, 0);
     for (size_t r = 1; r < parse_error_count; ++r)
       if (const uint64_t n = t->malformed_by_reason[r])
         m.set("vigil_source_malformed_lines_by_reason_total",
@@ -130,6 +147,12 @@ void render(const node_counters& c, metrics_registry& m) {
   m.set("vigil_checkpoints_total", {{"result", "failed"}}, num(cp.failed));
   m.set("vigil_checkpoint_last_success_timestamp_seconds", {}, static_cast<double>(cp.last_written_ms.load()) / 1000.0);
   m.set("vigil_checkpoint_size_bytes", {}, num(cp.last_bytes));
+  {
+    std::vector<double> bounds(cp.duration.bounds().begin(), cp.duration.bounds().end());
+    std::vector<uint64_t> counts;
+    for (size_t i = 0; i < bounds.size(); ++i) counts.push_back(cp.duration.at_or_below(i));
+    m.set_histogram("vigil_checkpoint_duration_seconds", {}, bounds, counts, cp.duration.count(), cp.duration.sum());
+  }
   m.set("vigil_sinks_failing", {}, num(failing_sinks()));
   for (const auto& [name, st] : c.sinks) {
     const metrics_registry::labels l{{"sink", name}};

@@ -79,6 +79,19 @@ TEST_CASE("a single node serves /metrics, /healthz and /readyz while it runs") {
   CHECK(test::metric(page, "process_resident_memory_bytes") > 1e6);
   CHECK(test::metric(page, "process_open_fds") > 3);
   CHECK(page.find("# TYPE vigil_source_events_total counter") != std::string::npos);
+  // Every checkpoint written is in the duration histogram; the log's newest
+  // event (2024-01-01 00:00:59) is years behind the clock.
+  CHECK(page.find("# TYPE vigil_checkpoint_duration_seconds histogram") != std::string::npos);
+  const double checkpoints = test::metric(page, "vigil_checkpoint_duration_seconds_count");
+  CHECK(checkpoints >= 2);
+  CHECK(test::metric(page, "vigil_checkpoint_duration_seconds_bucket{le=\"+Inf\"}") == checkpoints);
+  CHECK(test::metric(page, "vigil_checkpoint_duration_seconds_bucket{le=\"5\"}") <= checkpoints);
+  CHECK(test::metric(page, "vigil_source_event_lag_seconds{source=\"in\"}") > 3e7);
+  // Prometheus's own linter takes the page as it is.
+  test::write_file(dir / "metrics.txt", page);
+  auto lint = test::run_command("promtool check metrics < '" + dir / "metrics.txt" + "' 2>&1");
+  INFO(lint.out);
+  CHECK(lint.exit_code == 0);
   auto health = client.Get("/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
