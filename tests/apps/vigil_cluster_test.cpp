@@ -163,10 +163,15 @@ void write_agent_logs(const test::temp_dir& dir) {
   test::write_file(dir / "agent-2/access.log", agent_log(4, {"/wp-admin/", "/config.php", "/backup.sql"}));
 }
 
-std::vector<std::string> sorted_lines(const std::string& path) {
+std::vector<std::string> lines_of(const std::string& path) {
   std::vector<std::string> out;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> sorted_lines(const std::string& path) {
+  auto out = lines_of(path);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -174,8 +179,7 @@ std::vector<std::string> sorted_lines(const std::string& path) {
 /// Firing alerts as (rule, key, window start): what must not differ.
 std::set<std::string> firing(const std::string& path) {
   std::set<std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
+  for (const auto& line : lines_of(path)) {
     auto a = json::parse(line);
     if (a["status"] == "firing")
       out.insert(a["rule"].get<std::string>() + " " + a["key"].dump() + " " + a["window"]["start"].get<std::string>());
@@ -319,6 +323,22 @@ void check_same_results(const test::temp_dir& dir, const std::string& single_pre
   CHECK(alerts == firing(dir / (single_prefix + "alerts.jsonl")));
 }
 
+/// After kills mid-run: a graceful stop of every node, then a run of all
+/// three to the end of the input that closes every window. The kills must
+/// have landed: a session resumed from a checkpoint, and an agent's
+/// restart rolled the fleet back.
+void stop_then_finish(const test::temp_dir& dir, const std::string& config, std::vector<node_process>& nodes) {
+  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
+  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
+  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
+           start_node(dir, config, "agent-2", true)};
+  auto codes = wait_all(nodes, dir);
+  const std::string aggregator_log = test::read_file(dir / "aggregator.log");
+  INFO(aggregator_log);
+  for (auto& [name, code] : codes) CHECK(code == 0);
+  CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
+}
+
 /// GET `path` on the aggregator's HTTP port: status and body.
 std::pair<int, std::string> http_get(const cluster_ports& ports, const std::string& path) {
   httplib::Client client("127.0.0.1", ports.aggregator_http);
@@ -442,17 +462,7 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
   // Everything written, then a graceful stop, then a run to the end of the
   // input that closes every window.
   wait_for_log(dir / "aggregator.log", ": written", 8);
-  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
-  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
-  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
-           start_node(dir, config, "agent-2", true)};
-  auto codes = wait_all(nodes, dir);
-  const std::string aggregator_log = test::read_file(dir / "aggregator.log");
-  INFO(aggregator_log);
-  for (auto& [name, code] : codes) CHECK(code == 0);
-  // The kills landed mid-run: a session resumed from a checkpoint, and the
-  // agent's restart rolled the fleet back.
-  CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
+  stop_then_finish(dir, config, nodes);
 
   REQUIRE(test::run_command(bin + " run --once -c '" + single_config(dir, {"agent-1", "agent-2"}, "single-") + "' 2>&1")
             .exit_code == 0);
@@ -713,8 +723,7 @@ std::string etl_shared(const test::temp_dir& dir, const std::string& prefix) {
 /// a fleet (the agent's source) and one node (one source per agent).
 std::multiset<std::string> quarantined_events(const std::string& path) {
   std::multiset<std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
+  for (const auto& line : lines_of(path)) {
     auto q = json::parse(line);
     out.insert(q.value("reason", "") + " " + q.value("text", ""));
   }
@@ -821,14 +830,6 @@ TEST_CASE("the ETL job on a cluster survives SIGKILL of the aggregator and of an
   wait_for_log(dir / "aggregator.log", "agent agent-1 restarted");
   writer.join();
   wait_for_log(dir / "aggregator.log", ": written", occurrences(dir / "aggregator.log", ": written") + 2);
-  for (auto& n : nodes) ::kill(n.pid, SIGTERM);
-  for (auto& [name, code] : wait_all(nodes, dir)) CHECK(code == 0);
-  nodes = {start_node(dir, config, "aggregator", true), start_node(dir, config, "agent-1", true),
-           start_node(dir, config, "agent-2", true)};
-  auto codes = wait_all(nodes, dir);
-  const std::string aggregator_log = test::read_file(dir / "aggregator.log");
-  INFO(aggregator_log);
-  for (auto& [name, code] : codes) CHECK(code == 0);
-  CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
+  stop_then_finish(dir, config, nodes);
   check_same_etl_results(dir);
 }
