@@ -38,8 +38,9 @@ struct zmq_ingest_options {
 /// The socket of a `type = "zmq"` source, on a thread of its own (the
 /// ZeroMQ bridge thread of CAF017.md B10): it reads the messages waiting,
 /// turns them into NDJSON lines (`append_frame_lines`) and hands them to
-/// the source as one chunk, and reads the next only once the pipeline took
-/// it. Backpressure is ZeroMQ's own: while vigil does not read, the
+/// the source as one chunk, and reads the next only once the source handed
+/// that chunk to a parse stage (within the parse stages' credit).
+/// Backpressure is ZeroMQ's own: while vigil does not read, the
 /// socket's queue fills to its high-water mark, and a PUSH peer's send
 /// blocks (a PUB peer drops, as PUB does). A multi-part message's last
 /// part is the payload (a SUB topic comes before it).
