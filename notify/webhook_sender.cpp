@@ -6,6 +6,8 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include "parse/timestamp.hpp"
+
 namespace vigil {
 
 namespace {
@@ -44,8 +46,8 @@ void webhook_sender::post(std::string body) {
         spdlog::warn("webhook {}: queue full ({}), dropping the oldest notifications", opts_.url,
                      opts_.queue_limit);
     }
-    queue_.push_back(std::move(body));
-    stats_->queued = queue_.size();
+    queue_.push_back({std::move(body), wall_clock_ms()});
+    count_queue();
   }
   wake_.notify_one();
 }
@@ -84,12 +86,17 @@ bool webhook_sender::attempt(const std::string& body, bool& permanent, std::stri
   return false;
 }
 
+void webhook_sender::count_queue() {
+  stats_->queued = queue_.size();
+  stats_->oldest_ms = queue_.empty() ? 0 : queue_.front().posted_ms;
+}
+
 void webhook_sender::run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    std::string body = queue_.front();
+    std::string body = queue_.front().body;
     busy_ = true;
     auto backoff = opts_.first_backoff;
     bool sent = false;
@@ -112,7 +119,7 @@ void webhook_sender::run() {
     }
     if (stopping_) return;
     queue_.pop_front();  // the head was in flight: `post` left it alone
-    stats_->queued = queue_.size();
+    count_queue();
     if (sent) ++stats_->delivered;
     else ++stats_->dropped;
     busy_ = false;

@@ -18,6 +18,9 @@ struct webhook_stats {
   std::atomic<uint64_t> failed_attempts{0};  ///< each retried, up to max_attempts
   std::atomic<uint64_t> dropped{0};          ///< given up on, or pushed out of a full queue
   std::atomic<uint64_t> queued{0};           ///< waiting or in flight now
+  /// When the oldest notification waiting or in flight was posted (wall
+  /// clock ms; 0: none): a stuck endpoint shows as an age that grows.
+  std::atomic<int64_t> oldest_ms{0};
 };
 
 struct webhook_options {
@@ -64,7 +67,12 @@ private:
   webhook_options opts_;
   std::mutex mu_;
   std::condition_variable wake_, idle_;
-  std::deque<std::string> queue_;
+  struct queued_body {
+    std::string body;
+    int64_t posted_ms = 0;
+  };
+  std::deque<queued_body> queue_;
+  void count_queue();  // stats_->queued and oldest_ms; under mu_
   bool busy_ = false;
   bool stopping_ = false;
   std::shared_ptr<webhook_stats> stats_;

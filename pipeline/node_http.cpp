@@ -70,6 +70,8 @@ const metric_doc node_metrics[] = {
   {"vigil_sink_dropped_total", kind::counter,
    "Notifications given up on (max_attempts) or pushed out of a full queue, per sink."},
   {"vigil_sink_queue_depth", kind::gauge, "Notifications waiting or in flight, per sink."},
+  {"vigil_sink_oldest_wait_seconds", kind::gauge,
+   "Age of the oldest notification waiting or in flight, per sink (0: none): grows while an endpoint is stuck."},
 };
 
 double num(uint64_t v) { return static_cast<double>(v); }
@@ -160,6 +162,9 @@ void render(const node_counters& c, metrics_registry& m) {
     m.set("vigil_sink_retries_total", l, num(st->failed_attempts));
     m.set("vigil_sink_dropped_total", l, num(st->dropped));
     m.set("vigil_sink_queue_depth", l, num(st->queued));
+    const int64_t oldest = st->oldest_ms;
+    m.set("vigil_sink_oldest_wait_seconds", l,
+          oldest == 0 ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - oldest) / 1000.0));
   }
 }
 

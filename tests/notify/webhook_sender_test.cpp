@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include "notify/webhook_sender.hpp"
+#include "parse/timestamp.hpp"
 
 using namespace vigil;
 
@@ -96,10 +97,28 @@ TEST_CASE("webhook: a dead endpoint costs a bounded queue, never a blocked calle
   opts.queue_limit = 2;
   opts.max_attempts = 1000;
   opts.first_backoff = std::chrono::milliseconds(50);
+  auto stats = std::make_shared<webhook_stats>();
+  opts.stats = stats;
+  const int64_t before = wall_clock_ms();
   webhook_sender sender{opts};
   for (int i = 0; i < 50; ++i) sender.post("[" + std::to_string(i) + "]");
   // At most the one in flight and `queue_limit` waiting survive.
   CHECK(sender.dropped() >= 47);
   CHECK_FALSE(sender.drain(std::chrono::milliseconds(100)));
   CHECK(sender.delivered() == 0);
+  // The stuck head's age is there to see: posted before it began failing.
+  CHECK(stats->oldest_ms >= before);
+  CHECK(stats->oldest_ms <= wall_clock_ms());
+}
+
+TEST_CASE("webhook: the oldest waiting time is 0 once everything is delivered") {
+  hook_server hook{[](int) { return 200; }};
+  auto opts = fast(hook.url());
+  auto stats = std::make_shared<webhook_stats>();
+  opts.stats = stats;
+  webhook_sender sender{opts};
+  sender.post("[1]");
+  REQUIRE(sender.drain(std::chrono::seconds(20)));
+  CHECK(stats->oldest_ms == 0);
+  CHECK(stats->queued == 0);
 }
