@@ -18,6 +18,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "parse/timestamp.hpp"
+
 namespace vigil {
 
 namespace {
@@ -39,15 +41,10 @@ struct sink_state {
   }
 };
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 /// The next multiple of `every` after now: "1h" rotates on the hour.
 int64_t next_rotation(std::chrono::milliseconds every) {
   const int64_t e = every.count();
-  return e > 0 ? (wall_ms() / e + 1) * e : 0;
+  return e > 0 ? (wall_clock_ms() / e + 1) * e : 0;
 }
 
 /// Writes all of `buf`, retrying a failed write (a full disk, a file
@@ -212,7 +209,7 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
         spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());
         return lines.size();
       }
-      if (st.owned && cfg.rotate_every.count() > 0 && wall_ms() >= st.next_rotation_ms) {
+      if (st.owned && cfg.rotate_every.count() > 0 && wall_clock_ms() >= st.next_rotation_ms) {
         if (has_lines(st, cfg)) rotate(st, cfg);
         else st.next_rotation_ms = next_rotation(cfg.rotate_every);
       }

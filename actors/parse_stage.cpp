@@ -79,6 +79,7 @@ void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chu
   st.failures.clear();
   st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
   size_t kept = 0;
+  int64_t newest = INT64_MIN;
   for (size_t i = 0; i < batch.events.size(); ++i) {
     log_event& e = batch.events[i];
     if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
@@ -87,12 +88,11 @@ void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chu
     }
     upper_in_place(batch.text, e.method);
     upper_in_place(batch.text, e.protocol);
+    newest = std::max(newest, e.time_ms);
     if (kept != i) batch.events[kept] = e;
     ++kept;
   }
   batch.events.resize(kept);
-  int64_t newest = INT64_MIN;
-  for (const auto& e : batch.events) newest = std::max(newest, e.time_ms);
   st.tally->saw_event_time(newest);
   st.tally->events += kept;
   st.tally->bytes += batch.text.size();

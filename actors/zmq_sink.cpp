@@ -66,14 +66,7 @@ line_sink_actor::behavior_type zmq_sink(line_sink_actor::stateful_pointer<zmq_si
   socket.set(zmq::sockopt::linger, 5000);
   socket.set(zmq::sockopt::sndtimeo, static_cast<int>(send_wait.count()));
   try {
-    if (cfg.curve) {
-      if (cfg.bind) {
-        st.zap = std::make_unique<zap_handler>(st.context, cfg.allowed_keys, "sink " + cfg.name, st.refused);
-        make_curve_server(socket, cfg.curve->secret_key);
-      } else {
-        make_curve_client(socket, cfg.curve->public_key, cfg.curve->secret_key, cfg.server_key);
-      }
-    }
+    st.zap = secure_socket(st.context, socket, cfg.bind, cfg.curve, "sink " + cfg.name, st.refused);
     if (cfg.bind) socket.bind(cfg.endpoint);
     else socket.connect(cfg.endpoint);
     st.open = true;

@@ -1,13 +1,12 @@
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
-#include "transport/frame_server.hpp"
+#include "transport/curve_keys.hpp"
 
 namespace vigil {
 
@@ -15,11 +14,7 @@ struct zmq_sink_config {
   std::string name;       ///< the [[sink]]'s name, for logs
   std::string endpoint;   ///< "tcp://HOST:PORT"
   bool bind = false;      ///< bind it (PULL peers connect) instead of connecting
-  /// Curve: this sink's key pair; bound, only `allowed_keys` get in;
-  /// connecting, the server must hold `server_key`.
-  std::optional<curve_identity> curve;
-  std::vector<std::string> allowed_keys;
-  std::string server_key;
+  curve_peers curve;      ///< none: plain TCP
 };
 
 /// Spawns a sink that sends each line (a record, a window result, an

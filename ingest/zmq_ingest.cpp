@@ -27,7 +27,7 @@ struct zmq_ingest::impl {
   zmq::context_t context{1};
   zmq::socket_t socket;
   std::unique_ptr<zap_handler> zap;
-  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> refused{0};  // without a tally
   std::atomic<bool> stop{false};
   std::thread thread;
   impl(bool subscriber) : socket(context, subscriber ? zmq::socket_type::sub : zmq::socket_type::pull) {}
@@ -46,9 +46,8 @@ enum class handover {
 /// move (no copy), and the source cannot be full: this thread is its only
 /// client and waits for each answer. Once a hand-over was only queued,
 /// later ones send copies until one is taken, so a full source loses nothing.
-handover hand_over(caf::actor_system& sys, const push_source_actor& source, std::string& lines, bool stalled,
+handover hand_over(caf::scoped_actor& self, const push_source_actor& source, std::string& lines, bool stalled,
                    const std::string& name) {
-  caf::scoped_actor self{sys};
   handover result = handover::refused;
   std::string payload = stalled ? lines : std::move(lines);
   self->request(source, handover_wait, ingest_atom_v, std::move(payload))
@@ -72,14 +71,9 @@ zmq_ingest::zmq_ingest(caf::actor_system& sys, push_source_actor source, zmq_ing
   // the node buffer gigabytes.
   s.socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_frame_bytes) * 2);
   try {
-    if (opts.curve) {
-      if (opts.bind) {
-        s.zap = std::make_unique<zap_handler>(s.context, opts.allowed_keys, "source " + opts.source, s.refused);
-        make_curve_server(s.socket, opts.curve->secret_key);
-      } else {
-        make_curve_client(s.socket, opts.curve->public_key, opts.curve->secret_key, opts.server_key);
-      }
-    }
+    // Refusals count straight into the source's tally.
+    s.zap = secure_socket(s.context, s.socket, opts.bind, opts.curve, "source " + opts.source,
+                          opts.tally ? opts.tally->zmq_refused_peers : s.refused);
     if (opts.subscriber)
       for (const auto& topic : opts.topics) s.socket.set(zmq::sockopt::subscribe, topic);
     if (opts.bind) s.socket.bind(opts.endpoint);
@@ -96,27 +90,25 @@ zmq_ingest::zmq_ingest(caf::actor_system& sys, push_source_actor source, zmq_ing
     auto& s = *impl_;
     std::vector<zmq::pollitem_t> items = {{s.socket.handle(), 0, ZMQ_POLLIN, 0}};
     if (s.zap) items.push_back({s.zap->socket().handle(), 0, ZMQ_POLLIN, 0});
+    caf::scoped_actor self{sys};  // this thread's, for every hand-over
     std::string lines;
     bool stalled = false;
-    uint64_t reported_refusals = 0;
     while (!s.stop) {
       if (lines.empty()) {
         zmq::poll(items.data(), items.size(), poll_interval);
         if (s.zap && (items[1].revents & ZMQ_POLLIN)) s.zap->answer_pending();
-        if (opts.tally && s.refused != reported_refusals) opts.tally->zmq_refused_peers = reported_refusals = s.refused;
         if (!(items[0].revents & ZMQ_POLLIN)) continue;
-        uint64_t events = 0;
         for (size_t n = 0; n < messages_per_chunk && lines.size() < opts.chunk_bytes; ++n) {
           zmq::message_t part;
           if (!s.socket.recv(part, zmq::recv_flags::dontwait)) break;
           while (part.more()) (void)s.socket.recv(part, zmq::recv_flags::none);  // the last part is the payload
           const auto result = append_frame_lines(std::string_view(static_cast<const char*>(part.data()), part.size()),
-                                                 opts.encoding, opts.max_frame_bytes, lines, events);
+                                                 opts.encoding, opts.max_frame_bytes, lines);
           if (opts.tally) ++opts.tally->zmq_messages[static_cast<size_t>(result)];
         }
         if (lines.empty()) continue;
       }
-      const handover h = hand_over(sys, source, lines, stalled, opts.source);
+      const handover h = hand_over(self, source, lines, stalled, opts.source);
       if (h == handover::busy) {
         std::this_thread::sleep_for(poll_interval);  // keep the lines: not read from the socket meanwhile
         continue;

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +9,7 @@
 
 #include "ingest/zmq_frames.hpp"
 #include "messages/interfaces.hpp"
-#include "transport/frame_server.hpp"
+#include "transport/curve_keys.hpp"
 
 namespace vigil {
 
@@ -24,12 +23,9 @@ struct zmq_ingest_options {
   std::vector<std::string> topics{""};  ///< SUB: the prefixes subscribed to
   frame_encoding encoding = frame_encoding::json;
   uint64_t max_frame_bytes = 16u << 20;
-  /// Curve: this source's key pair. Bound: only `allowed_keys` get in;
-  /// connecting: the server must hold `server_key`.
-  std::optional<curve_identity> curve;
-  std::vector<std::string> allowed_keys;
-  std::string server_key;
-  std::shared_ptr<source_tally> tally;  ///< messages counted by result
+  curve_peers curve;               ///< none: plain TCP
+  /// Messages counted by result, Curve refusals (null: not counted).
+  std::shared_ptr<source_tally> tally;
   /// Messages read into one chunk at most (by bytes), so a busy socket
   /// makes large chunks and a quiet one sends each message at once.
   size_t chunk_bytes = 1u << 20;

@@ -39,10 +39,14 @@ void metrics_registry::set_histogram(const std::string& name, const labels& l, c
   families_[name].histograms[label_text(l)] = std::move(lines);
 }
 
-std::string metrics_registry::number_text(double value) {
-  std::ostringstream out;
+void metrics_registry::write_number(std::ostream& out, double value) {
   if (std::floor(value) == value && std::fabs(value) < 1e15) out << static_cast<long long>(value);
   else out << value;
+}
+
+std::string metrics_registry::number_text(double value) {
+  std::ostringstream out;
+  write_number(out, value);
   return out.str();
 }
 
@@ -83,9 +87,17 @@ std::string metrics_registry::render() {
     out << "# HELP " << name << ' ' << f.help << '\n';
     out << "# TYPE " << name << ' '
         << (f.type == kind::counter ? "counter" : f.type == kind::histogram ? "histogram" : "gauge") << '\n';
-    for (const auto& [l, value] : f.series) out << name << l << ' ' << number_text(value) << '\n';
+    for (const auto& [l, value] : f.series) {
+      out << name << l << ' ';
+      write_number(out, value);
+      out << '\n';
+    }
     for (const auto& [l, lines] : f.histograms)
-      for (const auto& [suffix, value] : lines) out << name << suffix << ' ' << number_text(value) << '\n';
+      for (const auto& [suffix, value] : lines) {
+        out << name << suffix << ' ';
+        write_number(out, value);
+        out << '\n';
+      }
   }
   return out.str();
 }

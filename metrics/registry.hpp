@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,7 +45,8 @@ private:
     // kind histogram: by rendered label set, its lines after the name, in order
     std::map<std::string, std::vector<std::pair<std::string, double>>> histograms;
   };
-  static std::string number_text(double v);
+  static void write_number(std::ostream& out, double v);
+  static std::string number_text(double v);  // a histogram bound, for its `le`
   static std::string label_text(const labels& l);
 
   std::mutex lock_;

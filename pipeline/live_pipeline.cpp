@@ -50,12 +50,10 @@ zmq_ingest_options zmq_options_of(const source_config& s, std::shared_ptr<source
   o.endpoint = s.endpoint;
   o.subscriber = s.subscriber;
   o.bind = s.zmq.bind;
+  o.curve = s.zmq.keys;
   o.topics = s.topics;
   o.encoding = s.msgpack ? frame_encoding::msgpack : frame_encoding::json;
   o.max_frame_bytes = s.max_frame_bytes;
-  if (!s.zmq.secret_key.empty()) o.curve = curve_identity{s.zmq.public_key, s.zmq.secret_key};
-  o.allowed_keys = s.zmq.allowed_keys;
-  o.server_key = s.zmq.server_key;
   o.tally = std::move(tally);
   return o;
 }
@@ -168,7 +166,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   };
   for (const auto& s : cfg.sources) {
     source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
-                     &cfg, lookups, on_push};
+                     &cfg, lookups, on_push, stages.record_formats};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }

@@ -42,9 +42,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     return spawn_alertmanager_sink(sys, am);
   }
   if (s.type == sink_type::zmq) {
-    zmq_sink_config z{s.name, s.url, s.zmq.bind, std::nullopt, s.zmq.allowed_keys, s.zmq.server_key};
-    if (!s.zmq.secret_key.empty()) z.curve = curve_identity{s.zmq.public_key, s.zmq.secret_key};
-    return spawn_zmq_sink(sys, z);
+    return spawn_zmq_sink(sys, zmq_sink_config{s.name, s.url, s.zmq.bind, s.zmq.keys});
   }
   line_sink_config lc;
   lc.name = s.name;
@@ -113,7 +111,8 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     acfg.board = options.counters->alerts;
     wcfg.tallies = options.counters->windows;
   }
-  const auto record_formats = wcfg.records ? record_line_formats(cfg, *wcfg.records) : std::vector<record_line_format>{};
+  if (wcfg.records) out.record_formats = record_line_formats(cfg, *wcfg.records);
+  const auto& record_formats = out.record_formats;
   for (const auto& s : cfg.sinks) {
     auto at = recovered.sink_positions.find(s.name);
     auto sink = spawn_sink(sys, cfg, s, coordinator, at != recovered.sink_positions.end() ? at->second : sink_position{},
@@ -159,6 +158,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     std::string error;
     auto plan = record_plan::make(*in.config, s, error);
     if (!plan) throw std::runtime_error(error);  // check-config reports it first
+    plan->outputs = in.record_formats;
     records = std::make_shared<const record_plan>(std::move(*plan));
   }
   const auto filter = in.recovered.dedup.find(s.name);

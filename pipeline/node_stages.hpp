@@ -38,6 +38,9 @@ struct node_stages {
   checkpoint_coordinator_actor coordinator;
   window_stage_actor windows;
   bool has_quarantine = false;
+  /// The lines the record sinks take, in the window stage's order: what
+  /// the node's parse stages format for them (source_inputs).
+  std::vector<record_line_format> record_formats;
   std::vector<caf::actor> all;  ///< to stop at the end
 };
 
@@ -76,6 +79,10 @@ struct source_inputs {
   std::shared_ptr<lookup_tables> lookups = nullptr;
   /// An http or zmq source was spawned: the node starts its server or socket.
   std::function<void(const source_config&, const push_source_actor&)> on_push = nullptr;
+  /// The node's record sinks (node_stages::record_formats): the parse
+  /// stages format the records' lines for them. None on an agent: its
+  /// aggregator formats what it writes.
+  std::vector<record_line_format> record_formats = {};
 };
 
 /// Spawns one [[source]] (file, stdin, http or zmq) with its parse and enrich

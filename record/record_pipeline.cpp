@@ -25,11 +25,6 @@ std::optional<record_plan> record_plan::make(const vigil_config& cfg, const sour
     error = "schema: " + layout_error;
     return std::nullopt;
   }
-  // An agent sends its records on; its aggregator's sinks format them.
-  const bool agent = std::any_of(cfg.cluster.nodes.begin(), cfg.cluster.nodes.end(), [&](const cluster_node& n) {
-    return n.name == cfg.node.name && n.role == node_role::agent;
-  });
-  if (!agent) p.outputs = record_line_formats(cfg, p.layout);
   auto schema = std::find_if(cfg.schemas.begin(), cfg.schemas.end(), [&](const auto& x) { return x.name == s.schema; });
   if (schema == cfg.schemas.end()) {
     error = "source[" + s.name + "].schema: no schema named \"" + s.schema + "\"";

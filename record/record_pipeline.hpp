@@ -51,8 +51,9 @@ struct record_tally {
 /// immutable, shared by the source's parse stages.
 struct record_plan {
   record_layout layout;
-  /// The node's record sinks (none on an agent: its aggregator formats
-  /// them): the parse stages format each batch's lines for them.
+  /// What the parse stages format each batch's record lines for: the
+  /// node's record sinks, set by whoever spawns the stages (`make` leaves
+  /// it empty; the window stage formats for sinks the stages did not).
   std::vector<record_line_format> outputs;
   schema_config schema;
   struct transform {

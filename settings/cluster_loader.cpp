@@ -148,16 +148,11 @@ toml::table node_view(const toml::table& root, const std::string& name) {
 
 std::string check_secret_key(const cluster_node& node) {
   if (node.public_key.empty()) return "";
-  const std::string& file = node.secret_key_file;
-  std::ifstream in(file);
-  std::string secret;
-  if (!in || !std::getline(in, secret)) return "cannot read secret key file " + file;
-  try {
-    if (curve_public_of(secret) != node.public_key)
-      return "secret key file " + file + " does not belong to the public_key of node " + node.name;
-  } catch (const std::exception&) {
-    return "secret key file " + file + " holds no Curve secret key";
-  }
+  curve_key_pair keys;
+  std::string error;
+  if (!read_secret_key_file(node.secret_key_file, keys, error)) return error;
+  if (keys.public_key != node.public_key)
+    return "secret key file " + node.secret_key_file + " does not belong to the public_key of node " + node.name;
   return "";
 }
 

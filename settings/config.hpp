@@ -8,6 +8,7 @@
 #include "parse/clf_parser.hpp"
 #include "parse/log_format.hpp"
 #include "settings/duration.hpp"
+#include "transport/curve_keys.hpp"
 
 namespace vigil {
 
@@ -35,9 +36,7 @@ struct zmq_socket_config {
   /// derived from the secret at load), with the public keys of the peers
   /// allowed in (bound) or of the server (connected). No key file: plain TCP.
   std::string secret_key_file;
-  std::string public_key, secret_key;
-  std::vector<std::string> allowed_keys;
-  std::string server_key;
+  curve_peers keys;  ///< the key pair read from it at load, and the peers' keys
 };
 
 struct source_config {

@@ -22,7 +22,6 @@
 #include "settings/byte_size.hpp"
 #include "settings/did_you_mean.hpp"
 #include "transport/curve_keys.hpp"
-#include "transport/zap_handler.hpp"
 
 extern char** environ;
 
@@ -487,18 +486,16 @@ void validate_etl(const toml::table& root, checker& c, vigil_config& cfg) {
 void validate_zmq_socket(checker& c, const toml::table& t, const std::string& path, zmq_socket_config& z) {
   c.boolean(t, "bind", path, z.bind);
   const bool keyed = c.string(t, "curve_secret_key_file", path, z.secret_key_file, false);
-  c.string_list(t, "curve_allowed_keys", path, z.allowed_keys);
-  c.string(t, "curve_server_key", path, z.server_key, false);
+  curve_peers& k = z.keys;
+  c.string_list(t, "curve_allowed_keys", path, k.allowed_keys);
+  c.string(t, "curve_server_key", path, k.server_key, false);
   auto check_key = [&](const std::string& key, const char* name) {
-    try {
-      (void)z85_to_binary(key);
-    } catch (const std::exception&) {
+    if (!is_z85_key(key))
       c.error(t.get(name), path + "." + name,
               "not a Curve public key (40 Z85 characters, as `vigil keygen` writes): \"" + key + "\"");
-    }
   };
-  for (const auto& k : z.allowed_keys) check_key(k, "curve_allowed_keys");
-  if (!z.server_key.empty()) check_key(z.server_key, "curve_server_key");
+  for (const auto& allowed : k.allowed_keys) check_key(allowed, "curve_allowed_keys");
+  if (!k.server_key.empty()) check_key(k.server_key, "curve_server_key");
   if (!keyed) {
     for (const char* key : {"curve_allowed_keys", "curve_server_key"})
       if (t.get(key)) c.error(t.get(key), path + "." + key, "needs curve_secret_key_file (this socket's own key)");
@@ -510,24 +507,20 @@ void validate_zmq_socket(checker& c, const toml::table& t, const std::string& pa
   if (!z.bind && t.get("curve_allowed_keys"))
     c.error(t.get("curve_allowed_keys"), path + ".curve_allowed_keys",
             "a connecting socket is the client: it takes curve_server_key (the server's public key)");
-  if (z.bind && z.allowed_keys.empty())
+  if (z.bind && k.allowed_keys.empty())
     c.error(t.get("curve_secret_key_file"), path + ".curve_allowed_keys",
             "missing: with a Curve key, a bound socket lets in only the public keys listed here");
-  if (!z.bind && z.server_key.empty())
+  if (!z.bind && k.server_key.empty())
     c.error(t.get("curve_secret_key_file"), path + ".curve_server_key",
             "missing: a connecting socket needs the public key of the server it connects to");
-  std::ifstream in(z.secret_key_file);
-  if (!in || !std::getline(in, z.secret_key)) {
-    c.error(t.get("curve_secret_key_file"), path + ".curve_secret_key_file",
-            "cannot read " + z.secret_key_file + ": " + std::strerror(errno));
+  curve_key_pair own;
+  std::string error;
+  if (!read_secret_key_file(z.secret_key_file, own, error)) {
+    c.error(t.get("curve_secret_key_file"), path + ".curve_secret_key_file", error);
     return;
   }
-  try {
-    z.public_key = curve_public_of(z.secret_key);
-  } catch (const std::exception&) {
-    c.error(t.get("curve_secret_key_file"), path + ".curve_secret_key_file",
-            z.secret_key_file + " holds no Curve secret key (write one with `vigil keygen`)");
-  }
+  k.public_key = own.public_key;
+  k.secret_key = own.secret_key;
 }
 
 /// The keys of a `type = "zmq"` source.

@@ -18,6 +18,11 @@ constexpr size_t z85_key = 40;
 
 } // namespace
 
+bool is_z85_key(const std::string& key) {
+  uint8_t bytes[32];
+  return key.size() == z85_key && zmq_z85_decode(bytes, key.c_str()) != nullptr;
+}
+
 bool curve_available() { return zmq_has("curve") != 0; }
 
 curve_key_pair make_curve_keys() {
@@ -32,6 +37,21 @@ std::string curve_public_of(const std::string& secret_key) {
   if (secret_key.size() != z85_key || zmq_curve_public(pub, secret_key.c_str()) != 0)
     throw std::invalid_argument("not a Curve secret key (40 Z85 characters)");
   return pub;
+}
+
+bool read_secret_key_file(const std::string& path, curve_key_pair& keys, std::string& error) {
+  std::ifstream in(path);
+  if (!in || !std::getline(in, keys.secret_key)) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  try {
+    keys.public_key = curve_public_of(keys.secret_key);
+  } catch (const std::invalid_argument&) {
+    error = path + " holds no Curve secret key (write one with `vigil keygen`)";
+    return false;
+  }
+  return true;
 }
 
 curve_key_pair write_curve_key_files(const std::string& dir, const std::string& name) {

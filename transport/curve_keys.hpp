@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace vigil {
 
@@ -9,6 +10,24 @@ struct curve_key_pair {
   std::string public_key;
   std::string secret_key;
 };
+
+/// How one ZeroMQ socket takes part in CurveZMQ: its own key pair (no
+/// secret key: plain TCP), and its peers' public keys: the clients it lets
+/// in when it binds, the server's when it connects (all Z85).
+struct curve_peers {
+  std::string public_key, secret_key;
+  std::vector<std::string> allowed_keys;
+  std::string server_key;
+  bool enabled() const noexcept { return !secret_key.empty(); }
+};
+
+/// Reads a Curve secret key from the first line of `path` (as `vigil
+/// keygen` writes it) and derives its public key. False with `error`
+/// ("cannot read F: why", "F holds no Curve secret key") otherwise.
+bool read_secret_key_file(const std::string& path, curve_key_pair& keys, std::string& error);
+
+/// Whether `key` is a Curve key in Z85 (40 characters that decode).
+bool is_z85_key(const std::string& key);
 
 /// Whether this libzmq was built with CurveZMQ (libsodium).
 bool curve_available();

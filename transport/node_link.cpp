@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transport/curve_keys.hpp"
+
 namespace vigil {
 
 node_link::node_link(node_link_config cfg) : cfg_(std::move(cfg)) {
@@ -61,10 +63,10 @@ std::optional<received_frame> node_link::next(std::chrono::milliseconds wait) {
 
 std::optional<curve_identity> read_curve_identity(const std::string& public_key, const std::string& secret_key_file) {
   if (public_key.empty()) return std::nullopt;
-  std::ifstream in(secret_key_file);
-  std::string secret;
-  if (!in || !std::getline(in, secret)) throw std::runtime_error("cannot read secret key file " + secret_key_file);
-  return curve_identity{public_key, secret};
+  curve_key_pair keys;
+  std::string error;
+  if (!read_secret_key_file(secret_key_file, keys, error)) throw std::runtime_error(error);
+  return curve_identity{public_key, keys.secret_key};
 }
 
 } // namespace vigil

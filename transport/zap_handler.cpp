@@ -12,9 +12,9 @@ constexpr const char* zap_endpoint = "inproc://zeromq.zap.01";
 } // namespace
 
 std::string z85_to_binary(const std::string& z85) {
+  if (!is_z85_key(z85)) throw std::runtime_error("not a Curve key (40 Z85 characters): '" + z85 + "'");
   std::string out(32, '\0');
-  if (z85.size() != 40 || !zmq_z85_decode(reinterpret_cast<uint8_t*>(out.data()), z85.c_str()))
-    throw std::runtime_error("not a Curve key (40 Z85 characters): '" + z85 + "'");
+  zmq_z85_decode(reinterpret_cast<uint8_t*>(out.data()), z85.c_str());
   return out;
 }
 
@@ -51,6 +51,18 @@ void zap_handler::answer_pending() {
     socket_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
     socket_.send(zmq::str_buffer(""), zmq::send_flags::none);
   }
+}
+
+std::unique_ptr<zap_handler> secure_socket(zmq::context_t& context, zmq::socket_t& socket, bool bind,
+                                           const curve_peers& keys, std::string owner, std::atomic<uint64_t>& refused) {
+  if (!keys.enabled()) return nullptr;
+  if (!bind) {
+    make_curve_client(socket, keys.public_key, keys.secret_key, keys.server_key);
+    return nullptr;
+  }
+  auto zap = std::make_unique<zap_handler>(context, keys.allowed_keys, std::move(owner), refused);
+  make_curve_server(socket, keys.secret_key);
+  return zap;
 }
 
 void make_curve_server(zmq::socket_t& socket, const std::string& secret_key) {

@@ -2,11 +2,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
+
+#include "transport/curve_keys.hpp"
 
 namespace vigil {
 
@@ -37,6 +40,15 @@ private:
   std::string owner_;
   std::atomic<uint64_t>& refused_;
 };
+
+/// Makes `socket` take part in CurveZMQ as `keys` say, before it binds or
+/// connects: bound, a server that lets in `keys.allowed_keys` (the handler
+/// returned answers the context's handshakes: poll its socket on the
+/// socket's thread); connecting, a client of `keys.server_key` (null
+/// returned). Without keys: nothing, null. `owner` and `refused` are the
+/// handler's.
+std::unique_ptr<zap_handler> secure_socket(zmq::context_t& context, zmq::socket_t& socket, bool bind,
+                                           const curve_peers& keys, std::string owner, std::atomic<uint64_t>& refused);
 
 /// Makes `socket` a Curve server with `secret_key` (Z85), checked by the
 /// context's zap_handler.
