@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev
   # parsing, config, CLI
   libsimdjson-dev nlohmann-json3-dev libabsl-dev libtomlplusplus-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libmuparser-dev libxxhash-dev libhyperscan-dev zlib1g-dev
+  # database sinks
+  libpq-dev libsqlite3-dev
   # the IANA zones of transform time_zone = "Europe/Berlin"
   tzdata
   # packaging (dpkg-shlibdeps for the .deb's dependencies)
@@ -18,7 +20,7 @@ packages=(
   # tests and benchmarks
   catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux curl
   # real servers and a real browser the tests start on loopback
-  prometheus prometheus-alertmanager chromium
+  prometheus prometheus-alertmanager chromium postgresql sqlite3
 )
 
 missing=()

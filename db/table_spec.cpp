@@ -1,0 +1,99 @@
+#include "db/table_spec.hpp"
+
+#include <algorithm>
+
+#include "record/record_format.hpp"
+#include "rules/metric_names.hpp"
+#include "window/declared_metrics.hpp"
+
+namespace vigil {
+
+namespace {
+
+column_type column_of(field_type t) {
+  switch (t) {
+    case field_type::integer: return column_type::integer;
+    case field_type::number: return column_type::real;
+    case field_type::boolean: return column_type::boolean;
+    case field_type::timestamp: return column_type::timestamp;
+    case field_type::string:
+    case field_type::enumeration: return column_type::text;
+  }
+  return column_type::text;
+}
+
+} // namespace
+
+table_spec record_table(const vigil_config& cfg, const sink_config& s, const record_layout& layout) {
+  table_spec t;
+  t.table = s.table.empty() ? s.name : s.table;
+  t.layout_columns = record_columns(s, layout);
+  for (size_t i : t.layout_columns) {
+    const auto& f = layout.fields()[i];
+    table_column c{f.name, column_type::text};
+    if (f.from == record_layout::origin::schema) c.type = column_of(f.type);
+    if (f.from == record_layout::origin::transform)
+      for (const auto& x : cfg.transforms)
+        if (x.name == f.name && x.type) c.type = column_of(*x.type);
+    t.columns.push_back(std::move(c));
+  }
+  for (const auto& k : s.key)
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      if (t.columns[i].name == k) t.key.push_back(i);
+  return t;
+}
+
+table_spec window_table(const vigil_config& cfg, const sink_config& s) {
+  table_spec t;
+  t.table = s.table.empty() ? s.name : s.table;
+  t.columns.push_back({"window_start", column_type::timestamp});
+  t.columns.push_back({"window_end", column_type::timestamp});
+  t.key.push_back(0);
+  auto w = std::find_if(cfg.windows.begin(), cfg.windows.end(), [&](const auto& x) { return x.name == s.window; });
+  if (w == cfg.windows.end()) return t;
+  for (const auto& g : w->group_by) {
+    t.key.push_back(t.columns.size());
+    t.columns.push_back({g, column_type::text});
+    t.group_fields.push_back(g);
+  }
+  if (w->metrics.empty()) {
+    for (const auto& m : window_metric_names()) {
+      t.columns.push_back({m, column_type::real});
+      t.metric_names.push_back(m);
+    }
+    return t;
+  }
+  std::string error;
+  auto plan = metric_plan::compile(w->metrics, record_layout::of(cfg), error);
+  for (const auto& [name, expr] : w->metrics) {
+    bool list = false;
+    if (plan)
+      if (auto i = plan->index_of(name)) list = plan->metrics()[*i].top >= 0;
+    t.columns.push_back({name, list ? column_type::json : column_type::real});
+    t.metric_names.push_back(name);
+  }
+  return t;
+}
+
+const char* sql_type_name(column_type t, bool postgres) {
+  switch (t) {
+    case column_type::text: return "TEXT";
+    case column_type::integer: return postgres ? "BIGINT" : "INTEGER";
+    case column_type::real: return postgres ? "DOUBLE PRECISION" : "REAL";
+    case column_type::boolean: return postgres ? "BOOLEAN" : "INTEGER";
+    case column_type::timestamp: return postgres ? "TIMESTAMPTZ" : "TEXT";
+    case column_type::json: return postgres ? "JSONB" : "TEXT";
+  }
+  return "TEXT";
+}
+
+std::string quote_identifier(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+} // namespace vigil
