@@ -9,6 +9,7 @@
 #include "actors/parse_stage.hpp"
 #include "actors/window_stage.hpp"
 #include "alerting/alert_board.hpp"
+#include "db/db_writer.hpp"
 #include "notify/webhook_sender.hpp"
 #include "record/record_pipeline.hpp"
 #include "settings/config.hpp"
@@ -24,6 +25,7 @@ struct node_counters {
   std::shared_ptr<alert_board> alerts = std::make_shared<alert_board>();
   std::vector<std::shared_ptr<window_tally>> windows;                 ///< one per window, in order
   std::map<std::string, std::shared_ptr<webhook_stats>> sinks;        ///< webhook and Alertmanager sinks
+  std::map<std::string, std::shared_ptr<db_sink_stats>> databases;    ///< sqlite and postgres sinks
   std::shared_ptr<lookup_tables> lookups;                             ///< the node's, once loaded
   std::vector<std::string> lookup_names;                              ///< in config order
 
@@ -47,6 +49,8 @@ struct node_counters {
     for (const auto& s : cfg.sinks)
       if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
         c->sinks[s.name] = std::make_shared<webhook_stats>();
+      else if (s.type == sink_type::sqlite || s.type == sink_type::postgres)
+        c->databases[s.name] = std::make_shared<db_sink_stats>();
     return c;
   }
 };

@@ -72,6 +72,13 @@ const metric_doc node_metrics[] = {
   {"vigil_sink_queue_depth", kind::gauge, "Notifications waiting or in flight, per sink."},
   {"vigil_sink_oldest_wait_seconds", kind::gauge,
    "Age of the oldest notification waiting or in flight, per sink (0: none): grows while an endpoint is stuck."},
+  {"vigil_sink_rows_total", kind::counter,
+   "Rows of a database sink: written (committed), rejected (refused by the database, kept in vigil_sink_rejects) "
+   "and skipped (replayed after a restart, in the database already)."},
+  {"vigil_sink_transactions_total", kind::counter, "Transactions a database sink committed."},
+  {"vigil_sink_pending_rows", kind::gauge, "Rows a database sink holds, not yet committed."},
+  {"vigil_sink_failing_seconds", kind::gauge,
+   "How long a database sink's write (or connection) has been failing and retried (0: it is not)."},
 };
 
 double num(uint64_t v) { return static_cast<double>(v); }
@@ -165,6 +172,18 @@ void render(const node_counters& c, metrics_registry& m) {
     const int64_t oldest = st->oldest_ms;
     m.set("vigil_sink_oldest_wait_seconds", l,
           oldest == 0 ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - oldest) / 1000.0));
+  }
+  for (const auto& [name, st] : c.databases) {
+    m.set("vigil_sink_rows_total", {{"sink", name}, {"result", "written"}}, num(st->rows_written));
+    m.set("vigil_sink_rows_total", {{"sink", name}, {"result", "rejected"}}, num(st->rows_rejected));
+    m.set("vigil_sink_rows_total", {{"sink", name}, {"result", "skipped"}}, num(st->rows_skipped));
+    const metrics_registry::labels l{{"sink", name}};
+    m.set("vigil_sink_transactions_total", l, num(st->transactions));
+    m.set("vigil_sink_retries_total", l, num(st->failed_attempts));
+    m.set("vigil_sink_pending_rows", l, num(st->pending));
+    const int64_t since = st->failing_since_ms;
+    m.set("vigil_sink_failing_seconds", l,
+          since == 0 ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - since) / 1000.0));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "actors/alert_stage.hpp"
 #include "actors/alertmanager_sink.hpp"
+#include "actors/db_sink.hpp"
 #include "actors/checkpoint_coordinator.hpp"
 #include "actors/detect_stage.hpp"
 #include "actors/enrich_stage.hpp"
@@ -16,6 +17,7 @@
 #include "actors/webhook_sink.hpp"
 #include "actors/zmq_sink.hpp"
 #include "csv/csv.hpp"
+#include "db/database_sink.hpp"
 #include "record/record_pipeline.hpp"
 #include "pipeline/node_counters.hpp"
 #include "rules/rule_engine.hpp"
@@ -26,7 +28,7 @@ namespace {
 
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
                            const checkpoint_coordinator_actor& coordinator, sink_position resume,
-                           const stage_options& options) {
+                           const line_sink_actor& quarantine, const stage_options& options) {
   if (s.type == sink_type::webhook || s.type == sink_type::alertmanager) {
     webhook_options http;
     http.url = s.url;
@@ -43,6 +45,24 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
   }
   if (s.type == sink_type::zmq) {
     return spawn_zmq_sink(sys, zmq_sink_config{s.name, s.url, s.zmq.bind, s.zmq.keys});
+  }
+  if (s.type == sink_type::sqlite || s.type == sink_type::postgres) {
+    db_sink_config dc;
+    dc.name = s.name;
+    dc.window_results = s.input == sink_input::window;
+    dc.spec = database_table(cfg, s);
+    dc.make_writer = [spec = dc.spec, s, node = cfg.node.name] {
+      return make_database_writer(s, spec, node);
+    };
+    dc.coordinator = coordinator;
+    dc.resume = resume.length;
+    dc.batch_rows = s.batch_rows;
+    dc.flush_interval = s.flush_interval;
+    dc.quarantine = quarantine;
+    if (options.counters)
+      if (auto it = options.counters->databases.find(s.name); it != options.counters->databases.end())
+        dc.stats = it->second;
+    return spawn_db_sink(sys, std::move(dc));
   }
   line_sink_config lc;
   lc.name = s.name;
@@ -113,10 +133,20 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   }
   if (wcfg.records) out.record_formats = record_line_formats(cfg, *wcfg.records);
   const auto& record_formats = out.record_formats;
-  for (const auto& s : cfg.sinks) {
+  // The quarantine sink first: database sinks copy the rows their
+  // database refuses into it.
+  std::vector<const sink_config*> in_order;
+  for (const auto& s : cfg.sinks)
+    if (s.input == sink_input::quarantine) in_order.push_back(&s);
+  for (const auto& s : cfg.sinks)
+    if (s.input != sink_input::quarantine) in_order.push_back(&s);
+  line_sink_actor quarantine;
+  for (const sink_config* sp : in_order) {
+    const sink_config& s = *sp;
     auto at = recovered.sink_positions.find(s.name);
     auto sink = spawn_sink(sys, cfg, s, coordinator, at != recovered.sink_positions.end() ? at->second : sink_position{},
-                           options);
+                           quarantine, options);
+    if (s.input == sink_input::quarantine) quarantine = sink;
     out.all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
       case sink_input::alerts:

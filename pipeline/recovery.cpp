@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "parse/timestamp.hpp"
+#include "db/database_sink.hpp"
 #include "rules/rule_engine.hpp"
 #include "state/source_state.hpp"
 #include "state/state_codec.hpp"
@@ -16,10 +17,17 @@ namespace vigil {
 
 namespace {
 
+bool database_sink(const sink_config& s);
+
 bool checkpointed_sink(const sink_config& s) {
   if (s.type == sink_type::csv) return s.input == sink_input::records;
-  return s.type == sink_type::jsonl;
+  return s.type == sink_type::jsonl || database_sink(s);
 }
+
+bool database_sink(const sink_config& s) { return s.type == sink_type::sqlite || s.type == sink_type::postgres; }
+
+/// Where a checkpointed sink writes: its file, or its database and table.
+std::string sink_target(const sink_config& s) { return database_sink(s) ? database_target(s) : s.path; }
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -180,7 +188,8 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
     if (s.input == sink_input::alerts) alert_sinks.push_back(s.name);
   out.push_back("alert sinks: " + join(alert_sinks));
   for (const auto& s : cfg.sinks)
-    if (checkpointed_sink(s)) out.push_back("sink " + s.name + ": " + to_string(s.type) + " " + s.path);
+    if (checkpointed_sink(s))
+      out.push_back("sink " + s.name + ": " + (database_sink(s) ? database_target(s) : std::string(to_string(s.type)) + " " + s.path));
   return out;
 }
 
@@ -213,9 +222,24 @@ bool start_fresh(state_store& store, const vigil_config& cfg, recovered_state& o
   out = recovered_state{};
   for (const auto& s : cfg.sinks) {
     if (!checkpointed_sink(s)) continue;
-    const std::string key = "sink_baseline:" + s.name + ":" + s.path;
+    const std::string key = "sink_baseline:" + s.name + ":" + sink_target(s);
     if (auto baseline = store.setting(key)) {
       out.sink_positions[s.name] = decode_sink_position(*baseline);
+      continue;
+    }
+    if (database_sink(s)) {
+      // The rows the database holds of this sink's stream already (from an
+      // earlier state dir) stay; a replay before the first checkpoint skips
+      // only what this store's run wrote.
+      int64_t rows = 0;
+      std::string why;
+      if (!read_database_progress(cfg, s, rows, why)) {
+        error = "sink " + s.name + ": cannot read its progress from " + database_target(s) + ": " + why +
+                ". A first start needs the database, to know where its rows begin.";
+        return false;
+      }
+      out.sink_positions[s.name] = sink_position{rows, 0};
+      if (!store.put_setting(key, encode_sink_position(out.sink_positions[s.name]), error)) return false;
       continue;
     }
     std::error_code ec;

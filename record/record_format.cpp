@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "csv/csv.hpp"
+#include "db/row_text.hpp"
 #include "json/json_text.hpp"
 #include "parse/timestamp.hpp"
 
@@ -108,8 +109,9 @@ std::vector<record_line_format> record_line_formats(const vigil_config& cfg, con
     record_line_format f;
     for (size_t r = 0; r < cfg.routes.size(); ++r)
       if (cfg.routes[r].name == s.route) f.route = static_cast<int>(r);
-    f.csv = s.type == sink_type::csv;
-    if (f.csv) f.columns = record_columns(s, layout);
+    if (s.type == sink_type::csv) f.as = record_line_format::kind::csv;
+    if (s.type == sink_type::sqlite || s.type == sink_type::postgres) f.as = record_line_format::kind::row;
+    if (f.as != record_line_format::kind::json) f.columns = record_columns(s, layout);
     out.push_back(std::move(f));
   }
   return out;
@@ -120,7 +122,11 @@ void append_record_lines(const record_line_format& f, const record_layout& layou
   for (size_t k = 0; k < b.records.size(); ++k) {
     const record_info& info = b.records.rows[k];
     if (!info.is_record() || (f.route >= 0 && !(info.routes & (1u << f.route)))) continue;
-    lines.push_back(f.csv ? record_csv(f.columns, b, k) : record_json(layout, b, k));
+    switch (f.as) {
+      case record_line_format::kind::json: lines.push_back(record_json(layout, b, k)); break;
+      case record_line_format::kind::csv: lines.push_back(record_csv(f.columns, b, k)); break;
+      case record_line_format::kind::row: lines.push_back(record_row_text(f.columns, b, k)); break;
+    }
   }
 }
 

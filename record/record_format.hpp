@@ -29,10 +29,12 @@ std::string record_json(const record_layout& layout, const event_batch& b, size_
 std::string record_csv(const std::vector<size_t>& columns, const event_batch& b, size_t row);
 
 /// The lines a record sink takes: its route's records (every record with
-/// route -1), as JSON or as CSV of `columns` (layout indexes).
+/// route -1), as JSON, as CSV of `columns` (layout indexes), or as
+/// database rows of `columns` (db/row_text: COPY text).
 struct record_line_format {
+  enum class kind : uint8_t { json, csv, row };
   int route = -1;
-  bool csv = false;
+  kind as = kind::json;
   std::vector<size_t> columns;
 };
 

@@ -34,8 +34,8 @@ const std::vector<config_kind<sink_type>>& sink_kinds() {
   static const std::vector<config_kind<sink_type>> kinds = {
     {"console", sink_type::console, true},    {"jsonl", sink_type::jsonl, true},
     {"webhook", sink_type::webhook, true},    {"alertmanager", sink_type::alertmanager, true},
-    {"csv", sink_type::csv, true},            {"sqlite", sink_type::sqlite, false},
-    {"postgres", sink_type::postgres, false}, {"zmq", sink_type::zmq, true},
+    {"csv", sink_type::csv, true},            {"sqlite", sink_type::sqlite, true},
+    {"postgres", sink_type::postgres, true}, {"zmq", sink_type::zmq, true},
   };
   return kinds;
 }

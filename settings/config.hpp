@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -133,6 +134,9 @@ struct transform_config {
   std::string expr;
   std::vector<std::string> sources;  ///< [] = every schema source
   std::string time_zone = "UTC";     ///< for hour(), day(), ...: "UTC", "+02:00" or "Europe/Berlin"
+  /// The column type a database sink creates for it (`type = "float"`);
+  /// unset: text. The value itself is what the expression yields.
+  std::optional<field_type> type;
 };
 
 enum class missing_key : uint8_t { keep, drop, quarantine };
@@ -204,10 +208,29 @@ struct sink_config {
   sink_input input = sink_input::alerts;
   std::string window;      ///< for input = "window:NAME"
   std::string route;       ///< for input = "records:NAME"; "" = every record
-  /// csv: the record fields written, in order. Default: every field.
+  /// csv, sqlite, postgres: the record fields written, in order. Default:
+  /// every field.
   std::vector<std::string> columns;
   std::string path;        ///< jsonl, csv, sqlite
-  std::string url;         ///< webhook, alertmanager, postgres, zmq
+  std::string url;         ///< webhook, alertmanager, zmq
+  /// postgres: the libpq connection string ("host=... dbname=..." or a
+  /// postgresql:// URI); VIGIL_SINK_<NAME>_DSN sets it from outside the
+  /// file. Never logged: it may hold the password.
+  std::string dsn;
+  /// sqlite, postgres: the table written. Default: the sink's name.
+  std::string table;
+  /// sqlite, postgres records: the columns that identify a row; a row
+  /// whose key is there already is updated (upsert). Default: none, rows
+  /// are inserted. Window results always upsert on (window_start, group).
+  std::vector<std::string> key;
+  /// sqlite, postgres: create the table (and add columns the config has
+  /// and the table lacks) at start. Default: true.
+  bool create_table = true;
+  /// sqlite, postgres: rows per transaction at most. Default: 10000.
+  uint64_t batch_rows = 10000;
+  /// sqlite, postgres: a partial batch is written after waiting this
+  /// long (and at every checkpoint). Default: 1s.
+  duration_ms flush_interval{1000};
   zmq_socket_config zmq;   ///< zmq (PUSH to `url`)
   /// jsonl, csv: rotate before the file passes this many bytes (0: never).
   uint64_t rotate_bytes = 0;

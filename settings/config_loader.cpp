@@ -444,12 +444,19 @@ void validate_etl(const toml::table& root, checker& c, vigil_config& cfg) {
   names.clear();
   for_each_entry(c, root, "transform", [&](const toml::table& t, const std::string& path) {
     transform_config tc;
-    c.unknown_keys(t, path, {"name", "expr", "sources", "time_zone"});
+    c.unknown_keys(t, path, {"name", "expr", "sources", "time_zone", "type"});
     c.string(t, "name", path, tc.name, true);
     check_unique(c, t, path, tc.name, names, "transform");
     c.string(t, "expr", path, tc.expr, true);
     c.string_list(t, "sources", path, tc.sources);
     c.string(t, "time_zone", path, tc.time_zone, false);
+    if (t.get("type")) {
+      field_type type = field_type::string;
+      c.choice(t, "type", path, type,
+               {{"string", field_type::string}, {"int", field_type::integer}, {"float", field_type::number},
+                {"bool", field_type::boolean}, {"timestamp", field_type::timestamp}});
+      tc.type = type;
+    }
     cfg.transforms.push_back(std::move(tc));
   });
   names.clear();
@@ -479,6 +486,51 @@ void validate_etl(const toml::table& root, checker& c, vigil_config& cfg) {
     cfg.routes.push_back(std::move(r));
   });
   if (cfg.routes.size() > 32) c.error(root.get("route"), "route", "at most 32 routes");
+}
+
+/// A table name a database sink writes: letters, digits and '_', as SQL
+/// takes it unquoted in either database.
+bool sql_identifier(const std::string& name) {
+  if (name.empty() || name.size() > 63 || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+}
+
+/// The keys of a sqlite or postgres sink; other sinks take none of them.
+void check_database_sink(checker& c, const toml::table& t, const std::string& path, sink_config& s,
+                         const record_layout& layout) {
+  const bool database = s.type == sink_type::sqlite || s.type == sink_type::postgres;
+  if (!database) {
+    for (const char* key : {"dsn", "table", "key", "create_table", "batch_rows", "flush_interval"})
+      if (t.get(key)) c.error(t.get(key), path + "." + key, "only sqlite and postgres sinks take it");
+    return;
+  }
+  if (t.get("dsn") && s.type != sink_type::postgres)
+    c.error(t.get("dsn"), path + ".dsn", "only postgres sinks take it (a sqlite sink has path)");
+  if (s.input != sink_input::records && s.input != sink_input::window)
+    c.error(t.get("input") ? t.get("input") : &t, path + ".input",
+            "a database sink writes records (input = \"records\" or \"records:ROUTE\") or window results "
+            "(input = \"window:NAME\")");
+  s.table = s.name;
+  c.string(t, "table", path, s.table, false);
+  if (!sql_identifier(s.table))
+    c.error(t.get("table") ? t.get("table") : t.get("name"), path + ".table",
+            "\"" + s.table + "\" is not a table name (letters, digits and _, at most 63; set table = ...)");
+  if (c.string_list(t, "key", path, s.key)) {
+    if (s.input != sink_input::records)
+      c.error(t.get("key"), path + ".key", "window results always upsert on (window_start, group): only record sinks take key");
+    for (const auto& k : s.key) {
+      const bool written = s.columns.empty() ? layout.index_of(k).has_value()
+                                             : std::find(s.columns.begin(), s.columns.end(), k) != s.columns.end();
+      if (!written)
+        c.error(t.get("key"), path + ".key", "no written column \"" + k + "\" (" + layout.listing() + ")");
+    }
+  }
+  bool_key(c, t, "create_table", path, s.create_table);
+  if (c.unsigned_integer(t, "batch_rows", path, s.batch_rows) && (s.batch_rows == 0 || s.batch_rows > 1000000))
+    c.error(t.get("batch_rows"), path + ".batch_rows", "expected 1 to 1000000 rows");
+  if (c.duration(t, "flush_interval", path, s.flush_interval, false) && s.flush_interval.count() == 0)
+    c.error(t.get("flush_interval"), path + ".flush_interval", "must be above 0");
 }
 
 /// The CurveZMQ keys (and `bind`) of a zmq source or sink. `bind` is the
@@ -763,7 +815,8 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     sink_config s;
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
                              "resend_interval", "timeout", "max_attempts", "queue_limit", "columns", "rotate",
-                             "bind", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key"});
+                             "bind", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key", "dsn",
+                             "table", "key", "create_table", "batch_rows", "flush_interval"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.kind(t, path, s.type, sink_kinds(), "sink");
@@ -799,9 +852,14 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       case sink_type::jsonl:
       case sink_type::csv:
       case sink_type::sqlite: c.string(t, "path", path, s.path, true); break;
+      case sink_type::postgres:
+        if (!c.string(t, "dsn", path, s.dsn, false))
+          c.error(&t, path + ".dsn",
+                  "missing: a postgres sink needs its connection string, dsn = \"host=... dbname=...\" (or "
+                  "VIGIL_SINK_" + upper_ident(s.name) + "_DSN in the environment)");
+        break;
       case sink_type::webhook:
       case sink_type::alertmanager:
-      case sink_type::postgres:
       case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
       case sink_type::console: break;
     }
@@ -830,12 +888,15 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     }
     if (s.type == sink_type::csv && s.input != sink_input::records)
       c.error(t.get("type"), path + ".type", "a csv sink writes records (input = \"records\" or \"records:ROUTE\")");
+    const bool database = s.type == sink_type::sqlite || s.type == sink_type::postgres;
     if (c.string_list(t, "columns", path, s.columns)) {
-      if (s.type != sink_type::csv) c.error(t.get("columns"), path + ".columns", "only csv sinks take columns");
+      if (s.type != sink_type::csv && !(database && s.input == sink_input::records))
+        c.error(t.get("columns"), path + ".columns", "only csv sinks and database sinks of records take columns");
       for (const auto& col : s.columns)
         if (!layout.index_of(col))
           c.error(t.get("columns"), path + ".columns", "no record field \"" + col + "\" (" + layout.listing() + ")");
     }
+    check_database_sink(c, t, path, s, layout);
     const bool alerts = s.input == sink_input::alerts;
     for (const char* key : {"repeat_interval", "group_wait"})
       if (t.get(key) && !alerts) c.error(t.get(key), path + "." + key, "only alert sinks (input = \"alerts\") take it");
