@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "db/window_counts.hpp"
 #include "parse/timestamp.hpp"
 #include "workload/access_generator.hpp"
 #include "workload/event_generator.hpp"
@@ -174,6 +175,8 @@ struct events_flags {
   bool no_pace = false;
   double speed = 1;
   std::string check;
+  std::string check_postgres;
+  std::string check_table = "campaign_10s";
 };
 
 int run_gen_events(const events_flags& f) {
@@ -185,12 +188,23 @@ int run_gen_events(const events_flags& f) {
   }
   opts.kind = *kind;
   const std::string dir = f.out_dir.empty() ? "." : f.out_dir;
-  if (!f.check.empty()) {
+  if (!f.check.empty() || !f.check_postgres.empty()) {
     if (opts.kind != event_kind::ysb) {
       std::cerr << "vigil gen events: --check is the YSB check: use it with --kind ysb\n";
       return 2;
     }
-    auto verdict = ysb_check(dir + "/ad_events.jsonl", dir + "/campaigns.csv", f.check);
+    ysb_verdict verdict;
+    if (!f.check_postgres.empty()) {
+      ysb_counts actual;
+      std::string error;
+      if (!postgres_window_counts(f.check_postgres, f.check_table, "campaign_id", "views", actual, error)) {
+        std::cerr << "vigil gen events --check-postgres: table " << f.check_table << ": " << error << "\n";
+        return 2;
+      }
+      verdict = ysb_check_counts(dir + "/ad_events.jsonl", dir + "/campaigns.csv", actual);
+    } else {
+      verdict = ysb_check(dir + "/ad_events.jsonl", dir + "/campaigns.csv", f.check);
+    }
     std::cout << (verdict.correct ? "CORRECT" : "DIFFER") << "\n";
     std::cerr << "vigil gen events --check: " << verdict.detail << "\n";
     return verdict.correct ? 0 : 1;
@@ -296,6 +310,9 @@ void add_gen_command(CLI::App& app, int& exit_code) {
   events->add_option("--speed", e->speed, "paced: event time runs this many times faster than the clock (a demo's minutes in seconds)")
     ->capture_default_str()->check(CLI::Range(0.01, 1000.0));
   events->add_option("--check", e->check, "ysb: check the window results in this file against OUT_DIR's input");
+  events->add_option("--check-postgres", e->check_postgres,
+                     "ysb: check the window results in a postgres sink's table instead (a libpq connection string)");
+  events->add_option("--check-table", e->check_table, "ysb: that table")->capture_default_str();
   events->callback([e, &exit_code] { exit_code = run_gen_events(*e); });
 }
 

@@ -17,7 +17,9 @@
 // Prints the seed first: `--seed S` replays a failure's schedule (the kill
 // instants are drawn from it; the machine's timing still varies).
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -31,10 +33,14 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include "support/postgres_server.hpp"
 #include "support/process.hpp"
 
 namespace fs = std::filesystem;
@@ -81,7 +87,8 @@ std::string config(const fs::path& dir, const std::string& source_glob) {
          "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n";
 }
 
-std::string orders_config(const fs::path& dir, const std::string& source_glob, const fs::path& products) {
+std::string orders_config(const fs::path& dir, const std::string& source_glob, const fs::path& products,
+                          const std::string& database_sinks) {
   auto q = [](const fs::path& p) { return "\"" + p.string() + "\""; };
   return "[node]\nname = \"torture\"\nstate_dir = " + q(dir / "state") + "\nhttp = \"\"\n"
          "checkpoint_interval = \"100ms\"\n\n"
@@ -108,7 +115,54 @@ std::string orders_config(const fs::path& dir, const std::string& source_glob, c
          "[[sink]]\nname = \"csv\"\ntype = \"csv\"\ninput = \"records\"\npath = " + q(dir / "records.csv") + "\n"
          "columns = [\"order_id\", \"event_type\", \"total\", \"category\", \"ts\"]\n\n"
          "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:category_minute\"\npath = " + q(dir / "minute.jsonl") + "\n\n"
-         "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n";
+         "[[sink]]\nname = \"bad\"\ntype = \"jsonl\"\ninput = \"quarantine\"\npath = " + q(dir / "quarantine.jsonl") + "\n"
+         + database_sinks;
+}
+
+/// --database: the records and the window results into tables too, in
+/// small batches, so that kills land between commits and checkpoints.
+/// `where` is a sqlite path or a postgres connection string.
+std::string database_sinks(const std::string& kind, const std::string& where, const std::string& job) {
+  if (kind == "none") return "";
+  const std::string at = kind == "sqlite" ? "path = \"" + where + "\"\n" : "dsn = \"" + where + "\"\n";
+  if (job == "ysb")
+    return "\n[[sink]]\nname = \"db\"\ntype = \"" + kind + "\"\ninput = \"window:campaign_10s\"\n" + at +
+           "table = \"campaign_10s\"\n";
+  return "\n[[sink]]\nname = \"db\"\ntype = \"" + kind + "\"\ninput = \"records\"\n" + at +
+         "table = \"records\"\nbatch_rows = 500\n\n"
+         "[[sink]]\nname = \"db_minute\"\ntype = \"" + kind + "\"\ninput = \"window:category_minute\"\n" + at +
+         "table = \"minute\"\n";
+}
+
+/// A table's rows as text, in a fixed order: SQLite's in insertion order
+/// (rowid), PostgreSQL's sorted.
+std::string dump_table(const std::string& kind, const std::string& where, const std::string& table,
+                       const vigil::test::postgres_server* pg) {
+  const std::string order = table == "records"        ? (kind == "sqlite" ? "rowid" : "order_id")
+                            : table == "campaign_10s" ? "window_start, campaign_id"
+                                                      : "window_start, category";
+  const std::string sql = "SELECT * FROM " + table + " ORDER BY " + order;
+  if (kind == "postgres") return pg->query(sql, where);
+  std::string out;
+  if (FILE* p = ::popen(("sqlite3 -separator '|' '" + where + "' '" + sql + "' 2>&1").c_str(), "r")) {
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 // config/ysb.toml with its paths moved into `dir`.
@@ -188,6 +242,12 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "schedule seed (default: random, printed)");
   app.add_option("--lines", lines, "log lines to write")->capture_default_str();
   app.add_flag("--keep", keep, "keep the work directory");
+  std::string database = "none";
+  app.add_option("--database", database,
+                 "orders, ysb: also write the records and window results to sqlite, or to postgres (a server "
+                 "started here), compare the tables (ysb: and check them), and kill some runs right after a "
+                 "database commit")
+    ->capture_default_str()->check(CLI::IsMember({"none", "sqlite", "postgres"}));
   CLI11_PARSE(app, argc, argv);
   std::cout << "crash_torture: job " << job << ", seed " << seed << ", " << kills << " kills, " << lines << " lines"
             << std::endl;
@@ -226,9 +286,27 @@ int main(int argc, char** argv) {
       if (++n % 997 == 0) text += "not a log line " + std::to_string(n) + "\n";
     }
   }
+  std::unique_ptr<vigil::test::postgres_server> pg;
+  if (database == "postgres") {
+    pg = std::make_unique<vigil::test::postgres_server>(free_port());
+    if (!pg->ok()) {
+      std::cerr << "crash_torture: " << pg->error() << "\n";
+      return 2;
+    }
+    pg->query("CREATE DATABASE crash");
+    pg->query("CREATE DATABASE ref");
+  }
+  // Where each run's tables are: a file of its own, or a database of its own.
+  auto database_of = [&](const fs::path& dir) {
+    if (database == "postgres") return pg->dsn(dir == crash ? "crash" : "ref");
+    return (dir / "records.db").string();
+  };
   auto config_of = [&](const fs::path& dir, const std::string& glob) {
-    if (job == "orders") return orders_config(dir, glob, generated / "products.csv");
-    if (job == "ysb") return ysb_config(source_dir, dir, glob, generated / "campaigns.csv");
+    if (job == "orders")
+      return orders_config(dir, glob, generated / "products.csv", database_sinks(database, database_of(dir), job));
+    if (job == "ysb")
+      return ysb_config(source_dir, dir, glob, generated / "campaigns.csv") +
+             database_sinks(database, database_of(dir), job);
     return config(dir, glob);
   };
   std::ofstream(crash / "torture.toml") << config_of(crash, (live / "access.log*").string());
@@ -282,7 +360,11 @@ int main(int argc, char** argv) {
     ++sent;
     at_rotation += rotation_kill;
     if (!writing.empty() && read_file(log).find(writing + ": written") == std::string::npos) ++in_write;
+    // Every fourth run kills itself right after a database commit, before
+    // the checkpoint that counts its rows.
+    if (database != "none" && sent % 4 == 1) ::setenv("VIGIL_FAULT_KILL_AFTER_COMMIT", std::to_string(1 + rng() % 4).c_str(), 1);
     pid = spawn_process(run_live, log.string());
+    ::unsetenv("VIGIL_FAULT_KILL_AFTER_COMMIT");
   }
   writer.join();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -327,6 +409,28 @@ int main(int argc, char** argv) {
               << " segments)" << std::endl;
     ok = ok && same;
   }
+  if (database != "none") {
+    size_t after_commit = 0;
+    const std::string all = read_file(crash / "vigil.log");
+    for (size_t at = all.find("fault injection: SIGKILL after database commit"); at != std::string::npos;
+         at = all.find("fault injection: SIGKILL after database commit", at + 1))
+      ++after_commit;
+    std::cout << "crash_torture: " << after_commit << " runs killed right after a database commit" << std::endl;
+    for (const std::string table : job == "ysb" ? std::vector<std::string>{"campaign_10s"}
+                                                : std::vector<std::string>{"records", "minute"}) {
+      const std::string a = dump_table(database, database_of(crash), table, pg.get());
+      const std::string b = dump_table(database, database_of(ref), table, pg.get());
+      const bool same = a == b && std::count(b.begin(), b.end(), '\n') > 0 && b.find('|') != std::string::npos;
+      std::cout << "crash_torture: " << database << " table " << table << ": " << (same ? "identical" : "DIFFERENT")
+                << " (" << std::count(a.begin(), a.end(), '\n') << " vs " << std::count(b.begin(), b.end(), '\n')
+                << " rows)" << std::endl;
+      if (!same) {  // to diff
+        std::ofstream(work / (table + ".crash.txt")) << a;
+        std::ofstream(work / (table + ".ref.txt")) << b;
+      }
+      ok = ok && same;
+    }
+  }
   const auto bad_crash = quarantined(crash / "quarantine.jsonl"), bad_ref = quarantined(ref / "quarantine.jsonl");
   const bool same_bad = bad_crash == bad_ref && !bad_ref.empty();
   std::cout << "crash_torture: quarantine: " << (same_bad ? "same records" : "DIFFERENT") << " (" << bad_crash.size()
@@ -341,6 +445,14 @@ int main(int argc, char** argv) {
     const bool correct = std::system(check.c_str()) == 0 && read_file(work / "check.txt") == "CORRECT\n";
     std::cout << "crash_torture: YSB check: " << read_file(work / "check.txt");
     ok = ok && correct;
+    if (database == "postgres") {
+      // The same check, reading the counts back from the crashed run's table.
+      const std::string from_table = vigil + " gen events --kind ysb --out-dir '" + generated.string() +
+                                     "' --check-postgres '" + database_of(crash) + "' > '" + (work / "check-pg.txt").string() + "'";
+      const bool table_correct = std::system(from_table.c_str()) == 0 && read_file(work / "check-pg.txt") == "CORRECT\n";
+      std::cout << "crash_torture: YSB check from the postgres table: " << read_file(work / "check-pg.txt");
+      ok = ok && table_correct;
+    }
   }
   const auto ids_crash = alert_ids(crash / "alerts.jsonl"), ids_ref = alert_ids(ref / "alerts.jsonl");
   const bool same_ids = ids_crash == ids_ref && (job == "ysb" || !ids_ref.empty());

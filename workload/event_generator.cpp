@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <tuple>
 
@@ -236,11 +237,14 @@ size_t event_generator::generate_until(int64_t until_ms, std::string& out) {
   return n;
 }
 
-ysb_verdict ysb_check(const std::string& events_path, const std::string& campaigns_path, const std::string& results_path) {
-  std::ifstream campaigns(campaigns_path), events(events_path), results(results_path);
+namespace {
+
+/// The views per (campaign, window start) the events make, or an error.
+std::optional<ysb_verdict> ysb_expected(const std::string& events_path, const std::string& campaigns_path,
+                                        ysb_counts& expected, uint64_t& events_read) {
+  std::ifstream campaigns(campaigns_path), events(events_path);
   if (!campaigns) return ysb_verdict{false, "cannot read " + campaigns_path};
   if (!events) return ysb_verdict{false, "cannot read " + events_path};
-  if (!results) return ysb_verdict{false, "cannot read " + results_path};
   string_map<std::string> campaign_of;
   std::string line;
   bool header = true;
@@ -252,8 +256,6 @@ ysb_verdict ysb_check(const std::string& events_path, const std::string& campaig
     auto cols = split_csv(line);
     if (cols.size() >= 2) campaign_of[cols[0]] = cols[1];
   }
-  // (campaign, window start) -> views
-  std::map<std::pair<std::string, int64_t>, uint64_t> expected, actual;
   simdjson::ondemand::parser parser;
   uint64_t read = 0, skipped = 0;
   while (std::getline(events, line)) {
@@ -272,6 +274,39 @@ ysb_verdict ysb_check(const std::string& events_path, const std::string& campaig
     const int64_t t = std::stoll(std::string(time));
     ++expected[{c->second, floor_div(t, 10000) * 10000}];
   }
+  events_read = read - skipped;
+  return std::nullopt;
+}
+
+} // namespace
+
+ysb_verdict ysb_compare(const ysb_counts& expected, const ysb_counts& actual, uint64_t events) {
+  for (auto e = expected.begin(), a = actual.begin(); e != expected.end() || a != actual.end();) {
+    if (a == actual.end() || (e != expected.end() && e->first < a->first)) {
+      return ysb_verdict{false, "campaign " + e->first.first + " window " + format_rfc3339_utc(e->first.second) + ": expected "
+             + std::to_string(e->second) + " views, no result"};
+    }
+    if (e == expected.end() || a->first < e->first) {
+      return ysb_verdict{false, "campaign " + a->first.first + " window " + format_rfc3339_utc(a->first.second) + ": "
+             + std::to_string(a->second) + " views in the results, none in the events"};
+    }
+    if (e->second != a->second)
+      return ysb_verdict{false, "campaign " + e->first.first + " window " + format_rfc3339_utc(e->first.second) + ": expected "
+             + std::to_string(e->second) + " views, got " + std::to_string(a->second)};
+    ++e;
+    ++a;
+  }
+  return ysb_verdict{true, std::to_string(actual.size()) + " campaign windows, " + std::to_string(events) + " events"};
+}
+
+ysb_verdict ysb_check(const std::string& events_path, const std::string& campaigns_path, const std::string& results_path) {
+  ysb_counts expected, actual;
+  uint64_t events = 0;
+  if (auto failed = ysb_expected(events_path, campaigns_path, expected, events)) return *failed;
+  std::ifstream results(results_path);
+  if (!results) return ysb_verdict{false, "cannot read " + results_path};
+  simdjson::ondemand::parser parser;
+  std::string line;
   uint64_t lines = 0;
   while (std::getline(results, line)) {
     ++lines;
@@ -289,23 +324,14 @@ ysb_verdict ysb_check(const std::string& events_path, const std::string& campaig
       return ysb_verdict{false, "campaign " + std::string(campaign) + " window " + std::string(start) + " written twice ("
              + results_path + ":" + std::to_string(lines) + ")"};
   }
-  for (auto e = expected.begin(), a = actual.begin(); e != expected.end() || a != actual.end();) {
-    if (a == actual.end() || (e != expected.end() && e->first < a->first)) {
-      return ysb_verdict{false, "campaign " + e->first.first + " window " + format_rfc3339_utc(e->first.second) + ": expected "
-             + std::to_string(e->second) + " views, no result"};
-    }
-    if (e == expected.end() || a->first < e->first) {
-      return ysb_verdict{false, "campaign " + a->first.first + " window " + format_rfc3339_utc(a->first.second) + ": "
-             + std::to_string(a->second) + " views in the results, none in the events"};
-    }
-    if (e->second != a->second)
-      return ysb_verdict{false, "campaign " + e->first.first + " window " + format_rfc3339_utc(e->first.second) + ": expected "
-             + std::to_string(e->second) + " views, got " + std::to_string(a->second)};
-    ++e;
-    ++a;
-  }
-  return ysb_verdict{true, std::to_string(actual.size()) + " campaign windows, " + std::to_string(read - skipped)
-                            + " events"};
+  return ysb_compare(expected, actual, events);
+}
+
+ysb_verdict ysb_check_counts(const std::string& events_path, const std::string& campaigns_path, const ysb_counts& actual) {
+  ysb_counts expected;
+  uint64_t events = 0;
+  if (auto failed = ysb_expected(events_path, campaigns_path, expected, events)) return *failed;
+  return ysb_compare(expected, actual, events);
 }
 
 } // namespace vigil

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,5 +93,14 @@ struct ysb_verdict {
   std::string detail;  ///< what was compared, or the first difference
 };
 ysb_verdict ysb_check(const std::string& events_path, const std::string& campaigns_path, const std::string& results_path);
+
+/// Views per (campaign id, window start ms).
+using ysb_counts = std::map<std::pair<std::string, int64_t>, uint64_t>;
+
+/// The same check against counts read from elsewhere (a database table).
+ysb_verdict ysb_check_counts(const std::string& events_path, const std::string& campaigns_path, const ysb_counts& actual);
+
+/// Expected against actual: correct, or the first difference.
+ysb_verdict ysb_compare(const ysb_counts& expected, const ysb_counts& actual, uint64_t events);
 
 } // namespace vigil
