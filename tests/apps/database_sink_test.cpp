@@ -2,6 +2,7 @@
 // orders, config/orders.toml, a SQLite file and a real PostgreSQL server
 // started here on loopback.
 
+#include <fstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -97,6 +98,31 @@ TEST_CASE("vigil run, database sinks: records land in SQLite and PostgreSQL as i
   CHECK(test::occurrences(test::read_file(dir / "quarantine.jsonl"), "\"reason\":\"db_rejected\"") == 1);
   const size_t groups = test::occurrences(test::read_file(dir / "category_minute.jsonl"), "\n");
   CHECK(pg.query("SELECT count(*) FROM category_minute") == std::to_string(groups) + "\n");
+  // A field the schema adds (the generator's drifting "coupon") becomes a
+  // column of both tables, filled from the next events on.
+  std::string text = test::read_file(cfg);
+  const std::string ts_field = "[[schema.field]]\nname = \"ts\"";
+  REQUIRE(text.find(ts_field) != std::string::npos);
+  text.replace(text.find(ts_field), 0, "[[schema.field]]\nname = \"coupon\"\ntype = \"string\"\n\n");
+  test::write_file(cfg, text);
+  test::temp_dir later;
+  g = test::run_command(bin + " gen events --kind orders --no-pace --start 2024-01-01T00:05:00Z --rate 200 --duration 1m "
+                        "--seed 2 --inject schema_drift --out-dir '" + later.path.string() + "' 2>&1");
+  REQUIRE(g.exit_code == 0);
+  {
+    std::ofstream out(dir / "orders.jsonl", std::ios::app);
+    out << replace_all(test::read_file(later / "orders.jsonl"), "\"o-", "\"late-o-");
+  }
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  const std::string all_ids = record_ids(dir / "records.jsonl");
+  CHECK(sqlite3(dir / "orders.db", "SELECT order_id FROM orders ORDER BY rowid") == all_ids);
+  CHECK(sqlite3(dir / "orders.db", "SELECT count(coupon) > 0, count(*) FILTER (WHERE coupon IS NOT NULL AND order_id "
+                                   "NOT LIKE 'late-%') FROM orders") == "1|0\n");
+  CHECK(pg.query("SELECT count(*), count(coupon) > 0 FROM orders") ==
+        std::to_string(test::occurrences(all_ids, "\n") - 1) + "|t\n");
+
   // The table vigil made for the window has its types.
   CHECK(pg.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'category_minute' AND "
                  "column_name IN ('window_start', 'revenue') ORDER BY column_name") ==
@@ -145,6 +171,12 @@ TEST_CASE("vigil run, PostgreSQL stopped and started while vigil runs: the node 
   REQUIRE(page);
   CHECK(test::metric(page->body, "vigil_sinks_failing") == 0);
   CHECK(test::metric(page->body, "vigil_sink_retries_total{sink=\"pg_orders\"}") >= 1);
+  CHECK(test::metric(page->body, "vigil_sink_rows_total{sink=\"pg_orders\",result=\"written\"}") ==
+        static_cast<double>(test::occurrences(all, "\n")));
+  test::write_file(dir / "metrics.txt", page->body);
+  auto lint = test::run_command("promtool check metrics < '" + dir / "metrics.txt" + "' 2>&1");
+  INFO(lint.out);
+  CHECK(lint.exit_code == 0);
   ::kill(node, SIGTERM);
   CHECK(test::wait_process(node) == 0);
   stop_node.pid = -1;

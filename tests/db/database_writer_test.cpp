@@ -185,6 +185,13 @@ TEST_CASE("postgres writer: COPY batches, a refused row in mid-batch, upserts, a
   r = keyed->write({row("k2", "20")}, 3, 4, 2);
   REQUIRE(r.committed);
   CHECK(pg.query("SELECT order_id, total FROM latest ORDER BY 1") == "k1|3\nk2|20\n");
+  // A field the config adds is a column added to the table.
+  spec.columns.push_back({"coupon", column_type::text});
+  auto wider = make_postgres_writer(pg.dsn(), spec, {"n1", "latest", true});
+  r = wider->write({row("k3", "4") + "\tSPRING"}, 4, 5, 3);
+  INFO(r.error);
+  REQUIRE(r.committed);
+  CHECK(pg.query("SELECT order_id, coalesce(coupon, '-') FROM latest ORDER BY 1") == "k1|-\nk2|-\nk3|SPRING\n");
 
   // The server goes away: the write fails with a reason and nothing is in;
   // once it is back, the same writer writes again.
