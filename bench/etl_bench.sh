@@ -36,6 +36,7 @@ best_of() {  # NAME CONFIG INPUT DIR: runs `vigil run --once` RUNS times from DI
     rm -rf "$dir"/var/*/state "$dir"/state
     find "$dir" -name '*.jsonl' ! -name "$(basename "$input")" -delete
     find "$dir" -name 'purchases.csv' -delete
+    find "$dir" -name '*.db' -o -name '*.db-wal' -o -name '*.db-shm' | xargs -r rm -f
     (cd "$dir" && /usr/bin/time -f "%e %M" -o "$work/time" "$vigil" run -c "$config" --once > /dev/null 2>&1)
     read -r secs rss_kb < "$work/time"
     echo "  run $i: ${secs} s, $(awk -v n="$count" -v s="$secs" 'BEGIN { printf "%.0f", n / s }') events/s," \
