@@ -40,12 +40,7 @@ class postgres_writer final : public db_writer {
 public:
   postgres_writer(std::string dsn, table_spec spec, db_target target)
     : dsn_(std::move(dsn)), spec_(std::move(spec)), target_(std::move(target)) {
-    for (size_t i = 0; i < spec_.columns.size(); ++i) {
-      columns_ += (i ? ", " : "") + quote_identifier(spec_.columns[i].name);
-      if (std::find(spec_.key.begin(), spec_.key.end(), i) == spec_.key.end())
-        updates_ += (updates_.empty() ? "" : ", ") + quote_identifier(spec_.columns[i].name) + " = EXCLUDED." +
-                    quote_identifier(spec_.columns[i].name);
-    }
+    columns_ = column_list(spec_);
     for (size_t k = 0; k < spec_.key.size(); ++k) keys_ += (k ? ", " : "") + quote_identifier(spec_.columns[spec_.key[k]].name);
     stage_ = quote_identifier("vigil_stage_" + spec_.table);
   }
@@ -201,38 +196,18 @@ private:
       error = trimmed(PQresultErrorMessage(r.r));
       return false;
     }
-    std::vector<std::string> have;
+    std::vector<std::string> have, changes;
     for (int i = 0; i < PQntuples(r.r); ++i) have.emplace_back(PQgetvalue(r.r, i, 0));
-    const std::string table = quote_identifier(spec_.table);
-    if (have.empty()) {
-      if (!target_.create_table) {
-        error = "no table " + spec_.table + " (create_table = false)";
-        return false;
-      }
-      std::string sql = "CREATE TABLE IF NOT EXISTS " + table + " (";
-      for (size_t i = 0; i < spec_.columns.size(); ++i)
-        sql += (i ? ", " : "") + quote_identifier(spec_.columns[i].name) + " " + sql_type_name(spec_.columns[i].type, true);
-      if (!spec_.key.empty()) sql += ", PRIMARY KEY (" + keys_ + ")";
-      return exec(sql + ")", error);
-    }
-    for (const auto& c : spec_.columns) {
-      if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
-      if (!target_.create_table) {
-        error = "table " + spec_.table + " has no column " + c.name + " (create_table = false: add it, or let vigil)";
-        return false;
-      }
-      if (!exec("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + quote_identifier(c.name) + " " +
-                  sql_type_name(c.type, true), error))
-        return false;
-    }
+    if (!table_changes(spec_, have, target_.create_table, true, changes, error)) return false;
+    for (const auto& sql : changes)
+      if (!exec(sql, error)) return false;
     return true;
   }
 
   bool prepare(std::string& error) {
     std::string marks;
     for (size_t i = 0; i < spec_.columns.size(); ++i) marks += (i ? ", $" : "$") + std::to_string(i + 1);
-    std::string insert = "INSERT INTO " + quote_identifier(spec_.table) + " (" + columns_ + ") VALUES (" + marks + ")";
-    if (!spec_.key.empty()) insert += " ON CONFLICT (" + keys_ + ")" + (updates_.empty() ? " DO NOTHING" : " DO UPDATE SET " + updates_);
+    const std::string insert = upsert_sql(spec_, "VALUES (" + marks + ")");
     auto make = [&](const char* name, const std::string& sql, int params) {
       result r(PQprepare(conn_, name, sql.c_str(), params, nullptr));
       if (r.status() == PGRES_COMMAND_OK) return true;
@@ -294,10 +269,8 @@ private:
   }
 
   bool merge_stage(std::string& error, std::string& sqlstate) {
-    const std::string sql = "INSERT INTO " + quote_identifier(spec_.table) + " (" + columns_ + ") SELECT DISTINCT ON (" +
-                            keys_ + ") " + columns_ + " FROM " + stage_ + " ORDER BY " + keys_ +
-                            ", vigil_row DESC ON CONFLICT (" + keys_ + ")" +
-                            (updates_.empty() ? " DO NOTHING" : " DO UPDATE SET " + updates_);
+    const std::string sql = upsert_sql(spec_, "SELECT DISTINCT ON (" + keys_ + ") " + columns_ + " FROM " + stage_ +
+                                                " ORDER BY " + keys_ + ", vigil_row DESC");
     result r(PQexec(conn_, sql.c_str()));
     if (r.status() == PGRES_COMMAND_OK) return true;
     error = trimmed(PQresultErrorMessage(r.r));
@@ -347,7 +320,7 @@ private:
   std::string dsn_;
   table_spec spec_;
   db_target target_;
-  std::string columns_, keys_, updates_, stage_;
+  std::string columns_, keys_, stage_;
   PGconn* conn_ = nullptr;
   std::string buffer_;
   row_fields fields_;

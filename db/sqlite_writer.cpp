@@ -145,61 +145,26 @@ private:
 
   /// Creates the table, or adds the columns the spec has and it lacks.
   bool ensure_table(std::string& error) {
-    const std::string table = quote_identifier(spec_.table);
-    std::vector<std::string> have;
+    std::vector<std::string> have, changes;
     sqlite3_stmt* info = nullptr;
-    if (sqlite3_prepare_v2(db_, ("PRAGMA table_info(" + table + ")").c_str(), -1, &info, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, ("PRAGMA table_info(" + quote_identifier(spec_.table) + ")").c_str(), -1, &info,
+                           nullptr) != SQLITE_OK) {
       error = sqlite3_errmsg(db_);
       return false;
     }
     while (sqlite3_step(info) == SQLITE_ROW)
       have.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 1)));
     sqlite3_finalize(info);
-    if (have.empty()) {
-      if (!target_.create_table) {
-        error = "no table " + spec_.table + " (create_table = false)";
-        return false;
-      }
-      std::string sql = "CREATE TABLE " + table + " (";
-      for (size_t i = 0; i < spec_.columns.size(); ++i)
-        sql += (i ? ", " : "") + quote_identifier(spec_.columns[i].name) + " " +
-               sql_type_name(spec_.columns[i].type, false);
-      if (!spec_.key.empty()) {
-        sql += ", PRIMARY KEY (";
-        for (size_t k = 0; k < spec_.key.size(); ++k)
-          sql += (k ? ", " : "") + quote_identifier(spec_.columns[spec_.key[k]].name);
-        sql += ")";
-      }
-      return exec(sql + ")", error);
-    }
-    for (const auto& c : spec_.columns) {
-      if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
-      if (!target_.create_table) {
-        error = "table " + spec_.table + " has no column " + c.name + " (create_table = false: add it, or let vigil)";
-        return false;
-      }
-      if (!exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(c.name) + " " + sql_type_name(c.type, false),
-                error))
-        return false;
-    }
+    if (!table_changes(spec_, have, target_.create_table, false, changes, error)) return false;
+    for (const auto& sql : changes)
+      if (!exec(sql, error)) return false;
     return true;
   }
 
   bool prepare(std::string& error) {
-    std::string names, marks, updates;
-    for (size_t i = 0; i < spec_.columns.size(); ++i) {
-      names += (i ? ", " : "") + quote_identifier(spec_.columns[i].name);
-      marks += i ? ", ?" : "?";
-      if (std::find(spec_.key.begin(), spec_.key.end(), i) == spec_.key.end())
-        updates += (updates.empty() ? "" : ", ") + quote_identifier(spec_.columns[i].name) + " = excluded." +
-                   quote_identifier(spec_.columns[i].name);
-    }
-    std::string sql = "INSERT INTO " + quote_identifier(spec_.table) + " (" + names + ") VALUES (" + marks + ")";
-    if (!spec_.key.empty()) {
-      sql += " ON CONFLICT (";
-      for (size_t k = 0; k < spec_.key.size(); ++k) sql += (k ? ", " : "") + quote_identifier(spec_.columns[spec_.key[k]].name);
-      sql += updates.empty() ? ") DO NOTHING" : ") DO UPDATE SET " + updates;
-    }
+    std::string marks;
+    for (size_t i = 0; i < spec_.columns.size(); ++i) marks += i ? ", ?" : "?";
+    const std::string sql = upsert_sql(spec_, "VALUES (" + marks + ")");
     auto make = [&](const std::string& text, sqlite3_stmt** out) {
       if (sqlite3_prepare_v3(db_, text.c_str(), -1, SQLITE_PREPARE_PERSISTENT, out, nullptr) == SQLITE_OK) return true;
       error = sqlite3_errmsg(db_);

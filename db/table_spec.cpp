@@ -96,4 +96,56 @@ std::string quote_identifier(const std::string& name) {
   return out + '"';
 }
 
+std::string column_list(const table_spec& t) {
+  std::string out;
+  for (size_t i = 0; i < t.columns.size(); ++i) out += (i ? ", " : "") + quote_identifier(t.columns[i].name);
+  return out;
+}
+
+std::string conflict_clause(const table_spec& t) {
+  if (t.key.empty()) return "";
+  std::string keys, updates;
+  for (size_t k = 0; k < t.key.size(); ++k) keys += (k ? ", " : "") + quote_identifier(t.columns[t.key[k]].name);
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    if (std::find(t.key.begin(), t.key.end(), i) == t.key.end())
+      updates += (updates.empty() ? "" : ", ") + quote_identifier(t.columns[i].name) + " = EXCLUDED." +
+                 quote_identifier(t.columns[i].name);
+  return " ON CONFLICT (" + keys + ")" + (updates.empty() ? " DO NOTHING" : " DO UPDATE SET " + updates);
+}
+
+std::string upsert_sql(const table_spec& t, const std::string& values) {
+  return "INSERT INTO " + quote_identifier(t.table) + " (" + column_list(t) + ") " + values + conflict_clause(t);
+}
+
+bool table_changes(const table_spec& t, const std::vector<std::string>& have, bool create_table, bool postgres,
+                   std::vector<std::string>& statements, std::string& error) {
+  const std::string table = quote_identifier(t.table);
+  if (have.empty()) {
+    if (!create_table) {
+      error = "no table " + t.table + " (create_table = false)";
+      return false;
+    }
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + table + " (";
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      sql += (i ? ", " : "") + quote_identifier(t.columns[i].name) + " " + sql_type_name(t.columns[i].type, postgres);
+    if (!t.key.empty()) {
+      sql += ", PRIMARY KEY (";
+      for (size_t k = 0; k < t.key.size(); ++k) sql += (k ? ", " : "") + quote_identifier(t.columns[t.key[k]].name);
+      sql += ")";
+    }
+    statements.push_back(sql + ")");
+    return true;
+  }
+  for (const auto& c : t.columns) {
+    if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
+    if (!create_table) {
+      error = "table " + t.table + " has no column " + c.name + " (create_table = false: add it, or let vigil)";
+      return false;
+    }
+    statements.push_back("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(c.name) + " " +
+                         sql_type_name(c.type, postgres));
+  }
+  return true;
+}
+
 } // namespace vigil

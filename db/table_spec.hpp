@@ -47,4 +47,22 @@ const char* sql_type_name(column_type t, bool postgres);
 /// `name` as a quoted SQL identifier ("order_id", with '"' doubled).
 std::string quote_identifier(const std::string& name);
 
+/// The statements that make `table` (columns `have`, empty: no table yet)
+/// hold every column of `t`: a CREATE TABLE with its types and key, or an
+/// ALTER TABLE ADD COLUMN per missing column. Without `create_table`,
+/// false with `error` naming what is missing.
+bool table_changes(const table_spec& t, const std::vector<std::string>& have, bool create_table, bool postgres,
+                   std::vector<std::string>& statements, std::string& error);
+
+/// The quoted column names, comma-separated ("a", "b").
+std::string column_list(const table_spec& t);
+
+/// INSERT INTO table (columns) VALUES (`values`), and for a keyed table
+/// ON CONFLICT (key) DO UPDATE SET every other column (DO NOTHING when
+/// the key is every column): SQL that SQLite and PostgreSQL both take.
+std::string upsert_sql(const table_spec& t, const std::string& values);
+
+/// " ON CONFLICT (key) DO UPDATE SET ..." of a keyed table ("" without a key).
+std::string conflict_clause(const table_spec& t);
+
 } // namespace vigil
