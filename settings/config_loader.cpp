@@ -286,18 +286,25 @@ void apply_variables(toml::table& root, const config_load_options& opts,
       if (rest.rfind(prefix, 0) != 0) continue;
       std::string tail = rest.substr(prefix.size());
       toml::array* entries = root.get(section) ? root.get(section)->as_array() : nullptr;
-      bool found = false;
-      for (size_t i = 0; entries && i < entries->size() && !found; ++i) {
+      // The longest name that starts the variable: VIGIL_SINK_SHOP_MINUTE_PG_DSN
+      // is sink shop_minute_pg's dsn even when there is a sink shop_minute.
+      toml::table* target = nullptr;
+      size_t matched = 0;
+      for (size_t i = 0; entries && i < entries->size(); ++i) {
         toml::table* entry = (*entries)[i].as_table();
         auto name = entry ? (*entry)["name"].value<std::string>() : std::nullopt;
         if (!name) continue;
         std::string up = upper_ident(*name) + "_";
-        if (tail.rfind(up, 0) != 0 || tail.size() == up.size()) continue;
-        std::string key = tail.substr(up.size());
-        std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-        set(*entry, key);
-        found = true;
+        if (tail.rfind(up, 0) != 0 || tail.size() == up.size() || up.size() <= matched) continue;
+        target = entry;
+        matched = up.size();
       }
+      if (target) {
+        std::string key = tail.substr(matched);
+        std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+        set(*target, key);
+      }
+      const bool found = target != nullptr;
       if (!found)
         errors.push_back({origin, std::string(section),
                           "no " + std::string(section) + " whose upper-cased name starts " + tail});

@@ -186,6 +186,22 @@ TEST_CASE("VIGIL_* variables override single keys, and bad ones say which variab
   CHECK(has_error(bad, "environment VIGIL_SOURCE_NOPE_PATH: source: no source"));
 }
 
+TEST_CASE("a VIGIL_* variable goes to the entry with the longest name that starts it") {
+  test::temp_dir dir;
+  test::write_file(dir / "c.toml", "[node]\nname = \"n\"\nstate_dir = \"s\"\n"
+                                   "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"a.log\"\n"
+                                   "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\n"
+                                   "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = \"m.jsonl\"\n"
+                                   "[[sink]]\nname = \"minute_pg\"\ntype = \"postgres\"\ninput = \"window:minute\"\n");
+  config_load_options opts;
+  opts.variables = {{"VIGIL_SINK_MINUTE_PG_DSN", "host=db dbname=shop"}, {"VIGIL_SINK_MINUTE_PATH", "/tmp/m.jsonl"}};
+  auto r = load_config(dir / "c.toml", opts);
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  CHECK(r.config->sinks[1].dsn == "host=db dbname=shop");
+  CHECK(r.config->sinks[0].path == "/tmp/m.jsonl");
+}
+
 TEST_CASE("vigil check-config exits 0 on a good config and 2 listing every error") {
   const std::string bin = VIGIL_BINARY;
   auto ok = test::run_command(bin + " check-config -c '" + example + "'");
