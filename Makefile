@@ -56,16 +56,27 @@ demo: vigil
 # joins the product table, writes clean records (JSONL, and CSV for the
 # purchases), counts business metrics per minute and alerts; the dashboard
 # is on http://127.0.0.1:9465/ meanwhile.
+# make demo-etl PG_DSN="host=127.0.0.1 dbname=shop user=vigil" also writes the
+# records and the minutes to that PostgreSQL database (tables orders and
+# shop_minute); SQLite (var/orders/orders.db) is always written.
+PG_DSN ?=
 demo-etl: vigil
 	@rm -rf var/orders && mkdir -p var/orders && touch var/orders/orders.jsonl
-	@echo "dashboard: http://127.0.0.1:9465/"
-	@$(BUILD)/vigil run -c config/orders.toml & pid=$$!; \
+	@cp config/orders.toml var/orders/demo.toml
+	@if [ -n "$(PG_DSN)" ]; then \
+	  printf '\n[[sink]]\nname = "orders_pg"\ntype = "postgres"\ninput = "records"\ntable = "orders"\n' >> var/orders/demo.toml; \
+	  printf '\n[[sink]]\nname = "shop_minute_pg"\ntype = "postgres"\ninput = "window:shop_minute"\ntable = "shop_minute"\n' >> var/orders/demo.toml; \
+	  export VIGIL_SINK_ORDERS_PG_DSN="$(PG_DSN)" VIGIL_SINK_SHOP_MINUTE_PG_DSN="$(PG_DSN)"; fi; \
+	echo "dashboard: http://127.0.0.1:9465/"; \
+	$(BUILD)/vigil run -c var/orders/demo.toml & pid=$$!; \
 	  $(BUILD)/vigil gen events --kind orders --rate 300 --speed 6 --duration 6m \
 	    --inject payment_failures,revenue_drop,bad --bad-rate 0.05 --out-dir var/orders; \
 	  sleep 2; kill -TERM $$pid; wait $$pid
 	@echo
 	@echo "records: var/orders/records.jsonl   purchases: var/orders/purchases.csv   minutes: var/orders/shop_minute.jsonl"
 	@echo "alerts: var/orders/alerts.jsonl   quarantine: var/orders/quarantine.jsonl ($$(wc -l < var/orders/quarantine.jsonl) events)"
+	@echo "SQLite: var/orders/orders.db, $$(sqlite3 var/orders/orders.db 'SELECT count(*) FROM orders') orders, $$(sqlite3 var/orders/orders.db 'SELECT count(*) FROM shop_minute') minutes (sqlite3 var/orders/orders.db 'SELECT * FROM vigil_sink_progress')"
+	@if [ -n "$(PG_DSN)" ]; then echo "PostgreSQL: $$(psql -X -A -t -d "$(PG_DSN)" -c 'SELECT count(*) FROM orders') orders, $$(psql -X -A -t -d "$(PG_DSN)" -c 'SELECT count(*) FROM shop_minute') minutes"; fi
 
 # A batch report of a real Apache log slice plus a hand-made one with
 # attacks and malformed lines.
