@@ -54,6 +54,8 @@ alert_stage_actor spawn_alert_stage(caf::actor_system& sys, const alert_stage_co
     self->delayed_send(self, tick_interval, tick_atom_v);
     return {
       [=](ingest_atom, const std::vector<alert>& alerts) -> uint64_t {
+        stage_timer timer(cfg.stage.get(), self);
+        if (cfg.stage) cfg.stage->items_in += alerts.size();
         std::vector<alert_router::writes> out;
         self->state.router->take(alerts, wall_clock_ms(), out);
         send(out);

@@ -7,6 +7,7 @@
 
 #include "alerting/alert_router.hpp"
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 
 namespace vigil {
 
@@ -24,6 +25,7 @@ struct alert_stage_config {
   std::shared_ptr<alert_router> restored;
   /// Where the alerts firing now are shown (null: nowhere).
   std::shared_ptr<alert_board> board;
+  std::shared_ptr<stage_tally> stage;  ///< null: not counted
 };
 
 /// Spawns the stage between detection and the alert sinks (see

@@ -85,7 +85,10 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       if (ok && cfg.stored) cfg.stored(id);
       if (id != st.in_progress) return;
       if (ok) st.last_complete = id;
-      if (ok && cfg.tally) cfg.tally->duration.observe(static_cast<double>(wall_clock_ms() - st.started_ms) / 1000.0);
+      if (ok && cfg.tally) {
+        cfg.tally->duration.observe(static_cast<double>(wall_clock_ms() - st.started_ms) / 1000.0);
+        cfg.tally->size.observe(static_cast<double>(cfg.tally->last_bytes.load()));
+      }
       spdlog::debug("checkpoint {}: {} {} ms after it started", id, ok ? "written" : "NOT written",
                     wall_clock_ms() - st.started_ms);
       const bool was_final = st.final_id != 0 && st.final_id == st.in_progress;

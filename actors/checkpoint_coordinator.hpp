@@ -27,6 +27,8 @@ struct checkpoint_tally {
   std::atomic<uint64_t> last_bytes{0};
   /// Seconds from a checkpoint's start to its state stored.
   fixed_histogram<10> duration{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
+  /// Bytes of state per checkpoint written.
+  fixed_histogram<8> size{{1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10}};
 };
 
 struct checkpoint_coordinator_config {

@@ -182,6 +182,8 @@ db_sink_actor::behavior_type db_sink(db_sink_actor::stateful_pointer<db_sink_sta
   return {
     [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
       auto& st = self->state;
+      stage_timer timer(cfg.stage.get(), self);
+      if (cfg.stage) cfg.stage->items_in += lines.size();
       if (!st.started) start(st, cfg);
       for (const auto& line : lines) {
         if (st.position < st.held) {  // the database has it from before the crash
@@ -212,6 +214,7 @@ db_sink_actor::behavior_type db_sink(db_sink_actor::stateful_pointer<db_sink_sta
     [=](tick_atom) {
       auto& st = self->state;
       st.tick_due = false;
+      stage_timer timer(cfg.stage.get(), self);
       flush(st, cfg);
       send_copies(self, cfg);
     },
@@ -219,6 +222,7 @@ db_sink_actor::behavior_type db_sink(db_sink_actor::stateful_pointer<db_sink_sta
       auto& st = self->state;
       if (!st.started) start(st, cfg);
       st.barrier = id;
+      stage_timer timer(cfg.stage.get(), self);
       // The rows before the barrier are committed before the checkpoint
       // counts them: the database never holds fewer than it says.
       flush(st, cfg);

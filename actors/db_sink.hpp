@@ -34,6 +34,7 @@ struct db_sink_config {
   /// A copy of each refused row, as a quarantine record (null: none).
   line_sink_actor quarantine;
   std::shared_ptr<db_sink_stats> stats;  ///< null: the sink's own
+  std::shared_ptr<stage_tally> stage;    ///< null: not counted
 };
 
 /// Spawns a sink that writes rows into a database table, exactly once:

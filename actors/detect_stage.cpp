@@ -34,7 +34,9 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
     return {
       [=](ingest_atom, const std::vector<window_delta>& deltas) -> caf::result<uint64_t> {
         auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
         const uint64_t n = deltas.size();
+        if (cfg.stage) cfg.stage->items_in += n;
         if (!st.rules) return n;
         // Alerts of one batch leave together: one wall-clock reading for all.
         const int64_t now = wall_clock_ms();
@@ -44,6 +46,7 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
         } catch (const std::exception& ex) {
           return caf::make_error(caf::sec::runtime_error, std::string("detect stage: ") + ex.what());
         }
+        if (cfg.stage) cfg.stage->items_out += alerts.size();
         if (alerts.empty() || !cfg.alerts) return n;
         auto rp = self->make_response_promise<uint64_t>();
         self->request(cfg.alerts, caf::infinite, ingest_atom_v, std::move(alerts))

@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 #include "settings/config.hpp"
 
 namespace vigil {
@@ -21,6 +22,7 @@ struct detect_stage_config {
   /// engine restored from the checkpoint being resumed (null: a fresh one).
   checkpoint_coordinator_actor coordinator;
   std::shared_ptr<rule_engine> restored;
+  std::shared_ptr<stage_tally> stage;  ///< null: not counted
 };
 
 /// Spawns the stage that checks the rules against window deltas and hands

@@ -86,6 +86,8 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
     return {
       [=](ingest_atom, event_batch& batch) -> caf::result<uint64_t> {
         auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
+        if (cfg.stage) cfg.stage->items_in += batch.events.size() + batch.records.records();
         try {
           // Each distinct label value is appended to the text once per batch.
           absl::flat_hash_map<uint64_t, text_ref> interned;

@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 #include "settings/config.hpp"
 #include "signature/signature_matcher.hpp"
 
@@ -18,6 +19,7 @@ struct enrich_stage_config {
   std::shared_ptr<const signature_matcher> signatures;
   std::shared_ptr<dimension_tables> dimensions;  ///< the node's, shared by every enrich stage
   window_stage_actor next;
+  std::shared_ptr<stage_tally> stage;  ///< shared by the source's enrich stages (null: not counted)
 };
 
 /// The dimension fields an enrich stage labels events with, in order.

@@ -204,6 +204,8 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
   return {
     [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
       auto& st = self->state;
+      stage_timer timer(cfg.stage.get(), self);
+      if (cfg.stage) cfg.stage->items_in += lines.size();
       if (st.owned && st.fd < 0) open_file(st, cfg);  // one that failed to open: try again
       if (st.fd < 0) {
         spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());

@@ -8,6 +8,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 
 namespace vigil {
 
@@ -47,6 +48,7 @@ struct line_sink_config {
   /// multiple of `rotate_every` (UTC: "1h" rotates on the hour).
   uint64_t rotate_bytes = 0;
   std::chrono::milliseconds rotate_every{0};
+  std::shared_ptr<stage_tally> stage;  ///< null: not counted
 };
 
 /// Spawns a sink that appends lines to a file (created with its directory)

@@ -151,6 +151,7 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
       },
       [=](parse_atom, text_chunk& chunk) -> caf::result<uint64_t> {
         auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
         event_batch batch;
         batch.source = cfg.source;
         batch.sequence = chunk.sequence;
@@ -177,6 +178,10 @@ parse_stage_actor spawn_parse_stage(caf::actor_system& sys, const parse_stage_co
         // Reply to the source (its credit) once the next stage took it.
         auto rp = self->make_response_promise<uint64_t>();
         const uint64_t n = batch.events.size() + batch.records.records();
+        if (cfg.stage) {
+          cfg.stage->items_in += n + batch.quarantined.size();
+          cfg.stage->items_out += n;
+        }
         self->request(cfg.next, caf::infinite, ingest_atom_v, std::move(batch))
           .then([rp, n](uint64_t) mutable { rp.deliver(n); },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });

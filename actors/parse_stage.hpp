@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 #include "clean/duplicate_filter.hpp"
 #include "parse/line_parser.hpp"
 #include "record/record_pipeline.hpp"
@@ -104,6 +105,8 @@ struct parse_stage_config {
   /// with this plan (null: web-log events), joining the node's lookups.
   std::shared_ptr<const record_plan> records;
   std::shared_ptr<lookup_tables> lookups;
+  /// Shared by the source's parse stages (null: not counted).
+  std::shared_ptr<stage_tally> stage;
 };
 
 /// Spawns the stage that parses a source's chunks, cleans the events

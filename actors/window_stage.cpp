@@ -281,6 +281,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     return {
       [=](ingest_atom, event_batch& b) mutable -> caf::result<uint64_t> {
         auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
+        if (cfg.stage) cfg.stage->items_in += b.events.size() + b.records.records() + b.quarantined.size();
         auto rp = self->make_response_promise<uint64_t>();
         try {
           auto& order = st.order[b.source];
@@ -294,6 +296,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       },
       [=](checkpoint_atom, uint64_t id) mutable {
         auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
         if (st.saving != id) return;  // finished early, by a flush or the next checkpoint
         ++st.save_slices;
         size_t budget = groups_per_save_slice;

@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "metrics/stage_tally.hpp"
 #include "settings/config.hpp"
 #include "record/record_format.hpp"
 #include "record/record_layout.hpp"
@@ -67,6 +68,7 @@ struct window_stage_config {
   std::chrono::milliseconds idle_after{10000};
   /// One per window, in order, for `/metrics` (empty: not counted).
   std::vector<std::shared_ptr<window_tally>> tallies;
+  std::shared_ptr<stage_tally> stage;  ///< null: not counted
 };
 
 /// The engines of `cfg` with the state a checkpoint holds for them (the

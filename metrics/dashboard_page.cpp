@@ -36,6 +36,16 @@ std::string dashboard_page(const std::string& initial_status) {
   .sev-info { color:var(--accent); }
   .empty { color:var(--dim); padding:8px; }
   .cols { display:grid; grid-template-columns:2fr 1fr; gap:18px; }
+  .flow { display:flex; flex-wrap:wrap; align-items:stretch; gap:6px; }
+  .stage { flex:1 1 120px; min-width:120px; background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px 10px; position:relative; }
+  .stage .name { font-size:12px; color:var(--dim); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+  .stage .rate { font-size:17px; font-weight:600; font-variant-numeric:tabular-nums; }
+  .stage .bar { height:4px; background:var(--line); border-radius:2px; margin-top:6px; overflow:hidden; }
+  .stage .bar i { display:block; height:100%; background:var(--ok); }
+  .stage.hot .bar i { background:var(--warn); }
+  .stage.full .bar i { background:var(--bad); }
+  .stage .busy { font-size:11px; color:var(--dim); margin-top:3px; }
+  .arrow { align-self:center; color:var(--dim); }
   @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 </style></head>
 <body>
@@ -49,10 +59,15 @@ std::string dashboard_page(const std::string& initial_status) {
     <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
     <div class="tile"><div class="label">Uptime</div><div class="value" id="uptime">–</div></div>
   </section>
+  <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
   <section class="panel"><h2>Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
   <div class="cols">
     <section class="panel"><h2>Firing alerts</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Why</th><th>Since (UTC)</th></tr></thead><tbody id="alerts"></tbody></table></section>
     <section class="panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Lag MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
+  </div>
+  <div class="cols">
+    <section class="panel"><h2>Windows</h2><table><thead><tr><th>Window</th><th class="num">Open groups</th><th>Watermark (UTC)</th><th class="num">Late</th><th class="num">Groups over max</th></tr></thead><tbody id="windows"></tbody></table></section>
+    <section class="panel"><h2>Sinks that deliver</h2><table><thead><tr><th>Sink</th><th class="num">Written</th><th class="num">/ s</th><th class="num">Refused</th><th class="num">Waiting</th><th class="num">Retries</th></tr></thead><tbody id="sinks"></tbody></table></section>
   </div>
 </main>
 <script>
@@ -73,6 +88,30 @@ function chart(series) {
   svg.innerHTML = '<path d="' + area + '" fill="rgba(88,166,255,.15)"/>' +
     '<path d="' + line + '" fill="none" stroke="#58a6ff" stroke-width="1.5"/>' +
     '<text x="4" y="14" fill="#8592a6" font-size="11">' + fmt(max) + "/s</text>";
+}
+// Stages in pipeline order; busy is handler seconds per second (per stage,
+// summed over its workers): the one near 1 holds the others back.
+function stages(list) {
+  const flow = $("stages");
+  flow.replaceChildren();
+  if (!list.length) { flow.appendChild(text("div", "no stages counted", "empty")); return; }
+  list.forEach((st, i) => {
+    if (i) flow.appendChild(text("span", "›", "arrow"));
+    const box = document.createElement("div");
+    const busy = Math.min(st.busy, 1);
+    box.className = "stage" + (busy > 0.9 ? " full" : busy > 0.6 ? " hot" : "");
+    box.appendChild(text("div", st.name, "name"));
+    box.appendChild(text("div", fmt(st.in_per_s) + "/s", "rate"));
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    const fill = document.createElement("i");
+    fill.style.width = (busy * 100).toFixed(0) + "%";
+    bar.appendChild(fill);
+    box.appendChild(bar);
+    box.appendChild(text("div", (st.busy * 100).toFixed(0) + "% busy" + (st.mailbox ? " · " + st.mailbox + " queued" : ""), "busy"));
+    box.title = st.name + ": in " + fmt(st.in_per_s) + "/s, out " + fmt(st.out_per_s) + "/s";
+    flow.appendChild(box);
+  });
 }
 function show(s) {
   $("node").textContent = s.node + " · " + s.role;
@@ -96,6 +135,20 @@ function show(s) {
     alerts.appendChild(row([text("td", a.severity, "sev-" + a.severity), text("td", a.rule), text("td", key),
       text("td", why), text("td", a.first_seen.slice(11, 19), "when")]));
   }
+  stages(s.stages || []);
+  const windows = $("windows");
+  windows.replaceChildren();
+  if (!(s.windows || []).length) windows.appendChild(row([text("td", "no windows", "empty")]));
+  for (const w of s.windows || [])
+    windows.appendChild(row([text("td", w.name), text("td", fmt(w.open_groups), "num"), text("td", w.watermark.slice(0, 19).replace("T", " "), "when"),
+      text("td", fmt(w.late), "num"), text("td", fmt(w.dropped_groups), "num")]));
+  const sinks = $("sinks");
+  sinks.replaceChildren();
+  if (!(s.sinks || []).length) sinks.appendChild(row([text("td", "files and the console only", "empty")]));
+  for (const k of s.sinks || [])
+    sinks.appendChild(row([text("td", k.name), text("td", fmt(k.written), "num"), text("td", k.kind === "database" ? fmt(k.per_s) : "–", "num"),
+      text("td", fmt(k.rejected), "num"), text("td", k.waiting_s > 0 ? k.waiting_s.toFixed(0) + " s" : (k.pending ? fmt(k.pending) + " held" : "–"), k.waiting_s > 5 ? "num sev-critical" : "num"),
+      text("td", fmt(k.retries), "num")]));
   const sources = $("sources");
   sources.replaceChildren();
   for (const x of s.sources)

@@ -10,11 +10,19 @@
 #include "actors/window_stage.hpp"
 #include "alerting/alert_board.hpp"
 #include "db/db_writer.hpp"
+#include "metrics/stage_tally.hpp"
 #include "notify/webhook_sender.hpp"
 #include "record/record_pipeline.hpp"
 #include "settings/config.hpp"
 
 namespace vigil {
+
+/// Sinks that count into the stage graph: files, the console and
+/// databases (the HTTP and ZeroMQ sinks have their own delivery counts).
+inline bool counted_sink(const sink_config& s) {
+  return s.type == sink_type::console || s.type == sink_type::jsonl || s.type == sink_type::csv ||
+         s.type == sink_type::sqlite || s.type == sink_type::postgres;
+}
 
 /// What a node counts as it runs: written by the stages that count (each
 /// piece is thread-safe), read by its HTTP port (`/metrics`, the dashboard,
@@ -26,6 +34,7 @@ struct node_counters {
   std::vector<std::shared_ptr<window_tally>> windows;                 ///< one per window, in order
   std::map<std::string, std::shared_ptr<webhook_stats>> sinks;        ///< webhook and Alertmanager sinks
   std::map<std::string, std::shared_ptr<db_sink_stats>> databases;    ///< sqlite and postgres sinks
+  std::shared_ptr<stage_tallies> stages = std::make_shared<stage_tallies>();  ///< parse:SOURCE, windows, sink:NAME, ...
   std::shared_ptr<lookup_tables> lookups;                             ///< the node's, once loaded
   std::vector<std::string> lookup_names;                              ///< in config order
 
@@ -45,6 +54,14 @@ struct node_counters {
         }
     }
     for (const auto& l : cfg.lookups) c->lookup_names.push_back(l.name);
+    // The stage graph in pipeline order.
+    for (const auto& s : cfg.sources) {
+      c->stages->of("parse:" + s.name);
+      c->stages->of("enrich:" + s.name);
+    }
+    for (const char* stage : {"windows", "detect", "alerts"}) c->stages->of(stage);
+    for (const auto& s : cfg.sinks)
+      if (counted_sink(s)) c->stages->of("sink:" + s.name);
     for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));
     for (const auto& s : cfg.sinks)
       if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)

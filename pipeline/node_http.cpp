@@ -72,6 +72,16 @@ const metric_doc node_metrics[] = {
   {"vigil_sink_queue_depth", kind::gauge, "Notifications waiting or in flight, per sink."},
   {"vigil_sink_oldest_wait_seconds", kind::gauge,
    "Age of the oldest notification waiting or in flight, per sink (0: none): grows while an endpoint is stuck."},
+  {"vigil_checkpoint_bytes", kind::histogram, "Bytes of state per checkpoint written."},
+  {"vigil_checkpoint_age_seconds", kind::gauge,
+   "Seconds since the last checkpoint was written (0 before the first): grows while checkpoints stall."},
+  {"vigil_stage_items_total", kind::counter,
+   "Items a pipeline stage took in and handed on (direction in|out): lines and events for parse, events for "
+   "enrich and windows, window changes for detect, alerts for alerts, lines or rows for a sink."},
+  {"vigil_stage_busy_seconds_total", kind::counter,
+   "Time a stage's handlers ran; a rate near 1 (per worker) is the pipeline's bottleneck."},
+  {"vigil_stage_mailbox_depth", kind::gauge,
+   "Messages waiting in a stage's mailbox after its last handler (for stages of several workers, the last one's)."},
   {"vigil_sink_rows_total", kind::counter,
    "Rows of a database sink: written (committed), rejected (refused by the database, kept in vigil_sink_rejects) "
    "and skipped (replayed after a restart, in the database already)."},
@@ -161,6 +171,21 @@ void render(const node_counters& c, metrics_registry& m) {
     std::vector<uint64_t> counts;
     for (size_t i = 0; i < bounds.size(); ++i) counts.push_back(cp.duration.at_or_below(i));
     m.set_histogram("vigil_checkpoint_duration_seconds", {}, bounds, counts, cp.duration.count(), cp.duration.sum());
+  }
+  {
+    std::vector<double> bounds(cp.size.bounds().begin(), cp.size.bounds().end());
+    std::vector<uint64_t> counts;
+    for (size_t i = 0; i < bounds.size(); ++i) counts.push_back(cp.size.at_or_below(i));
+    m.set_histogram("vigil_checkpoint_bytes", {}, bounds, counts, cp.size.count(), cp.size.sum());
+  }
+  const int64_t last_checkpoint = cp.last_written_ms;
+  m.set("vigil_checkpoint_age_seconds", {},
+        last_checkpoint == 0 ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - last_checkpoint) / 1000.0));
+  for (const auto& t : c.stages->all()) {
+    m.set("vigil_stage_items_total", {{"stage", t->stage}, {"direction", "in"}}, num(t->items_in));
+    m.set("vigil_stage_items_total", {{"stage", t->stage}, {"direction", "out"}}, num(t->items_out));
+    m.set("vigil_stage_busy_seconds_total", {{"stage", t->stage}}, static_cast<double>(t->busy_ns.load()) / 1e9);
+    m.set("vigil_stage_mailbox_depth", {{"stage", t->stage}}, num(t->mailbox));
   }
   m.set("vigil_sinks_failing", {}, num(failing_sinks()));
   for (const auto& [name, st] : c.sinks) {

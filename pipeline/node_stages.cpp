@@ -28,7 +28,8 @@ namespace {
 
 line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, const sink_config& s,
                            const checkpoint_coordinator_actor& coordinator, sink_position resume,
-                           const line_sink_actor& quarantine, const stage_options& options) {
+                           const line_sink_actor& quarantine, const std::shared_ptr<stage_tally>& tally,
+                           const stage_options& options) {
   if (s.type == sink_type::webhook || s.type == sink_type::alertmanager) {
     webhook_options http;
     http.url = s.url;
@@ -59,6 +60,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     dc.batch_rows = s.batch_rows;
     dc.flush_interval = s.flush_interval;
     dc.quarantine = quarantine;
+    dc.stage = tally;
     if (options.counters)
       if (auto it = options.counters->databases.find(s.name); it != options.counters->databases.end())
         dc.stats = it->second;
@@ -66,6 +68,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
   }
   line_sink_config lc;
   lc.name = s.name;
+  lc.stage = tally;
   lc.path = s.type == sink_type::console ? "" : s.path;
   if (s.type == sink_type::csv) {
     const auto layout = record_layout::of(cfg);
@@ -127,10 +130,17 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   alert_stage_config acfg;
   acfg.coordinator = coordinator;
   acfg.restored = recovered.alerts;
+  // The stage graph's tallies, in pipeline order (sources first, at spawn_source).
+  auto stage = [&](const std::string& name) {
+    return options.counters ? options.counters->stages->of(name) : nullptr;
+  };
   if (options.counters) {
     acfg.board = options.counters->alerts;
     wcfg.tallies = options.counters->windows;
   }
+  wcfg.stage = stage("windows");
+  auto detect_tally = stage("detect");
+  acfg.stage = stage("alerts");
   if (wcfg.records) out.record_formats = record_line_formats(cfg, *wcfg.records);
   const auto& record_formats = out.record_formats;
   // The quarantine sink first: database sinks copy the rows their
@@ -145,7 +155,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     const sink_config& s = *sp;
     auto at = recovered.sink_positions.find(s.name);
     auto sink = spawn_sink(sys, cfg, s, coordinator, at != recovered.sink_positions.end() ? at->second : sink_position{},
-                           quarantine, options);
+                           quarantine, counted_sink(s) ? stage("sink:" + s.name) : nullptr, options);
     if (s.input == sink_input::quarantine) quarantine = sink;
     out.all.push_back(caf::actor_cast<caf::actor>(sink));
     switch (s.input) {
@@ -164,7 +174,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   }
   auto alerts = spawn_alert_stage(sys, acfg);
   auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts, coordinator,
-                                                            recovered.detect});
+                                                            recovered.detect, detect_tally});
   wcfg.detect = detect;
   wcfg.coordinator = coordinator;
   wcfg.restored = recovered.windows;
@@ -195,7 +205,8 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   std::vector<parse_stage_actor> parse;
   auto tally = in.tallies ? in.tallies->of(s.name) : std::make_shared<source_tally>(s.name);
   for (size_t w = 0; w < workers; ++w) {
-    auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, in.signatures, in.dimensions, in.next});
+    auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, in.signatures, in.dimensions, in.next,
+                                                              in.stages ? in.stages->of("enrich:" + s.name) : nullptr});
     parser_options po;
     po.format = s.format;
     po.request_time_unit = s.request_time_unit;
@@ -203,7 +214,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     parse.push_back(spawn_parse_stage(
       sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
                               filter != in.recovered.dedup.end() ? filter->second : nullptr, tally, records,
-                              in.lookups}));
+                              in.lookups, in.stages ? in.stages->of("parse:" + s.name) : nullptr}));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }

@@ -22,6 +22,7 @@ template <class Table>
 class watched_tables;
 using lookup_tables = watched_tables<lookup_table>;
 struct node_counters;
+class stage_tallies;
 class source_tallies;
 class state_store;
 
@@ -83,6 +84,8 @@ struct source_inputs {
   /// stages format the records' lines for them. None on an agent: its
   /// aggregator formats what it writes.
   std::vector<record_line_format> record_formats = {};
+  /// Where the parse and enrich stages count (null: nowhere).
+  std::shared_ptr<stage_tallies> stages = nullptr;
 };
 
 /// Spawns one [[source]] (file, stdin, http or zmq) with its parse and enrich

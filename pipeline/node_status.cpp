@@ -39,11 +39,28 @@ void node_status::run() {
                          static_cast<double>(malformed - last_malformed)});
       if (series_.size() > series_seconds) series_.pop_front();
     }
+    sample_rates(first ? 0.0 : 1.0);
     first = false;
     last_events = events;
     last_malformed = malformed;
     for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+void node_status::sample_rates(double seconds) {
+  auto step = [seconds](rates& r, uint64_t in, uint64_t out, uint64_t busy_ns) {
+    if (seconds > 0) {
+      r.in_per_s = static_cast<double>(in - r.in) / seconds;
+      r.out_per_s = static_cast<double>(out - r.out) / seconds;
+      r.busy = static_cast<double>(busy_ns - r.busy_ns) / 1e9 / seconds;
+    }
+    r.in = in;
+    r.out = out;
+    r.busy_ns = busy_ns;
+  };
+  std::lock_guard<std::mutex> guard(lock_);
+  for (const auto& t : counters_->stages->all()) step(stage_rates_[t->stage], t->items_in, t->items_out, t->busy_ns);
+  for (const auto& [name, st] : counters_->databases) step(sink_rates_[name], st->rows_written, st->rows_rejected, 0);
 }
 
 std::string node_status::alerts_json() const {
@@ -82,6 +99,38 @@ std::string node_status::status_json() const {
                       {"last_age_s", last > 0 ? (wall_clock_ms() - last) / 1000.0 : -1.0},
                       {"size_bytes", counters_->checkpoints->last_bytes.load()}};
   j["alerts"] = json::parse(alerts_json());
+  json stages = json::array(), sinks = json::array(), windows = json::array();
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    for (const auto& t : counters_->stages->all()) {
+      const auto it = stage_rates_.find(t->stage);
+      const rates r = it == stage_rates_.end() ? rates{} : it->second;
+      stages.push_back({{"name", t->stage}, {"in_per_s", r.in_per_s}, {"out_per_s", r.out_per_s}, {"busy", r.busy},
+                        {"mailbox", t->mailbox.load()}});
+    }
+    for (const auto& [name, st] : counters_->databases) {
+      const auto it = sink_rates_.find(name);
+      const rates r = it == sink_rates_.end() ? rates{} : it->second;
+      const int64_t since = st->failing_since_ms;
+      sinks.push_back({{"name", name}, {"kind", "database"}, {"written", st->rows_written.load()},
+                       {"per_s", r.in_per_s}, {"rejected", st->rows_rejected.load()}, {"pending", st->pending.load()},
+                       {"retries", st->failed_attempts.load()},
+                       {"waiting_s", since == 0 ? 0.0 : (wall_clock_ms() - since) / 1000.0}});
+    }
+  }
+  for (const auto& [name, st] : counters_->sinks) {
+    const int64_t oldest = st->oldest_ms;
+    sinks.push_back({{"name", name}, {"kind", "http"}, {"written", st->delivered.load()}, {"per_s", 0.0},
+                     {"rejected", st->dropped.load()}, {"pending", st->queued.load()}, {"retries", st->failed_attempts.load()},
+                     {"waiting_s", oldest == 0 ? 0.0 : (wall_clock_ms() - oldest) / 1000.0}});
+  }
+  for (const auto& w : counters_->windows)
+    windows.push_back({{"name", w->window}, {"open_groups", w->open_groups.load()},
+                       {"watermark", w->watermark_ms.load() > 0 ? format_rfc3339_utc(w->watermark_ms.load()) : ""},
+                       {"late", w->late_events.load()}, {"dropped_groups", w->dropped_groups.load()}});
+  j["stages"] = std::move(stages);
+  j["sinks"] = std::move(sinks);
+  j["windows"] = std::move(windows);
   json series = json::array();
   {
     std::lock_guard<std::mutex> guard(lock_);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,8 +16,9 @@ struct node_counters;
 
 /// What a node's dashboard and `/api/v1/status` show, sampled once a second
 /// on a thread of its own: events and malformed lines per second over the
-/// last 15 minutes, totals per source, checkpoints, readiness, and the
-/// alerts firing now.
+/// last 15 minutes, totals per source, each stage's rate and how busy it
+/// is, the sinks, the windows, checkpoints, readiness, and the alerts
+/// firing now.
 class node_status {
 public:
   node_status(std::string node, std::string role, std::shared_ptr<const node_counters> counters,
@@ -24,7 +26,8 @@ public:
   ~node_status();
 
   /// `/api/v1/status`: {"node","role","uptime_s","ready","not_ready_reason","events_per_s",
-  /// "malformed_per_s","sources":[...],"checkpoints":{...},"alerts":[...],"series":[...]}.
+  /// "malformed_per_s","sources":[...],"stages":[...],"sinks":[...],"windows":[...],
+  /// "checkpoints":{...},"alerts":[...],"series":[...]}.
   std::string status_json() const;
   /// `/api/v1/alerts`: the firing alerts, PRODUCT.md's alert schema.
   std::string alerts_json() const;
@@ -35,7 +38,13 @@ private:
     double events_per_s;
     double malformed_per_s;
   };
+  /// A stage's or a database sink's rates over the last second.
+  struct rates {
+    double in_per_s = 0, out_per_s = 0, busy = 0;  ///< busy: handler seconds per second
+    uint64_t in = 0, out = 0, busy_ns = 0;         ///< the totals they came from
+  };
   void run();
+  void sample_rates(double seconds);
 
   const std::string node_, role_;
   std::shared_ptr<const node_counters> counters_;
@@ -43,6 +52,7 @@ private:
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex lock_;
   std::deque<sample> series_;  // the last 900 seconds
+  std::map<std::string, rates> stage_rates_, sink_rates_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

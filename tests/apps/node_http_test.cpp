@@ -291,6 +291,15 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   CHECK(test::contains(dom.out, "<td>ip=203.0.113.77</td>"));
   CHECK(test::contains(dom.out, "<td>probes 5 (threshold 5)</td>"));
   CHECK(test::contains(dom.out, "web-9 · single"));
+  // The stage graph, in pipeline order, and the windows.
+  const size_t parse_box = dom.out.find("<div class=\"name\">parse:in</div>");
+  const size_t windows_box = dom.out.find("<div class=\"name\">windows</div>");
+  const size_t sink_box = dom.out.find("<div class=\"name\">sink:minutes</div>");
+  CHECK(parse_box < windows_box);
+  CHECK(windows_box < sink_box);
+  CHECK(sink_box != std::string::npos);
+  CHECK(test::contains(dom.out, "% busy</div>"));
+  CHECK(test::contains(dom.out, "<td>ip_minute</td>"));
 
   // The stream that keeps the page current: Server-Sent Events of the status.
   std::string stream;
@@ -306,6 +315,11 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   auto metrics = client.Get("/metrics");
   REQUIRE(metrics);
   CHECK(test::metric(metrics->body, "vigil_alerts_total{rule=\"scanner\",severity=\"warning\",status=\"firing\"}") == 1);
+  // Every line went through the parse stage and the window stage.
+  CHECK(test::metric(metrics->body, "vigil_stage_items_total{stage=\"parse:in\",direction=\"out\"}") == 1205);
+  CHECK(test::metric(metrics->body, "vigil_stage_items_total{stage=\"windows\",direction=\"in\"}") == 1205);
+  CHECK(test::metric(metrics->body, "vigil_stage_busy_seconds_total{stage=\"windows\"}") > 0);
+  CHECK(test::metric(metrics->body, "vigil_checkpoint_bytes_count") >= 1);
   auto status = nlohmann::json::parse(client.Get("/api/v1/status")->body);
   CHECK(status["ready"] == true);
   CHECK(status["checkpoints"]["written"].get<uint64_t>() > 0);
