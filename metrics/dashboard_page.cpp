@@ -37,7 +37,7 @@ std::string dashboard_page(const std::string& initial_status) {
   .empty { color:var(--dim); padding:8px; }
   .cols { display:grid; grid-template-columns:2fr 1fr; gap:18px; }
   .flow { display:flex; flex-wrap:wrap; align-items:stretch; gap:6px; }
-  .stage { flex:1 1 120px; min-width:120px; background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px 10px; position:relative; }
+  .stage { flex:1 1 120px; min-width:120px; max-width:220px; background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px 10px; position:relative; }
   .stage .name { font-size:12px; color:var(--dim); white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
   .stage .rate { font-size:17px; font-weight:600; font-variant-numeric:tabular-nums; }
   .stage .bar { height:4px; background:var(--line); border-radius:2px; margin-top:6px; overflow:hidden; }
@@ -77,6 +77,8 @@ const fmt = (n) => n >= 1e9 ? (n / 1e9).toFixed(2) + "G" : n >= 1e6 ? (n / 1e6).
 const ago = (s) => s < 0 ? "none yet" : s < 90 ? s.toFixed(1) + " s ago" : (s / 60).toFixed(0) + " min ago";
 const text = (tag, value, cls) => { const e = document.createElement(tag); e.textContent = value; if (cls) e.className = cls; return e; };
 function row(cells) { const tr = document.createElement("tr"); for (const c of cells) tr.appendChild(c); return tr; }
+// A table's one row when it has nothing to list, across its columns.
+const none = (message, columns) => { const td = text("td", message, "empty"); td.colSpan = columns; return row([td]); };
 function chart(series) {
   const svg = $("chart");
   const max = Math.max(1, ...series.map((p) => p[1]));
@@ -127,7 +129,7 @@ function show(s) {
   chart(s.series);
   const alerts = $("alerts");
   alerts.replaceChildren();
-  if (!s.alerts.length) alerts.appendChild(row([text("td", "nothing firing", "empty")]));
+  if (!s.alerts.length) alerts.appendChild(none("nothing firing", 5));
   for (const a of s.alerts) {
     const key = Object.entries(a.key).map(([k, v]) => k + "=" + v).join(" ") || "(all traffic)";
     // The summary says the comparison with its unit: "latency_p99 612 ms (threshold 500 ms; when ...)".
@@ -138,13 +140,13 @@ function show(s) {
   stages(s.stages || []);
   const windows = $("windows");
   windows.replaceChildren();
-  if (!(s.windows || []).length) windows.appendChild(row([text("td", "no windows", "empty")]));
+  if (!(s.windows || []).length) windows.appendChild(none("no windows", 5));
   for (const w of s.windows || [])
     windows.appendChild(row([text("td", w.name), text("td", fmt(w.open_groups), "num"), text("td", w.watermark.slice(0, 19).replace("T", " "), "when"),
       text("td", fmt(w.late), "num"), text("td", fmt(w.dropped_groups), "num")]));
   const sinks = $("sinks");
   sinks.replaceChildren();
-  if (!(s.sinks || []).length) sinks.appendChild(row([text("td", "files and the console only", "empty")]));
+  if (!(s.sinks || []).length) sinks.appendChild(none("none: the node writes files and the console only", 6));
   for (const k of s.sinks || [])
     sinks.appendChild(row([text("td", k.name), text("td", fmt(k.written), "num"), text("td", k.kind === "database" ? fmt(k.per_s) : "–", "num"),
       text("td", fmt(k.rejected), "num"), text("td", k.waiting_s > 0 ? k.waiting_s.toFixed(0) + " s" : (k.pending ? fmt(k.pending) + " held" : "–"), k.waiting_s > 5 ? "num sev-critical" : "num"),
