@@ -60,14 +60,8 @@ public:
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "relation exists, skipping"
     const std::string table = quote_identifier(spec_.table);
-    if (!exec("CREATE TABLE IF NOT EXISTS vigil_sink_progress (node TEXT NOT NULL, sink TEXT NOT NULL, table_name "
-              "TEXT NOT NULL, rows_written BIGINT NOT NULL, checkpoint_id BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT "
-              "NULL DEFAULT now(), PRIMARY KEY (node, sink, table_name))", error)
-        || !exec("CREATE TABLE IF NOT EXISTS vigil_sink_rejects (node TEXT NOT NULL, sink TEXT NOT NULL, table_name "
-                 "TEXT NOT NULL, row_position BIGINT NOT NULL, error TEXT NOT NULL, row_text TEXT NOT NULL, "
-                 "rejected_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (node, sink, table_name, row_position))",
-                 error)
-        || !ensure_table(error)
+    const auto own = sink_tables_sql(true);
+    if (!exec(own[0], error) || !exec(own[1], error) || !ensure_table(error)
         || (!spec_.key.empty()
             && (!exec("CREATE TEMP TABLE " + stage_ + " (LIKE " + table + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
                       error)

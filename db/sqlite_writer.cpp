@@ -32,13 +32,7 @@ public:
     }
     sqlite3_busy_timeout(db_, 5000);
     if (!exec("PRAGMA journal_mode=WAL", error) || !exec("PRAGMA synchronous=FULL", error)
-        || !exec("CREATE TABLE IF NOT EXISTS vigil_sink_progress (node TEXT NOT NULL, sink TEXT NOT NULL, "
-                 "table_name TEXT NOT NULL, rows_written INTEGER NOT NULL, checkpoint_id INTEGER NOT NULL, "
-                 "updated_at TEXT NOT NULL, PRIMARY KEY (node, sink, table_name))", error)
-        || !exec("CREATE TABLE IF NOT EXISTS vigil_sink_rejects (node TEXT NOT NULL, sink TEXT NOT NULL, "
-                 "table_name TEXT NOT NULL, row_position INTEGER NOT NULL, error TEXT NOT NULL, row_text TEXT "
-                 "NOT NULL, rejected_at TEXT NOT NULL, PRIMARY KEY (node, sink, table_name, row_position))", error)
-        || !ensure_table(error) || !prepare(error)) {
+        || !exec(sink_tables_sql(false)[0], error) || !exec(sink_tables_sql(false)[1], error) || !ensure_table(error) || !prepare(error)) {
       disconnect();
       return false;
     }

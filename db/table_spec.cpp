@@ -96,6 +96,18 @@ std::string quote_identifier(const std::string& name) {
   return out + '"';
 }
 
+std::vector<std::string> sink_tables_sql(bool postgres) {
+  const std::string count = postgres ? "BIGINT" : "INTEGER";
+  const std::string time = postgres ? "TIMESTAMPTZ NOT NULL DEFAULT now()" : "TEXT NOT NULL";
+  const std::string owner = "node TEXT NOT NULL, sink TEXT NOT NULL, table_name TEXT NOT NULL, ";
+  return {"CREATE TABLE IF NOT EXISTS vigil_sink_progress (" + owner + "rows_written " + count +
+            " NOT NULL, checkpoint_id " + count + " NOT NULL, updated_at " + time +
+            ", PRIMARY KEY (node, sink, table_name))",
+          "CREATE TABLE IF NOT EXISTS vigil_sink_rejects (" + owner + "row_position " + count +
+            " NOT NULL, error TEXT NOT NULL, row_text TEXT NOT NULL, rejected_at " + time +
+            ", PRIMARY KEY (node, sink, table_name, row_position))"};
+}
+
 std::string column_list(const table_spec& t) {
   std::string out;
   for (size_t i = 0; i < t.columns.size(); ++i) out += (i ? ", " : "") + quote_identifier(t.columns[i].name);

@@ -54,6 +54,11 @@ std::string quote_identifier(const std::string& name);
 bool table_changes(const table_spec& t, const std::vector<std::string>& have, bool create_table, bool postgres,
                    std::vector<std::string>& statements, std::string& error);
 
+/// CREATE TABLE IF NOT EXISTS for the sinks' own tables, in the
+/// database's types: vigil_sink_progress (where each sink stands) and
+/// vigil_sink_rejects (the rows the database refused).
+std::vector<std::string> sink_tables_sql(bool postgres);
+
 /// The quoted column names, comma-separated ("a", "b").
 std::string column_list(const table_spec& t);
 
