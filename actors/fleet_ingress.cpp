@@ -10,6 +10,8 @@
 
 #include "actors/remote_source.hpp"
 #include "messages/cluster_message.hpp"
+#include "parse/timestamp.hpp"
+#include "metrics/fleet_tally.hpp"
 #include "transport/node_link.hpp"
 
 namespace vigil {
@@ -39,6 +41,11 @@ fleet_ingress_actor spawn_fleet_ingress(caf::actor_system& sys, const fleet_ingr
       [=](ingest_atom, const std::string& agent, const std::string& body) {
         auto& st = self->state;
         if (st.lost) return;
+        if (member_tally* t = cfg.fleet ? cfg.fleet->of(agent) : nullptr) {
+          ++t->batches;
+          t->bytes += body.size();
+          t->last_batch_ms = wall_clock_ms();
+        }
         auto m = decode_events(body);
         if (!m) {
           lose("an events frame from " + agent + " does not decode: " + to_string(m.error()));

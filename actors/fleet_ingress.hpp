@@ -13,6 +13,7 @@
 namespace vigil {
 
 class node_link;
+class fleet_tally;
 
 struct fleet_ingress_config {
   std::shared_ptr<node_link> link;
@@ -27,6 +28,8 @@ struct fleet_ingress_config {
   std::function<void(const std::string& why)> lost;
   /// Called once every stream sent its last batch (`--once`).
   std::function<void()> all_ended;
+  /// Where each agent's batches are counted (null: nowhere).
+  std::shared_ptr<fleet_tally> fleet;
 };
 
 /// Spawns the aggregator's ingress (see `fleet_ingress_actor`).

@@ -46,6 +46,8 @@ std::string dashboard_page(const std::string& initial_status) {
   .stage.full .bar i { background:var(--bad); }
   .stage .busy { font-size:11px; color:var(--dim); margin-top:3px; }
   .arrow { align-self:center; color:var(--dim); }
+  .up { color:var(--ok); font-weight:600; }
+  .down { color:var(--bad); font-weight:600; }
   @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 </style></head>
 <body>
@@ -59,6 +61,7 @@ std::string dashboard_page(const std::string& initial_status) {
     <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
     <div class="tile"><div class="label">Uptime</div><div class="value" id="uptime">–</div></div>
   </section>
+  <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Batches / s</th><th class="num">MB / s</th><th class="num">Batches</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
   <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
   <section class="panel"><h2>Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
   <div class="cols">
@@ -138,6 +141,14 @@ function show(s) {
       text("td", why), text("td", a.first_seen.slice(11, 19), "when")]));
   }
   stages(s.stages || []);
+  // A cluster node: its peers, up or down; on an aggregator, what each agent sends.
+  $("fleet-panel").hidden = !s.fleet;
+  const fleet = $("fleet");
+  fleet.replaceChildren();
+  for (const m of s.fleet || [])
+    fleet.appendChild(row([text("td", m.name), text("td", m.up ? "up" : "down", m.up ? "up" : "down"),
+      text("td", m.batches_per_s.toFixed(1), "num"), text("td", (m.bytes_per_s / 1e6).toFixed(2), "num"),
+      text("td", fmt(m.batches), "num"), text("td", m.last_batch_age_s < 0 ? "–" : ago(m.last_batch_age_s), "num")]));
   const windows = $("windows");
   windows.replaceChildren();
   if (!(s.windows || []).length) windows.appendChild(none("no windows", 5));

@@ -15,6 +15,7 @@
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_metrics.hpp"
+#include "pipeline/node_counters.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "dimension/dimension_tables.hpp"
 #include "pipeline/node_stages.hpp"
@@ -67,7 +68,8 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
                                              const std::vector<std::string>& aggregators,
                                              const std::shared_ptr<const signature_matcher>& signatures,
                                              const std::shared_ptr<lookup_tables>& lookups,
-                                             const resume_message& resume, uint64_t incarnation) {
+                                             const resume_message& resume, uint64_t incarnation,
+                                             const std::shared_ptr<node_counters>& counters) {
   const recovered_state restored = restored_from(cfg, resume);
   auto s = std::make_unique<agent_session>();
   s->epoch = resume.epoch;
@@ -85,7 +87,8 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   // The ETL job's records are made here, lookups joined here: the
   // aggregator gets records, as a single node's window stage does.
   source_inputs in{signatures, std::make_shared<dimension_tables>(cfg.dimensions), s->uplink, true, s->relay, restored,
-                   nullptr, &cfg, lookups};
+                   counters->sources, &cfg, lookups};
+  in.stages = counters->stages;
   std::vector<source_actor> sources;
   for (const auto& src : cfg.sources) {
     sources.push_back(spawn_source(sys, src, in, s->all));
@@ -142,8 +145,9 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
                fmt::join(aggregators, ", "), cfg.sources.size());
 
   std::unique_ptr<cluster_metrics> metrics;
+  auto counters = node_counters::of(cfg);
   try {
-    metrics = std::make_unique<cluster_metrics>(cfg, "agent", link, aggregators);
+    metrics = std::make_unique<cluster_metrics>(cfg, "agent", link, aggregators, counters);
   } catch (const std::exception& ex) {
     std::cerr << "vigil run: agent " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;
@@ -211,7 +215,7 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
         }
         session.reset();
         try {
-          session = start_session(cfg, opts, link, aggregators, signatures, lookups, *pending, incarnation);
+          session = start_session(cfg, opts, link, aggregators, signatures, lookups, *pending, incarnation, counters);
         } catch (const std::exception& ex) {
           std::cerr << "vigil run: agent " << cfg.node.name << ": cannot resume from " << leader << "'s checkpoint "
                     << pending->checkpoint << ": " << ex.what() << "\n";

@@ -14,6 +14,7 @@
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_metrics.hpp"
+#include "pipeline/node_counters.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
 #include "pipeline/sink_preflight.hpp"
@@ -146,7 +147,8 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
                                                   const fleet_roles& roles, const std::shared_ptr<state_store>& store,
                                                   const std::shared_ptr<node_link>& link, uint64_t epoch,
                                                   uint64_t checkpoint, const std::shared_ptr<store_failure>& failure,
-                                                  std::string& error) {
+                                                  const std::shared_ptr<node_counters>& counters,
+                                                  const std::shared_ptr<fleet_tally>& members, std::string& error) {
   auto s = std::make_unique<aggregator_session>();
   s->epoch = epoch;
   stage_plan plan = plan_stages(fleet);
@@ -158,6 +160,7 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
   s->sys = std::make_unique<caf::actor_system>(*s->sys_cfg);
   stage_options options;
   options.store_failed = [failure](const std::string& e) { failure->set(e); };
+  options.counters = counters;  // the node's, across sessions: the dashboard's figures
   if (!roles.leads()) {
     options.follows = true;
     options.stored = [link, roles, epoch](uint64_t id) {
@@ -183,6 +186,7 @@ std::unique_ptr<aggregator_session> start_session(const vigil_config& fleet, con
   auto signals = s->signals;
   icfg.lost = [signals](const std::string& why) { signals->lose(why); };
   icfg.all_ended = [signals] { signals->all_ended = true; };
+  icfg.fleet = members;
   s->ingress = spawn_fleet_ingress(*s->sys, icfg);
   if (!roles.leads()) caf::anon_send(s->stages.coordinator, run_atom_v, std::vector<source_actor>{});
   for (const auto& a : roles.agents) s->members[a] = member{};
@@ -234,10 +238,10 @@ class aggregator_node {
 public:
   aggregator_node(const vigil_config& cfg, const std::vector<vigil_config>& agents, const cluster_run_options& opts,
                   fleet_roles roles, std::shared_ptr<state_store> store, std::shared_ptr<node_link> link,
-                  std::unique_ptr<cluster_metrics> metrics)
+                  std::unique_ptr<cluster_metrics> metrics, std::shared_ptr<node_counters> counters)
     : agents_(agents), opts_(opts), fleet_(fleet_view(cfg, agents)), roles_(std::move(roles)),
       peer_names_(roles_.peers()), store_(std::move(store)), link_(std::move(link)), metrics_(std::move(metrics)),
-      peers_(peer_names_, opts.down_after) {}
+      counters_(std::move(counters)), peers_(peer_names_, opts.down_after) {}
 
   int run() {
     spdlog::info("aggregator {}: listening on {}{}", roles_.self, link_->endpoint(),
@@ -250,7 +254,8 @@ private:
   int lead() {
     while (true) {
       std::string error;
-      session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, store_failure_, error);
+      session_ = start_session(fleet_, agents_, roles_, store_, link_, random_id(), 0, store_failure_, counters_,
+                               metrics_->fleet(), error);
       if (!session_) return fail(error);
       metrics_->session_started();
       metrics_->ready(true);
@@ -341,6 +346,7 @@ private:
     }
     std::string error;
     session_ = start_session(fleet_, agents_, roles_, store_, link_, resume->epoch, resume->checkpoint, store_failure_,
+                             counters_, metrics_->fleet(),
                              error);
     if (!session_) {
       std::cerr << "vigil run: " << error << "\n";
@@ -532,6 +538,7 @@ private:
   std::shared_ptr<state_store> store_;
   std::shared_ptr<node_link> link_;
   std::unique_ptr<cluster_metrics> metrics_;
+  std::shared_ptr<node_counters> counters_;
   peer_table peers_;
   const uint64_t incarnation_ = random_id();
   std::unique_ptr<aggregator_session> session_;
@@ -572,13 +579,15 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
     return 1;
   }
   std::unique_ptr<cluster_metrics> metrics;
+  auto counters = node_counters::of(fleet_view(cfg, agents));
   try {
-    metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers());
+    metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers(), counters);
   } catch (const std::exception& ex) {
     std::cerr << "vigil run: aggregator " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;
   }
-  return aggregator_node(cfg, agents, opts, std::move(roles), std::move(store), std::move(link), std::move(metrics))
+  return aggregator_node(cfg, agents, opts, std::move(roles), std::move(store), std::move(link), std::move(metrics),
+                         std::move(counters))
     .run();
 }
 

@@ -1,16 +1,18 @@
 #include "pipeline/cluster_metrics.hpp"
 
 #include "actors/line_sink.hpp"
+#include "metrics/fleet_tally.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "pipeline/node_status.hpp"
 #include "transport/node_link.hpp"
 
 namespace vigil {
 
 cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& role, std::shared_ptr<node_link> link,
-                                 const std::vector<std::string>& peers)
-  : registry_(std::make_shared<metrics_registry>()) {
+                                 const std::vector<std::string>& peers, std::shared_ptr<const node_counters> counters)
+  : registry_(std::make_shared<metrics_registry>()), fleet_(std::make_shared<fleet_tally>(peers)) {
   using kind = metrics_registry::kind;
   auto& r = *registry_;
   r.describe("vigil_node_info", kind::gauge, "This node of the cluster: its name and role.");
@@ -38,19 +40,30 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
     m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
   });
   add_process_metrics(r);
-  if (!cfg.node.http.empty()) {
-    // Ready: in a session, and every sink writing.
-    http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, [ready = ready_]() -> std::string {
-      if (!ready->load()) return "not in a session of the fleet";
-      if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
-      return "";
-    });
+  if (cfg.node.http.empty()) return;
+  // Ready: in a session, and every sink writing.
+  auto unready = [ready = ready_]() -> std::string {
+    if (!ready->load()) return "not in a session of the fleet";
+    if (size_t n = failing_sinks()) return std::to_string(n) + " sink(s) failing to write";
+    return "";
+  };
+  std::vector<http_page> pages;
+  if (counters) {
+    status_ = std::make_unique<node_status>(cfg.node.name, role, counters, unready, fleet_);
+    pages = status_pages(*status_);
   }
+  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, unready, std::move(pages));
 }
 
-cluster_metrics::~cluster_metrics() = default;
+cluster_metrics::~cluster_metrics() {
+  http_.reset();  // no page reads the status after this
+  status_.reset();
+}
 
-void cluster_metrics::peer(const std::string& name, bool up) { registry_->set("vigil_peer_up", {{"peer", name}}, up ? 1 : 0); }
+void cluster_metrics::peer(const std::string& name, bool up) {
+  registry_->set("vigil_peer_up", {{"peer", name}}, up ? 1 : 0);
+  if (member_tally* t = fleet_->of(name)) t->up = up;
+}
 void cluster_metrics::session_started() { registry_->add("vigil_cluster_sessions_total", {}); }
 void cluster_metrics::rolled_back() { registry_->add("vigil_cluster_rollbacks_total", {}); }
 int cluster_metrics::port() const noexcept { return http_ ? http_->port() : 0; }

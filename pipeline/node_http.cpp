@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "actors/line_sink.hpp"
-#include "metrics/dashboard_page.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
@@ -232,14 +231,7 @@ node_http::node_http(const vigil_config& cfg, std::shared_ptr<const node_counter
     return "";
   };
   status_ = std::make_unique<node_status>(cfg.node.name, "single", counters, unready);
-  const node_status* status = status_.get();
-  std::vector<http_page> pages = {
-    {"/", "text/html; charset=utf-8", [status] { return dashboard_page(status->status_json()); }, false},
-    {"/api/v1/status", "application/json", [status] { return status->status_json(); }, false},
-    {"/api/v1/alerts", "application/json", [status] { return status->alerts_json(); }, false},
-    {"/api/v1/events", "text/event-stream", [status] { return status->status_json(); }, true},
-  };
-  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, unready, std::move(pages));
+  http_ = std::make_unique<http_endpoint>(cfg.node.http, registry_, unready, status_pages(*status_));
 }
 
 node_http::~node_http() {

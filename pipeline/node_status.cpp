@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metrics/dashboard_page.hpp"
+#include "metrics/fleet_tally.hpp"
+#include "metrics/http_endpoint.hpp"
 #include "parse/timestamp.hpp"
 #include "pipeline/node_counters.hpp"
 
@@ -14,8 +17,9 @@ constexpr size_t series_seconds = 900;
 } // namespace
 
 node_status::node_status(std::string node, std::string role, std::shared_ptr<const node_counters> counters,
-                         std::function<std::string()> unready)
-  : node_(std::move(node)), role_(std::move(role)), counters_(std::move(counters)), unready_(std::move(unready)) {
+                         std::function<std::string()> unready, std::shared_ptr<const fleet_tally> fleet)
+  : node_(std::move(node)), role_(std::move(role)), counters_(std::move(counters)), unready_(std::move(unready)),
+    fleet_(std::move(fleet)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -61,6 +65,8 @@ void node_status::sample_rates(double seconds) {
   std::lock_guard<std::mutex> guard(lock_);
   for (const auto& t : counters_->stages->all()) step(stage_rates_[t->stage], t->items_in, t->items_out, t->busy_ns);
   for (const auto& [name, st] : counters_->databases) step(sink_rates_[name], st->rows_written, st->rows_rejected, 0);
+  if (fleet_)
+    for (const auto& m : fleet_->all()) step(member_rates_[m->name], m->batches, m->bytes, 0);
 }
 
 std::string node_status::alerts_json() const {
@@ -128,6 +134,19 @@ std::string node_status::status_json() const {
     windows.push_back({{"name", w->window}, {"open_groups", w->open_groups.load()},
                        {"watermark", w->watermark_ms.load() > 0 ? format_rfc3339_utc(w->watermark_ms.load()) : ""},
                        {"late", w->late_events.load()}, {"dropped_groups", w->dropped_groups.load()}});
+  if (fleet_) {
+    json fleet = json::array();
+    std::lock_guard<std::mutex> guard(lock_);
+    for (const auto& m : fleet_->all()) {
+      const auto it = member_rates_.find(m->name);
+      const rates r = it == member_rates_.end() ? rates{} : it->second;
+      const int64_t last = m->last_batch_ms;
+      fleet.push_back({{"name", m->name}, {"up", m->up.load()}, {"batches", m->batches.load()},
+                       {"bytes", m->bytes.load()}, {"batches_per_s", r.in_per_s}, {"bytes_per_s", r.out_per_s},
+                       {"last_batch_age_s", last == 0 ? -1.0 : (wall_clock_ms() - last) / 1000.0}});
+    }
+    j["fleet"] = std::move(fleet);
+  }
   j["stages"] = std::move(stages);
   j["sinks"] = std::move(sinks);
   j["windows"] = std::move(windows);
@@ -140,6 +159,16 @@ std::string node_status::status_json() const {
   }
   j["series"] = std::move(series);  // [[time_ms, events/s, malformed/s], ...]
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<http_page> status_pages(const node_status& status) {
+  const node_status* s = &status;
+  return {
+    {"/", "text/html; charset=utf-8", [s] { return dashboard_page(s->status_json()); }, false},
+    {"/api/v1/status", "application/json", [s] { return s->status_json(); }, false},
+    {"/api/v1/alerts", "application/json", [s] { return s->alerts_json(); }, false},
+    {"/api/v1/events", "text/event-stream", [s] { return s->status_json(); }, true},
+  };
 }
 
 } // namespace vigil

@@ -9,9 +9,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace vigil {
 
+class fleet_tally;
+struct http_page;
 struct node_counters;
 
 /// What a node's dashboard and `/api/v1/status` show, sampled once a second
@@ -21,8 +24,9 @@ struct node_counters;
 /// firing now.
 class node_status {
 public:
+  /// `fleet`: a cluster node's peers (null: a single node).
   node_status(std::string node, std::string role, std::shared_ptr<const node_counters> counters,
-              std::function<std::string()> unready);
+              std::function<std::string()> unready, std::shared_ptr<const fleet_tally> fleet = nullptr);
   ~node_status();
 
   /// `/api/v1/status`: {"node","role","uptime_s","ready","not_ready_reason","events_per_s",
@@ -52,9 +56,15 @@ private:
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex lock_;
   std::deque<sample> series_;  // the last 900 seconds
-  std::map<std::string, rates> stage_rates_, sink_rates_;
+  std::map<std::string, rates> stage_rates_, sink_rates_, member_rates_;  // member: batches in, bytes out
+  std::shared_ptr<const fleet_tally> fleet_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
+
+/// The pages a node serves from its status: the dashboard `/`,
+/// `/api/v1/status`, `/api/v1/alerts` and `/api/v1/events` (Server-Sent
+/// Events). They read `status`, which must outlive the endpoint.
+std::vector<http_page> status_pages(const node_status& status);
 
 } // namespace vigil

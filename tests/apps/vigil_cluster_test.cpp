@@ -449,6 +449,23 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
     CHECK(scrape.find("# TYPE vigil_frames_dropped_total counter") != std::string::npos);
     CHECK(http_get(ports, "/healthz").first == 200);
     CHECK(http_get(ports, "/readyz").first == 200);
+    // The fleet view of the aggregator's dashboard says the same, with
+    // what each agent sent.
+    auto [code, body] = http_get(ports, "/api/v1/status");
+    INFO(body);
+    REQUIRE(code == 200);
+    auto view = nlohmann::json::parse(body);
+    CHECK(view["role"] == "aggregator");
+    std::map<std::string, nlohmann::json> fleet;
+    for (const auto& m : view["fleet"]) fleet[m["name"].get<std::string>()] = m;
+    REQUIRE(fleet.count("agent-1") == 1);
+    REQUIRE(fleet.count("agent-2") == 1);
+    CHECK(fleet["agent-1"]["up"] == true);
+    CHECK(fleet["agent-2"]["up"] == false);
+    CHECK(fleet["agent-1"]["batches"].get<uint64_t>() > 0);
+    CHECK(fleet["agent-1"]["bytes"].get<uint64_t>() > 0);
+    CHECK(view["stages"].size() > 0);
+    CHECK(test::contains(http_get(ports, "/").second, "<h2>Fleet</h2>"));
   }
   ::kill(nodes[2].pid, SIGCONT);
   wait_for_log(dir / "aggregator.log", "agent agent-2 was unreachable");
