@@ -54,8 +54,8 @@ std::string dashboard_page(const std::string& initial_status) {
 <header><h1>vigil</h1><span class="node" id="node">connecting…</span><span id="ready" class="lost">connecting</span></header>
 <main>
   <section class="tiles">
-    <div class="tile"><div class="label">Events / s</div><div class="value" id="rate">–</div></div>
-    <div class="tile"><div class="label">Events</div><div class="value" id="events">–</div></div>
+    <div class="tile"><div class="label" id="rate-label">Events / s</div><div class="value" id="rate">–</div></div>
+    <div class="tile"><div class="label" id="events-label">Events</div><div class="value" id="events">–</div></div>
     <div class="tile"><div class="label">Malformed / s</div><div class="value" id="malformed">–</div></div>
     <div class="tile"><div class="label">Firing alerts</div><div class="value" id="firing">–</div></div>
     <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
@@ -63,10 +63,10 @@ std::string dashboard_page(const std::string& initial_status) {
   </section>
   <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Batches / s</th><th class="num">MB / s</th><th class="num">Batches</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
   <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
-  <section class="panel"><h2>Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
+  <section class="panel"><h2 id="chart-label">Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
   <div class="cols">
     <section class="panel"><h2>Firing alerts</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Why</th><th>Since (UTC)</th></tr></thead><tbody id="alerts"></tbody></table></section>
-    <section class="panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Lag MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
+    <section class="panel" id="sources-panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Lag MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
   </div>
   <div class="cols">
     <section class="panel"><h2>Windows</h2><table><thead><tr><th>Window</th><th class="num">Open groups</th><th>Watermark (UTC)</th><th class="num">Late</th><th class="num">Groups over max</th></tr></thead><tbody id="windows"></tbody></table></section>
@@ -123,8 +123,15 @@ function show(s) {
   const ready = $("ready");
   ready.textContent = s.ready ? "ready" : "not ready: " + s.not_ready_reason;
   ready.className = s.ready ? "ok" : "bad";
+  // An aggregator parses nothing: its figures are the batches its agents send.
+  const aggregator = s.role === "aggregator" && !!s.fleet;
+  $("rate-label").textContent = aggregator ? "Agent batches / s" : "Events / s";
+  $("events-label").textContent = aggregator ? "Agent batches" : "Events";
+  $("chart-label").textContent = (aggregator ? "Agent batches" : "Events") + " per second, last 15 minutes";
+  $("sources-panel").hidden = aggregator;
   $("rate").textContent = fmt(s.events_per_s);
-  $("events").textContent = fmt(s.sources.reduce((a, x) => a + x.events, 0));
+  $("events").textContent = fmt(aggregator ? s.fleet.reduce((a, m) => a + m.batches, 0)
+                                           : s.sources.reduce((a, x) => a + x.events, 0));
   $("malformed").textContent = fmt(s.malformed_per_s);
   $("firing").textContent = s.alerts.length;
   $("checkpoint").textContent = ago(s.checkpoints.last_age_s);

@@ -579,7 +579,7 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
     return 1;
   }
   std::unique_ptr<cluster_metrics> metrics;
-  auto counters = node_counters::of(fleet_view(cfg, agents));
+  auto counters = node_counters::of(fleet_view(cfg, agents), false);
   try {
     metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers(), counters);
   } catch (const std::exception& ex) {

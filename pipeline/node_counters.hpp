@@ -38,8 +38,9 @@ struct node_counters {
   std::shared_ptr<lookup_tables> lookups;                             ///< the node's, once loaded
   std::vector<std::string> lookup_names;                              ///< in config order
 
-  /// A tally for each source, window and HTTP sink of `cfg`.
-  static std::shared_ptr<node_counters> of(const vigil_config& cfg) {
+  /// A tally for each source, window and HTTP sink of `cfg`. `parses`:
+  /// the node parses its sources (an aggregator gets its agents' batches).
+  static std::shared_ptr<node_counters> of(const vigil_config& cfg, bool parses = true) {
     auto c = std::make_shared<node_counters>();
     for (const auto& s : cfg.sources) {
       auto t = c->sources->of(s.name);
@@ -56,6 +57,7 @@ struct node_counters {
     for (const auto& l : cfg.lookups) c->lookup_names.push_back(l.name);
     // The stage graph in pipeline order.
     for (const auto& s : cfg.sources) {
+      if (!parses) break;
       c->stages->of("parse:" + s.name);
       c->stages->of("enrich:" + s.name);
     }

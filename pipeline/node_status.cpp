@@ -37,6 +37,9 @@ void node_status::run() {
       events += t->events.load();
       malformed += t->malformed.load();
     }
+    // An aggregator parses nothing: its rate is the batches its agents send.
+    if (fleet_ && role_ == "aggregator")
+      for (const auto& m : fleet_->all()) events += m->batches.load();
     if (!first) {
       std::lock_guard<std::mutex> guard(lock_);
       series_.push_back({wall_clock_ms(), static_cast<double>(events - last_events),
