@@ -1,6 +1,9 @@
 #include "actors/window_stage.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <deque>
 #include <map>
 #include <memory>
@@ -68,6 +71,41 @@ std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   return engines;
 }
 
+/// What the dashboard shows of `closed` (results of one window): each
+/// instance's metrics, or for a keyed window the top groups of the newest.
+void show_closed(window_tally& tally, const std::vector<window_result>& closed) {
+  if (tally.names.empty() || closed.empty()) return;
+  auto value = [](const window_result& r, const std::string& name) {
+    return r.metrics.value(name).value_or(std::numeric_limits<double>::quiet_NaN());
+  };
+  if (!tally.keyed) {
+    std::vector<const window_result*> by_start;
+    for (const auto& r : closed) by_start.push_back(&r);
+    std::sort(by_start.begin(), by_start.end(), [](auto* a, auto* b) { return a->start_ms < b->start_ms; });
+    for (const window_result* r : by_start) {
+      window_tally::closed_view v;
+      v.start_ms = r->start_ms;
+      for (const auto& n : tally.names) v.metrics.push_back(value(*r, n));
+      tally.add_closed(std::move(v));
+    }
+    return;
+  }
+  window_tally::closed_view v;
+  v.start_ms = INT64_MIN;
+  for (const auto& r : closed) v.start_ms = std::max(v.start_ms, r.start_ms);
+  for (const auto& r : closed) {
+    const double x = value(r, tally.names.front());
+    if (r.start_ms != v.start_ms || std::isnan(x)) continue;
+    if (v.top.size() == window_tally::top_groups && x <= v.top.back().second) continue;
+    std::string key;
+    for (const auto& [field, text] : r.group) key += (key.empty() ? "" : " ") + field + "=" + text;
+    v.top.emplace_back(std::move(key), x);
+    std::sort(v.top.begin(), v.top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.top.size() > window_tally::top_groups) v.top.pop_back();
+  }
+  tally.add_closed(std::move(v));
+}
+
 } // namespace
 
 std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state) {
@@ -111,6 +149,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto& closed = st.closed[engine];
         if (closed.empty()) continue;
         const std::string& name = cfg.windows[engine].name;
+        if (engine < cfg.tallies.size()) show_closed(*cfg.tallies[engine], closed);
         std::vector<std::string> lines;
         for (const auto& [window, sink] : cfg.window_sinks) {
           if (window != name) continue;

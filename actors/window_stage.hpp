@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +30,33 @@ struct window_tally {
   std::atomic<int64_t> watermark_ms{0};
   std::atomic<uint64_t> late_events{0};     ///< behind the watermark: counted and dropped
   std::atomic<uint64_t> dropped_groups{0};  ///< over max_groups
+
+  /// Closed instances, for the dashboard: of a window without group_by
+  /// its metrics (`metrics`, in `names` order; NaN where there is no
+  /// value); of a keyed one the groups with the most of metric `names[0]`
+  /// (at most `top_groups`), as "field=value" keys. The newest
+  /// `history_size` are kept.
+  struct closed_view {
+    int64_t start_ms = 0;  ///< 0: none closed yet
+    std::vector<double> metrics;
+    std::vector<std::pair<std::string, double>> top;
+  };
+  static constexpr size_t top_groups = 10, history_size = 90;
+  std::vector<std::string> names;  ///< set before anything runs
+  bool keyed = false;
+  void add_closed(closed_view v) {
+    std::lock_guard<std::mutex> guard(closed_lock_);
+    closed_.push_back(std::move(v));
+    if (closed_.size() > history_size) closed_.pop_front();
+  }
+  std::deque<closed_view> closed() const {
+    std::lock_guard<std::mutex> guard(closed_lock_);
+    return closed_;
+  }
+
+private:
+  mutable std::mutex closed_lock_;
+  std::deque<closed_view> closed_;  ///< oldest first
 };
 
 /// Where the records of a batch go (the ETL job's record sinks), written

@@ -47,6 +47,13 @@ std::string dashboard_page(const std::string& initial_status) {
   .stage .busy { font-size:11px; color:var(--dim); margin-top:3px; }
   .arrow { align-self:center; color:var(--dim); }
   .up { color:var(--ok); font-weight:600; }
+  .minis { display:grid; grid-template-columns:repeat(auto-fill,minmax(200px,1fr)); gap:10px; margin-bottom:12px; }
+  .mini { background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px 10px; }
+  .mini .name { font-size:12px; color:var(--dim); }
+  .mini .last { font-size:17px; font-weight:600; font-variant-numeric:tabular-nums; }
+  .mini svg { height:36px; margin-top:4px; }
+  .tops { display:grid; grid-template-columns:repeat(auto-fill,minmax(320px,1fr)); gap:12px; }
+  h3 { margin:4px 0 8px; font-size:13px; font-weight:600; }
   .down { color:var(--bad); font-weight:600; }
   @media (max-width:900px) { .cols { grid-template-columns:1fr; } }
 </style></head>
@@ -64,6 +71,7 @@ std::string dashboard_page(const std::string& initial_status) {
   <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Batches / s</th><th class="num">MB / s</th><th class="num">Batches</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
   <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
   <section class="panel"><h2 id="chart-label">Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
+  <section class="panel" id="results-panel" hidden><h2>Closed windows: their metrics, and the top keys of the keyed ones</h2><div id="results"></div></section>
   <div class="cols">
     <section class="panel"><h2>Firing alerts</h2><table><thead><tr><th>Severity</th><th>Rule</th><th>Key</th><th>Why</th><th>Since (UTC)</th></tr></thead><tbody id="alerts"></tbody></table></section>
     <section class="panel" id="sources-panel"><h2>Sources</h2><table><thead><tr><th>Source</th><th class="num">Events</th><th class="num">MB</th><th class="num">Lag MB</th><th class="num">Malformed</th></tr></thead><tbody id="sources"></tbody></table></section>
@@ -118,6 +126,53 @@ function stages(list) {
     flow.appendChild(box);
   });
 }
+// A metric over its window's closed instances, as a small line.
+function spark(values) {
+  const shown = values.filter((v) => v !== null && isFinite(v));
+  const max = Math.max(...shown, 0), min = Math.min(...shown, 0), span = max - min || 1;
+  let d = "";
+  values.forEach((v, i) => {
+    if (v === null || !isFinite(v)) return;
+    const x = values.length < 2 ? 100 : (i / (values.length - 1)) * 200, y = 34 - ((v - min) / span) * 30;
+    d += (d ? "L" : "M") + x.toFixed(1) + "," + y.toFixed(1);
+  });
+  return '<svg viewBox="0 0 200 36" preserveAspectRatio="none"><path d="' + d + '" fill="none" stroke="#58a6ff" stroke-width="1.5"/></svg>';
+}
+const value = (v) => v === null || !isFinite(v) ? "–" : Math.abs(v) >= 1000 ? fmt(v) : Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(3).replace(/\.?0+$/, "");
+function results(windows) {
+  const at = $("results");
+  at.replaceChildren();
+  const shown = windows.filter((w) => w.points.length || w.top.length);
+  $("results-panel").hidden = !shown.length;
+  const tops = document.createElement("div");
+  tops.className = "tops";
+  for (const w of shown) {
+    if (!w.keyed) {
+      at.appendChild(text("h3", w.name + " · last closed " + w.last_closed.slice(11, 19)));
+      const minis = document.createElement("div");
+      minis.className = "minis";
+      w.metrics.forEach((m, k) => {
+        const series = w.points.map((p) => p[k + 1]);
+        const box = document.createElement("div");
+        box.className = "mini";
+        box.appendChild(text("div", m, "name"));
+        box.appendChild(text("div", value(series[series.length - 1]), "last"));
+        box.insertAdjacentHTML("beforeend", spark(series));
+        minis.appendChild(box);
+      });
+      at.appendChild(minis);
+      continue;
+    }
+    const box = document.createElement("div");
+    box.appendChild(text("h3", w.name + ": top by " + w.metrics[0] + " · " + w.last_closed.slice(11, 19)));
+    const table = document.createElement("table");
+    table.appendChild(row([text("th", "Key"), text("th", w.metrics[0], "num")]));
+    for (const [key, v] of w.top) table.appendChild(row([text("td", key), text("td", value(v), "num")]));
+    box.appendChild(table);
+    tops.appendChild(box);
+  }
+  at.appendChild(tops);
+}
 function show(s) {
   $("node").textContent = s.node + " · " + s.role;
   const ready = $("ready");
@@ -148,6 +203,7 @@ function show(s) {
       text("td", why), text("td", a.first_seen.slice(11, 19), "when")]));
   }
   stages(s.stages || []);
+  results(s.windows || []);
   // A cluster node: its peers, up or down; on an aggregator, what each agent sends.
   $("fleet-panel").hidden = !s.fleet;
   const fleet = $("fleet");

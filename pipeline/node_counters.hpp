@@ -64,7 +64,17 @@ struct node_counters {
     for (const char* stage : {"windows", "detect", "alerts"}) c->stages->of(stage);
     for (const auto& s : cfg.sinks)
       if (counted_sink(s)) c->stages->of("sink:" + s.name);
-    for (const auto& w : cfg.windows) c->windows.push_back(std::make_shared<window_tally>(w.name));
+    for (const auto& w : cfg.windows) {
+      auto t = std::make_shared<window_tally>(w.name);
+      // What the dashboard plots of each closed instance (a keyed window:
+      // its groups ranked by the first).
+      t->keyed = !w.group_by.empty();
+      for (const auto& [name, expr] : w.metrics) t->names.push_back(name);
+      if (w.metrics.empty())
+        t->names = t->keyed ? std::vector<std::string>{"requests", "status_4xx", "status_5xx", "latency_p99"}
+                            : std::vector<std::string>{"requests", "status_5xx", "error_rate", "latency_p99"};
+      c->windows.push_back(std::move(t));
+    }
     for (const auto& s : cfg.sinks)
       if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
         c->sinks[s.name] = std::make_shared<webhook_stats>();

@@ -133,10 +133,25 @@ std::string node_status::status_json() const {
                      {"rejected", st->dropped.load()}, {"pending", st->queued.load()}, {"retries", st->failed_attempts.load()},
                      {"waiting_s", oldest == 0 ? 0.0 : (wall_clock_ms() - oldest) / 1000.0}});
   }
-  for (const auto& w : counters_->windows)
+  for (const auto& w : counters_->windows) {
+    // The closed instances: a series per metric, or the top groups of the newest.
+    const auto closed = w->closed();
+    json points = json::array(), top = json::array();
+    for (const auto& v : closed)
+      if (!w->keyed) {
+        json p = json::array({v.start_ms});
+        for (double x : v.metrics) p.push_back(x);
+        points.push_back(std::move(p));
+      }
+    if (!closed.empty())
+      for (const auto& [key, value] : closed.back().top) top.push_back({key, value});
     windows.push_back({{"name", w->window}, {"open_groups", w->open_groups.load()},
                        {"watermark", w->watermark_ms.load() > 0 ? format_rfc3339_utc(w->watermark_ms.load()) : ""},
-                       {"late", w->late_events.load()}, {"dropped_groups", w->dropped_groups.load()}});
+                       {"late", w->late_events.load()}, {"dropped_groups", w->dropped_groups.load()},
+                       {"keyed", w->keyed}, {"metrics", w->names}, {"points", std::move(points)},
+                       {"top", std::move(top)},
+                       {"last_closed", closed.empty() ? "" : format_rfc3339_utc(closed.back().start_ms)}});
+  }
   if (fleet_) {
     json fleet = json::array();
     std::lock_guard<std::mutex> guard(lock_);

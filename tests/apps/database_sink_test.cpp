@@ -2,6 +2,10 @@
 // orders, config/orders.toml, a SQLite file and a real PostgreSQL server
 // started here on loopback.
 
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <sstream>
 #include <fstream>
 #include <thread>
 
@@ -173,6 +177,36 @@ TEST_CASE("vigil run, PostgreSQL stopped and started while vigil runs: the node 
   CHECK(test::metric(page->body, "vigil_sink_retries_total{sink=\"pg_orders\"}") >= 1);
   CHECK(test::metric(page->body, "vigil_sink_rows_total{sink=\"pg_orders\",result=\"written\"}") ==
         static_cast<double>(test::occurrences(all, "\n")));
+  // The dashboard's view of the closed windows: each shop minute's metrics
+  // as its result line has them, and the categories of the newest minute
+  // ranked by orders.
+  auto view = json::parse(http.Get("/api/v1/status")->body);
+  std::map<std::string, json> windows;
+  for (const auto& w : view["windows"]) windows[w["name"].get<std::string>()] = w;
+  const auto& shop = windows["shop_minute"];
+  const auto names = shop["metrics"].get<std::vector<std::string>>();
+  const size_t orders_at = std::find(names.begin(), names.end(), "orders") - names.begin();
+  REQUIRE(orders_at < names.size());
+  std::map<std::string, double> orders_by_minute;
+  {
+    std::istringstream in(test::read_file(dir / "shop_minute.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto r = json::parse(line);
+      orders_by_minute[r["window"]["start"].get<std::string>()] = r["metrics"]["orders"].get<double>();
+    }
+  }
+  REQUIRE(shop["points"].size() >= 4);
+  CHECK(shop["points"].size() == orders_by_minute.size());
+  for (const auto& p : shop["points"]) {
+    char start[32];
+    const std::time_t t = p[0].get<int64_t>() / 1000;
+    std::strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    CHECK(p[orders_at + 1].get<double>() == orders_by_minute[start]);
+  }
+  const auto& top = windows["category_minute"]["top"];
+  REQUIRE(top.size() >= 2);
+  CHECK(top[0][1].get<double>() >= top[1][1].get<double>());
+  CHECK(test::contains(top[0][0].get<std::string>(), "category="));
   test::write_file(dir / "metrics.txt", page->body);
   auto lint = test::run_command("promtool check metrics < '" + dir / "metrics.txt" + "' 2>&1");
   INFO(lint.out);
