@@ -18,9 +18,9 @@ std::unique_ptr<db_writer> make_database_writer(const sink_config& s, const tabl
 }
 
 std::string database_target(const sink_config& s) {
-  const std::string table = s.table.empty() ? s.name : s.table;
-  if (s.type == sink_type::postgres) return "postgres " + describe_dsn(s.dsn) + " table " + table;
-  return "sqlite " + s.path + " table " + table;
+  table_spec table;  // the writer's own words; it connects only when asked
+  table.table = s.table.empty() ? s.name : s.table;
+  return make_database_writer(s, table, "")->describe();
 }
 
 bool read_database_progress(const vigil_config& cfg, const sink_config& s, int64_t& rows, std::string& error) {

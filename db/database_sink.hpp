@@ -9,6 +9,11 @@
 
 namespace vigil {
 
+/// A sqlite or postgres [[sink]]: one of the sinks this folder writes.
+inline bool is_database_sink(const sink_config& s) {
+  return s.type == sink_type::sqlite || s.type == sink_type::postgres;
+}
+
 /// The table a sqlite or postgres [[sink]] writes: of records
 /// (record_table) or of window results (window_table).
 table_spec database_table(const vigil_config& cfg, const sink_config& s);

@@ -60,8 +60,7 @@ public:
     }
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "relation exists, skipping"
     const std::string table = quote_identifier(spec_.table);
-    const auto own = sink_tables_sql(true);
-    if (!exec(own[0], error) || !exec(own[1], error) || !ensure_table(error)
+    if (!exec_all(sink_tables_sql(true), error) || !ensure_table(error)
         || (!spec_.key.empty()
             && (!exec("CREATE TEMP TABLE " + stage_ + " (LIKE " + table + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
                       error)
@@ -167,6 +166,12 @@ private:
     return false;
   }
 
+  bool exec_all(const std::vector<std::string>& statements, std::string& error) {
+    for (const auto& sql : statements)
+      if (!exec(sql, error)) return false;
+    return true;
+  }
+
   void abort() {
     if (conn_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
       std::string ignored;
@@ -192,10 +197,7 @@ private:
     }
     std::vector<std::string> have, changes;
     for (int i = 0; i < PQntuples(r.r); ++i) have.emplace_back(PQgetvalue(r.r, i, 0));
-    if (!table_changes(spec_, have, target_.create_table, true, changes, error)) return false;
-    for (const auto& sql : changes)
-      if (!exec(sql, error)) return false;
-    return true;
+    return table_changes(spec_, have, target_.create_table, true, changes, error) && exec_all(changes, error);
   }
 
   bool prepare(std::string& error) {

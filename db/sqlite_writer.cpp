@@ -32,7 +32,7 @@ public:
     }
     sqlite3_busy_timeout(db_, 5000);
     if (!exec("PRAGMA journal_mode=WAL", error) || !exec("PRAGMA synchronous=FULL", error)
-        || !exec(sink_tables_sql(false)[0], error) || !exec(sink_tables_sql(false)[1], error) || !ensure_table(error) || !prepare(error)) {
+        || !exec_all(sink_tables_sql(false), error) || !ensure_table(error) || !prepare(error)) {
       disconnect();
       return false;
     }
@@ -133,6 +133,12 @@ private:
     return false;
   }
 
+  bool exec_all(const std::vector<std::string>& statements, std::string& error) {
+    for (const auto& sql : statements)
+      if (!exec(sql, error)) return false;
+    return true;
+  }
+
   void rollback() {
     if (db_ && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
@@ -149,10 +155,7 @@ private:
     while (sqlite3_step(info) == SQLITE_ROW)
       have.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 1)));
     sqlite3_finalize(info);
-    if (!table_changes(spec_, have, target_.create_table, false, changes, error)) return false;
-    for (const auto& sql : changes)
-      if (!exec(sql, error)) return false;
-    return true;
+    return table_changes(spec_, have, target_.create_table, false, changes, error) && exec_all(changes, error);
   }
 
   bool prepare(std::string& error) {

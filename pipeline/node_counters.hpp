@@ -9,6 +9,7 @@
 #include "actors/parse_stage.hpp"
 #include "actors/window_stage.hpp"
 #include "alerting/alert_board.hpp"
+#include "db/database_sink.hpp"
 #include "db/db_writer.hpp"
 #include "metrics/stage_tally.hpp"
 #include "notify/webhook_sender.hpp"
@@ -21,7 +22,7 @@ namespace vigil {
 /// databases (the HTTP and ZeroMQ sinks have their own delivery counts).
 inline bool counted_sink(const sink_config& s) {
   return s.type == sink_type::console || s.type == sink_type::jsonl || s.type == sink_type::csv ||
-         s.type == sink_type::sqlite || s.type == sink_type::postgres;
+         is_database_sink(s);
 }
 
 /// What a node counts as it runs: written by the stages that count (each
@@ -78,7 +79,7 @@ struct node_counters {
     for (const auto& s : cfg.sinks)
       if (s.type == sink_type::webhook || s.type == sink_type::alertmanager)
         c->sinks[s.name] = std::make_shared<webhook_stats>();
-      else if (s.type == sink_type::sqlite || s.type == sink_type::postgres)
+      else if (is_database_sink(s))
         c->databases[s.name] = std::make_shared<db_sink_stats>();
     return c;
   }

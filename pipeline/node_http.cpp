@@ -92,6 +92,14 @@ const metric_doc node_metrics[] = {
 
 double num(uint64_t v) { return static_cast<double>(v); }
 
+template <size_t N>
+void set_fixed_histogram(metrics_registry& m, const std::string& name, const fixed_histogram<N>& h) {
+  std::vector<double> bounds(h.bounds().begin(), h.bounds().end());
+  std::vector<uint64_t> counts;
+  for (size_t i = 0; i < N; ++i) counts.push_back(h.at_or_below(i));
+  m.set_histogram(name, {}, bounds, counts, h.count(), h.sum());
+}
+
 /// The counters as they are now, into `m` (run at every scrape).
 void render(const node_counters& c, metrics_registry& m) {
   for (const auto& t : c.sources->all()) {
@@ -165,18 +173,8 @@ void render(const node_counters& c, metrics_registry& m) {
   m.set("vigil_checkpoints_total", {{"result", "failed"}}, num(cp.failed));
   m.set("vigil_checkpoint_last_success_timestamp_seconds", {}, static_cast<double>(cp.last_written_ms.load()) / 1000.0);
   m.set("vigil_checkpoint_size_bytes", {}, num(cp.last_bytes));
-  {
-    std::vector<double> bounds(cp.duration.bounds().begin(), cp.duration.bounds().end());
-    std::vector<uint64_t> counts;
-    for (size_t i = 0; i < bounds.size(); ++i) counts.push_back(cp.duration.at_or_below(i));
-    m.set_histogram("vigil_checkpoint_duration_seconds", {}, bounds, counts, cp.duration.count(), cp.duration.sum());
-  }
-  {
-    std::vector<double> bounds(cp.size.bounds().begin(), cp.size.bounds().end());
-    std::vector<uint64_t> counts;
-    for (size_t i = 0; i < bounds.size(); ++i) counts.push_back(cp.size.at_or_below(i));
-    m.set_histogram("vigil_checkpoint_bytes", {}, bounds, counts, cp.size.count(), cp.size.sum());
-  }
+  set_fixed_histogram(m, "vigil_checkpoint_duration_seconds", cp.duration);
+  set_fixed_histogram(m, "vigil_checkpoint_bytes", cp.size);
   const int64_t last_checkpoint = cp.last_written_ms;
   m.set("vigil_checkpoint_age_seconds", {},
         last_checkpoint == 0 ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - last_checkpoint) / 1000.0));

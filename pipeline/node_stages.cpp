@@ -47,7 +47,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
   if (s.type == sink_type::zmq) {
     return spawn_zmq_sink(sys, zmq_sink_config{s.name, s.url, s.zmq.bind, s.zmq.keys});
   }
-  if (s.type == sink_type::sqlite || s.type == sink_type::postgres) {
+  if (is_database_sink(s)) {
     db_sink_config dc;
     dc.name = s.name;
     dc.window_results = s.input == sink_input::window;

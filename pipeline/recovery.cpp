@@ -17,17 +17,13 @@ namespace vigil {
 
 namespace {
 
-bool database_sink(const sink_config& s);
-
 bool checkpointed_sink(const sink_config& s) {
   if (s.type == sink_type::csv) return s.input == sink_input::records;
-  return s.type == sink_type::jsonl || database_sink(s);
+  return s.type == sink_type::jsonl || is_database_sink(s);
 }
 
-bool database_sink(const sink_config& s) { return s.type == sink_type::sqlite || s.type == sink_type::postgres; }
-
 /// Where a checkpointed sink writes: its file, or its database and table.
-std::string sink_target(const sink_config& s) { return database_sink(s) ? database_target(s) : s.path; }
+std::string sink_target(const sink_config& s) { return is_database_sink(s) ? database_target(s) : s.path; }
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -189,7 +185,7 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
   out.push_back("alert sinks: " + join(alert_sinks));
   for (const auto& s : cfg.sinks)
     if (checkpointed_sink(s))
-      out.push_back("sink " + s.name + ": " + (database_sink(s) ? database_target(s) : std::string(to_string(s.type)) + " " + s.path));
+      out.push_back("sink " + s.name + ": " + (is_database_sink(s) ? database_target(s) : std::string(to_string(s.type)) + " " + s.path));
   return out;
 }
 
@@ -227,7 +223,7 @@ bool start_fresh(state_store& store, const vigil_config& cfg, recovered_state& o
       out.sink_positions[s.name] = decode_sink_position(*baseline);
       continue;
     }
-    if (database_sink(s)) {
+    if (is_database_sink(s)) {
       // The rows the database holds of this sink's stream already (from an
       // earlier state dir) stay; a replay before the first checkpoint skips
       // only what this store's run wrote.

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "csv/csv.hpp"
+#include "db/database_sink.hpp"
 #include "db/row_text.hpp"
 #include "json/json_text.hpp"
 #include "parse/timestamp.hpp"
@@ -110,7 +111,7 @@ std::vector<record_line_format> record_line_formats(const vigil_config& cfg, con
     for (size_t r = 0; r < cfg.routes.size(); ++r)
       if (cfg.routes[r].name == s.route) f.route = static_cast<int>(r);
     if (s.type == sink_type::csv) f.as = record_line_format::kind::csv;
-    if (s.type == sink_type::sqlite || s.type == sink_type::postgres) f.as = record_line_format::kind::row;
+    if (is_database_sink(s)) f.as = record_line_format::kind::row;
     if (f.as != record_line_format::kind::json) f.columns = record_columns(s, layout);
     out.push_back(std::move(f));
   }
