@@ -85,6 +85,8 @@ fleet_ingress_actor spawn_fleet_ingress(caf::actor_system& sys, const fleet_ingr
         batch->barrier = m->barrier;
         batch->quarantined = std::move(m->quarantined);
         batch->partials.assign(m->partials);
+        if (batch->events.empty() && batch->records.empty()) batch->summarized = m->events;
+        if (member_tally* t = cfg.fleet ? cfg.fleet->of(agent) : nullptr) t->events += m->events;
         self->request(cfg.windows, caf::infinite, ingest_atom_v, std::move(*batch))
           .then(
             [=](uint64_t) {

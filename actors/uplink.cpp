@@ -84,6 +84,7 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
     // its event time, which each aggregator's windows and checkpoints need.
     auto send_batch = [self, cfg, push, fleet](source_stream& s, waiting_batch& w) {
       const size_t event_count = w.batch.events.size();
+      const uint64_t stands_for = event_count + w.batch.records.records();
       std::vector<std::string> partials;
       if (auto& collector = self->state.collector) {
         partials = collector->collect(w.batch, fleet);
@@ -101,6 +102,7 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
         m.barrier = w.batch.barrier;
         if (!partials.empty()) m.partials = partials[to];
         m.batch = encoded;
+        m.events = stands_for;
         if (to == 0) m.quarantined = std::move(w.batch.quarantined);
         push(to, encode(m));
       }

@@ -93,15 +93,22 @@ void show_closed(window_tally& tally, const std::vector<window_result>& closed) 
   window_tally::closed_view v;
   v.start_ms = INT64_MIN;
   for (const auto& r : closed) v.start_ms = std::max(v.start_ms, r.start_ms);
-  for (const auto& r : closed) {
-    const double x = value(r, tally.names.front());
-    if (r.start_ms != v.start_ms || std::isnan(x)) continue;
-    if (v.top.size() == window_tally::top_groups && x <= v.top.back().second) continue;
+  v.tops.resize(tally.names.size());
+  auto key_of = [](const window_result& r) {
     std::string key;
     for (const auto& [field, text] : r.group) key += (key.empty() ? "" : " ") + field + "=" + text;
-    v.top.emplace_back(std::move(key), x);
-    std::sort(v.top.begin(), v.top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    if (v.top.size() > window_tally::top_groups) v.top.pop_back();
+    return key;
+  };
+  for (size_t m = 0; m < tally.names.size(); ++m) {
+    auto& top = v.tops[m];
+    for (const auto& r : closed) {
+      const double x = value(r, tally.names[m]);
+      if (r.start_ms != v.start_ms || std::isnan(x)) continue;
+      if (top.size() == window_tally::top_groups && x <= top.back().second) continue;
+      top.emplace_back(key_of(r), x);
+      std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      if (top.size() > window_tally::top_groups) top.pop_back();
+    }
   }
   tally.add_closed(std::move(v));
 }
@@ -321,7 +328,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       [=](ingest_atom, event_batch& b) mutable -> caf::result<uint64_t> {
         auto& st = self->state;
         stage_timer timer(cfg.stage.get(), self);
-        if (cfg.stage) cfg.stage->items_in += b.events.size() + b.records.records() + b.quarantined.size();
+        if (cfg.stage)
+          cfg.stage->items_in += b.events.size() + b.summarized + b.records.records() + b.quarantined.size();
         auto rp = self->make_response_promise<uint64_t>();
         try {
           auto& order = st.order[b.source];

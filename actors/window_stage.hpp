@@ -33,13 +33,15 @@ struct window_tally {
 
   /// Closed instances, for the dashboard: of a window without group_by
   /// its metrics (`metrics`, in `names` order; NaN where there is no
-  /// value); of a keyed one the groups with the most of metric `names[0]`
-  /// (at most `top_groups`), as "field=value" keys. The newest
-  /// `history_size` are kept.
+  /// value); of a keyed one, for each metric in `names` order, the groups
+  /// with the most of it (at most `top_groups`, none for a metric without
+  /// numbers), as "field=value" keys. The newest `history_size` are kept;
+  /// of a keyed window only the newest (the dashboard ranks its groups).
   struct closed_view {
+    using ranking = std::vector<std::pair<std::string, double>>;
     int64_t start_ms = 0;  ///< 0: none closed yet
     std::vector<double> metrics;
-    std::vector<std::pair<std::string, double>> top;
+    std::vector<ranking> tops;
   };
   static constexpr size_t top_groups = 10, history_size = 90;
   std::vector<std::string> names;  ///< set before anything runs
@@ -47,7 +49,7 @@ struct window_tally {
   void add_closed(closed_view v) {
     std::lock_guard<std::mutex> guard(closed_lock_);
     closed_.push_back(std::move(v));
-    if (closed_.size() > history_size) closed_.pop_front();
+    if (closed_.size() > (keyed ? 1 : history_size)) closed_.pop_front();
   }
   std::deque<closed_view> closed() const {
     std::lock_guard<std::mutex> guard(closed_lock_);

@@ -32,7 +32,10 @@ caf::error bad(const char* message, std::string what) {
 /// names the field.
 class fields {
 public:
-  fields(std::string_view body, const char* message, uint32_t count) : message_(message) {
+  /// A body of `count` fields; with `least`, one of an older sender may
+  /// stop after `least` (the ones it lacks read as their defaults).
+  fields(std::string_view body, const char* message, uint32_t count, uint32_t least = 0) : message_(message) {
+    if (least == 0) least = count;
     try {
       // No message of these holds more than a few thousand items; the
       // limits stop a hostile size prefix from allocating.
@@ -46,12 +49,16 @@ public:
       return;
     }
     const auto& root = handle_.get();
-    if (root.type != msgpack::type::ARRAY || root.via.array.size != count) {
-      error_ = "not an array of " + std::to_string(count);
+    if (root.type != msgpack::type::ARRAY || root.via.array.size < least || root.via.array.size > count) {
+      error_ = "not an array of " + (least == count ? "" : std::to_string(least) + " to ") + std::to_string(count);
       return;
     }
     items_ = root.via.array.ptr;
+    size_ = root.via.array.size;
   }
+
+  /// Whether the body has field `i` (an older sender's may stop short).
+  bool has(uint32_t i) const noexcept { return ok() && i < size_; }
 
   bool u64(uint32_t i, const char* name, uint64_t& out) {
     if (!ok()) return false;
@@ -114,6 +121,7 @@ private:
   const char* message_;
   msgpack::object_handle handle_;
   const msgpack::object* items_ = nullptr;
+  uint32_t size_ = 0;
   std::string error_;
 };
 
@@ -146,13 +154,14 @@ std::string encode(const resume_message& m) {
 }
 
 std::string encode(const events_message& m) {
-  return packed(6, [&](packer& pk) {
+  return packed(7, [&](packer& pk) {
     pk.pack(m.epoch);
     pk.pack(m.barrier);
     pack_bytes(pk, m.batch);
     pk.pack(m.quarantined);
     pk.pack(m.last);
     pack_bytes(pk, m.partials);
+    pk.pack(m.events);
   });
 }
 
@@ -183,9 +192,16 @@ std::string encode(const ack_message& m) {
 }
 
 std::string encode(const heartbeat_message& m) {
-  return packed(2, [&](packer& pk) {
+  return packed(3, [&](packer& pk) {
     pk.pack(m.epoch);
     pk.pack(m.incarnation);
+    pk.pack_array(static_cast<uint32_t>(m.lags.size()));
+    for (const auto& l : m.lags) {
+      pk.pack_array(3);
+      pk.pack(l.source);
+      pk.pack(l.bytes);
+      pk.pack(l.newest_event_ms);
+    }
   });
 }
 
@@ -222,7 +238,7 @@ caf::expected<resume_message> decode_resume(std::string_view body) {
 }
 
 caf::expected<events_message> decode_events(std::string_view body) {
-  fields f(body, "events", 6);
+  fields f(body, "events", 7, 6);
   events_message m;
   f.u64(0, "epoch", m.epoch);
   f.u64(1, "barrier", m.barrier);
@@ -233,6 +249,7 @@ caf::expected<events_message> decode_events(std::string_view body) {
   });
   f.flag(4, "last", m.last);
   f.bytes(5, "partials", m.partials);
+  if (f.has(6)) f.u64(6, "events", m.events);
   return done(f, std::move(m));
 }
 
@@ -271,10 +288,24 @@ caf::expected<ack_message> decode_ack(std::string_view body) {
 }
 
 caf::expected<heartbeat_message> decode_heartbeat(std::string_view body) {
-  fields f(body, "heartbeat", 2);
+  fields f(body, "heartbeat", 3, 2);
   heartbeat_message m;
   f.u64(0, "epoch", m.epoch);
   f.u64(1, "incarnation", m.incarnation);
+  if (f.has(2))
+    f.list(2, "lags", [&](const msgpack::object& o) {
+      if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return false;
+      const msgpack::object* item = o.via.array.ptr;
+      source_lag l;
+      if (!fields::item_text(item[0], l.source) || item[1].type != msgpack::type::POSITIVE_INTEGER) return false;
+      l.bytes = item[1].via.u64;
+      if (item[2].type == msgpack::type::NEGATIVE_INTEGER) l.newest_event_ms = item[2].via.i64;
+      else if (item[2].type == msgpack::type::POSITIVE_INTEGER && item[2].via.u64 <= INT64_MAX)
+        l.newest_event_ms = static_cast<int64_t>(item[2].via.u64);
+      else return false;
+      m.lags.push_back(std::move(l));
+      return true;
+    });
   return done(f, std::move(m));
 }
 

@@ -49,6 +49,10 @@ struct events_message {
   std::vector<std::string> quarantined;
   bool last = false;                 ///< the source's input ended (`--once`): no events follow
   std::string_view partials;         ///< `event_batch::partials` (decoded: into the frame)
+  /// The events (or records) the batch stands for, also when the agent
+  /// sent only their partials: what the aggregator counts as taken in.
+  /// Absent from an older agent's frame: 0.
+  uint64_t events = 0;
 };
 
 /// barrier, aggregator -> agent: start checkpoint `checkpoint` at `source`.
@@ -72,6 +76,15 @@ struct ack_message {
   uint64_t sequence = 0;
 };
 
+/// How far behind its input a source of an agent reads: bytes written to
+/// its files and not read yet, and the newest event time it parsed
+/// (INT64_MIN before any; Unix ms).
+struct source_lag {
+  std::string source;
+  uint64_t bytes = 0;
+  int64_t newest_event_ms = INT64_MIN;
+};
+
 /// heartbeat, both ways: the sender's session (0 before it joined one) and
 /// process. done (`--once`), follower -> the leader: its windows are
 /// closed; the leader -> everyone: the fleet's input is complete and every
@@ -79,6 +92,9 @@ struct ack_message {
 struct heartbeat_message {
   uint64_t epoch = 0;
   uint64_t incarnation = 0;
+  /// An agent's sources, how far behind each is reading (for the
+  /// aggregators' fleet view). Empty from aggregators and older agents.
+  std::vector<source_lag> lags;
 };
 
 /// rollback, aggregator -> the leading aggregator: session `epoch` lost

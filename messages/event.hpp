@@ -75,6 +75,10 @@ struct event_batch {
   /// serialized; the window stage merges them instead of adding the events
   /// to those windows. Empty: none.
   std::string partials;
+  /// The events an agent aggregated into `partials` and did not send:
+  /// what the batch stands for on an aggregator's window stage. Local to
+  /// the node: not in the msgpack codec (the events frame carries it).
+  uint64_t summarized = 0;
   /// The ETL job's events: records of a source with a `[[schema]]`
   /// (validated, transformed, enriched), instead of `events`.
   record_set records;
@@ -104,6 +108,7 @@ struct event_batch {
     barrier = 0;
     quarantined.clear();
     partials.clear();
+    summarized = 0;
     records.clear();
   }
 };
@@ -118,7 +123,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels, x.barrier, x.quarantined, x.partials, x.records);
+           x.label_names, x.labels, x.barrier, x.quarantined, x.partials, x.summarized, x.records);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

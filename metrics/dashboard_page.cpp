@@ -52,6 +52,7 @@ std::string dashboard_page(const std::string& initial_status) {
   .mini .name { font-size:12px; color:var(--dim); }
   .mini .last { font-size:17px; font-weight:600; font-variant-numeric:tabular-nums; }
   .mini svg { height:36px; margin-top:4px; }
+  select.rank { background:var(--panel); color:var(--text); border:1px solid var(--line); border-radius:4px; font:inherit; padding:1px 4px; }
   .tops { display:grid; grid-template-columns:repeat(auto-fill,minmax(320px,1fr)); gap:12px; }
   h3 { margin:4px 0 8px; font-size:13px; font-weight:600; }
   .down { color:var(--bad); font-weight:600; }
@@ -68,7 +69,7 @@ std::string dashboard_page(const std::string& initial_status) {
     <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
     <div class="tile"><div class="label">Uptime</div><div class="value" id="uptime">–</div></div>
   </section>
-  <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Batches / s</th><th class="num">MB / s</th><th class="num">Batches</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
+  <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Events / s</th><th class="num">MB / s</th><th class="num">Events</th><th class="num">Lag MB</th><th class="num">Behind</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
   <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
   <section class="panel"><h2 id="chart-label">Events per second, last 15 minutes</h2><svg id="chart" viewBox="0 0 900 140" preserveAspectRatio="none"></svg></section>
   <section class="panel" id="results-panel" hidden><h2>Closed windows: their metrics, and the top keys of the keyed ones</h2><div id="results"></div></section>
@@ -139,10 +140,22 @@ function spark(values) {
   return '<svg viewBox="0 0 200 36" preserveAspectRatio="none"><path d="' + d + '" fill="none" stroke="#58a6ff" stroke-width="1.5"/></svg>';
 }
 const value = (v) => v === null || !isFinite(v) ? "–" : Math.abs(v) >= 1000 ? fmt(v) : Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(3).replace(/\.?0+$/, "");
+// By window name: the metric its top keys are ranked by, as chosen in its
+// picker and kept in the address (#rank=ip_minute:probes,...) so that a link
+// or a reload shows the same ranking.
+const rankBy = {};
+for (const pair of (new URLSearchParams(location.hash.slice(1)).get("rank") || "").split(",")) {
+  const at = pair.lastIndexOf(":");
+  if (at > 0) rankBy[pair.slice(0, at)] = pair.slice(at + 1);
+}
+const keepRanking = () => history.replaceState(null, "", "#rank=" + Object.entries(rankBy).map(([w, m]) => w + ":" + m).join(","));
+let last = null;
 function results(windows) {
+  // Not while a picker is open: rebuilding it would close it under the pointer.
+  if (document.activeElement && document.activeElement.classList.contains("rank")) return;
   const at = $("results");
   at.replaceChildren();
-  const shown = windows.filter((w) => w.points.length || w.top.length);
+  const shown = windows.filter((w) => w.points.length || (w.tops || []).some((t) => t.length));
   $("results-panel").hidden = !shown.length;
   const tops = document.createElement("div");
   tops.className = "tops";
@@ -163,29 +176,48 @@ function results(windows) {
       at.appendChild(minis);
       continue;
     }
+    // Ranked by the metric chosen in its picker (the first one until then);
+    // metrics without numbers (top(), for one) have no ranking to offer.
+    const ranked = w.metrics.map((m, k) => k).filter((k) => (w.tops[k] || []).length);
+    const chosen = ranked.find((m) => w.metrics[m] === rankBy[w.name]);
+    const k = chosen !== undefined ? chosen : ranked.length ? ranked[0] : 0;
     const box = document.createElement("div");
-    box.appendChild(text("h3", w.name + ": top by " + w.metrics[0] + " · " + w.last_closed.slice(11, 19)));
+    const title = text("h3", w.name + ": top by ");
+    const pick = document.createElement("select");
+    pick.className = "rank";
+    pick.dataset.window = w.name;
+    for (const m of ranked) {
+      const o = text("option", w.metrics[m]);
+      o.value = m;
+      o.selected = m === k;
+      pick.appendChild(o);
+    }
+    pick.onchange = () => { rankBy[w.name] = w.metrics[Number(pick.value)]; keepRanking(); pick.blur(); if (last) show(last); };
+    title.appendChild(pick);
+    title.appendChild(document.createTextNode(" · " + w.last_closed.slice(11, 19)));
+    box.appendChild(title);
     const table = document.createElement("table");
-    table.appendChild(row([text("th", "Key"), text("th", w.metrics[0], "num")]));
-    for (const [key, v] of w.top) table.appendChild(row([text("td", key), text("td", value(v), "num")]));
+    table.appendChild(row([text("th", "Key"), text("th", w.metrics[k], "num")]));
+    for (const [key, v] of w.tops[k] || []) table.appendChild(row([text("td", key), text("td", value(v), "num")]));
     box.appendChild(table);
     tops.appendChild(box);
   }
   at.appendChild(tops);
 }
 function show(s) {
+  last = s;
   $("node").textContent = s.node + " · " + s.role;
   const ready = $("ready");
   ready.textContent = s.ready ? "ready" : "not ready: " + s.not_ready_reason;
   ready.className = s.ready ? "ok" : "bad";
-  // An aggregator parses nothing: its figures are the batches its agents send.
+  // An aggregator parses nothing: its figures are the events its agents' batches stand for.
   const aggregator = s.role === "aggregator" && !!s.fleet;
-  $("rate-label").textContent = aggregator ? "Agent batches / s" : "Events / s";
-  $("events-label").textContent = aggregator ? "Agent batches" : "Events";
-  $("chart-label").textContent = (aggregator ? "Agent batches" : "Events") + " per second, last 15 minutes";
+  $("rate-label").textContent = aggregator ? "Agents' events / s" : "Events / s";
+  $("events-label").textContent = aggregator ? "Agents' events" : "Events";
+  $("chart-label").textContent = (aggregator ? "Agents' events" : "Events") + " per second, last 15 minutes";
   $("sources-panel").hidden = aggregator;
   $("rate").textContent = fmt(s.events_per_s);
-  $("events").textContent = fmt(aggregator ? s.fleet.reduce((a, m) => a + m.batches, 0)
+  $("events").textContent = fmt(aggregator ? s.fleet.reduce((a, m) => a + m.events, 0)
                                            : s.sources.reduce((a, x) => a + x.events, 0));
   $("malformed").textContent = fmt(s.malformed_per_s);
   $("firing").textContent = s.alerts.length;
@@ -204,14 +236,18 @@ function show(s) {
   }
   stages(s.stages || []);
   results(s.windows || []);
-  // A cluster node: its peers, up or down; on an aggregator, what each agent sends.
+  // A cluster node: its peers, up or down; on an aggregator, what each agent
+  // sends and how far behind its input it reads (from its heartbeats).
   $("fleet-panel").hidden = !s.fleet;
   const fleet = $("fleet");
   fleet.replaceChildren();
+  const behind = (sec) => sec === null ? "–" : sec < 0 ? "no events" : sec < 90 ? sec.toFixed(1) + " s" : (sec / 60).toFixed(0) + " min";
   for (const m of s.fleet || [])
     fleet.appendChild(row([text("td", m.name), text("td", m.up ? "up" : "down", m.up ? "up" : "down"),
-      text("td", m.batches_per_s.toFixed(1), "num"), text("td", (m.bytes_per_s / 1e6).toFixed(2), "num"),
-      text("td", fmt(m.batches), "num"), text("td", m.last_batch_age_s < 0 ? "–" : ago(m.last_batch_age_s), "num")]));
+      text("td", fmt(m.events_per_s), "num"), text("td", (m.bytes_per_s / 1e6).toFixed(2), "num"),
+      text("td", fmt(m.events), "num"), text("td", m.lag_bytes === null ? "–" : (m.lag_bytes / 1e6).toFixed(1), "num"),
+      text("td", behind(m.event_lag_s), m.event_lag_s > 60 ? "num sev-critical" : "num"),
+      text("td", m.last_batch_age_s < 0 ? "–" : ago(m.last_batch_age_s), "num")]));
   const windows = $("windows");
   windows.replaceChildren();
   if (!(s.windows || []).length) windows.appendChild(none("no windows", 5));

@@ -98,7 +98,7 @@ std::unique_ptr<agent_session> start_session(const vigil_config& cfg, const clus
   // Before any batch (one connection keeps the order): each aggregator
   // learns that this process joined, so its restart is known for one.
   for (const auto& a : aggregators)
-    link->send(a, frame_type::heartbeat, encode(heartbeat_message{resume.epoch, incarnation}));
+    link->send(a, frame_type::heartbeat, encode(heartbeat_message{resume.epoch, incarnation, {}}));
   for (size_t i = 0; i < sources.size(); ++i) {
     if (!opts.once) {
       caf::anon_send(sources[i], tick_atom_v);
@@ -170,9 +170,12 @@ int run_agent(const vigil_config& cfg, const cluster_run_options& opts) {
       last_hello = now;
     }
     if (now - last_beat >= opts.heartbeat) {
-      for (const auto& a : aggregators)
-        link->send(a, frame_type::heartbeat, encode(heartbeat_message{session ? session->epoch : 0, incarnation}),
-                   std::chrono::milliseconds(0));
+      // How far behind each source reads rides along, for the aggregators' fleet view.
+      heartbeat_message beat{session ? session->epoch : 0, incarnation, {}};
+      for (const auto& t : counters->sources->all())
+        beat.lags.push_back(source_lag{t->source, t->lag_bytes.load(), t->newest_event_ms.load()});
+      const std::string body = encode(beat);
+      for (const auto& a : aggregators) link->send(a, frame_type::heartbeat, body, std::chrono::milliseconds(0));
       last_beat = now;
     }
     for (const auto& c : peers.check(now)) {

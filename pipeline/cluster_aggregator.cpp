@@ -14,6 +14,7 @@
 #include "messages/cluster_message.hpp"
 #include "messages/type_ids.hpp"
 #include "pipeline/cluster_metrics.hpp"
+#include "metrics/fleet_tally.hpp"
 #include "pipeline/node_counters.hpp"
 #include "pipeline/cluster_node.hpp"
 #include "pipeline/node_stages.hpp"
@@ -266,7 +267,7 @@ private:
         if (opts_.once && finished_ && all_followers_done()) {
           join_finish();
           for (const auto& n : peer_names_)
-            link_->send(n, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}));
+            link_->send(n, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_, {}}));
           spdlog::info("aggregator {}: every agent read to its end; every window closed", roles_.self);
           return 0;
         }
@@ -289,7 +290,7 @@ private:
       if (store_failure_->failed()) return stop_on_store_failure();
       if (session_) {
         if (opts_.once && finished_ && clock::now() - last_done_ >= opts_.heartbeat) {
-          link_->send(roles_.leader, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_}),
+          link_->send(roles_.leader, frame_type::done, encode(heartbeat_message{session_->epoch, incarnation_, {}}),
                       std::chrono::milliseconds(0));
           last_done_ = clock::now();
         }
@@ -356,7 +357,7 @@ private:
     metrics_->session_started();
     metrics_->ready(true);
     // Told at once: the leader counts this node in only once it has joined.
-    link_->send(roles_.leader, frame_type::heartbeat, encode(heartbeat_message{session_->epoch, incarnation_}));
+    link_->send(roles_.leader, frame_type::heartbeat, encode(heartbeat_message{session_->epoch, incarnation_, {}}));
     rollback_.clear();
     return true;
   }
@@ -414,6 +415,7 @@ private:
       case frame_type::heartbeat: {
         auto h = decode_heartbeat(f.body);
         if (!h) break;
+        if (!h->lags.empty()) note_lag(f.sender, h->lags);
         member* m = same_process(f.sender, h->incarnation);
         if (m && h->epoch == s.epoch && !m->joined) {
           m->joined = true;
@@ -456,6 +458,22 @@ private:
     return &it->second;
   }
 
+  /// An agent's read lag, for the fleet view: its sources' bytes unread
+  /// summed, and the stalest of their newest event times.
+  void note_lag(const std::string& agent, const std::vector<source_lag>& lags) {
+    member_tally* t = metrics_->fleet()->of(agent);
+    if (!t) return;
+    uint64_t bytes = 0;
+    int64_t newest = INT64_MAX;
+    for (const auto& l : lags) {
+      bytes += l.bytes;
+      newest = std::min(newest, l.newest_event_ms);
+    }
+    t->lag_bytes = bytes;
+    t->newest_event_ms = newest;
+    t->reports_lag = true;
+  }
+
   void send_resume(const std::string& name, member& m) {
     link_->send(name, frame_type::resume, encode(resume_for(*session_, name)), std::chrono::milliseconds(0));
     m.last_resume = clock::now();
@@ -465,7 +483,7 @@ private:
     if (now - last_beat_ < opts_.heartbeat) return;
     const uint64_t epoch = session_ ? session_->epoch : 0;
     for (const auto& n : peer_names_)
-      link_->send(n, frame_type::heartbeat, encode(heartbeat_message{epoch, incarnation_}), std::chrono::milliseconds(0));
+      link_->send(n, frame_type::heartbeat, encode(heartbeat_message{epoch, incarnation_, {}}), std::chrono::milliseconds(0));
     last_beat_ = now;
   }
 
@@ -581,7 +599,7 @@ int run_aggregator(const vigil_config& cfg, const std::vector<vigil_config>& age
   std::unique_ptr<cluster_metrics> metrics;
   auto counters = node_counters::of(fleet_view(cfg, agents), false);
   try {
-    metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers(), counters);
+    metrics = std::make_unique<cluster_metrics>(cfg, "aggregator", link, roles.peers(), counters, roles.agents);
   } catch (const std::exception& ex) {
     std::cerr << "vigil run: aggregator " << cfg.node.name << ": " << ex.what() << "\n";
     return 1;

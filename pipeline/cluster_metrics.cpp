@@ -1,18 +1,23 @@
 #include "pipeline/cluster_metrics.hpp"
 
+#include <algorithm>
+
 #include "actors/line_sink.hpp"
 #include "metrics/fleet_tally.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "parse/timestamp.hpp"
+#include "pipeline/node_metrics.hpp"
 #include "pipeline/node_status.hpp"
 #include "transport/node_link.hpp"
 
 namespace vigil {
 
 cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& role, std::shared_ptr<node_link> link,
-                                 const std::vector<std::string>& peers, std::shared_ptr<const node_counters> counters)
-  : registry_(std::make_shared<metrics_registry>()), fleet_(std::make_shared<fleet_tally>(peers)) {
+                                 const std::vector<std::string>& peers, std::shared_ptr<const node_counters> counters,
+                                 const std::vector<std::string>& agents)
+  : registry_(std::make_shared<metrics_registry>()), fleet_(std::make_shared<fleet_tally>(peers, agents)) {
   using kind = metrics_registry::kind;
   auto& r = *registry_;
   r.describe("vigil_node_info", kind::gauge, "This node of the cluster: its name and role.");
@@ -39,6 +44,32 @@ cluster_metrics::cluster_metrics(const vigil_config& cfg, const std::string& rol
     m.set("vigil_frames_dropped_total", {{"reason", "unknown_sender"}}, static_cast<double>(link->unknown_senders()));
     m.set("vigil_frames_dropped_total", {{"reason", "refused_key"}}, static_cast<double>(c.refused_peers.load()));
   });
+  // An agent's sources and parse stages; an aggregator's windows, alerts,
+  // checkpoints, sinks and their stages, and what each agent sends.
+  if (counters) add_node_metrics(r, counters, node_metric_parts{role == "agent", role != "agent"});
+  if (role == "aggregator") {
+    r.describe("vigil_agent_events_total", kind::counter,
+               "Events (or records) an agent's batches stood for, also when pre-aggregated, per agent.");
+    r.describe("vigil_agent_batches_total", kind::counter, "Event batches taken from an agent, per agent.");
+    r.describe("vigil_agent_bytes_total", kind::counter, "Bytes of event frames taken from an agent, per agent.");
+    r.describe("vigil_agent_lag_bytes", kind::gauge,
+               "Bytes written to an agent's source files and not read yet, summed over its sources (its heartbeats).");
+    r.describe("vigil_agent_event_lag_seconds", kind::gauge,
+               "Now minus the newest event time of an agent's stalest source (its heartbeats; 0 before any).");
+    r.on_render([fleet = fleet_](metrics_registry& m) {
+      for (const auto& t : fleet->all()) {
+        if (!t->agent) continue;
+        const metrics_registry::labels l{{"agent", t->name}};
+        m.set("vigil_agent_events_total", l, static_cast<double>(t->events.load()));
+        m.set("vigil_agent_batches_total", l, static_cast<double>(t->batches.load()));
+        m.set("vigil_agent_bytes_total", l, static_cast<double>(t->bytes.load()));
+        m.set("vigil_agent_lag_bytes", l, static_cast<double>(t->lag_bytes.load()));
+        const int64_t newest = t->newest_event_ms;
+        m.set("vigil_agent_event_lag_seconds", l,
+              newest == INT64_MIN ? 0.0 : std::max(0.0, static_cast<double>(wall_clock_ms() - newest) / 1000.0));
+      }
+    });
+  }
   add_process_metrics(r);
   if (cfg.node.http.empty()) return;
   // Ready: in a session, and every sink writing.

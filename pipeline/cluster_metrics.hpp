@@ -26,8 +26,10 @@ struct node_counters;
 class cluster_metrics {
 public:
   /// Throws `std::runtime_error` when the HTTP port cannot be opened.
+  /// `agents`: on an aggregator, those of `peers` that send it batches.
   cluster_metrics(const vigil_config& cfg, const std::string& role, std::shared_ptr<node_link> link,
-                  const std::vector<std::string>& peers, std::shared_ptr<const node_counters> counters = nullptr);
+                  const std::vector<std::string>& peers, std::shared_ptr<const node_counters> counters = nullptr,
+                  const std::vector<std::string>& agents = {});
   ~cluster_metrics();
 
   void peer(const std::string& name, bool up);

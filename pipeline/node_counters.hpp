@@ -72,7 +72,7 @@ struct node_counters {
       t->keyed = !w.group_by.empty();
       for (const auto& [name, expr] : w.metrics) t->names.push_back(name);
       if (w.metrics.empty())
-        t->names = t->keyed ? std::vector<std::string>{"requests", "status_4xx", "status_5xx", "latency_p99"}
+        t->names = t->keyed ? std::vector<std::string>{"requests", "status_4xx", "status_5xx", "probes", "latency_p99"}
                             : std::vector<std::string>{"requests", "status_5xx", "error_rate", "latency_p99"};
       c->windows.push_back(std::move(t));
     }

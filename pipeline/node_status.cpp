@@ -1,5 +1,7 @@
 #include "pipeline/node_status.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "metrics/dashboard_page.hpp"
@@ -37,9 +39,9 @@ void node_status::run() {
       events += t->events.load();
       malformed += t->malformed.load();
     }
-    // An aggregator parses nothing: its rate is the batches its agents send.
+    // An aggregator parses nothing: its rate is the events its agents' batches stand for.
     if (fleet_ && role_ == "aggregator")
-      for (const auto& m : fleet_->all()) events += m->batches.load();
+      for (const auto& m : fleet_->all()) events += m->events.load();
     if (!first) {
       std::lock_guard<std::mutex> guard(lock_);
       series_.push_back({wall_clock_ms(), static_cast<double>(events - last_events),
@@ -69,7 +71,10 @@ void node_status::sample_rates(double seconds) {
   for (const auto& t : counters_->stages->all()) step(stage_rates_[t->stage], t->items_in, t->items_out, t->busy_ns);
   for (const auto& [name, st] : counters_->databases) step(sink_rates_[name], st->rows_written, st->rows_rejected, 0);
   if (fleet_)
-    for (const auto& m : fleet_->all()) step(member_rates_[m->name], m->batches, m->bytes, 0);
+    for (const auto& m : fleet_->all()) {
+      step(member_rates_[m->name], m->batches, m->bytes, 0);
+      step(member_event_rates_[m->name], m->events, 0, 0);
+    }
 }
 
 std::string node_status::alerts_json() const {
@@ -136,7 +141,7 @@ std::string node_status::status_json() const {
   for (const auto& w : counters_->windows) {
     // The closed instances: a series per metric, or the top groups of the newest.
     const auto closed = w->closed();
-    json points = json::array(), top = json::array();
+    json points = json::array(), tops = json::array();
     for (const auto& v : closed)
       if (!w->keyed) {
         json p = json::array({v.start_ms});
@@ -144,12 +149,18 @@ std::string node_status::status_json() const {
         points.push_back(std::move(p));
       }
     if (!closed.empty())
-      for (const auto& [key, value] : closed.back().top) top.push_back({key, value});
+      for (const auto& ranking : closed.back().tops) {
+        json groups = json::array();
+        for (const auto& [key, value] : ranking) groups.push_back({key, value});
+        tops.push_back(std::move(groups));
+      }
+    // "top": by the first metric; "tops": by each, in "metrics" order.
+    json top = tops.empty() ? json::array() : tops.front();
     windows.push_back({{"name", w->window}, {"open_groups", w->open_groups.load()},
                        {"watermark", w->watermark_ms.load() > 0 ? format_rfc3339_utc(w->watermark_ms.load()) : ""},
                        {"late", w->late_events.load()}, {"dropped_groups", w->dropped_groups.load()},
                        {"keyed", w->keyed}, {"metrics", w->names}, {"points", std::move(points)},
-                       {"top", std::move(top)},
+                       {"top", std::move(top)}, {"tops", std::move(tops)},
                        {"last_closed", closed.empty() ? "" : format_rfc3339_utc(closed.back().start_ms)}});
   }
   if (fleet_) {
@@ -158,10 +169,22 @@ std::string node_status::status_json() const {
     for (const auto& m : fleet_->all()) {
       const auto it = member_rates_.find(m->name);
       const rates r = it == member_rates_.end() ? rates{} : it->second;
-      const int64_t last = m->last_batch_ms;
-      fleet.push_back({{"name", m->name}, {"up", m->up.load()}, {"batches", m->batches.load()},
-                       {"bytes", m->bytes.load()}, {"batches_per_s", r.in_per_s}, {"bytes_per_s", r.out_per_s},
-                       {"last_batch_age_s", last == 0 ? -1.0 : (wall_clock_ms() - last) / 1000.0}});
+      const auto e = member_event_rates_.find(m->name);
+      const int64_t last = m->last_batch_ms, newest = m->newest_event_ms;
+      json member = {{"name", m->name}, {"up", m->up.load()}, {"batches", m->batches.load()},
+                     {"bytes", m->bytes.load()}, {"events", m->events.load()}, {"batches_per_s", r.in_per_s},
+                     {"bytes_per_s", r.out_per_s},
+                     {"events_per_s", e == member_event_rates_.end() ? 0.0 : e->second.in_per_s},
+                     {"last_batch_age_s", last == 0 ? -1.0 : (wall_clock_ms() - last) / 1000.0}};
+      // An agent's read lag (null: it has not reported any; -1 s: no event parsed yet).
+      if (m->reports_lag) {
+        member["lag_bytes"] = m->lag_bytes.load();
+        member["event_lag_s"] = newest == INT64_MIN ? -1.0 : std::max(0.0, (wall_clock_ms() - newest) / 1000.0);
+      } else {
+        member["lag_bytes"] = nullptr;
+        member["event_lag_s"] = nullptr;
+      }
+      fleet.push_back(std::move(member));
     }
     j["fleet"] = std::move(fleet);
   }

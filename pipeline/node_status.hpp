@@ -56,7 +56,8 @@ private:
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex lock_;
   std::deque<sample> series_;  // the last 900 seconds
-  std::map<std::string, rates> stage_rates_, sink_rates_, member_rates_;  // member: batches in, bytes out
+  std::map<std::string, rates> stage_rates_, sink_rates_;
+  std::map<std::string, rates> member_rates_, member_event_rates_;  // batches in, bytes out; events in
   std::shared_ptr<const fleet_tally> fleet_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

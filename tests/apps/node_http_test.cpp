@@ -326,3 +326,71 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   ::kill(pid, SIGTERM);
   CHECK(test::wait_process(pid) == 0);
 }
+
+TEST_CASE("the dashboard ranks a keyed window's top keys by the metric its picker chose, kept in the address") {
+  const std::string chromium = "/usr/bin/chromium";
+  REQUIRE(std::filesystem::exists(chromium));  // deploy/install-deps.sh installs it
+  test::temp_dir dir;
+  // Minute 0: 10.0.0.N sends 10*N requests, all 200; 10.0.0.9 sends three
+  // that are 404s. A line two minutes on closes minute 0.
+  std::string log;
+  for (int n = 1; n <= 5; ++n)
+    for (int i = 0; i < 10 * n; ++i)
+      log += "10.0.0." + std::to_string(n) + " - - [01/Jan/2024:00:00:1" + std::to_string(i % 10)
+             + " +0000] \"GET /p HTTP/1.1\" 200 10 \"-\" \"ua\"\n";
+  for (int i = 0; i < 3; ++i) log += "10.0.0.9 - - [01/Jan/2024:00:00:20 +0000] \"GET /nope HTTP/1.1\" 404 1 \"-\" \"ua\"\n";
+  log += "10.0.0.1 - - [01/Jan/2024:00:02:30 +0000] \"GET /p HTTP/1.1\" 200 10 \"-\" \"ua\"\n";
+  test::write_file(dir / "access.log", log);
+  const int port = test::free_port();
+  std::string cfg = test::read_file(config(dir, port, dir / "minute.jsonl"));
+  cfg += "\n[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n";
+  test::write_file(dir / "t.toml", cfg);
+  pid_t pid = test::spawn_process({bin, "run", "-c", dir / "t.toml"}, dir / "run.log");
+  REQUIRE(pid > 0);
+  test::stop_at_exit stop{pid};
+  httplib::Client client("127.0.0.1", port);
+  nlohmann::json ip_minute;
+  REQUIRE(test::wait_until([&] {
+    auto r = client.Get("/api/v1/status");
+    if (!r || r->status != 200) return false;
+    const auto status = nlohmann::json::parse(r->body);
+    for (const auto& w : status["windows"])
+      if (w["name"] == "ip_minute") ip_minute = w;
+    return !ip_minute.is_null() && !ip_minute["last_closed"].get<std::string>().empty();
+  }));
+  INFO(ip_minute.dump());
+  // A ranking per metric, in the order of "metrics"; "top" is the first's.
+  const auto names = ip_minute["metrics"].get<std::vector<std::string>>();
+  const auto at = [&](const std::string& m) { return std::find(names.begin(), names.end(), m) - names.begin(); };
+  REQUIRE(at("requests") < static_cast<long>(names.size()));
+  REQUIRE(at("status_4xx") < static_cast<long>(names.size()));
+  const auto& by_requests = ip_minute["tops"][at("requests")];
+  const auto& by_4xx = ip_minute["tops"][at("status_4xx")];
+  REQUIRE(by_requests.size() == 6);
+  CHECK(by_requests[0] == nlohmann::json::array({"ip=10.0.0.5", 50}));
+  CHECK(by_requests[5] == nlohmann::json::array({"ip=10.0.0.9", 3}));
+  CHECK(ip_minute["top"] == ip_minute["tops"][0]);
+  REQUIRE(by_4xx.size() == 6);
+  CHECK(by_4xx[0] == nlohmann::json::array({"ip=10.0.0.9", 3}));
+  CHECK(by_4xx[1][1] == 0);
+
+  auto dom_of = [&](const std::string& address) {
+    auto r = test::run_command(chromium + " --headless --no-sandbox --disable-gpu --timeout=3000 --dump-dom '"
+                               + address + "' 2>/dev/null");
+    return r.exit_code == 0 ? r.out : "";
+  };
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/";
+  // Without a choice: by the first metric; the picker offers the others.
+  const std::string first = dom_of(base);
+  INFO(first);
+  CHECK(test::contains(first, "<select class=\"rank\" data-window=\"ip_minute\">"));
+  CHECK(test::contains(first, "<option value=\"" + std::to_string(at("status_4xx")) + "\">status_4xx</option>"));
+  CHECK(test::contains(first, "<th class=\"num\">requests</th></tr><tr><td>ip=10.0.0.5</td><td class=\"num\">50</td>"));
+  // Chosen in the address: ranked by 4xx, the prober first.
+  const std::string chosen = dom_of(base + "#rank=ip_minute:status_4xx");
+  INFO(chosen);
+  CHECK(test::contains(chosen, "<th class=\"num\">status_4xx</th></tr><tr><td>ip=10.0.0.9</td><td class=\"num\">3</td>"));
+  ::kill(pid, SIGTERM);
+  CHECK(test::wait_process(pid) == 0);
+  stop.pid = -1;
+}

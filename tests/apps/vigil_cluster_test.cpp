@@ -92,6 +92,7 @@ std::string sinks(const test::temp_dir& dir, const std::string& prefix) {
 struct cluster_ports {
   int aggregator = free_port(), agent1 = free_port(), agent2 = free_port(), aggregator2 = free_port();
   int aggregator_http = 0;  ///< non-zero: the aggregator serves /metrics there
+  int agent1_http = 0;      ///< non-zero: agent-1 serves /metrics there
   std::string endpoint(int port) const { return "tcp://127.0.0.1:" + std::to_string(port); }
 };
 
@@ -106,6 +107,8 @@ std::string write_cluster_config(const test::temp_dir& dir, const cluster_ports&
            + "\"\nstate_dir = \"" + (dir / ("state-" + name)) + "\"\n";
     if (name == "aggregator" && ports.aggregator_http != 0)
       cfg += "http = \"127.0.0.1:" + std::to_string(ports.aggregator_http) + "\"\n";
+    if (name == "agent-1" && ports.agent1_http != 0)
+      cfg += "http = \"127.0.0.1:" + std::to_string(ports.agent1_http) + "\"\n";
     if (auto k = keys.find(name); k != keys.end())
       cfg += "public_key = \"" + k->second.first + "\"\nsecret_key_file = \"" + k->second.second + "\"\n";
     if (role == "agent")
@@ -339,12 +342,25 @@ void stop_then_finish(const test::temp_dir& dir, const std::string& config, std:
   CHECK(aggregator_log.find("rolling back to the last complete checkpoint") != std::string::npos);
 }
 
-/// GET `path` on the aggregator's HTTP port: status and body.
-std::pair<int, std::string> http_get(const cluster_ports& ports, const std::string& path) {
-  httplib::Client client("127.0.0.1", ports.aggregator_http);
+/// GET `path` on HTTP port `port` of 127.0.0.1: status and body.
+std::pair<int, std::string> http_get(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
   auto res = client.Get(path.c_str());
   if (!res) return {0, ""};
   return {res->status, res->body};
+}
+
+/// GET `path` on the aggregator's HTTP port: status and body.
+std::pair<int, std::string> http_get(const cluster_ports& ports, const std::string& path) {
+  return http_get(ports.aggregator_http, path);
+}
+
+/// Whether promtool accepts a scrape; its complaints in `out`.
+bool promtool_accepts(const test::temp_dir& dir, const std::string& scrape, std::string& out) {
+  test::write_file(dir / "scrape.txt", scrape);
+  auto lint = test::run_command("promtool check metrics < '" + dir / "scrape.txt" + "' 2>&1");
+  out = lint.out;
+  return lint.exit_code == 0;
 }
 
 /// The value of series `series` (name and labels, as rendered) in a scrape.
@@ -416,6 +432,7 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
   test::temp_dir dir;
   cluster_ports ports;
   ports.aggregator_http = free_port();
+  ports.agent1_http = free_port();
   // The logs grow while the cluster runs: written in slices, so the kills
   // land while there is still input to read.
   growing_logs logs(dir, 5, 60);
@@ -464,8 +481,40 @@ TEST_CASE("a cluster survives SIGKILL of the aggregator and of an agent, and a f
     CHECK(fleet["agent-2"]["up"] == false);
     CHECK(fleet["agent-1"]["batches"].get<uint64_t>() > 0);
     CHECK(fleet["agent-1"]["bytes"].get<uint64_t>() > 0);
+    // Pre-aggregated, the batches stand for events all the same.
+    CHECK(fleet["agent-1"]["events"].get<uint64_t>() > fleet["agent-1"]["batches"].get<uint64_t>());
+    // Its read lag, from its heartbeats: the logs grow, so some bytes may be unread.
+    REQUIRE(fleet["agent-1"]["lag_bytes"].is_number());
+    REQUIRE(fleet["agent-1"]["event_lag_s"].is_number());
+    CHECK(fleet["agent-1"]["event_lag_s"].get<double>() >= 0);
     CHECK(view["stages"].size() > 0);
     CHECK(test::contains(http_get(ports, "/").second, "<h2>Fleet</h2>"));
+    // The aggregator's own pipeline series, and what each agent sends.
+    CHECK(metric(scrape, "vigil_agent_events_total{agent=\"agent-1\"}") > 0);
+    CHECK(metric(scrape, "vigil_agent_lag_bytes{agent=\"agent-1\"}") >= 0);
+    CHECK(metric(scrape, "vigil_agent_event_lag_seconds{agent=\"agent-1\"}") >= 0);
+    CHECK(metric(scrape, "vigil_stage_items_total{stage=\"windows\",direction=\"in\"}") > 0);
+    CHECK(metric(scrape, "vigil_window_open_groups{window=\"minute\"}") >= 0);
+    CHECK(metric(scrape, "vigil_checkpoints_total{result=\"written\"}") > 0);
+    CHECK(scrape.find("vigil_source_events_total{") == std::string::npos);  // its agents parse
+    std::string lint;
+    const bool aggregator_lints = promtool_accepts(dir, scrape, lint);
+    INFO(lint);
+    CHECK(aggregator_lints);
+    // agent-1's: its source and its parse stage.
+    std::string agent_scrape;
+    CHECK(test::wait_until([&] {
+      agent_scrape = http_get(ports.agent1_http, "/metrics").second;
+      return metric(agent_scrape, "vigil_source_events_total{source=\"access\"}") > 0;
+    }));
+    INFO(agent_scrape);
+    CHECK(metric(agent_scrape, "vigil_stage_items_total{stage=\"parse:access\",direction=\"in\"}") > 0);
+    CHECK(metric(agent_scrape, "vigil_source_lag_bytes{source=\"access\"}") >= 0);
+    CHECK(agent_scrape.find("vigil_window_open_groups{") == std::string::npos);  // its aggregator windows
+    std::string agent_lint;
+    const bool agent_lints = promtool_accepts(dir, agent_scrape, agent_lint);
+    INFO(agent_lint);
+    CHECK(agent_lints);
   }
   ::kill(nodes[2].pid, SIGCONT);
   wait_for_log(dir / "aggregator.log", "agent agent-2 was unreachable");

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <msgpack.hpp>
 #include <random>
 #include <string>
 
@@ -99,6 +100,76 @@ TEST_CASE("a rollback body round-trips, one of the wrong shape is refused") {
   REQUIRE(m);
   CHECK(m->epoch == 42);
   CHECK(m->reason == "agent-1/access: batch 7 missing (got 8)");
-  CHECK_FALSE(decode_rollback(encode(heartbeat_message{42, 7})));
+  CHECK_FALSE(decode_rollback(encode(heartbeat_message{42, 7, {}})));
   CHECK_FALSE(decode_rollback("\xc1"));
+}
+
+namespace {
+
+/// A msgpack array of unsigned integers and binaries, as an older sender wrote it.
+template <class Fill>
+std::string packed_body(uint32_t fields, Fill fill) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(fields);
+  fill(pk);
+  return std::string(buf.data(), buf.size());
+}
+
+} // namespace
+
+TEST_CASE("a heartbeat carries an agent's read lag per source, and one without lags still decodes") {
+  heartbeat_message beat{9, 77, {{"access", 4096, 1764672000123}, {"events", 0, INT64_MIN}}};
+  auto m = decode_heartbeat(encode(beat));
+  REQUIRE(m);
+  CHECK(m->epoch == 9);
+  CHECK(m->incarnation == 77);
+  REQUIRE(m->lags.size() == 2);
+  CHECK(m->lags[0].source == "access");
+  CHECK(m->lags[0].bytes == 4096);
+  CHECK(m->lags[0].newest_event_ms == 1764672000123);
+  CHECK(m->lags[1].newest_event_ms == INT64_MIN);
+  // An older agent's heartbeat: two fields.
+  auto old = decode_heartbeat(packed_body(2, [](auto& pk) { pk.pack(uint64_t{9}); pk.pack(uint64_t{77}); }));
+  REQUIRE(old);
+  CHECK(old->lags.empty());
+  // A lag of the wrong shape is refused, and says which field.
+  auto bad = decode_heartbeat(packed_body(3, [](auto& pk) {
+    pk.pack(uint64_t{9});
+    pk.pack(uint64_t{77});
+    pk.pack_array(1);
+    pk.pack_array(2);
+    pk.pack(std::string("access"));
+    pk.pack(uint64_t{1});
+  }));
+  REQUIRE_FALSE(bad);
+  CHECK(code_of(bad.error()) == errc::bad_frame);
+  CHECK(caf::to_string(bad.error()).find("lags") != std::string::npos);
+  CHECK_FALSE(decode_heartbeat(packed_body(4, [](auto& pk) { for (int i = 0; i < 4; ++i) pk.pack(uint64_t{1}); })));
+}
+
+TEST_CASE("an events body says how many events it stands for, and an older agent's without the count reads 0") {
+  events_message e;
+  e.epoch = 3;
+  e.batch = "batch";
+  e.partials = "partials";
+  e.events = 512;
+  const std::string body = encode(e);  // the decoded views point into it
+  auto m = decode_events(body);
+  REQUIRE(m);
+  CHECK(m->events == 512);
+  CHECK(m->partials == "partials");
+  const std::string old_body = packed_body(6, [](auto& pk) {
+    pk.pack(uint64_t{3});
+    pk.pack(uint64_t{0});
+    pk.pack_bin(1);
+    pk.pack_bin_body("b", 1);
+    pk.pack_array(0);
+    pk.pack(false);
+    pk.pack_bin(0);
+  });
+  auto old = decode_events(old_body);
+  REQUIRE(old);
+  CHECK(old->events == 0);
+  CHECK(old->batch == "b");
 }
