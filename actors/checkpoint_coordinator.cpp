@@ -86,7 +86,9 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       if (id != st.in_progress) return;
       if (ok) st.last_complete = id;
       if (ok && cfg.tally) {
-        cfg.tally->duration.observe(static_cast<double>(wall_clock_ms() - st.started_ms) / 1000.0);
+        const int64_t took_ms = wall_clock_ms() - st.started_ms;
+        cfg.tally->last_duration_ms = took_ms;
+        cfg.tally->duration.observe(static_cast<double>(took_ms) / 1000.0);
         cfg.tally->size.observe(static_cast<double>(cfg.tally->last_bytes.load()));
       }
       spdlog::debug("checkpoint {}: {} {} ms after it started", id, ok ? "written" : "NOT written",

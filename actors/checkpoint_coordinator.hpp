@@ -25,6 +25,7 @@ struct checkpoint_tally {
   std::atomic<int> failing_in_a_row{0};
   std::atomic<int64_t> last_written_ms{0};  ///< wall clock; 0: none yet
   std::atomic<uint64_t> last_bytes{0};
+  std::atomic<int64_t> last_duration_ms{0};  ///< the last one written's, barriers to stored
   /// Seconds from a checkpoint's start to its state stored.
   fixed_histogram<10> duration{{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
   /// Bytes of state per checkpoint written.

@@ -23,6 +23,7 @@ std::string dashboard_page(const std::string& initial_status) {
   .tile { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
   .tile .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.6px; }
   .tile .value { font-size:26px; font-weight:600; margin-top:4px; font-variant-numeric:tabular-nums; }
+  .tile .sub { color:var(--dim); font-size:12px; margin-top:2px; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
   .panel { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:14px; }
   .panel h2 { margin:0 0 10px; font-size:13px; color:var(--dim); text-transform:uppercase; letter-spacing:.6px; font-weight:600; }
   svg { width:100%; height:140px; display:block; }
@@ -62,12 +63,12 @@ std::string dashboard_page(const std::string& initial_status) {
 <header><h1>vigil</h1><span class="node" id="node">connecting…</span><span id="ready" class="lost">connecting</span></header>
 <main>
   <section class="tiles">
-    <div class="tile"><div class="label" id="rate-label">Events / s</div><div class="value" id="rate">–</div></div>
-    <div class="tile"><div class="label" id="events-label">Events</div><div class="value" id="events">–</div></div>
-    <div class="tile"><div class="label">Malformed / s</div><div class="value" id="malformed">–</div></div>
-    <div class="tile"><div class="label">Firing alerts</div><div class="value" id="firing">–</div></div>
-    <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div></div>
-    <div class="tile"><div class="label">Uptime</div><div class="value" id="uptime">–</div></div>
+    <div class="tile"><div class="label" id="rate-label">Events / s</div><div class="value" id="rate">–</div><div class="sub" id="out">–</div></div>
+    <div class="tile"><div class="label" id="events-label">Events</div><div class="value" id="events">–</div><div class="sub" id="uptime">–</div></div>
+    <div class="tile"><div class="label">Lag</div><div class="value" id="lag">–</div><div class="sub" id="lag-bytes">–</div></div>
+    <div class="tile"><div class="label">Quarantined / s</div><div class="value" id="quarantined">–</div><div class="sub">malformed or invalid</div></div>
+    <div class="tile"><div class="label">Firing alerts</div><div class="value" id="firing">–</div><div class="sub" id="ready-sub">–</div></div>
+    <div class="tile"><div class="label">Last checkpoint</div><div class="value" id="checkpoint">–</div><div class="sub" id="checkpoint-took">–</div></div>
   </section>
   <section class="panel" id="fleet-panel" hidden><h2>Fleet</h2><table><thead><tr><th>Peer</th><th>State</th><th class="num">Events / s</th><th class="num">MB / s</th><th class="num">Events</th><th class="num">Lag MB</th><th class="num">Behind</th><th class="num">Last batch</th></tr></thead><tbody id="fleet"></tbody></table></section>
   <section class="panel"><h2>Pipeline: items per second, and how busy each stage is</h2><div class="flow" id="stages"></div></section>
@@ -219,10 +220,15 @@ function show(s) {
   $("rate").textContent = fmt(s.events_per_s);
   $("events").textContent = fmt(aggregator ? s.fleet.reduce((a, m) => a + m.events, 0)
                                            : s.sources.reduce((a, x) => a + x.events, 0));
-  $("malformed").textContent = fmt(s.malformed_per_s);
+  $("out").textContent = "out " + fmt(s.out_per_s || 0) + "/s to sinks";
+  $("quarantined").textContent = fmt(s.quarantined_per_s);
+  $("lag").textContent = s.event_lag_s < 0 ? "–" : s.event_lag_s < 90 ? s.event_lag_s.toFixed(1) + " s" : s.event_lag_s < 5400 ? (s.event_lag_s / 60).toFixed(0) + " min" : (s.event_lag_s / 3600).toFixed(0) + " h";
+  $("lag-bytes").textContent = (s.lag_bytes / 1e6).toFixed(1) + " MB unread";
   $("firing").textContent = s.alerts.length;
+  $("ready-sub").textContent = s.ready ? "node ready" : "not ready";
   $("checkpoint").textContent = ago(s.checkpoints.last_age_s);
-  $("uptime").textContent = s.uptime_s < 3600 ? (s.uptime_s / 60).toFixed(1) + " min" : (s.uptime_s / 3600).toFixed(1) + " h";
+  $("checkpoint-took").textContent = s.checkpoints.written ? "took " + (s.checkpoints.last_duration_s * 1000).toFixed(0) + " ms · " + (s.checkpoints.size_bytes / 1e6).toFixed(1) + " MB" : "none yet";
+  $("uptime").textContent = "up " + (s.uptime_s < 3600 ? (s.uptime_s / 60).toFixed(1) + " min" : (s.uptime_s / 3600).toFixed(1) + " h");
   chart(s.series);
   const alerts = $("alerts");
   alerts.replaceChildren();

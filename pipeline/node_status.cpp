@@ -31,13 +31,15 @@ node_status::~node_status() {
 }
 
 void node_status::run() {
-  uint64_t last_events = 0, last_malformed = 0;
+  uint64_t last_events = 0, last_quarantined = 0;
   bool first = true;
   while (!stopping_) {
-    uint64_t events = 0, malformed = 0;
+    uint64_t events = 0, quarantined = 0;
     for (const auto& t : counters_->sources->all()) {
       events += t->events.load();
-      malformed += t->malformed.load();
+      // What went to the quarantine: lines that did not parse, events a schema refused.
+      quarantined += t->malformed.load();
+      for (const auto& n : t->records.invalid) quarantined += n.load();
     }
     // An aggregator parses nothing: its rate is the events its agents' batches stand for.
     if (fleet_ && role_ == "aggregator")
@@ -45,13 +47,13 @@ void node_status::run() {
     if (!first) {
       std::lock_guard<std::mutex> guard(lock_);
       series_.push_back({wall_clock_ms(), static_cast<double>(events - last_events),
-                         static_cast<double>(malformed - last_malformed)});
+                         static_cast<double>(quarantined - last_quarantined)});
       if (series_.size() > series_seconds) series_.pop_front();
     }
     sample_rates(first ? 0.0 : 1.0);
     first = false;
     last_events = events;
-    last_malformed = malformed;
+    last_quarantined = quarantined;
     for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
@@ -111,17 +113,38 @@ std::string node_status::status_json() const {
   j["checkpoints"] = {{"written", counters_->checkpoints->written.load()},
                       {"failed", counters_->checkpoints->failed.load()},
                       {"last_age_s", last > 0 ? (wall_clock_ms() - last) / 1000.0 : -1.0},
+                      {"last_duration_s", counters_->checkpoints->last_duration_ms.load() / 1000.0},
                       {"size_bytes", counters_->checkpoints->last_bytes.load()}};
+  // How far behind its input the node reads: bytes not read yet, and the
+  // stalest source's newest event behind now (-1: no event yet).
+  uint64_t lag_bytes = 0;
+  int64_t stalest = INT64_MAX;
+  for (const auto& t : counters_->sources->all()) {
+    lag_bytes += t->lag_bytes.load();
+    stalest = std::min(stalest, t->newest_event_ms.load());
+  }
+  if (fleet_ && role_ == "aggregator")
+    for (const auto& m : fleet_->all())
+      if (m->reports_lag) {
+        lag_bytes += m->lag_bytes.load();
+        stalest = std::min(stalest, m->newest_event_ms.load());
+      }
+  j["lag_bytes"] = lag_bytes;
+  j["event_lag_s"] = stalest == INT64_MAX || stalest == INT64_MIN ? -1.0
+                                                                  : std::max(0.0, (wall_clock_ms() - stalest) / 1000.0);
   j["alerts"] = json::parse(alerts_json());
   json stages = json::array(), sinks = json::array(), windows = json::array();
   {
     std::lock_guard<std::mutex> guard(lock_);
+    double out_per_s = 0;  // what the sinks took: lines, rows, results
     for (const auto& t : counters_->stages->all()) {
       const auto it = stage_rates_.find(t->stage);
       const rates r = it == stage_rates_.end() ? rates{} : it->second;
+      if (t->stage.rfind("sink:", 0) == 0) out_per_s += r.in_per_s;
       stages.push_back({{"name", t->stage}, {"in_per_s", r.in_per_s}, {"out_per_s", r.out_per_s}, {"busy", r.busy},
                         {"mailbox", t->mailbox.load()}});
     }
+    j["out_per_s"] = out_per_s;
     for (const auto& [name, st] : counters_->databases) {
       const auto it = sink_rates_.find(name);
       const rates r = it == sink_rates_.end() ? rates{} : it->second;
@@ -194,9 +217,9 @@ std::string node_status::status_json() const {
   json series = json::array();
   {
     std::lock_guard<std::mutex> guard(lock_);
-    for (const auto& s : series_) series.push_back({s.time_ms, s.events_per_s, s.malformed_per_s});
+    for (const auto& s : series_) series.push_back({s.time_ms, s.events_per_s, s.quarantined_per_s});
     j["events_per_s"] = series_.empty() ? 0.0 : series_.back().events_per_s;
-    j["malformed_per_s"] = series_.empty() ? 0.0 : series_.back().malformed_per_s;
+    j["quarantined_per_s"] = series_.empty() ? 0.0 : series_.back().quarantined_per_s;
   }
   j["series"] = std::move(series);  // [[time_ms, events/s, malformed/s], ...]
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -18,7 +18,7 @@ struct http_page;
 struct node_counters;
 
 /// What a node's dashboard and `/api/v1/status` show, sampled once a second
-/// on a thread of its own: events and malformed lines per second over the
+/// on a thread of its own: events and quarantined lines per second over the
 /// last 15 minutes, totals per source, each stage's rate and how busy it
 /// is, the sinks, the windows, checkpoints, readiness, and the alerts
 /// firing now.
@@ -30,7 +30,7 @@ public:
   ~node_status();
 
   /// `/api/v1/status`: {"node","role","uptime_s","ready","not_ready_reason","events_per_s",
-  /// "malformed_per_s","sources":[...],"stages":[...],"sinks":[...],"windows":[...],
+  /// "quarantined_per_s","sources":[...],"stages":[...],"sinks":[...],"windows":[...],
   /// "checkpoints":{...},"alerts":[...],"series":[...]}.
   std::string status_json() const;
   /// `/api/v1/alerts`: the firing alerts, PRODUCT.md's alert schema.
@@ -40,7 +40,7 @@ private:
   struct sample {
     int64_t time_ms;
     double events_per_s;
-    double malformed_per_s;
+    double quarantined_per_s;
   };
   /// A stage's or a database sink's rates over the last second.
   struct rates {

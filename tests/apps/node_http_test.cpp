@@ -291,6 +291,10 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   CHECK(test::contains(dom.out, "<td>ip=203.0.113.77</td>"));
   CHECK(test::contains(dom.out, "<td>probes 5 (threshold 5)</td>"));
   CHECK(test::contains(dom.out, "web-9 · single"));
+  // The top strip: read to its end, five probes quarantined nothing, checkpoints taken.
+  CHECK(test::contains(dom.out, "<div class=\"sub\" id=\"lag-bytes\">0.0 MB unread</div>"));
+  CHECK(test::contains(dom.out, "<div class=\"value\" id=\"quarantined\">0</div>"));
+  CHECK(test::contains(dom.out, "<div class=\"sub\" id=\"checkpoint-took\">took "));
   // The stage graph, in pipeline order, and the windows.
   const size_t parse_box = dom.out.find("<div class=\"name\">parse:in</div>");
   const size_t windows_box = dom.out.find("<div class=\"name\">windows</div>");
