@@ -25,6 +25,7 @@ struct enrich_state {
   string_map<path_verdict> path_verdicts;
   string_map<signature_mask> agent_classes;
   std::string decode_buffer;
+  std::string query_buffer;
   uint64_t paths_beyond_limits = 0;  // events, not distinct paths
   std::string source;
   ~enrich_state() {
@@ -100,8 +101,7 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
             signature_mask m = verdict_of(st, path).classes;
             m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
             if (e.target.length > e.path_length + 1)
-              m |= st.scanner->scan(signature_field::query, batch.view(e.target).substr(e.path_length + 1))
-                   & path_mask;
+              m |= classify_query(*st.scanner, batch.view(e.target).substr(e.path_length + 1), st.query_buffer);
             e.classes = m;
             e.agent = static_cast<uint8_t>(classify_agent(m, batch.view(e.user_agent)));
             if (has_route_ids(path)) {

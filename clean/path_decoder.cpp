@@ -1,6 +1,7 @@
 #include "clean/path_decoder.hpp"
 
 #include <cstring>
+#include <utility>
 
 namespace vigil {
 
@@ -28,13 +29,14 @@ struct round_result {
   bool nul = false;
 };
 
-/// One decoding round of `in` into `out` (which must not alias `in`).
-round_result decode_once(std::string_view in, std::string& out) {
+/// One decoding round of `in` into `out` (which must not alias `in`);
+/// `plus_is_space`: a query string's '+' is a space.
+round_result decode_once(std::string_view in, std::string& out, bool plus_is_space = false) {
   round_result r;
   out.clear();
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
-      out.push_back(in[i]);
+      out.push_back(plus_is_space && in[i] == '+' ? ' ' : in[i]);
       continue;
     }
     if (!escape_at(in, i)) {
@@ -67,13 +69,17 @@ std::string_view to_string(path_decoding d) noexcept {
   return "unknown";
 }
 
-path_decoding decode_path(std::string_view path, std::string& out, const path_decode_limits& limits) {
-  if (path.find('%') == std::string_view::npos) return path_decoding::plain;
+namespace {
+
+path_decoding decode(std::string_view path, std::string& out, const path_decode_limits& limits, bool query) {
+  if (path.find('%') == std::string_view::npos && !(query && path.find('+') != std::string_view::npos))
+    return path_decoding::plain;
   if (path.size() > limits.max_bytes) return path_decoding::too_long;
   // Two buffers, swapped each round; the spare one keeps its capacity in a
   // thread-local so a long run of encoded paths allocates once.
   thread_local std::string spare;
-  round_result first = decode_once(path, out);
+  // '+' is a space in the first round only: one decoded from %2B is a '+'.
+  round_result first = decode_once(path, out, query);
   bool bad = first.bad_escape;
   if (first.nul) return path_decoding::nul_byte;
   for (unsigned round = 1; has_escape(out); ++round) {
@@ -84,6 +90,84 @@ path_decoding decode_path(std::string_view path, std::string& out, const path_de
     if (r.nul) return path_decoding::nul_byte;
   }
   return bad ? path_decoding::bad_escape : path_decoding::decoded;
+}
+
+} // namespace
+
+path_decoding decode_path(std::string_view path, std::string& out, const path_decode_limits& limits) {
+  return decode(path, out, limits, false);
+}
+
+path_decoding decode_query(std::string_view query, std::string& out, const path_decode_limits& limits) {
+  return decode(query, out, limits, true);
+}
+
+bool collapse_slashes(std::string_view path, std::string& out) {
+  if (path.find('\\') == std::string_view::npos && path.find("//") == std::string_view::npos) return false;
+  out.clear();
+  for (char c : path) {
+    if (c == '\\') c = '/';
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out.push_back(c);
+  }
+  return true;
+}
+
+namespace {
+
+/// The character an HTML character reference at `s[i]` ('&') names, and
+/// its length; 0 when there is none (the five named ones XSS uses, and
+/// numeric ones below 128).
+std::pair<char, size_t> entity_at(std::string_view s, size_t i) noexcept {
+  static constexpr std::pair<std::string_view, char> named[] = {
+    {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}, {"&amp;", '&'}, {"&colon;", ':'},
+    {"&lpar;", '('}, {"&rpar;", ')'}, {"&sol;", '/'}, {"&tab;", '\t'}, {"&newline;", '\n'}};
+  const std::string_view rest = s.substr(i);
+  for (const auto& [name, c] : named)
+    if (rest.size() >= name.size()) {
+      bool same = true;
+      for (size_t k = 0; k < name.size() && same; ++k)
+        same = (rest[k] | 0x20) == (name[k] | 0x20) || rest[k] == name[k];
+      if (same) return {c, name.size()};
+    }
+  if (rest.size() < 4 || rest[1] != '#') return {0, 0};
+  const bool hex = rest[2] == 'x' || rest[2] == 'X';
+  unsigned value = 0;
+  size_t k = hex ? 3 : 2;
+  const size_t digits_from = k;
+  // Leading zeros are allowed (&#0000060; is '<'), so the digits are bounded, not their count.
+  for (; k < rest.size() && k < 12; ++k) {
+    const int d = hex ? hex_value(rest[k]) : (rest[k] >= '0' && rest[k] <= '9' ? rest[k] - '0' : -1);
+    if (d < 0) break;
+    value = value * (hex ? 16 : 10) + static_cast<unsigned>(d);
+    if (value >= 128) return {0, 0};
+  }
+  if (k == digits_from || value == 0) return {0, 0};
+  // Browsers take a reference without its ';' too.
+  const size_t length = k < rest.size() && rest[k] == ';' ? k + 1 : k;
+  return {static_cast<char>(value), length};
+}
+
+} // namespace
+
+bool decode_html_entities(std::string_view text, std::string& out) {
+  size_t at = text.find('&');
+  if (at == std::string_view::npos) return false;
+  bool changed = false;
+  out.assign(text.substr(0, at));
+  for (size_t i = at; i < text.size(); ++i) {
+    if (text[i] == '&') {
+      const auto [c, length] = entity_at(text, i);
+      if (length > 0) {
+        out.push_back(c);
+        i += length - 1;
+        changed = true;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return changed;
 }
 
 } // namespace vigil

@@ -40,4 +40,19 @@ constexpr bool breaks_limits(path_decoding d) noexcept { return d > path_decodin
 /// storage, so a caller with its own buffer allocates nothing per path.
 path_decoding decode_path(std::string_view path, std::string& out, const path_decode_limits& limits = {});
 
+/// `decode_path` for a query string: '+' is also a space (in the first
+/// round; a '+' decoded from `%2B` stays one).
+path_decoding decode_query(std::string_view query, std::string& out, const path_decode_limits& limits = {});
+
+/// `path` with each backslash made a '/' and runs of '/' made one (what
+/// Windows servers and most routers do), into `out`; false, `out`
+/// untouched, when there is nothing to collapse.
+bool collapse_slashes(std::string_view path, std::string& out);
+
+/// `text` with HTML character references that spell ASCII (`&lt;`,
+/// `&#x3c;`, `&#60`, `&colon;`, ...) replaced by their characters, into
+/// `out`: a payload a browser would decode inside an attribute. False, `out`
+/// undefined, when `text` holds none.
+bool decode_html_entities(std::string_view text, std::string& out);
+
 } // namespace vigil

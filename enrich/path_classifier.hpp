@@ -21,4 +21,12 @@ struct path_verdict {
 path_verdict classify_path(const signature_matcher::scanner& scanner, std::string_view path,
                            std::string& scratch, const path_decode_limits& limits = {});
 
+/// The signature classes (`path_mask` bits) of a query string (after '?'):
+/// those of it as logged, of it percent-decoded with '+' as a space (in
+/// bounded rounds, as a path), and of that with its HTML character
+/// references decoded, so `q=%3Cscript%3E` and `q=&lt;script&gt;` are the
+/// XSS they are.
+signature_mask classify_query(const signature_matcher::scanner& scanner, std::string_view query,
+                              std::string& scratch, const path_decode_limits& limits = {});
+
 } // namespace vigil

@@ -118,7 +118,7 @@ void batch_aggregate::add(const event_batch& b) {
     signature_mask classes = path.classes | agent.classes;
     if (e.target.length > e.path_length + 1) {
       std::string_view query = b.view(e.target).substr(e.path_length + 1);
-      classes |= scanner_.scan(signature_field::query, query) & path_mask;
+      classes |= classify_query(scanner_, query, decode_buffer_);
     }
 
     const bool is_static = (classes & mask_of(signature_class::static_file)) != 0;

@@ -79,3 +79,55 @@ TEST_CASE("signatures see through path encoding: probes and traversal hidden beh
   CHECK_FALSE(breaks_limits(plain.decoding));
   CHECK(breaks_limits(classify_path(s, "/x%2525252e", scratch).decoding));
 }
+
+TEST_CASE("a query string decodes '+' as a space, once: a '+' from %2B stays one") {
+  std::string out = "stale";
+  CHECK(decode_query("q=1+UNION+SELECT", out) == path_decoding::decoded);
+  CHECK(out == "q=1 UNION SELECT");
+  CHECK(decode_query("a=1%2B1+2", out) == path_decoding::decoded);
+  CHECK(out == "a=1+1 2");
+  CHECK(decode_query("a=%252B", out) == path_decoding::decoded);  // two rounds: %2B, then '+'
+  CHECK(out == "a=+");
+  out = "stale";
+  CHECK(decode_query("a=1&b=2", out) == path_decoding::plain);
+  CHECK(out == "stale");
+}
+
+TEST_CASE("backslashes and runs of slashes collapse to one slash, what servers resolve") {
+  std::string out = "stale";
+  CHECK_FALSE(collapse_slashes("/a/b/c", out));
+  CHECK(out == "stale");
+  CHECK(collapse_slashes("//.env", out));
+  CHECK(out == "/.env");
+  CHECK(collapse_slashes("/static\\..\\..\\windows\\win.ini", out));
+  CHECK(out == "/static/../../windows/win.ini");
+  CHECK(collapse_slashes("/a///b//", out));
+  CHECK(out == "/a/b/");
+}
+
+TEST_CASE("HTML character references that spell ASCII decode, named and numeric, with or without ';'") {
+  std::string out;
+  CHECK_FALSE(decode_html_entities("a=1&b=2", out));
+  CHECK(decode_html_entities("q=&lt;script&gt;alert(1)&LT;/script&gt;", out));
+  CHECK(out == "q=<script>alert(1)</script>");
+  CHECK(decode_html_entities("u=javascript&colon;alert&lpar;1&rpar;", out));
+  CHECK(out == "u=javascript:alert(1)");
+  CHECK(decode_html_entities("x=&#60;svg&#x3E;&#0000060&#x3c", out));
+  CHECK(out == "x=<svg><<");
+  // Not ASCII, not a reference, or empty: kept as written.
+  CHECK_FALSE(decode_html_entities("x=&#233;&#;&#x;&#0;&nbsp;", out));
+}
+
+TEST_CASE("signatures see through query encoding: '+' spaces, escapes and HTML references") {
+  signature_matcher::scanner s{test::default_signatures()};
+  std::string scratch;
+  auto is = [&](std::string_view query, signature_class c) {
+    return (classify_query(s, query, scratch) & mask_of(c)) != 0;
+  };
+  CHECK(is("id=1%2527%2520UNION%2520SELECT%2520password", signature_class::sqli));  // doubly encoded
+  CHECK(is("q=%3Cscript%3Ealert(1)%3C/script%3E", signature_class::xss));
+  CHECK(is("q=&lt;script&gt;alert(1)", signature_class::xss));
+  CHECK(is("q=%26lt%3Bscript%26gt%3B", signature_class::xss));  // references behind escapes
+  CHECK_FALSE(is("q=caf%C3%A9+menu&page=2", signature_class::xss));
+  CHECK((classify_query(s, "q=caf%C3%A9+menu&page=2&sort=price+asc", scratch) & attack_mask) == 0);
+}
