@@ -105,7 +105,7 @@ TEST_CASE("backslashes and runs of slashes collapse to one slash, what servers r
   CHECK(out == "/a/b/");
 }
 
-TEST_CASE("HTML character references that spell ASCII decode, named and numeric, with or without ';'") {
+TEST_CASE("HTML character references that spell ASCII decode, named and numeric, with or without the closing semicolon") {
   std::string out;
   CHECK_FALSE(decode_html_entities("a=1&b=2", out));
   CHECK(decode_html_entities("q=&lt;script&gt;alert(1)&LT;/script&gt;", out));
