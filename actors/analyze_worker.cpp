@@ -32,7 +32,7 @@ analyze_worker(analyze_worker_actor::stateful_pointer<worker_state> self,
         st.batch.text.swap(chunk.text);  // the chunk's bytes become the batch's, no copy
         const size_t size = st.batch.text.size();
         line_counts counts = st.parser->parse(chunk.format, size, st.batch, st.failures);
-        st.aggregate->add(st.batch);
+        st.aggregate->add(st.batch, chunk.input, chunk.sequence);
         st.aggregate->add_failures(chunk.input, chunk.sequence, st.batch, st.failures);
         st.aggregate->add_chunk(chunk.input, chunk.sequence, counts);
         return counts.lines + counts.empty_lines;

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "parse/timestamp.hpp"
 #include "pipeline/analyze_pipeline.hpp"
 #include "report/analysis_report.hpp"
 #include "report/report_writers.hpp"
@@ -29,7 +30,7 @@ struct analyze_flags {
   std::vector<std::string> inputs;
   std::string format = "auto";
   std::string time_unit = "auto";
-  std::string json_out, html_out, quarantine_out, blacklist_out;
+  std::string json_out, html_out, quarantine_out, blacklist_out, attacks_out;
   std::vector<std::string> signature_files;
   std::vector<std::string> json_fields;
   size_t top = 10;
@@ -73,8 +74,10 @@ bool write_output(const std::string& path, const std::string& text, std::string&
   return true;
 }
 
-/// The quarantined lines in input order, with their 1-based line numbers.
-std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(const batch_aggregate& agg) {
+/// Records that name a chunk and a line in it (quarantined lines, attack
+/// requests), in input order, with their 1-based line numbers in their input.
+template <class Record>
+std::vector<std::pair<const Record*, uint64_t>> numbered(const batch_aggregate& agg, const std::vector<Record>& all) {
   // Line number of each chunk's first line: chunks of an input are consecutive.
   std::vector<chunk_lines> chunks = agg.chunks;
   std::sort(chunks.begin(), chunks.end(),
@@ -86,12 +89,40 @@ std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(c
     first_line[c.sequence] = n;
     n += c.lines;
   }
-  std::vector<std::pair<const quarantine_record*, uint64_t>> recs;
-  for (const auto& q : agg.quarantine) recs.emplace_back(&q, first_line[q.sequence] + q.line + 1);
+  std::vector<std::pair<const Record*, uint64_t>> recs;
+  for (const auto& q : all) recs.emplace_back(&q, first_line[q.sequence] + q.line + 1);
   std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first->sequence, a.first->line) < std::tie(b.first->sequence, b.first->line);
   });
   return recs;
+}
+
+std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(const batch_aggregate& agg) {
+  return numbered(agg, agg.quarantine);
+}
+
+/// Attack requests as JSON lines, in input order: where, who, what, and
+/// each class with the fields it matched on.
+std::string attacks_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& [a, line] : numbered(agg, agg.attacks)) {
+    nlohmann::ordered_json found = nlohmann::ordered_json::array();
+    for (size_t c = 0; c < signature_class_count; ++c) {
+      if (!(a->classes & mask_of(static_cast<signature_class>(c)))) continue;
+      nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+      if (a->fields[c] & attack_field::path) fields.push_back("path");
+      if (a->fields[c] & attack_field::query) fields.push_back("query");
+      if (a->fields[c] & attack_field::user_agent) fields.push_back("user_agent");
+      found.push_back({{"class", to_string(static_cast<signature_class>(c))}, {"fields", std::move(fields)}});
+    }
+    nlohmann::ordered_json j = {{"input", names[a->input]}, {"line", line},
+                                {"time", format_rfc3339_utc(a->time_ms)}, {"client", a->client},
+                                {"method", a->method}, {"target", a->target}, {"status", a->status},
+                                {"user_agent", a->user_agent}, {"attacks", std::move(found)}};
+    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
+  }
+  return out;
 }
 
 /// Malformed lines as JSON lines, in input order with 1-based line numbers.
@@ -214,6 +245,7 @@ int run(analyze_flags& f) {
       return 2;
     }
   }
+  job.aggregate.keep_attacks = !f.attacks_out.empty();
   job.aggregate.signatures = f.signature_files.empty() ? signature_matcher::builtin(error)
                                                        : signature_matcher::compile(sigs, error);
   if (!job.aggregate.signatures) {
@@ -256,6 +288,8 @@ int run(analyze_flags& f) {
   if (ok && !f.html_out.empty()) ok &= write_output(f.html_out, render_html(report, in), error);
   if (ok && !f.quarantine_out.empty())
     ok &= write_output(f.quarantine_out, quarantine_jsonl(*outcome.aggregate, f.inputs), error);
+  if (ok && !f.attacks_out.empty())
+    ok &= write_output(f.attacks_out, attacks_jsonl(*outcome.aggregate, f.inputs), error);
   if (ok && !f.blacklist_out.empty()) {
     std::string list;
     for (const auto& e : report.blacklist) list += e.client + "\n";
@@ -266,7 +300,8 @@ int run(analyze_flags& f) {
     return 1;
   }
   // The terminal summary, unless a report already went to stdout.
-  if (f.json_out != "-" && f.html_out != "-" && f.quarantine_out != "-" && f.blacklist_out != "-")
+  if (f.json_out != "-" && f.html_out != "-" && f.quarantine_out != "-" && f.blacklist_out != "-" &&
+      f.attacks_out != "-")
     render_text(std::cout, report, in, outcome.elapsed_s, outcome.text_bytes);
   const std::string failures = explain_failures(*outcome.aggregate, f.inputs, outcome.formats, *fmt == log_format::auto_detect);
   if (!failures.empty()) {
@@ -281,6 +316,10 @@ int run(analyze_flags& f) {
     std::cerr << "vigil analyze: " << outcome.aggregate->quarantine_dropped
               << " malformed lines were counted but not kept for the quarantine file (limit "
               << job.aggregate.quarantine_limit << ")\n";
+  if (outcome.aggregate->attacks_dropped > 0)
+    std::cerr << "vigil analyze: " << outcome.aggregate->attacks_dropped
+              << " attack requests were counted but not kept for the attacks file (limit "
+              << job.aggregate.attack_limit << ")\n";
   return 0;
 }
 
@@ -305,6 +344,9 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
     ->check(CLI::Range(1, 100000));
   cmd->add_option("--quarantine", flags->quarantine_out,
                   "write malformed lines with their reason to OUT (JSON lines)");
+  cmd->add_option("--attacks", flags->attacks_out,
+                  "write each request an attack signature matched to OUT (JSON lines: input, line, time, client, "
+                  "request, and each class with the fields it matched on; - for stdout)");
   cmd->add_option("--blacklist", flags->blacklist_out,
                   "write the offending clients to OUT, one a line, for a firewall");
   cmd->add_option("--signatures", flags->signature_files,

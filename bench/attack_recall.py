@@ -5,14 +5,10 @@ Usage: bench/attack_recall.py build/vigil [CRS_TESTS_DIR]
 (default CRS_TESTS_DIR: ../shared/data/crs-regression/tests/regression/tests)
 
 Converts the CRS tests into labelled log lines (tests/attacks/crs_to_log.py),
-runs `vigil analyze --json` over each class's lines on their own, and prints
-per class: the lines, those flagged with vigil's class of the same name (where
-vigil has one), and those flagged as any attack. Then the benign lines flagged.
-
-Until `analyze` writes its findings per request, the counts come from the
-report's per-class hits: "any attack" is the largest class's hits (a lower
-bound of the lines flagged), and for the benign set the sum over classes (an
-upper bound).
+runs `vigil analyze --attacks` over them and joins its per-request findings
+with the labels by line number. Prints per class: the lines, those flagged
+with vigil's class of the same name (where vigil has one), and those flagged
+as any attack; then the benign lines flagged, by class, with a few examples.
 """
 
 import collections
@@ -25,12 +21,15 @@ import tempfile
 ATTACK_CLASSES = {"probe", "traversal", "sqli", "xss", "scanner"}
 
 
-def analyze(vigil, log_path, report_path):
-    subprocess.run([vigil, "analyze", "-f", "combined", "--no-progress", "--json", report_path, log_path],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with open(report_path) as f:
-        findings = json.load(f)["security"]["findings"]
-    return {x["class"]: x["hits"] for x in findings}
+def flagged(vigil, log_path):
+    """Line number -> the attack classes `vigil analyze --attacks` gave it."""
+    out = subprocess.run([vigil, "analyze", "-f", "combined", "--no-progress", "--attacks", "-", log_path],
+                         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        record = json.loads(line)
+        found[record["line"]] = {a["class"] for a in record["attacks"]}
+    return found
 
 
 def main():
@@ -51,27 +50,31 @@ def main():
             lines = f.read().splitlines()
         with open(os.path.join(tmp, "attacks.labels.jsonl")) as f:
             labels = [json.loads(x) for x in f]
-        by_class = collections.defaultdict(list)
-        for line, label in zip(lines, labels):
-            by_class[label["class"]].append(line)
-        print("%-16s %6s %12s %12s" % ("class", "lines", "as its class", "as attack"))
-        for cls in sorted(by_class):
-            path = os.path.join(tmp, cls + ".log")
-            with open(path, "w") as f:
-                f.write("\n".join(by_class[cls]) + "\n")
-            hits = analyze(vigil, path, os.path.join(tmp, cls + ".json"))
-            n = len(by_class[cls])
-            own = "%d (%.0f%%)" % (hits.get(cls, 0), 100.0 * hits.get(cls, 0) / n) if cls in ATTACK_CLASSES else "-"
-            anyone = max([hits.get(c, 0) for c in ATTACK_CLASSES] + [0])
-            print("%-16s %6d %12s %7d (%.0f%%)" % (cls, n, own, anyone, 100.0 * anyone / n))
-        benign = os.path.join(tmp, "benign.log")
-        with open(benign) as f:
-            benign_lines = sum(1 for _ in f)
-        hits = analyze(vigil, benign, os.path.join(tmp, "benign.json"))
-        flagged = sum(hits.get(c, 0) for c in ATTACK_CLASSES)
-        print("benign: %d lines, at most %d flagged as an attack (%.1f%%): %s" % (
-            benign_lines, flagged, 100.0 * flagged / max(benign_lines, 1),
-            ", ".join("%s %d" % (c, hits[c]) for c in sorted(hits) if c in ATTACK_CLASSES and hits[c]) or "none"))
+        found = flagged(vigil, os.path.join(tmp, "attacks.log"))
+        lines_of = collections.Counter(label["class"] for label in labels)
+        as_own, as_any = collections.Counter(), collections.Counter()
+        for label in labels:
+            classes = found.get(label["line"], set())
+            as_own[label["class"]] += label["class"] in classes
+            as_any[label["class"]] += bool(classes)
+        print("%-16s %6s %14s %14s" % ("class", "lines", "as its class", "as attack"))
+        for cls in sorted(lines_of):
+            n = lines_of[cls]
+            own = "%d (%.0f%%)" % (as_own[cls], 100.0 * as_own[cls] / n) if cls in ATTACK_CLASSES else "-"
+            print("%-16s %6d %14s %7d (%.0f%%)" % (cls, n, own, as_any[cls], 100.0 * as_any[cls] / n))
+        total = len(labels)
+        print("%-16s %6d %14s %7d (%.0f%%)" % ("all", total, "", sum(as_any.values()),
+                                             100.0 * sum(as_any.values()) / max(total, 1)))
+        benign_path = os.path.join(tmp, "benign.log")
+        with open(benign_path) as f:
+            benign_lines = f.read().splitlines()
+        wrong = flagged(vigil, benign_path)
+        by = collections.Counter(c for classes in wrong.values() for c in classes)
+        print("benign: %d lines, %d flagged as an attack (%.1f%%): %s" % (
+            len(benign_lines), len(wrong), 100.0 * len(wrong) / max(len(benign_lines), 1),
+            ", ".join("%s %d" % (c, n) for c, n in sorted(by.items())) or "none"))
+        for n in sorted(wrong)[:10]:
+            print("  %s: %s" % (",".join(sorted(wrong[n])), benign_lines[n - 1][:160]))
     return 0
 
 

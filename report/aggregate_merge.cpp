@@ -124,6 +124,8 @@ void batch_aggregate::merge(batch_aggregate&& other) {
 
   std::move(other.quarantine.begin(), other.quarantine.end(), std::back_inserter(quarantine));
   quarantine_dropped += other.quarantine_dropped;
+  std::move(other.attacks.begin(), other.attacks.end(), std::back_inserter(attacks));
+  attacks_dropped += other.attacks_dropped;
   chunks.insert(chunks.end(), other.chunks.begin(), other.chunks.end());
 }
 

@@ -78,7 +78,7 @@ void batch_aggregate::seal() {
   sealed = true;
 }
 
-void batch_aggregate::add(const event_batch& b) {
+void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequence) {
   int64_t cached_hour = INT64_MIN;
   hour_stats* hour = nullptr;
   if (!b.events.empty()) sealed = false;
@@ -116,9 +116,35 @@ void batch_aggregate::add(const event_batch& b) {
     path.bytes += e.bytes;
 
     signature_mask classes = path.classes | agent.classes;
+    signature_mask query_classes = 0;
     if (e.target.length > e.path_length + 1) {
       std::string_view query = b.view(e.target).substr(e.path_length + 1);
-      classes |= classify_query(scanner_, query, decode_buffer_);
+      query_classes = classify_query(scanner_, query, decode_buffer_);
+      classes |= query_classes;
+    }
+    if (opts_.keep_attacks && (classes & attack_mask) != 0) {
+      if (attacks.size() >= opts_.attack_limit) {
+        ++attacks_dropped;
+      } else {
+        attack_record& a = attacks.emplace_back();
+        a.input = input;
+        a.sequence = sequence;
+        a.line = e.line;
+        a.time_ms = e.time_ms;
+        a.status = e.status;
+        a.classes = classes & attack_mask;
+        for (signature_mask m = a.classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
+          const auto cls = static_cast<size_t>(__builtin_ctz(m));
+          const signature_mask bit = mask_of(static_cast<signature_class>(cls));
+          a.fields[cls] = static_cast<uint8_t>(((path.classes & bit) ? attack_field::path : 0)
+                                               | ((query_classes & bit) ? attack_field::query : 0)
+                                               | ((agent.classes & bit) ? attack_field::user_agent : 0));
+        }
+        a.client.assign(b.view(e.client));
+        a.method.assign(b.view(e.method));
+        a.target.assign(b.view(e.target).substr(0, opts_.attack_text_bytes));
+        a.user_agent.assign(b.view(e.user_agent).substr(0, opts_.attack_text_bytes));
+      }
     }
 
     const bool is_static = (classes & mask_of(signature_class::static_file)) != 0;

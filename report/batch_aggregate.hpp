@@ -30,6 +30,12 @@ struct aggregate_options {
   size_t quarantine_line_bytes = 4096;
   /// Gap that ends a visitor's session. Default: 30 minutes.
   uint32_t session_gap_s = 1800;
+  /// Keep each attack request (`vigil analyze --attacks`), up to the limit;
+  /// the rest are only counted.
+  bool keep_attacks = false;
+  size_t attack_limit = 1000000;
+  /// Bytes of each attack request's target and user agent kept.
+  size_t attack_text_bytes = 2048;
 };
 
 /// Hits and bytes.
@@ -110,6 +116,24 @@ struct quarantine_record {
   std::string text;
 };
 
+/// Which fields of a request an attack class matched on.
+namespace attack_field {
+constexpr uint8_t path = 1, query = 2, user_agent = 4;
+}
+
+/// A request an attack signature matched, kept for `--attacks`.
+struct attack_record {
+  uint32_t input = 0;
+  uint64_t sequence = 0;  ///< chunk sequence number
+  uint32_t line = 0;      ///< line index within the chunk
+  int64_t time_ms = 0;
+  signature_mask classes = 0;  ///< `attack_mask` bits
+  /// Per class (by bit index): the `attack_field` bits it matched on.
+  std::array<uint8_t, signature_class_count> fields = {};
+  std::string client, method, target, user_agent;
+  uint16_t status = 0;
+};
+
 /// Lines per chunk, to turn chunk-relative line indices into line numbers.
 struct chunk_lines {
   uint64_t sequence = 0;
@@ -124,8 +148,9 @@ class batch_aggregate {
 public:
   explicit batch_aggregate(aggregate_options opts);
 
-  /// Folds the events of one parsed chunk in.
-  void add(const event_batch& batch);
+  /// Folds the events of one parsed chunk in (chunk `sequence` of input
+  /// `input`: where its attack records say they are).
+  void add(const event_batch& batch, uint32_t input = 0, uint64_t sequence = 0);
 
   /// Counts (and keeps, up to the limit) the lines of a chunk that failed.
   void add_failures(uint32_t input, uint64_t sequence, const event_batch& batch,
@@ -202,6 +227,8 @@ public:
 
   std::vector<quarantine_record> quarantine;
   uint64_t quarantine_dropped = 0;  ///< failures over the limit, counted only
+  std::vector<attack_record> attacks;  ///< with `keep_attacks`
+  uint64_t attacks_dropped = 0;        ///< attack requests over the limit, counted only
   std::vector<chunk_lines> chunks;
 
 private:

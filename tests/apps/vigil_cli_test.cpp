@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/test_support.hpp"
 
@@ -94,4 +95,59 @@ TEST_CASE("vigil state inspect of a directory without a store says so and create
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("no state store in " + (dir / "typo")) != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "typo"));
+}
+
+TEST_CASE("vigil analyze --attacks writes each attack request with its line, classes and fields, in input order") {
+  test::temp_dir dir;
+  // 3000 lines over many 4 KiB chunks and two workers; every 250th an attack.
+  std::string log;
+  std::vector<std::pair<size_t, std::string>> expected;  // line, class
+  for (size_t n = 1; n <= 3000; ++n) {
+    std::string target = "/products/" + std::to_string(n) + "?page=2", agent = "Mozilla/5.0";
+    if (n % 250 == 0) {
+      switch ((n / 250) % 3) {
+        case 0: target = "/search?q=1%27+UNION+SELECT+password+FROM+users--"; expected.emplace_back(n, "sqli"); break;
+        case 1: target = "/static/..%2f..%2fetc/passwd"; expected.emplace_back(n, "traversal"); break;
+        default: agent = "sqlmap/1.7"; expected.emplace_back(n, "scanner"); break;
+      }
+    }
+    log += "10.1.0." + std::to_string(n % 200) + " - - [01/Jan/2024:00:" + (n / 60 % 60 < 10 ? "0" : "")
+           + std::to_string(n / 60 % 60) + ":" + (n % 60 < 10 ? "0" : "") + std::to_string(n % 60)
+           + " +0000] \"GET " + target + " HTTP/1.1\" 200 10 \"-\" \"" + agent + "\"\n";
+  }
+  test::write_file(dir / "access.log", log);
+  auto r = test::run_command(vigil_bin + " analyze -f combined --no-progress -j 2 --chunk-size 4096 --attacks '"
+                             + (dir / "attacks.jsonl") + "' '" + (dir / "access.log") + "'");
+  REQUIRE(r.exit_code == 0);
+  std::vector<json> found;
+  {
+    std::istringstream in(test::read_file(dir / "attacks.jsonl"));
+    for (std::string line; std::getline(in, line);) found.push_back(json::parse(line));
+  }
+  REQUIRE(found.size() == expected.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    INFO(found[i].dump());
+    CHECK(found[i]["line"] == expected[i].first);
+    CHECK(found[i]["input"] == dir / "access.log");
+    bool has_class = false;
+    for (const auto& a : found[i]["attacks"]) has_class |= a["class"] == expected[i].second;
+    CHECK(has_class);
+  }
+  // What matched where: the query, the path once decoded, the user agent.
+  auto fields_of = [](const json& record, const std::string& cls) {
+    for (const auto& a : record["attacks"])
+      if (a["class"] == cls) return a["fields"].get<std::vector<std::string>>();
+    return std::vector<std::string>{};
+  };
+  CHECK(fields_of(found[0], "traversal") == std::vector<std::string>{"path"});
+  CHECK(fields_of(found[1], "scanner") == std::vector<std::string>{"user_agent"});
+  CHECK(fields_of(found[2], "sqli") == std::vector<std::string>{"query"});
+  CHECK(found[2]["target"] == "/search?q=1%27+UNION+SELECT+password+FROM+users--");
+  CHECK(found[2]["time"] == "2024-01-01T00:12:30Z");
+  CHECK(found[2]["client"] == "10.1.0.150");
+  // To stdout with "-", and the terminal summary is not mixed in.
+  auto to_stdout = test::run_command(vigil_bin + " analyze -f combined --no-progress --attacks - '"
+                                     + (dir / "access.log") + "'");
+  REQUIRE(to_stdout.exit_code == 0);
+  CHECK(test::occurrences(to_stdout.out, "\n") == expected.size());
 }
