@@ -7,11 +7,14 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "dimension/dimension_tables.hpp"
 #include "enrich/agent_classifier.hpp"
+#include "enrich/attack_record.hpp"
 #include "enrich/path_classifier.hpp"
+#include "parse/timestamp.hpp"
 #include "enrich/route_template.hpp"
 #include "hash/string_map.hpp"
 
@@ -67,6 +70,18 @@ const path_verdict& verdict_of(enrich_state& st, std::string_view path) {
   return it->second;
 }
 
+/// An attack request as the JSON line an attacks sink writes: the shape of
+/// `vigil analyze --attacks`, with the source in place of input and line.
+std::string attack_line(const std::string& source, const event_batch& b, const log_event& e, const attack_fields& fields) {
+  std::string attacks;
+  append_attacks_json(attacks, e.classes, fields);
+  nlohmann::ordered_json j = {{"source", source}, {"time", format_rfc3339_utc(e.time_ms)},
+                              {"client", b.view(e.client)}, {"method", b.view(e.method)},
+                              {"target", b.view(e.target)}, {"status", e.status},
+                              {"user_agent", b.view(e.user_agent)}, {"attacks", nlohmann::ordered_json::parse(attacks)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 } // namespace
 
 std::vector<std::string> dimension_fields(const std::vector<dimension_config>& dims) {
@@ -98,11 +113,17 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
           for (size_t k = 0; k < batch.events.size(); ++k) {
             log_event& e = batch.events[k];
             const std::string_view path = batch.path(e);
-            signature_mask m = verdict_of(st, path).classes;
-            m |= cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
-            if (e.target.length > e.path_length + 1)
-              m |= classify_query(*st.scanner, batch.view(e.target).substr(e.path_length + 1), st.query_buffer);
+            const signature_mask on_path = verdict_of(st, path).classes;
+            const signature_mask on_agent =
+              cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
+            const signature_mask on_query =
+              e.target.length > e.path_length + 1
+                ? classify_query(*st.scanner, batch.view(e.target).substr(e.path_length + 1), st.query_buffer)
+                : 0;
+            const signature_mask m = on_path | on_agent | on_query;
             e.classes = m;
+            if (cfg.attack_lines && (m & attack_mask))
+              batch.attack_lines.push_back(attack_line(cfg.source, batch, e, fields_of(on_path, on_query, on_agent)));
             e.agent = static_cast<uint8_t>(classify_agent(m, batch.view(e.user_agent)));
             if (has_route_ids(path)) {
               auto it = st.routes.find(path);

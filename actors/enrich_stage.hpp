@@ -20,6 +20,9 @@ struct enrich_stage_config {
   std::shared_ptr<dimension_tables> dimensions;  ///< the node's, shared by every enrich stage
   window_stage_actor next;
   std::shared_ptr<stage_tally> stage;  ///< shared by the source's enrich stages (null: not counted)
+  /// The node has attacks sinks: each attack request becomes a JSON line
+  /// in its batch's `attack_lines`.
+  bool attack_lines = false;
 };
 
 /// The dimension fields an enrich stage labels events with, in order.

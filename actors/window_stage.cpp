@@ -250,6 +250,10 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       send_deltas();
       publish();
       if (!b.quarantined.empty() && cfg.quarantine) hand_on(cfg.quarantine, write_atom_v, b.quarantined);
+      if (!b.attack_lines.empty())
+        for (size_t k = 0; k < cfg.attack_sinks.size(); ++k)
+          hand_on(cfg.attack_sinks[k], write_atom_v,
+                  k + 1 == cfg.attack_sinks.size() ? std::move(b.attack_lines) : b.attack_lines);
     };
     // The windows' state of the checkpoint being written, once all of it
     // is: to the coordinator.
@@ -280,6 +284,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
       if (cfg.quarantine) self->send(cfg.quarantine, checkpoint_atom_v, id);
+      for (const auto& sink : cfg.attack_sinks) self->send(sink, checkpoint_atom_v, id);
       for (const auto& out : cfg.record_sinks) self->send(out.sink, checkpoint_atom_v, id);
       self->send(self, checkpoint_atom_v, id);
     };
@@ -369,7 +374,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         // reply after those are handled.
         auto rp = self->make_response_promise<bool>();
         auto pending = std::make_shared<size_t>(cfg.window_sinks.size() + (cfg.detect ? 1 : 0) + (cfg.quarantine ? 1 : 0)
-                                                + cfg.record_sinks.size());
+                                                + cfg.record_sinks.size() + cfg.attack_sinks.size());
         if (*pending == 0) {
           rp.deliver(true);
           return rp;
@@ -383,6 +388,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
           self->request(sink, caf::infinite, flush_atom_v).then(done, failed);
         if (cfg.quarantine) self->request(cfg.quarantine, caf::infinite, flush_atom_v).then(done, failed);
         for (const auto& out : cfg.record_sinks) self->request(out.sink, caf::infinite, flush_atom_v).then(done, failed);
+        for (const auto& sink : cfg.attack_sinks) self->request(sink, caf::infinite, flush_atom_v).then(done, failed);
         return rp;
       },
     };

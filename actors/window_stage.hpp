@@ -82,6 +82,8 @@ struct window_stage_config {
   std::vector<std::pair<std::string, line_sink_actor>> window_sinks;
   /// Where the batches' quarantine records go, in read order; may be null.
   line_sink_actor quarantine;
+  /// Where the batches' attack requests go (`input = "attacks"`), in read order.
+  std::vector<line_sink_actor> attack_sinks;
   /// The node's record layout (null: no ETL job) and the record sinks.
   std::shared_ptr<const record_layout> records;
   std::vector<record_output> record_sinks;

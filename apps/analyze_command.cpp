@@ -106,19 +106,13 @@ std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(c
 std::string attacks_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
   std::string out;
   for (const auto& [a, line] : numbered(agg, agg.attacks)) {
-    nlohmann::ordered_json found = nlohmann::ordered_json::array();
-    for (size_t c = 0; c < signature_class_count; ++c) {
-      if (!(a->classes & mask_of(static_cast<signature_class>(c)))) continue;
-      nlohmann::ordered_json fields = nlohmann::ordered_json::array();
-      if (a->fields[c] & attack_field::path) fields.push_back("path");
-      if (a->fields[c] & attack_field::query) fields.push_back("query");
-      if (a->fields[c] & attack_field::user_agent) fields.push_back("user_agent");
-      found.push_back({{"class", to_string(static_cast<signature_class>(c))}, {"fields", std::move(fields)}});
-    }
+    std::string found;
+    append_attacks_json(found, a->classes, a->fields);
     nlohmann::ordered_json j = {{"input", names[a->input]}, {"line", line},
                                 {"time", format_rfc3339_utc(a->time_ms)}, {"client", a->client},
                                 {"method", a->method}, {"target", a->target}, {"status", a->status},
-                                {"user_agent", a->user_agent}, {"attacks", std::move(found)}};
+                                {"user_agent", a->user_agent},
+                                {"attacks", nlohmann::ordered_json::parse(found)}};
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';
   }

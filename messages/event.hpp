@@ -71,6 +71,10 @@ struct event_batch {
   /// order, so the quarantine sink is checkpointed like the other sinks.
   /// Local to the node that parsed them: not in the msgpack codec.
   std::vector<std::string> quarantined;
+  /// The batch's attack requests as JSON lines, for the node's attacks
+  /// sinks (the enrich stage writes them when there are any), in read order
+  /// like the quarantine. Local to the node: not in the msgpack codec.
+  std::vector<std::string> attack_lines;
   /// An agent's pre-aggregated windows for this batch (window/window_partials),
   /// serialized; the window stage merges them instead of adding the events
   /// to those windows. Empty: none.
@@ -107,6 +111,7 @@ struct event_batch {
     labels.clear();
     barrier = 0;
     quarantined.clear();
+    attack_lines.clear();
     partials.clear();
     summarized = 0;
     records.clear();
@@ -123,7 +128,7 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("vigil.event_batch"), x.source, x.sequence, x.text, x.events,
-           x.label_names, x.labels, x.barrier, x.quarantined, x.partials, x.summarized, x.records);
+           x.label_names, x.labels, x.barrier, x.quarantined, x.attack_lines, x.partials, x.summarized, x.records);
 }
 
 bool operator==(const log_event& a, const log_event& b) noexcept;

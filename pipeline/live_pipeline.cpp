@@ -166,7 +166,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   };
   for (const auto& s : cfg.sources) {
     source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
-                     &cfg, lookups, on_push, stages.record_formats, counters->stages};
+                     &cfg, lookups, on_push, stages.record_formats, counters->stages, stages.has_attack_sinks};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }

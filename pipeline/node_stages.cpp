@@ -164,6 +164,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
         break;
       case sink_input::window: wcfg.window_sinks.emplace_back(s.window, sink); break;
       case sink_input::quarantine: wcfg.quarantine = sink; break;
+      case sink_input::attacks: wcfg.attack_sinks.push_back(sink); break;
       case sink_input::records: {
         // The same formats, in the same order, as the parse stages format.
         const size_t k = wcfg.record_sinks.size();
@@ -179,6 +180,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   wcfg.coordinator = coordinator;
   wcfg.restored = recovered.windows;
   out.has_quarantine = static_cast<bool>(wcfg.quarantine);
+  out.has_attack_sinks = !wcfg.attack_sinks.empty();
   auto windows = spawn_window_stage(sys, wcfg);
   for (const auto& a : {caf::actor_cast<caf::actor>(alerts), caf::actor_cast<caf::actor>(detect),
                         caf::actor_cast<caf::actor>(windows)})
@@ -206,7 +208,8 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   auto tally = in.tallies ? in.tallies->of(s.name) : std::make_shared<source_tally>(s.name);
   for (size_t w = 0; w < workers; ++w) {
     auto enrich = spawn_enrich_stage(sys, enrich_stage_config{s.name, in.signatures, in.dimensions, in.next,
-                                                              in.stages ? in.stages->of("enrich:" + s.name) : nullptr});
+                                                              in.stages ? in.stages->of("enrich:" + s.name) : nullptr,
+                                                              in.attacks});
     parser_options po;
     po.format = s.format;
     po.request_time_unit = s.request_time_unit;

@@ -39,6 +39,7 @@ struct node_stages {
   checkpoint_coordinator_actor coordinator;
   window_stage_actor windows;
   bool has_quarantine = false;
+  bool has_attack_sinks = false;  ///< the enrich stages write attack lines
   /// The lines the record sinks take, in the window stage's order: what
   /// the node's parse stages format for them (source_inputs).
   std::vector<record_line_format> record_formats;
@@ -86,6 +87,8 @@ struct source_inputs {
   std::vector<record_line_format> record_formats = {};
   /// Where the parse and enrich stages count (null: nowhere).
   std::shared_ptr<stage_tallies> stages = nullptr;
+  /// The node has attacks sinks: the enrich stages write attack lines.
+  bool attacks = false;
 };
 
 /// Spawns one [[source]] (file, stdin, http or zmq) with its parse and enrich

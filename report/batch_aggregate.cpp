@@ -133,13 +133,7 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
         a.time_ms = e.time_ms;
         a.status = e.status;
         a.classes = classes & attack_mask;
-        for (signature_mask m = a.classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
-          const auto cls = static_cast<size_t>(__builtin_ctz(m));
-          const signature_mask bit = mask_of(static_cast<signature_class>(cls));
-          a.fields[cls] = static_cast<uint8_t>(((path.classes & bit) ? attack_field::path : 0)
-                                               | ((query_classes & bit) ? attack_field::query : 0)
-                                               | ((agent.classes & bit) ? attack_field::user_agent : 0));
-        }
+        a.fields = fields_of(path.classes, query_classes, agent.classes);
         a.client.assign(b.view(e.client));
         a.method.assign(b.view(e.method));
         a.target.assign(b.view(e.target).substr(0, opts_.attack_text_bytes));

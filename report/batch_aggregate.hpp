@@ -11,6 +11,7 @@
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
+#include "enrich/attack_record.hpp"
 #include "hash/string_map.hpp"
 #include "messages/event.hpp"
 #include "parse/line_parser.hpp"
@@ -116,11 +117,6 @@ struct quarantine_record {
   std::string text;
 };
 
-/// Which fields of a request an attack class matched on.
-namespace attack_field {
-constexpr uint8_t path = 1, query = 2, user_agent = 4;
-}
-
 /// A request an attack signature matched, kept for `--attacks`.
 struct attack_record {
   uint32_t input = 0;
@@ -128,8 +124,7 @@ struct attack_record {
   uint32_t line = 0;      ///< line index within the chunk
   int64_t time_ms = 0;
   signature_mask classes = 0;  ///< `attack_mask` bits
-  /// Per class (by bit index): the `attack_field` bits it matched on.
-  std::array<uint8_t, signature_class_count> fields = {};
+  attack_fields fields = {};
   std::string client, method, target, user_agent;
   uint16_t status = 0;
 };

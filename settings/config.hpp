@@ -200,7 +200,7 @@ struct rule_config {
 };
 
 enum class sink_type : uint8_t { console, jsonl, webhook, alertmanager, csv, sqlite, postgres, zmq };
-enum class sink_input : uint8_t { alerts, window, records, quarantine };
+enum class sink_input : uint8_t { alerts, window, records, quarantine, attacks };
 
 struct sink_config {
   std::string name;

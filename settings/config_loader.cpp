@@ -846,6 +846,11 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       if (!quarantine_sink.empty())
         c.error(t.get("input"), path + ".input", "a node has one quarantine sink; \"" + quarantine_sink + "\" is it");
       else quarantine_sink = s.name;
+    } else if (input == "attacks") {
+      s.input = sink_input::attacks;
+      if (s.type != sink_type::jsonl && s.type != sink_type::console && s.type != sink_type::zmq)
+        c.error(t.get("input"), path + ".input",
+                "attack requests are JSON lines: a jsonl, console or zmq sink writes them");
     } else if (input.rfind("window:", 0) == 0) {
       s.input = sink_input::window;
       s.window = input.substr(7);
@@ -853,7 +858,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
         c.error(t.get("input"), path + ".input", "no window named \"" + s.window + "\" (" + window_list() + ")");
     } else {
       c.error(t.get("input"), path + ".input",
-              "unknown input \"" + input + "\" (expected alerts, records, quarantine or window:NAME)");
+              "unknown input \"" + input + "\" (expected alerts, attacks, records, quarantine or window:NAME)");
     }
     switch (s.type) {
       case sink_type::jsonl:
@@ -1007,6 +1012,11 @@ config_load_result load_table(toml::table root, const std::string& name, const c
   auto own_sinks = [&](const cluster_node& node, const vigil_config& cfg) {
     if (node.role != node_role::aggregator) return;
     for (const auto& s : cfg.sinks) {
+      // Agents send their batches' events, not attack lines (and none at all when they pre-aggregate).
+      if (s.input == sink_input::attacks)
+        c.error(root.get("cluster"), "cluster.node[" + node.name + "].sink",
+                "sink " + s.name + " writes attack requests, which only a single node writes so far "
+                "(vigil run without [cluster]); the aggregators' security windows count them");
       // Every aggregator sees every record (each keeps its own groups of
       // the windows): one writes them, or a fleet would write each twice.
       if (s.input == sink_input::records && !aggregators.empty() && node.name != aggregators.front())

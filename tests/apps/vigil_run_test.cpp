@@ -2,6 +2,8 @@
 // inotify, real signals.
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -462,4 +464,58 @@ TEST_CASE("four parse workers give the same window results as one: batches go ba
   for (const auto& a : jsonl(one / "alerts.jsonl")) ids_one.insert(a["id"]);
   for (const auto& a : jsonl(four / "alerts.jsonl")) ids_four.insert(a["id"]);
   CHECK(ids_one == ids_four);
+}
+
+TEST_CASE("vigil run writes each attack request to an attacks sink, in read order, once across restarts") {
+  test::temp_dir dir;
+  auto write_log = [&](size_t from, size_t to) {
+    std::string log;
+    for (size_t n = from; n <= to; ++n) {
+      std::string target = "/page/" + std::to_string(n), agent = "Mozilla/5.0";
+      if (n % 100 == 0) target = "/search?q=%3Cscript%3Ealert(" + std::to_string(n) + ")%3C/script%3E";
+      if (n % 100 == 50) agent = "Nikto/2.5.0";
+      log += "10.2.0." + std::to_string(n % 100) + " - - [01/Jan/2024:00:00:" + (n % 60 < 10 ? "0" : "")
+             + std::to_string(n % 60) + " +0000] \"GET " + target + " HTTP/1.1\" 200 10 \"-\" \"" + agent + "\"\n";
+    }
+    return log;
+  };
+  test::write_file(dir / "access.log", write_log(1, 1000));
+  const std::string cfg =
+    "[node]\nname = \"web-1\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\ncheckpoint_interval = \"100ms\"\n\n"
+    "[[source]]\nname = \"web\"\ntype = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n\n"
+    "[[sink]]\nname = \"attacks\"\ntype = \"jsonl\"\ninput = \"attacks\"\npath = \"" + (dir / "attacks.jsonl") + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  REQUIRE(test::run_command(bin + " run --once -c '" + (dir / "t.toml") + "' 2>&1").exit_code == 0);
+  auto records = [&] {
+    std::vector<json> out;
+    std::istringstream in(test::read_file(dir / "attacks.jsonl"));
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  auto first = records();
+  REQUIRE(first.size() == 20);  // 10 XSS, 10 scanners
+  CHECK(first[0]["source"] == "web");
+  CHECK(first[0]["user_agent"] == "Nikto/2.5.0");
+  CHECK(first[0]["attacks"] == json::parse(R"([{"class":"scanner","fields":["user_agent"]}])"));
+  CHECK(first[1]["target"] == "/search?q=%3Cscript%3Ealert(100)%3C/script%3E");
+  CHECK(first[1]["client"] == "10.2.0.0");
+  CHECK(first[1]["time"] == "2024-01-01T00:00:40Z");
+  CHECK(first[1]["attacks"] == json::parse(R"([{"class":"xss","fields":["query"]}])"));
+  // More of the log, and a second run from the checkpoint: only the new attacks are added.
+  {
+    std::ofstream more(dir / "access.log", std::ios::app);
+    more << write_log(1001, 1500);
+  }
+  REQUIRE(test::run_command(bin + " run --once -c '" + (dir / "t.toml") + "' 2>&1").exit_code == 0);
+  auto both = records();
+  REQUIRE(both.size() == 30);
+  for (size_t i = 0; i < first.size(); ++i) CHECK(both[i] == first[i]);
+  CHECK(both.back()["target"] == "/search?q=%3Cscript%3Ealert(1500)%3C/script%3E");
+
+  // Only line sinks take attack requests, and a cluster has none yet: check-config says so.
+  test::write_file(dir / "bad.toml", cfg + "\n[[sink]]\nname = \"hook\"\ntype = \"webhook\"\ninput = \"attacks\"\n"
+                                           "url = \"http://127.0.0.1:9/\"\n");
+  auto bad = test::run_command(bin + " check-config -c '" + (dir / "bad.toml") + "' 2>&1");
+  CHECK(bad.exit_code != 0);
+  CHECK(test::contains(bad.out, "a jsonl, console or zmq sink writes them"));
 }
