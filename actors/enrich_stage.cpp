@@ -73,12 +73,10 @@ const path_verdict& verdict_of(enrich_state& st, std::string_view path) {
 /// An attack request as the JSON line an attacks sink writes: the shape of
 /// `vigil analyze --attacks`, with the source in place of input and line.
 std::string attack_line(const std::string& source, const event_batch& b, const log_event& e, const attack_fields& fields) {
-  std::string attacks;
-  append_attacks_json(attacks, e.classes, fields);
   nlohmann::ordered_json j = {{"source", source}, {"time", format_rfc3339_utc(e.time_ms)},
                               {"client", b.view(e.client)}, {"method", b.view(e.method)},
                               {"target", b.view(e.target)}, {"status", e.status},
-                              {"user_agent", b.view(e.user_agent)}, {"attacks", nlohmann::ordered_json::parse(attacks)}};
+                              {"user_agent", b.view(e.user_agent)}, {"attacks", attacks_json(e.classes, fields)}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

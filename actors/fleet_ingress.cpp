@@ -41,7 +41,8 @@ fleet_ingress_actor spawn_fleet_ingress(caf::actor_system& sys, const fleet_ingr
       [=](ingest_atom, const std::string& agent, const std::string& body) {
         auto& st = self->state;
         if (st.lost) return;
-        if (member_tally* t = cfg.fleet ? cfg.fleet->of(agent) : nullptr) {
+        member_tally* member = cfg.fleet ? cfg.fleet->of(agent) : nullptr;
+        if (member_tally* t = member) {
           ++t->batches;
           t->bytes += body.size();
           t->last_batch_ms = wall_clock_ms();
@@ -86,7 +87,7 @@ fleet_ingress_actor spawn_fleet_ingress(caf::actor_system& sys, const fleet_ingr
         batch->quarantined = std::move(m->quarantined);
         batch->partials.assign(m->partials);
         if (batch->events.empty() && batch->records.empty()) batch->summarized = m->events;
-        if (member_tally* t = cfg.fleet ? cfg.fleet->of(agent) : nullptr) t->events += m->events;
+        if (member) member->events += m->events;
         self->request(cfg.windows, caf::infinite, ingest_atom_v, std::move(*batch))
           .then(
             [=](uint64_t) {

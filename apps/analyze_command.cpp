@@ -106,13 +106,11 @@ std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(c
 std::string attacks_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
   std::string out;
   for (const auto& [a, line] : numbered(agg, agg.attacks)) {
-    std::string found;
-    append_attacks_json(found, a->classes, a->fields);
     nlohmann::ordered_json j = {{"input", names[a->input]}, {"line", line},
                                 {"time", format_rfc3339_utc(a->time_ms)}, {"client", a->client},
                                 {"method", a->method}, {"target", a->target}, {"status", a->status},
                                 {"user_agent", a->user_agent},
-                                {"attacks", nlohmann::ordered_json::parse(found)}};
+                                {"attacks", attacks_json(a->classes, a->fields)}};
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';
   }

@@ -36,13 +36,12 @@ with open(benign) as b, open(out, "w") as o:
         o.write(line if i % 2 == 0 else a[i % len(a)] + "\n")
 PY
 echo "logs: $(wc -l < "$work/benign.log") lines benign, $(wc -l < "$work/half.log") half attacks from $attacks"
-for log in benign half; do
-  for bin in "${binaries[@]}"; do : > "$work/$log.$(basename "$bin").$(echo "$bin" | md5sum | cut -c1-6)"; done
-done
+# Seconds per run in $work/LOG.I, I the binary's place in the arguments.
 for run in $(seq "$runs"); do
   for log in benign half; do
-    for bin in "${binaries[@]}"; do
-      key="$work/$log.$(basename "$bin").$(echo "$bin" | md5sum | cut -c1-6)"
+    for i in "${!binaries[@]}"; do
+      bin=${binaries[$i]}
+      key="$work/$log.$i"
       start=$(date +%s.%N)
       "$bin" analyze -f combined --no-progress "$work/$log.log" > /dev/null
       end=$(date +%s.%N)
@@ -52,8 +51,9 @@ for run in $(seq "$runs"); do
   done
 done
 for log in benign half; do
-  for bin in "${binaries[@]}"; do
-    key="$work/$log.$(basename "$bin").$(echo "$bin" | md5sum | cut -c1-6)"
+  for i in "${!binaries[@]}"; do
+    bin=${binaries[$i]}
+    key="$work/$log.$i"
     median=$(sort -n "$key" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     mb=$(du -m "$work/$log.log" | cut -f1)
     printf 'median %-6s %-40s %.3f s  %.0f MB/s\n' "$log" "$bin" "$median" "$(awk -v m="$mb" -v s="$median" 'BEGIN { print m / s }')"

@@ -1,5 +1,7 @@
 #include "enrich/attack_record.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace vigil {
 
 attack_fields fields_of(signature_mask path, signature_mask query, signature_mask user_agent) noexcept {
@@ -13,29 +15,17 @@ attack_fields fields_of(signature_mask path, signature_mask query, signature_mas
   return f;
 }
 
-void append_attacks_json(std::string& out, signature_mask classes, const attack_fields& fields) {
-  out += '[';
-  bool first = true;
+nlohmann::ordered_json attacks_json(signature_mask classes, const attack_fields& fields) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (size_t c = 0; c < signature_class_count; ++c) {
     if (!(classes & attack_mask & mask_of(static_cast<signature_class>(c)))) continue;
-    out += first ? "" : ",";
-    first = false;
-    // Class and field names are fixed identifiers: nothing to escape.
-    out += "{\"class\":\"";
-    out += to_string(static_cast<signature_class>(c));
-    out += "\",\"fields\":[";
-    bool first_field = true;
-    for (const auto& [bit, name] : {std::pair<uint8_t, const char*>{attack_field::path, "path"},
-                                    {attack_field::query, "query"}, {attack_field::user_agent, "user_agent"}})
-      if (fields[c] & bit) {
-        out += first_field ? "\"" : ",\"";
-        out += name;
-        out += '"';
-        first_field = false;
-      }
-    out += "]}";
+    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+    if (fields[c] & attack_field::path) names.push_back("path");
+    if (fields[c] & attack_field::query) names.push_back("query");
+    if (fields[c] & attack_field::user_agent) names.push_back("user_agent");
+    out.push_back({{"class", to_string(static_cast<signature_class>(c))}, {"fields", std::move(names)}});
   }
-  out += ']';
+  return out;
 }
 
 } // namespace vigil

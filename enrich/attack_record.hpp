@@ -2,7 +2,7 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
+#include <nlohmann/json_fwd.hpp>
 
 #include "signature/signature_set.hpp"
 
@@ -22,7 +22,7 @@ attack_fields fields_of(signature_mask path, signature_mask query, signature_mas
 
 /// The "attacks" member of an attack request's JSON line, the same for
 /// `vigil analyze --attacks` and an attacks sink of `vigil run`:
-/// `[{"class":"sqli","fields":["query"]},...]`, appended to `out`.
-void append_attacks_json(std::string& out, signature_mask classes, const attack_fields& fields);
+/// `[{"class":"sqli","fields":["query"]},...]`.
+nlohmann::ordered_json attacks_json(signature_mask classes, const attack_fields& fields);
 
 } // namespace vigil

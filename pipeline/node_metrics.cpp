@@ -1,6 +1,7 @@
 #include "pipeline/node_metrics.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include "actors/line_sink.hpp"
 #include "metrics/registry.hpp"
@@ -86,6 +87,17 @@ const metric_doc node_metrics[] = {
   {"vigil_sink_failing_seconds", kind::gauge,
    "How long a database sink's write (or connection) has been failing and retried (0: it is not)."},
 };
+
+/// Whether a node of `parts` has family `name`: the source families
+/// (`vigil_source_*`, `vigil_lookup_*`) go with its sources, the stages,
+/// the node's info and its failing sinks with either, the rest with its
+/// pipeline. So an agent's page describes no window it does not run.
+bool has_family(std::string_view name, node_metric_parts parts) {
+  auto starts = [&](std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; };
+  if (starts("vigil_source_") || starts("vigil_lookup_")) return parts.sources;
+  if (starts("vigil_stage_") || name == "vigil_node_info" || name == "vigil_sinks_failing") return true;
+  return parts.pipeline;
+}
 
 double num(uint64_t v) { return static_cast<double>(v); }
 
@@ -213,7 +225,8 @@ void render(const node_counters& c, metrics_registry& m, node_metric_parts parts
 
 void add_node_metrics(metrics_registry& registry, std::shared_ptr<const node_counters> counters,
                       node_metric_parts parts) {
-  for (const auto& d : node_metrics) registry.describe(d.name, d.type, d.help);
+  for (const auto& d : node_metrics)
+    if (has_family(d.name, parts)) registry.describe(d.name, d.type, d.help);
   registry.on_render([counters, parts](metrics_registry& m) { render(*counters, m, parts); });
 }
 
