@@ -280,6 +280,12 @@ TEST_CASE("the dashboard in a real headless Chromium shows the live figures and 
   REQUIRE(page);
   CHECK(page->get_header_value("Content-Type").rfind("text/html", 0) == 0);
   CHECK(page->body.find("src=") == std::string::npos);  // self-contained: nothing fetched from elsewhere
+  // The top strip shows the last checkpoint: wait for the first one (it may
+  // trail the alert on a loaded machine).
+  REQUIRE(test::wait_until([&] {
+    auto r = client.Get("/api/v1/status");
+    return r && r->status == 200 && nlohmann::json::parse(r->body)["checkpoints"]["written"].get<uint64_t>() > 0;
+  }));
   // The page as a browser renders it, scripts run, after 4 s of its event stream.
   auto dom = test::run_command(chromium + " --headless --no-sandbox --disable-gpu --timeout=4000 --dump-dom http://127.0.0.1:"
                                + std::to_string(port) + "/ 2>/dev/null");
