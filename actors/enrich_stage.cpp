@@ -27,6 +27,7 @@ struct enrich_state {
   // Paths, agents and routes repeat: work each distinct one out once (bounded).
   string_map<path_verdict> path_verdicts;
   string_map<signature_mask> agent_classes;
+  string_map<signature_mask> referer_classes;
   std::string decode_buffer;
   std::string query_buffer;
   uint64_t paths_beyond_limits = 0;  // events, not distinct paths
@@ -47,10 +48,10 @@ void bound(string_map<V>& cache) {
 }
 
 signature_mask cached(string_map<signature_mask>& cache, std::string_view key,
-                      const signature_matcher::scanner& s, signature_field field, signature_mask keep) {
+                      const signature_matcher::scanner& s, signature_field field, std::string& scratch) {
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   bound(cache);
-  signature_mask m = s.scan(field, key) & keep;
+  signature_mask m = classify_header(s, field, key, scratch);
   cache.emplace(key, m);
   return m;
 }
@@ -72,12 +73,14 @@ const path_verdict& verdict_of(enrich_state& st, std::string_view path) {
 
 /// An attack request as the JSON line an attacks sink writes: the shape of
 /// `vigil analyze --attacks`, with the source in place of input and line.
-std::string attack_line(const std::string& source, const event_batch& b, const log_event& e, const attack_fields& fields) {
+std::string attack_line(const std::string& source, const event_batch& b, const log_event& e,
+                        const signature_matcher::scanner& scanner, const request_view& request, std::string& scratch) {
   nlohmann::ordered_json j = {{"source", source}, {"time", format_rfc3339_utc(e.time_ms)},
-                              {"client", b.view(e.client)}, {"method", b.view(e.method)},
-                              {"target", b.view(e.target)}, {"status", e.status},
-                              {"user_agent", b.view(e.user_agent)}, {"attacks", attacks_json(e.classes, fields)}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                              {"client", b.view(e.client)}, {"method", request.method},
+                              {"target", request.target}, {"status", e.status},
+                              {"user_agent", request.user_agent}};
+  return with_attacks(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      explain_attacks(scanner, request, scratch));
 }
 
 } // namespace
@@ -111,17 +114,19 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
           for (size_t k = 0; k < batch.events.size(); ++k) {
             log_event& e = batch.events[k];
             const std::string_view path = batch.path(e);
-            const signature_mask on_path = verdict_of(st, path).classes;
-            const signature_mask on_agent =
-              cached(st.agent_classes, batch.view(e.user_agent), *st.scanner, signature_field::ua, agent_mask);
-            const signature_mask on_query =
-              e.target.length > e.path_length + 1
-                ? classify_query(*st.scanner, batch.view(e.target).substr(e.path_length + 1), st.query_buffer)
-                : 0;
-            const signature_mask m = on_path | on_agent | on_query;
+            const request_view request{batch.view(e.method), batch.view(e.target), e.path_length,
+                                       batch.view(e.referer), batch.view(e.user_agent), e.status,
+                                       e.has(event_flags::request_malformed)};
+            signature_mask m = verdict_of(st, path).classes
+                               | cached(st.agent_classes, request.user_agent, *st.scanner, signature_field::ua,
+                                        st.query_buffer)
+                               | classify_request_line(request.method, request.target, e.status, request.malformed);
+            if (!request.query().empty()) m |= classify_query(*st.scanner, request.query(), st.query_buffer);
+            if (!e.referer.empty())
+              m |= cached(st.referer_classes, request.referer, *st.scanner, signature_field::referer, st.query_buffer);
             e.classes = m;
             if (cfg.attack_lines && (m & attack_mask))
-              batch.attack_lines.push_back(attack_line(cfg.source, batch, e, fields_of(on_path, on_query, on_agent)));
+              batch.attack_lines.push_back(attack_line(cfg.source, batch, e, *st.scanner, request, st.query_buffer));
             e.agent = static_cast<uint8_t>(classify_agent(m, batch.view(e.user_agent)));
             if (has_route_ids(path)) {
               auto it = st.routes.find(path);

@@ -20,6 +20,7 @@
 #include "pipeline/analyze_pipeline.hpp"
 #include "report/analysis_report.hpp"
 #include "report/report_writers.hpp"
+#include "enrich/attack_record.hpp"
 #include "signature/signature_matcher.hpp"
 
 namespace vigil {
@@ -102,16 +103,15 @@ std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(c
 }
 
 /// Attack requests as JSON lines, in input order: where, who, what, and
-/// each class with the fields it matched on.
+/// each class with the fields and signatures it matched on.
 std::string attacks_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
   std::string out;
   for (const auto& [a, line] : numbered(agg, agg.attacks)) {
     nlohmann::ordered_json j = {{"input", names[a->input]}, {"line", line},
                                 {"time", format_rfc3339_utc(a->time_ms)}, {"client", a->client},
                                 {"method", a->method}, {"target", a->target}, {"status", a->status},
-                                {"user_agent", a->user_agent},
-                                {"attacks", attacks_json(a->classes, a->fields)}};
-    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                                {"user_agent", a->user_agent}};
+    out += with_attacks(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), a->attacks);
     out += '\n';
   }
   return out;

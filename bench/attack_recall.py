@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 
-ATTACK_CLASSES = {"probe", "traversal", "sqli", "xss", "scanner"}
+ATTACK_CLASSES = {"probe", "traversal", "sqli", "xss", "rfi", "cmdi", "code", "crlf", "ldap", "shellshock",
+                  "scanner", "badbot", "bad_request"}
 
 
 def flagged(vigil, log_path):

@@ -113,6 +113,35 @@ bool collapse_slashes(std::string_view path, std::string& out) {
   return true;
 }
 
+bool resolve_dot_segments(std::string_view path, std::string& out) {
+  if (path.find("/.") == std::string_view::npos) return false;
+  out.clear();
+  bool changed = false;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] != '/') {
+      out.push_back(path[i++]);
+      continue;
+    }
+    const size_t end = path.find('/', i + 1);
+    const std::string_view segment = path.substr(i + 1, end == std::string_view::npos ? std::string_view::npos : end - i - 1);
+    if (segment == ".") {
+      changed = true;
+    } else if (segment == "..") {
+      // Above the root is the root, as a server resolves it.
+      const size_t parent = out.rfind('/');
+      out.resize(parent == std::string::npos ? 0 : parent);
+      changed = true;
+    } else {
+      out.push_back('/');
+      out.append(segment);
+    }
+    i = end == std::string_view::npos ? path.size() : end;
+  }
+  if (out.empty() || (changed && path.back() == '/' && out.back() != '/')) out.push_back('/');
+  return changed;
+}
+
 namespace {
 
 /// The character an HTML character reference at `s[i]` ('&') names, and

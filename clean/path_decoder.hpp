@@ -49,6 +49,11 @@ path_decoding decode_query(std::string_view query, std::string& out, const path_
 /// untouched, when there is nothing to collapse.
 bool collapse_slashes(std::string_view path, std::string& out);
 
+/// `path` with its `.` and `..` segments resolved as RFC 3986 says (a `..`
+/// above the root stays at the root), into `out`: `/static/../.env` is the
+/// `/.env` a server serves. False, `out` undefined, when there is none.
+bool resolve_dot_segments(std::string_view path, std::string& out);
+
 /// `text` with HTML character references that spell ASCII (`&lt;`,
 /// `&#x3c;`, `&#60`, `&colon;`, ...) replaced by their characters, into
 /// `out`: a payload a browser would decode inside an attribute. False, `out`

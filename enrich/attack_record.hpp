@@ -1,28 +1,41 @@
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
 
-#include "signature/signature_set.hpp"
+#include "signature/signature_matcher.hpp"
 
 namespace vigil {
 
-/// Which fields of a request an attack class matched on (bits).
-namespace attack_field {
-constexpr uint8_t path = 1, query = 2, user_agent = 4;
-}
+/// The parts of a logged request the attack classifier reads.
+struct request_view {
+  std::string_view method;
+  std::string_view target;  ///< path and query, as logged
+  uint32_t path_length = 0; ///< of `target`, up to its '?'
+  std::string_view referer;
+  std::string_view user_agent;
+  uint16_t status = 0;
+  bool malformed = false;   ///< the request line was not "METHOD target" (`target` holds it)
 
-/// Per class (by bit index): the `attack_field` bits it matched on.
-using attack_fields = std::array<uint8_t, signature_class_count>;
-
-/// `attack_fields` of a request from what its path, query and user agent
-/// matched (`path_mask`/`agent_mask` bits), for the classes in `attack_mask`.
-attack_fields fields_of(signature_mask path, signature_mask query, signature_mask user_agent) noexcept;
+  std::string_view path() const noexcept { return target.substr(0, path_length); }
+  /// After the '?'; empty when there is none.
+  std::string_view query() const noexcept {
+    return target.size() > path_length + 1 ? target.substr(path_length + 1) : std::string_view{};
+  }
+};
 
 /// The "attacks" member of an attack request's JSON line, the same for
-/// `vigil analyze --attacks` and an attacks sink of `vigil run`:
-/// `[{"class":"sqli","fields":["query"]},...]`.
-nlohmann::ordered_json attacks_json(signature_mask classes, const attack_fields& fields);
+/// `vigil analyze --attacks` and an attacks sink of `vigil run`, as JSON
+/// text: per attack class the request matched, the fields it matched on and
+/// the ids of the signatures that matched,
+/// `[{"class":"sqli","fields":["query"],"signatures":["sqli-union"]},...]`.
+/// Scans the request again, collecting signature ids, so call it only for
+/// the requests that are attacks.
+std::string explain_attacks(const signature_matcher::scanner& scanner, const request_view& request,
+                            std::string& scratch);
+
+/// `object` (a JSON object's text) with `"attacks":attacks` added last.
+std::string with_attacks(std::string object, const std::string& attacks);
 
 } // namespace vigil

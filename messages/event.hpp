@@ -20,6 +20,7 @@ constexpr uint16_t agent_missing = 1 << 2;     ///< no user agent, or "-"
 constexpr uint16_t agent_truncated = 1 << 3;   ///< the line ended inside the user agent
 constexpr uint16_t request_missing = 1 << 4;   ///< the request line was "-" or empty
 constexpr uint16_t has_request_time = 1 << 5;  ///< `request_time_us` is set
+constexpr uint16_t request_malformed = 1 << 6; ///< the request line is not "METHOD target": `target` holds it whole
 } // namespace event_flags
 
 /// Who sent a request, by its user agent (the enrich stage decides).
@@ -34,7 +35,7 @@ struct log_event {
   int32_t utc_offset_s = 0;    ///< the zone offset the line was written in
   uint16_t status = 0;
   uint16_t flags = 0;          ///< `event_flags` bits
-  uint16_t classes = 0;        ///< signature classes found by enrichment (`signature_mask`)
+  uint32_t classes = 0;        ///< signature classes found by enrichment (`signature_mask`)
   uint8_t agent = 0;           ///< `agent_class`, set by enrichment
   uint64_t bytes = 0;
   int64_t request_time_us = 0; ///< valid when `flags & has_request_time`

@@ -14,10 +14,10 @@ namespace {
 constexpr size_t ref_fields = 10;
 constexpr size_t max_label_fields = 64;
 // One event as fixed-width little-endian fields: time_ms (8), utc_offset_s
-// (4), status (2), flags (2), classes (2), agent (1), bytes (8),
+// (4), status (2), flags (2), classes (4), agent (1), bytes (8),
 // request_time_us (8), line (4), path_length (4), then 10 (offset, length)
 // pairs of 4 bytes each.
-constexpr size_t event_record_bytes = 8 + 4 + 2 + 2 + 2 + 1 + 8 + 8 + 4 + 4 + ref_fields * 8;
+constexpr size_t event_record_bytes = 8 + 4 + 2 + 2 + 4 + 1 + 8 + 8 + 4 + 4 + ref_fields * 8;
 
 template <class T>
 void put_le(std::string& out, T v) {
@@ -61,7 +61,7 @@ void get_event(const unsigned char* p, log_event& e) {
   e.utc_offset_s = get_le<int32_t>(p);
   e.status = get_le<uint16_t>(p);
   e.flags = get_le<uint16_t>(p);
-  e.classes = get_le<uint16_t>(p);
+  e.classes = get_le<uint32_t>(p);
   e.agent = get_le<uint8_t>(p);
   e.bytes = get_le<uint64_t>(p);
   e.request_time_us = get_le<int64_t>(p);

@@ -62,6 +62,18 @@ bool parse_request_time(std::string_view s, time_unit unit, int64_t& out_us) noe
   return true;
 }
 
+/// A request field that is not "METHOD target" (binary sent to the HTTP
+/// port, "HELP", a bare word) is what the server logged, not a malformed
+/// log line: the event keeps it whole as its target, for the `bad_request`
+/// class to find.
+parse_error malformed_request(std::string_view request, uint32_t base, log_event& ev) noexcept {
+  ev.flags |= event_flags::request_malformed;
+  ev.method = ev.protocol = text_ref{base, 0};
+  ev.target = text_ref{base, static_cast<uint32_t>(request.size())};
+  ev.path_length = static_cast<uint32_t>(request.size());
+  return parse_error::none;
+}
+
 parse_error split_request_line(std::string_view request, uint32_t base, log_event& ev) noexcept {
   const char* b = request.data();
   const char* e = b + request.size();
@@ -75,7 +87,7 @@ parse_error split_request_line(std::string_view request, uint32_t base, log_even
   while (p < e && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '-'
                    || *p == '_'))
     ++p;
-  if (p == b || p == e || *p != ' ' || p - b > 24) return parse_error::bad_request_line;
+  if (p == b || p == e || *p != ' ' || p - b > 24) return malformed_request(request, base, ev);
   ev.method = text_ref{base, static_cast<uint32_t>(p - b)};
   const char* t = p + 1;
   const char* t_end = e;
@@ -91,7 +103,7 @@ parse_error split_request_line(std::string_view request, uint32_t base, log_even
       break;
     }
   }
-  if (t_end <= t) return parse_error::bad_request_line;
+  if (t_end <= t) return malformed_request(request, base, ev);
   ev.target = text_ref{static_cast<uint32_t>(base + (t - b)), static_cast<uint32_t>(t_end - t)};
   auto qm = static_cast<const char*>(std::memchr(t, '?', static_cast<size_t>(t_end - t)));
   ev.path_length = static_cast<uint32_t>((qm ? qm : t_end) - t);

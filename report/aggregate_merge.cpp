@@ -77,7 +77,7 @@ void batch_aggregate::merge(batch_aggregate&& other) {
   });
 
   for (auto& [k, c] : other.referrers) {
-    counter& r = referrers[k];
+    referrer_stats& r = referrers[k];
     r.hits += c.hits;
     r.bytes += c.bytes;
   }

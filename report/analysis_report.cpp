@@ -149,15 +149,19 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
   const auto client_names = names_by_id(agg.clients);
   const auto path_names = names_by_id(agg.paths);
   std::map<uint32_t, std::vector<ranked_item>> by_client, by_path;
-  std::vector<uint64_t> attack_hits_of(agg.clients.size(), 0);  // probe/traversal/sqli/xss
-  std::vector<uint64_t> scanner_hits_of(agg.clients.size(), 0);
+  std::vector<uint64_t> attack_hits_of(agg.clients.size(), 0);  // what requests carried
+  std::vector<uint64_t> scanner_hits_of(agg.clients.size(), 0), badbot_hits_of(agg.clients.size(), 0);
+  std::map<uint32_t, uint64_t> hits_of_class;
   for (const auto& [k, hits] : agg.attacks_by_client) {
     auto cls = static_cast<uint32_t>(k >> 32);
     auto client = static_cast<uint32_t>(k);
     by_client[cls].push_back({*client_names[client], hits, 0});
+    hits_of_class[cls] += hits;
     if (cls == static_cast<uint32_t>(signature_class::scanner))
       scanner_hits_of[client] += hits;
-    else
+    else if (cls == static_cast<uint32_t>(signature_class::badbot))
+      badbot_hits_of[client] += hits;
+    else if (cls != static_cast<uint32_t>(signature_class::auth))  // failed logins count as brute_force bursts
       attack_hits_of[client] += hits;
   }
   for (const auto& [k, hits] : agg.attacks_by_path)
@@ -165,7 +169,7 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
   for (auto& [cls, clients] : by_client) {
     attack_finding f;
     f.cls = static_cast<signature_class>(cls);
-    f.hits = agg.class_hits[cls];
+    f.hits = hits_of_class[cls];
     f.clients = clients.size();
     f.top_clients = top_n(std::move(clients), n);
     f.top_paths = top_n(std::move(by_path[cls]), n);
@@ -203,6 +207,7 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
   for (uint32_t c = 0; c < attack_hits_of.size(); ++c) {
     if (attack_hits_of[c] >= opts.attack_hits_to_blacklist) reasons[c].push_back("attacks");
     if (scanner_hits_of[c] > 0) reasons[c].push_back("scanner_ua");
+    if (badbot_hits_of[c] > 0) reasons[c].push_back("badbot_ua");
   }
   for (auto& [client, why] : reasons) {
     std::sort(why.begin(), why.end());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "enrich/attack_record.hpp"
 #include "enrich/path_classifier.hpp"
 #include "parse/timestamp.hpp"
 #include "sort/radix_sort.hpp"
@@ -101,7 +102,7 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
     agent_stats& agent = ait->second;
     if (new_agent) {
       agent.id = static_cast<uint32_t>(agents.size() - 1);
-      agent.classes = scanner_.scan(signature_field::ua, ait->first) & agent_mask;
+      agent.classes = classify_header(scanner_, signature_field::ua, ait->first, decode_buffer_);
     }
     ++agent.hits;
 
@@ -116,12 +117,18 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
     path.bytes += e.bytes;
 
     signature_mask classes = path.classes | agent.classes;
-    signature_mask query_classes = 0;
-    if (e.target.length > e.path_length + 1) {
-      std::string_view query = b.view(e.target).substr(e.path_length + 1);
-      query_classes = classify_query(scanner_, query, decode_buffer_);
-      classes |= query_classes;
+    const request_view request{b.view(e.method), b.view(e.target), e.path_length, b.view(e.referer),
+                               b.view(e.user_agent), e.status, e.has(event_flags::request_malformed)};
+    if (!request.query().empty()) classes |= classify_query(scanner_, request.query(), decode_buffer_);
+    if (!e.referer.empty()) {
+      auto [rit, new_referrer] = referrers.try_emplace(request.referer);
+      referrer_stats& r = rit->second;
+      if (new_referrer) r.classes = classify_header(scanner_, signature_field::referer, rit->first, decode_buffer_);
+      ++r.hits;
+      r.bytes += e.bytes;
+      classes |= r.classes;
     }
+    classes |= classify_request_line(request.method, request.target, e.status, request.malformed);
     if (opts_.keep_attacks && (classes & attack_mask) != 0) {
       if (attacks.size() >= opts_.attack_limit) {
         ++attacks_dropped;
@@ -132,12 +139,11 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
         a.line = e.line;
         a.time_ms = e.time_ms;
         a.status = e.status;
-        a.classes = classes & attack_mask;
-        a.fields = fields_of(path.classes, query_classes, agent.classes);
+        a.attacks = explain_attacks(scanner_, request, decode_buffer_);
         a.client.assign(b.view(e.client));
-        a.method.assign(b.view(e.method));
-        a.target.assign(b.view(e.target).substr(0, opts_.attack_text_bytes));
-        a.user_agent.assign(b.view(e.user_agent).substr(0, opts_.attack_text_bytes));
+        a.method.assign(request.method);
+        a.target.assign(request.target.substr(0, opts_.attack_text_bytes));
+        a.user_agent.assign(request.user_agent.substr(0, opts_.attack_text_bytes));
       }
     }
 
@@ -176,11 +182,6 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
       last_protocol_count_ = &it->second;
     }
     ++*last_protocol_count_;
-    if (!e.referer.empty()) {
-      counter& r = referrers[b.view(e.referer)];
-      ++r.hits;
-      r.bytes += e.bytes;
-    }
     if (e.status == 404) {
       ++path.hits_404;
       path.bytes_404 += e.bytes;
@@ -226,16 +227,17 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
     }
     ++client.open.requests;
     client.open.not_found += e.status == 404;
-    client.open.auth_failures += (e.status == 401 || e.status == 403)
-                                 && (classes & mask_of(signature_class::auth)) != 0;
+    const bool auth_failure = (e.status == 401 || e.status == 403) && (classes & mask_of(signature_class::auth)) != 0;
+    client.open.auth_failures += auth_failure;
 
-    for (signature_mask m = classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
+    // Findings: each attack class, and failed logins (the `auth` finding).
+    const signature_mask finding_classes = (classes & attack_mask) | (auth_failure ? mask_of(signature_class::auth) : 0);
+    for (signature_mask m = classes; m != 0; m &= static_cast<signature_mask>(m - 1))
+      ++class_hits[static_cast<uint32_t>(__builtin_ctz(m))];
+    for (signature_mask m = finding_classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
       const auto cls = static_cast<uint32_t>(__builtin_ctz(m));
-      ++class_hits[cls];
-      if ((attack_mask >> cls) & 1u) {
-        ++attacks_by_client[pack(cls, client.id)];
-        ++attacks_by_path[pack(cls, path.id)];
-      }
+      ++attacks_by_client[pack(cls, client.id)];
+      ++attacks_by_path[pack(cls, path.id)];
     }
 
     line_hashes.push_back(string_hash{}(b.view(e.raw)));

@@ -11,7 +11,6 @@
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 
-#include "enrich/attack_record.hpp"
 #include "hash/string_map.hpp"
 #include "messages/event.hpp"
 #include "parse/line_parser.hpp"
@@ -67,7 +66,13 @@ struct client_stats {
 struct agent_stats {
   uint32_t id = 0;
   uint64_t hits = 0;
-  signature_mask classes = 0;  ///< scanner/bot/tool, matched once per distinct agent
+  signature_mask classes = 0;  ///< who the agent is and what it carries, matched once per distinct agent
+};
+
+struct referrer_stats {
+  uint64_t hits = 0;
+  uint64_t bytes = 0;
+  signature_mask classes = 0;  ///< attacks carried in it, matched once per distinct referer
 };
 
 struct path_stats {
@@ -123,9 +128,8 @@ struct attack_record {
   uint64_t sequence = 0;  ///< chunk sequence number
   uint32_t line = 0;      ///< line index within the chunk
   int64_t time_ms = 0;
-  signature_mask classes = 0;  ///< `attack_mask` bits
-  attack_fields fields = {};
   std::string client, method, target, user_agent;
+  std::string attacks;    ///< `explain_attacks` of it: JSON text
   uint16_t status = 0;
 };
 
@@ -186,7 +190,7 @@ public:
   string_map<client_stats> clients;
   string_map<agent_stats> agents;
   string_map<path_stats> paths;
-  string_map<counter> referrers;
+  string_map<referrer_stats> referrers;
   string_map<uint64_t> methods;
   string_map<uint64_t> protocols;
   /// Distinct "METHOD target PROTOCOL" of 404s: GoAccess's unique_not_found.

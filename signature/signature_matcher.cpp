@@ -10,8 +10,16 @@ namespace vigil {
 
 namespace {
 
+struct match_context {
+  const signature_mask* class_bits;
+  signature_mask mask = 0;
+  std::vector<uint32_t>* matched = nullptr;
+};
+
 int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
-  *static_cast<signature_mask*>(ctx) |= static_cast<signature_mask>(1u << id);
+  auto* c = static_cast<match_context*>(ctx);
+  c->mask |= c->class_bits[id];
+  if (c->matched) c->matched->push_back(id);
   return 0;  // keep scanning: a request may match several classes
 }
 
@@ -26,18 +34,21 @@ std::shared_ptr<signature_matcher> signature_matcher::compile_for(const signatur
                                                                   const void* platform,
                                                                   std::string& error) {
   std::shared_ptr<signature_matcher> m(new signature_matcher);
+  m->adopt(set);
   for (size_t f = 0; f < signature_field_count; ++f) {
     std::vector<const signature*> sigs;
-    for (const auto& s : set.signatures())
-      if (static_cast<size_t>(s.field) == f) sigs.push_back(&s);
+    std::vector<unsigned> ids;
+    for (size_t i = 0; i < set.signatures().size(); ++i)
+      if (set.signatures()[i].fields & field_bit(static_cast<signature_field>(f))) {
+        sigs.push_back(&set.signatures()[i]);
+        ids.push_back(static_cast<unsigned>(i));  // the match callback maps it to its class
+      }
     if (sigs.empty()) continue;
     std::vector<const char*> exprs;
-    std::vector<unsigned> flags, ids;
+    std::vector<unsigned> flags;
     for (auto* s : sigs) {
       exprs.push_back(s->pattern.c_str());
       flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL);
-      // The id is the class: the match callback only needs the class bit.
-      ids.push_back(static_cast<unsigned>(s->cls));
     }
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
@@ -83,8 +94,9 @@ bool signature_matcher::serialize_portable(const signature_set& set,
 
 std::shared_ptr<const signature_matcher>
 signature_matcher::deserialize(const std::array<std::string_view, signature_field_count>& blobs,
-                               std::string& error) {
+                               const signature_set& set, std::string& error) {
   std::shared_ptr<signature_matcher> m(new signature_matcher);
+  m->adopt(set);
   for (size_t f = 0; f < signature_field_count; ++f) {
     if (blobs[f].empty()) continue;
     if (hs_deserialize_database(blobs[f].data(), blobs[f].size(), &m->databases_[f]) != HS_SUCCESS
@@ -94,6 +106,12 @@ signature_matcher::deserialize(const std::array<std::string_view, signature_fiel
     }
   }
   return m;
+}
+
+void signature_matcher::adopt(const signature_set& set) {
+  signatures_ = set.signatures();
+  class_bits_.clear();
+  for (const auto& s : signatures_) class_bits_.push_back(mask_of(s.cls));
 }
 
 signature_matcher::~signature_matcher() {
@@ -114,12 +132,13 @@ signature_matcher::scanner::scanner(scanner&& other) noexcept
 
 signature_matcher::scanner::~scanner() { hs_free_scratch(scratch_); }
 
-signature_mask signature_matcher::scanner::scan(signature_field field, std::string_view text) const {
+signature_mask signature_matcher::scanner::scan(signature_field field, std::string_view text,
+                                                std::vector<uint32_t>* matched) const {
   const hs_database* db = matcher_->databases_[static_cast<size_t>(field)];
   if (db == nullptr) return 0;
-  signature_mask mask = 0;
-  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &mask);
-  return mask;
+  match_context ctx{matcher_->class_bits_.data(), 0, matched};
+  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &ctx);
+  return ctx.mask;
 }
 
 } // namespace vigil

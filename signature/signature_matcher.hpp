@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "signature/signature_set.hpp"
 
@@ -28,10 +29,11 @@ public:
   /// not load (e.g. a CPU they were not built for).
   static std::shared_ptr<const signature_matcher> builtin(std::string& error);
 
-  /// Loads databases written by `serialize_portable`; null (with `error`)
-  /// when they do not load on this machine.
+  /// Loads databases written by `serialize_portable` from `set`; null (with
+  /// `error`) when they do not load on this machine.
   static std::shared_ptr<const signature_matcher>
-  deserialize(const std::array<std::string_view, signature_field_count>& blobs, std::string& error);
+  deserialize(const std::array<std::string_view, signature_field_count>& blobs, const signature_set& set,
+              std::string& error);
 
   /// Compiles `set` for any x86-64 CPU and serializes one database per
   /// field (empty where a field has no signatures). Used by the build.
@@ -42,6 +44,9 @@ public:
   signature_matcher(const signature_matcher&) = delete;
   signature_matcher& operator=(const signature_matcher&) = delete;
 
+  /// The signatures compiled, indexed as `scan` reports them.
+  const std::vector<signature>& signatures() const noexcept { return signatures_; }
+
   /// Per-thread scanning state (Hyperscan scratch space).
   class scanner {
   public:
@@ -51,8 +56,12 @@ public:
     scanner& operator=(scanner&&) = delete;
     scanner(const scanner&) = delete;
 
-    /// The classes of every signature on `field` that matches `text`.
-    signature_mask scan(signature_field field, std::string_view text) const;
+    const signature_matcher& matcher() const noexcept { return *matcher_; }
+
+    /// The classes of every signature on `field` that matches `text`; with
+    /// `matched`, also appends the index (in the set) of each one.
+    signature_mask scan(signature_field field, std::string_view text,
+                        std::vector<uint32_t>* matched = nullptr) const;
 
   private:
     std::shared_ptr<const signature_matcher> matcher_;
@@ -61,9 +70,12 @@ public:
 
 private:
   signature_matcher() = default;
+  void adopt(const signature_set& set);
   static std::shared_ptr<signature_matcher> compile_for(const signature_set& set, const void* platform,
                                                         std::string& error);
   std::array<hs_database*, signature_field_count> databases_ = {};
+  std::vector<signature> signatures_;
+  std::vector<signature_mask> class_bits_;  ///< by signature index
   hs_scratch* prototype_ = nullptr;
 };
 

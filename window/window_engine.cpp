@@ -25,7 +25,7 @@ uint64_t hash_of(std::string_view a, std::string_view b) { return xxh3(b, xxh3(a
 
 // Attacks seen in the request itself (the `probes` metric); scanner agents
 // are who sends them, not what is sent.
-constexpr signature_mask probe_classes = attack_mask & path_mask;
+constexpr signature_mask probe_classes = payload_mask;
 
 } // namespace
 

@@ -142,6 +142,15 @@ TEST_CASE("vigil analyze --attacks writes each attack request with its line, cla
   CHECK(fields_of(found[0], "traversal") == std::vector<std::string>{"path"});
   CHECK(fields_of(found[1], "scanner") == std::vector<std::string>{"user_agent"});
   CHECK(fields_of(found[2], "sqli") == std::vector<std::string>{"query"});
+  // And which signatures matched, by id.
+  auto signatures_of = [](const json& record, const std::string& cls) {
+    for (const auto& a : record["attacks"])
+      if (a["class"] == cls) return a["signatures"].get<std::vector<std::string>>();
+    return std::vector<std::string>{};
+  };
+  CHECK(signatures_of(found[1], "scanner") == std::vector<std::string>{"scanner-sqlmap"});
+  const auto sqli = signatures_of(found[2], "sqli");
+  CHECK(std::find(sqli.begin(), sqli.end(), "sqli-union_select") != sqli.end());
   CHECK(found[2]["target"] == "/search?q=1%27+UNION+SELECT+password+FROM+users--");
   CHECK(found[2]["time"] == "2024-01-01T00:12:30Z");
   CHECK(found[2]["client"] == "10.1.0.150");
@@ -150,4 +159,67 @@ TEST_CASE("vigil analyze --attacks writes each attack request with its line, cla
                                      + (dir / "access.log") + "'");
   REQUIRE(to_stdout.exit_code == 0);
   CHECK(test::occurrences(to_stdout.out, "\n") == expected.size());
+}
+
+TEST_CASE("vigil analyze finds attacks in the Referer, the User-Agent and the request line, and reports each class") {
+  test::temp_dir dir;
+  auto line = [](const std::string& ip, int second, const std::string& request, int status,
+                 const std::string& referer, const std::string& agent) {
+    return ip + " - - [01/Jan/2024:00:00:" + (second < 10 ? "0" : "") + std::to_string(second) + " +0000] \""
+           + request + "\" " + std::to_string(status) + " 10 \"" + referer + "\" \"" + agent + "\"\n";
+  };
+  std::string log;
+  log += line("10.3.0.1", 1, "GET / HTTP/1.1", 200, "http://x.example/?id=1' union select password from users--",
+              "Mozilla/5.0");
+  log += line("10.3.0.2", 2, "GET /cgi-bin/status HTTP/1.1", 200, "-", "() { :; }; /bin/bash -c 'cat /etc/passwd'");
+  log += line("10.3.0.3", 3, "\\x16\\x03\\x01\\x02\\x00", 400, "-", "-");
+  log += line("10.3.0.4", 4, "GET /123.html/trackback/ HTTP/1.0", 301, "-", "TrackBack/1.02");
+  for (int i = 0; i < 6; ++i) log += line("10.3.0.5", 10 + i, "POST /wp-login.php HTTP/1.1", 401, "-", "Mozilla/5.0");
+  log += line("10.3.0.6", 20, "GET /index.html HTTP/1.1", 200, "http://news.example/", "Mozilla/5.0");
+  test::write_file(dir / "access.log", log);
+  auto r = test::run_command(vigil_bin + " analyze -f combined --no-progress --json '" + (dir / "report.json")
+                             + "' --attacks '" + (dir / "attacks.jsonl") + "' '" + (dir / "access.log") + "'");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  std::map<std::string, json> by_client;
+  {
+    std::istringstream in(test::read_file(dir / "attacks.jsonl"));
+    for (std::string l; std::getline(in, l);) {
+      const json j = json::parse(l);
+      by_client[j["client"].get<std::string>()] = j["attacks"];
+    }
+  }
+  auto has = [&](const std::string& client, const std::string& cls, const std::string& field, const std::string& id) {
+    INFO(client << " " << cls << " " << field << " " << id << ": " << by_client[client].dump());
+    for (const auto& a : by_client[client]) {
+      if (a["class"] != cls) continue;
+      const auto fields = a["fields"].get<std::vector<std::string>>();
+      const auto ids = a["signatures"].get<std::vector<std::string>>();
+      return std::find(fields.begin(), fields.end(), field) != fields.end()
+             && std::find(ids.begin(), ids.end(), id) != ids.end();
+    }
+    return false;
+  };
+  CHECK(has("10.3.0.1", "sqli", "referer", "sqli-union_select"));
+  CHECK(has("10.3.0.2", "shellshock", "user_agent", "shellshock-function"));
+  CHECK(has("10.3.0.2", "traversal", "user_agent", "traversal-unix_file"));
+  CHECK(has("10.3.0.3", "bad_request", "request_line", "bad_request-not_http"));
+  CHECK(has("10.3.0.4", "badbot", "user_agent", "badbot-spam_bot"));
+  CHECK(by_client.count("10.3.0.6") == 0);  // an ordinary page with an ordinary referer
+  // Failed logins are not attack requests, but the report's `auth` finding.
+  CHECK(by_client.count("10.3.0.5") == 1);  // /wp-login.php is a WordPress probe
+
+  const json report = json::parse(test::read_file(dir / "report.json"));
+  std::map<std::string, uint64_t> hits;
+  for (const auto& f : report["security"]["findings"]) hits[f["class"].get<std::string>()] = f["hits"];
+  CHECK(hits["sqli"] == 1);
+  CHECK(hits["shellshock"] == 1);
+  CHECK(hits["bad_request"] == 1);
+  CHECK(hits["badbot"] == 1);
+  CHECK(hits["auth"] == 6);
+  std::map<std::string, std::vector<std::string>> blacklisted;
+  for (const auto& e : report["security"]["blacklist"])
+    blacklisted[e["client"].get<std::string>()] = e["reasons"].get<std::vector<std::string>>();
+  CHECK(blacklisted["10.3.0.4"] == std::vector<std::string>{"badbot_ua"});
+  CHECK(blacklisted.count("10.3.0.6") == 0);
 }

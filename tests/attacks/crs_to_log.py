@@ -11,8 +11,14 @@ payload sits in one of those three become log lines:
 - a test that expects its rule not to fire (`no_expect_ids`) becomes a
   benign line of the false-positive set.
 
-Tests with a body (`data`) or an `encoded_request`/`raw_request` are left
-out: their payload cannot be told apart from what a log would show.
+Tests with a body (`data`), an `encoded_request`/`raw_request`, or a header
+a log does not show (a cookie, `X-Filename`, `Range`, ...) are left out:
+their payload cannot be told apart from what a log would show.
+
+Most labels come from the rule's folder; the rules that name a class of
+their own are relabelled: 921200 (LDAP injection) `ldap`, 932170/932171
+`shellshock`, the SSRF rules of 934 (934110/934120/934170/934190) `rfi`,
+and the restricted-file rules (930130, 930140, 920440, 920500) `probe`.
 
 Usage: crs_to_log.py CRS_TESTS_DIR OUT_DIR
 writes OUT_DIR/attacks.log, OUT_DIR/attacks.labels.jsonl (one label per line
@@ -46,6 +52,19 @@ CLASS_OF_FOLDER = {
     "944": "code",
 }
 
+# Rules whose class is not their folder's.
+CLASS_OF_RULE = {
+    921200: "ldap",                                   # LDAP injection
+    932170: "shellshock", 932171: "shellshock",       # shellshock
+    934110: "rfi", 934120: "rfi", 934170: "rfi", 934190: "rfi",  # SSRF: metadata, IP forms, data:, localhost
+    930130: "probe", 930140: "probe",                 # restricted files (secrets, AI agent configs)
+    920440: "probe", 920500: "probe",                 # restricted extensions, backup files
+}
+
+# Headers that carry no payload, or one an access log shows.
+SHOWN_HEADERS = {"host", "user-agent", "referer", "accept", "accept-language", "accept-encoding",
+                 "proxy-connection", "keep-alive", "connection"}
+
 CRS_AGENT = "OWASP CRS test agent"
 PLAIN_URIS = {"", "/", "/post", "/get", "/index.html", "/?"}
 
@@ -75,7 +94,9 @@ def where_payload(inp):
     uri = str(inp.get("uri", "/"))
     if agent is not None and agent != CRS_AGENT and agent != "":
         return "user_agent"
-    if referer is not None and referer not in ("", "-"):
+    # The harness sets a Referer of just "http" on tests whose payload is
+    # elsewhere.
+    if referer is not None and referer.lower() not in ("", "-", "http", "https"):
         return "referer"
     if uri not in PLAIN_URIS:
         return "uri"
@@ -134,8 +155,12 @@ def main():
                     if inp.get("data") or inp.get("encoded_request") or inp.get("raw_request"):
                         skipped["body_or_raw"] += 1
                         continue
+                    if any(str(h).lower() not in SHOWN_HEADERS for h in (inp.get("headers") or {})):
+                        skipped["unlogged_header"] += 1
+                        continue
                     field = where_payload(inp)
-                    label = {"class": cls, "rule": rule, "test": test.get("test_id"), "field": field}
+                    label = {"class": CLASS_OF_RULE.get(rule, cls), "rule": rule, "test": test.get("test_id"),
+                             "field": field}
                     if expect and field:
                         attacks.append((inp, label))
                     elif no_expect:
