@@ -56,6 +56,7 @@ void batch_aggregate::merge(batch_aggregate&& other) {
   auto client_ids = merge_keyed(clients, other.clients, [](client_stats& a, const client_stats& b) {
     a.hits += b.hits;
     a.bytes += b.bytes;
+    a.served_probes += b.served_probes;
     a.first_ms = std::min(a.first_ms, b.first_ms);
     a.last_ms = std::max(a.last_ms, b.last_ms);
   });

@@ -204,8 +204,11 @@ analysis_report build_report(batch_aggregate& agg, const report_options& opts) {
     if (a.kind != b.kind) return a.kind < b.kind;
     return a.client < b.client;
   });
+  std::vector<uint64_t> served_probes_of(agg.clients.size(), 0);
+  for (const auto& [name, cs] : agg.clients) served_probes_of[cs.id] = cs.served_probes;
   for (uint32_t c = 0; c < attack_hits_of.size(); ++c) {
-    if (attack_hits_of[c] >= opts.attack_hits_to_blacklist) reasons[c].push_back("attacks");
+    if (attack_hits_of[c] - std::min(attack_hits_of[c], served_probes_of[c]) >= opts.attack_hits_to_blacklist)
+      reasons[c].push_back("attacks");
     if (scanner_hits_of[c] > 0) reasons[c].push_back("scanner_ua");
     if (badbot_hits_of[c] > 0) reasons[c].push_back("badbot_ua");
   }

@@ -23,8 +23,9 @@ struct report_options {
   uint32_t auth_failure_burst = 10;
   /// Requests from one client in one minute that make a flood. Default: 600.
   uint32_t flood_requests = 600;
-  /// Probe, traversal, SQLi and XSS hits that put a client on the
-  /// blacklist. Default: 5.
+  /// Attack hits (every class a request carries: probe, traversal, sqli,
+  /// xss, cmdi, ...; probes the server answered below 400 excepted) that put
+  /// a client on the blacklist. Default: 5.
   uint32_t attack_hits_to_blacklist = 5;
   /// How long a blacklist entry lasts after the client's last request.
   /// Default: 24 h.

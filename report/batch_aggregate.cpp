@@ -234,6 +234,7 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
     const signature_mask finding_classes = (classes & attack_mask) | (auth_failure ? mask_of(signature_class::auth) : 0);
     for (signature_mask m = classes; m != 0; m &= static_cast<signature_mask>(m - 1))
       ++class_hits[static_cast<uint32_t>(__builtin_ctz(m))];
+    client.served_probes += (finding_classes & payload_mask) == mask_of(signature_class::probe) && e.status < 400;
     for (signature_mask m = finding_classes; m != 0; m &= static_cast<signature_mask>(m - 1)) {
       const auto cls = static_cast<uint32_t>(__builtin_ctz(m));
       ++attacks_by_client[pack(cls, client.id)];

@@ -57,6 +57,10 @@ struct client_stats {
   uint64_t bytes = 0;
   int64_t first_ms = INT64_MAX;
   int64_t last_ms = INT64_MIN;
+  /// Requests that matched only probe signatures and were served (status
+  /// below 400): a crawler fetching a site's own `.conf` or `/kibana/` page,
+  /// not a probe that found nothing. They do not count towards the blacklist.
+  uint64_t served_probes = 0;
   /// The minute this client is in: counted here, and added to the
   /// per-minute table only when the client moves to another minute.
   int64_t open_minute = INT64_MIN;
