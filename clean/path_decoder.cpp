@@ -113,6 +113,26 @@ bool collapse_slashes(std::string_view path, std::string& out) {
   return true;
 }
 
+bool decode_log_escapes(std::string_view text, std::string& out) {
+  size_t at = text.find("\\x");
+  if (at == std::string_view::npos) return false;
+  bool changed = false;
+  out.assign(text.substr(0, at));
+  for (size_t i = at; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X')) {
+      const int hi = hex_value(text[i + 2]), lo = hex_value(text[i + 3]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 3;
+        changed = true;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return changed;
+}
+
 bool resolve_dot_segments(std::string_view path, std::string& out) {
   if (path.find("/.") == std::string_view::npos) return false;
   out.clear();

@@ -54,6 +54,12 @@ bool collapse_slashes(std::string_view path, std::string& out);
 /// `/.env` a server serves. False, `out` undefined, when there is none.
 bool resolve_dot_segments(std::string_view path, std::string& out);
 
+/// `text` with the `\xHH` escapes nginx and Apache write into a log for a
+/// `"`, a backslash or a byte outside printable ASCII replaced by the byte,
+/// into `out`: what the client sent. False, `out` undefined, when there is
+/// none.
+bool decode_log_escapes(std::string_view text, std::string& out);
+
 /// `text` with HTML character references that spell ASCII (`&lt;`,
 /// `&#x3c;`, `&#60`, `&colon;`, ...) replaced by their characters, into
 /// `out`: a payload a browser would decode inside an attribute. False, `out`

@@ -12,6 +12,12 @@ signature_mask scan_decoded(const signature_matcher::scanner& scanner, signature
                             std::string_view text, std::string& scratch, const path_decode_limits& limits,
                             std::vector<uint32_t>* matched) {
   signature_mask classes = scanner.scan(field, text, matched);
+  // A `"` or a byte outside printable ASCII is in the log as `\xHH`.
+  thread_local std::string unlogged;
+  if (decode_log_escapes(text, unlogged)) {
+    classes |= scanner.scan(field, unlogged, matched);
+    text = unlogged;
+  }
   const path_decoding d = decode_query(text, scratch, limits);
   const bool decoded = d != path_decoding::plain && d != path_decoding::too_long;
   if (decoded) classes |= scanner.scan(field, scratch, matched);
@@ -36,6 +42,11 @@ path_verdict classify_path(const signature_matcher::scanner& scanner, std::strin
                            std::vector<uint32_t>* matched) {
   path_verdict v;
   v.classes = scanner.scan(signature_field::path, path, matched);
+  thread_local std::string unlogged;
+  if (decode_log_escapes(path, unlogged)) {
+    v.classes |= scanner.scan(signature_field::path, unlogged, matched);
+    path = unlogged;
+  }
   v.decoding = decode_path(path, scratch, limits);
   // A path cut off by a limit is still scanned as far as it was decoded:
   // whatever it reveals is what a server decoding as far would act on.

@@ -131,3 +131,23 @@ TEST_CASE("signatures see through query encoding: '+' spaces, escapes and HTML r
   CHECK_FALSE(is("q=caf%C3%A9+menu&page=2", signature_class::xss));
   CHECK((classify_query(s, "q=caf%C3%A9+menu&page=2&sort=price+asc", scratch) & attack_mask) == 0);
 }
+
+TEST_CASE("dot segments resolve as a server resolves them, and log escapes decode to the bytes sent") {
+  std::string out;
+  CHECK_FALSE(resolve_dot_segments("/a/b.c/d", out));
+  REQUIRE(resolve_dot_segments("/static/../.env", out));
+  CHECK(out == "/.env");
+  REQUIRE(resolve_dot_segments("/a/./b/../../../etc/passwd", out));
+  CHECK(out == "/etc/passwd");  // above the root stays at the root
+  REQUIRE(resolve_dot_segments("/a/b/..", out));
+  CHECK(out == "/a");
+  REQUIRE(resolve_dot_segments("/a/../", out));
+  CHECK(out == "/");
+
+  CHECK_FALSE(decode_log_escapes("/plain?x=1", out));
+  REQUIRE(decode_log_escapes("q=\\x22sys\\x22 and \\x5Cn", out));
+  CHECK(out == "q=\"sys\" and \\n");
+  REQUIRE(decode_log_escapes("\\x16\\x03\\x01", out));
+  CHECK(out == std::string("\x16\x03\x01"));
+  CHECK_FALSE(decode_log_escapes("\\xZZ and \\x4", out));  // not an escape
+}
