@@ -28,6 +28,7 @@ struct enrich_state {
   string_map<path_verdict> path_verdicts;
   string_map<signature_mask> agent_classes;
   string_map<signature_mask> referer_classes;
+  string_map<signature_mask> query_classes;
   std::string decode_buffer;
   std::string query_buffer;
   uint64_t paths_beyond_limits = 0;  // events, not distinct paths
@@ -121,7 +122,16 @@ enrich_stage_actor spawn_enrich_stage(caf::actor_system& sys, const enrich_stage
                                | cached(st.agent_classes, request.user_agent, *st.scanner, signature_field::ua,
                                         st.query_buffer)
                                | classify_request_line(request.method, request.target, e.status, request.malformed);
-            if (!request.query().empty()) m |= classify_query(*st.scanner, request.query(), st.query_buffer);
+            if (!request.query().empty()) {
+              auto qit = st.query_classes.find(request.query());
+              if (qit == st.query_classes.end()) {
+                bound(st.query_classes);
+                qit = st.query_classes
+                        .emplace(request.query(), classify_query(*st.scanner, request.query(), st.query_buffer))
+                        .first;
+              }
+              m |= qit->second;
+            }
             if (!e.referer.empty())
               m |= cached(st.referer_classes, request.referer, *st.scanner, signature_field::referer, st.query_buffer);
             e.classes = m;

@@ -2,7 +2,9 @@
 # What attack detection costs `vigil analyze`: a benign generated log, and
 # the same log with every other line an attack from the CRS-derived set
 # (tests/attacks/crs_to_log.py over ../shared/data/crs-regression, or the
-# fixture slice tests/attacks/crs_slice.log when that is absent), each read
+# fixture slice tests/attacks/crs_slice.log when that is absent), and that
+# log again with a unique `n=I&` put first in every query ("unique"), so no
+# query repeats and vigil's per-query cache never hits: each read
 # RUNS times by every VIGIL given, alternated. Prints seconds per run and
 # the median per binary and log: compare two builds in the same run.
 #
@@ -27,18 +29,30 @@ if [ -d "$crs" ]; then
 else
   attacks="$src/tests/attacks/crs_slice.log"
 fi
-python3 - "$work/benign.log" "$attacks" "$work/half.log" <<'PY'
+python3 - "$work/benign.log" "$attacks" "$work/half.log" "$work/unique.log" <<'PY'
 import sys
-benign, attacks, out = sys.argv[1:]
+benign, attacks, out, unique = sys.argv[1:]
 a = open(attacks).read().splitlines()
-with open(benign) as b, open(out, "w") as o:
+with open(benign) as b, open(out, "w") as o, open(unique, "w") as u:
     for i, line in enumerate(b):
-        o.write(line if i % 2 == 0 else a[i % len(a)] + "\n")
+        line = line if i % 2 == 0 else a[i % len(a)] + "\n"
+        o.write(line)
+        # The request's target is after the first '"' and its method.
+        q = line.find('"')
+        space = line.find(" ", q)
+        end = line.find(" ", space + 1)
+        mark = line.find("?", space, end)
+        if space < 0 or end < 0:
+            u.write(line)
+        elif mark >= 0:
+            u.write(line[:mark + 1] + "n=%d&" % i + line[mark + 1:])
+        else:
+            u.write(line[:end] + "?n=%d" % i + line[end:])
 PY
 echo "logs: $(wc -l < "$work/benign.log") lines benign, $(wc -l < "$work/half.log") half attacks from $attacks"
 # Seconds per run in $work/LOG.I, I the binary's place in the arguments.
 for run in $(seq "$runs"); do
-  for log in benign half; do
+  for log in benign half unique; do
     for i in "${!binaries[@]}"; do
       bin=${binaries[$i]}
       key="$work/$log.$i"
@@ -50,7 +64,7 @@ for run in $(seq "$runs"); do
     done
   done
 done
-for log in benign half; do
+for log in benign half unique; do
   for i in "${!binaries[@]}"; do
     bin=${binaries[$i]}
     key="$work/$log.$i"

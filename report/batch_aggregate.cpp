@@ -119,7 +119,14 @@ void batch_aggregate::add(const event_batch& b, uint32_t input, uint64_t sequenc
     signature_mask classes = path.classes | agent.classes;
     const request_view request{b.view(e.method), b.view(e.target), e.path_length, b.view(e.referer),
                                b.view(e.user_agent), e.status, e.has(event_flags::request_malformed)};
-    if (!request.query().empty()) classes |= classify_query(scanner_, request.query(), decode_buffer_);
+    if (!request.query().empty()) {
+      auto qit = query_classes_.find(request.query());
+      if (qit == query_classes_.end()) {
+        if (query_classes_.size() >= 65536) query_classes_.clear();
+        qit = query_classes_.emplace(request.query(), classify_query(scanner_, request.query(), decode_buffer_)).first;
+      }
+      classes |= qit->second;
+    }
     if (!e.referer.empty()) {
       auto [rit, new_referrer] = referrers.try_emplace(request.referer);
       referrer_stats& r = rit->second;

@@ -241,6 +241,9 @@ private:
   signature_matcher::scanner scanner_;
   std::string key_buffer_;  // reused to build lookup keys
   std::string decode_buffer_;  // reused to decode escaped paths
+  // Queries repeat (a scanner's payloads, `?page=2`): each distinct one is
+  // classified once, up to a bound past which the cache starts over.
+  string_map<signature_mask> query_classes_;
   // Consecutive lines often come from one visitor: remember the last one.
   uint64_t last_visitor_ = UINT64_MAX;
   int32_t last_day_ = INT32_MIN;
