@@ -338,11 +338,11 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
                   "write malformed lines with their reason to OUT (JSON lines)");
   cmd->add_option("--attacks", flags->attacks_out,
                   "write each request an attack signature matched to OUT (JSON lines: input, line, time, client, "
-                  "request, and each class with the fields it matched on; - for stdout)");
+                  "request, and each class with the fields and signature ids it matched on; - for stdout)");
   cmd->add_option("--blacklist", flags->blacklist_out,
                   "write the offending clients to OUT, one a line, for a firewall");
   cmd->add_option("--signatures", flags->signature_files,
-                  "extra signature file(s) (CLASS FIELD PATTERN lines) added to the built-in set")
+                  "extra signature file(s) (ID FIELDS PATTERN lines, as config/signatures.txt) added to the built-in set")
     ->check(CLI::ExistingFile)->allow_extra_args(false);
   cmd->add_option("--json-field", flags->json_fields,
                   "for --log-format json: ROLE=KEY maps a JSON key to an event field, "
@@ -359,7 +359,7 @@ void add_analyze_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--flood", flags->report.flood_requests,
                   "requests per client per minute that make a flood")->capture_default_str();
   cmd->add_option("--attacks-to-blacklist", flags->report.attack_hits_to_blacklist,
-                  "probe/traversal/SQLi/XSS requests that blacklist a client")->capture_default_str();
+                  "attack requests (any class; probes answered below 400 not counted) that blacklist a client")->capture_default_str();
   cmd->add_option("--chunk-size", flags->chunk_size, "bytes per parse chunk")
     ->capture_default_str()->group("");  // tuning and tests only
   cmd->add_flag("--allow-empty", flags->allow_empty,
