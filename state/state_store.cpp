@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -132,6 +135,11 @@ std::string read_holder(const std::string& dir) {
   return "another process (" + line + ")";
 }
 
+std::string in_use_message(const std::string& dir) {
+  return "state dir " + dir + " is in use by " + read_holder(dir)
+         + ": two nodes cannot share a state_dir. Stop that one first, or give this node a state_dir of its own";
+}
+
 } // namespace
 
 std::string_view to_string(state_kind k) noexcept {
@@ -191,6 +199,7 @@ state_store::~state_store() {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }
+  if (dir_lock_fd_ >= 0) ::close(dir_lock_fd_);  // releases the flock
 }
 
 std::unique_ptr<state_store> state_store::open(const std::string& dir, std::string& error) {
@@ -227,12 +236,22 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   for (const char* name : family_names) families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
   std::unique_ptr<state_store> s(new state_store());
   s->dir_ = dir;
+  s->dir_lock_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->dir_lock_fd_ < 0) {
+    error = "cannot open state dir " + dir + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (::flock(s->dir_lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    error = errno == EWOULDBLOCK
+              ? in_use_message(dir)
+              : "cannot lock state dir " + dir + ": " + std::strerror(errno);
+    return nullptr;
+  }
   rocksdb::DB* db = nullptr;
   auto status = rocksdb::DB::Open(options, dir, families, &s->handles_, &db);
   if (!status.ok()) {
     if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
-      error = "state dir " + dir + " is in use by " + read_holder(dir)
-              + ": two nodes cannot share a state_dir. Stop that one first, or give this node a state_dir of its own";
+      error = in_use_message(dir);
       return nullptr;
     }
     if (status.IsCorruption()) {

@@ -39,8 +39,8 @@ public:
   static constexpr uint32_t format_version = 3;
 
   /// Opens (creating if needed) the store in `dir`. Null with `error` when
-  /// it cannot be opened, is locked by another process, or has an unknown
-  /// format version.
+  /// it cannot be opened, is held by another store (in this or another
+  /// process), or has an unknown format version.
   static std::unique_ptr<state_store> open(const std::string& dir, std::string& error);
   ~state_store();
   state_store(const state_store&) = delete;
@@ -75,6 +75,10 @@ private:
   rocksdb::ColumnFamilyHandle* family(state_kind k) const;
 
   std::string dir_;
+  // flock(2) of the directory itself, held while the store is open: RocksDB's
+  // LOCK file can be deleted under a running node, the directory cannot, so
+  // a second node is refused even then.
+  int dir_lock_fd_ = -1;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, checkpoints, then one per kind
 };

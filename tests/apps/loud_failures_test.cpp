@@ -370,6 +370,29 @@ TEST_CASE("a second node on a state dir in use refuses at once, naming the holde
   CHECK(test::wait_process(first) == 0);
 }
 
+TEST_CASE("a second node is refused even when the state dir's LOCK file was deleted under the first") {
+  test::temp_dir dir;
+  gen_log(dir / "access.log", "1m", 50);
+  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
+  pid_t first = test::spawn_process({bin, "run", "-c", cfg}, dir / "first.log");
+  REQUIRE(first > 0);
+  REQUIRE(wait_until([&] { return std::filesystem::exists(dir / "state/HOLDER"); }));
+  // RocksDB's lock is a file: without it RocksDB alone would let a second
+  // process open the same database.
+  REQUIRE(std::filesystem::remove(dir / "state/LOCK"));
+  auto second = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(second.out);
+  CHECK(second.exit_code == 1);
+  CHECK(contains(second.out, "is in use by another process (pid " + std::to_string(first)));
+  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' 2>&1");
+  CHECK(inspect.exit_code == 1);
+  CHECK(contains(inspect.out, "is in use by another process"));
+  ::kill(first, SIGTERM);
+  CHECK(test::wait_process(first) == 0);
+  // Once the first has stopped the directory is free again.
+  CHECK(test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' >/dev/null 2>&1").exit_code == 0);
+}
+
 TEST_CASE("checkpoint files damaged on disk: the restart refuses with what is wrong, or falls back, and never gives wrong results") {
   test::temp_dir dir, ref;
   const std::string cfg = with_reference_run(dir, ref);

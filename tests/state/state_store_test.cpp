@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
@@ -104,6 +106,18 @@ TEST_CASE("a checkpoint missing a part (truncated) is refused, an older one stil
   CHECK_FALSE(store->read_checkpoint(2, parts, error));
   CHECK(error == "checkpoint 2, sink 'sink:out': missing");
   CHECK(store->read_checkpoint(1, parts, error));
+}
+
+TEST_CASE("a state dir held by an open store is refused to a second, with or without RocksDB's LOCK file") {
+  test::temp_dir dir;
+  std::string error;
+  auto first = state_store::open(dir / "state", error);
+  REQUIRE(first);
+  std::filesystem::remove(dir / "state/LOCK");
+  CHECK_FALSE(state_store::open(dir / "state", error));
+  CHECK(error.find("is in use by another process") != std::string::npos);
+  first.reset();
+  CHECK(state_store::open(dir / "state", error));
 }
 
 TEST_CASE("a state dir of another format version is refused") {
