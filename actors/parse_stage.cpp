@@ -74,14 +74,35 @@ std::vector<std::string> quarantine_records(const std::string& source, const tex
   return lines;
 }
 
+/// The latest event time a chunk parsed now may carry.
+int64_t latest_event_ms(const parse_stage_config& cfg) {
+  return cfg.max_future_ms > 0 ? wall_clock_ms() + cfg.max_future_ms : INT64_MAX;
+}
+
+/// Said once per source: why its lines with times ahead of the clock go to
+/// the quarantine instead of into the windows.
+void warn_future(const parse_stage_config& cfg, source_tally& tally, const std::string& stamp) {
+  if (tally.future_seen.exchange(true)) return;
+  spdlog::warn("source {}: an event stamped {} is more than {} ms ahead of this machine's clock: such events are "
+               "counted as future_timestamp{} and do not move the watermark (the source's max_future)",
+               cfg.source, stamp, cfg.max_future_ms,
+               cfg.quarantine ? " and quarantined" : " (no quarantine sink)");
+}
+
 /// The web-log path of a chunk: events.
 void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chunk& chunk, event_batch& batch) {
   st.failures.clear();
   st.parser->parse(chunk.format, batch.text.size(), batch, st.failures);
+  const int64_t latest = latest_event_ms(cfg);
   size_t kept = 0;
   int64_t newest = INT64_MIN;
   for (size_t i = 0; i < batch.events.size(); ++i) {
     log_event& e = batch.events[i];
+    if (e.time_ms > latest) {
+      warn_future(cfg, *st.tally, format_rfc3339_utc(e.time_ms));
+      st.failures.push_back({0, parse_error::future_timestamp, e.raw});
+      continue;
+    }
     if (st.duplicates->enabled() && st.duplicates->seen(batch.view(e.raw), e.time_ms)) {
       ++st.tally->duplicates;
       continue;
@@ -109,8 +130,9 @@ void parse_events(parse_state& st, const parse_stage_config& cfg, const text_chu
 /// The ETL path of a chunk: records instead of events.
 void parse_records(parse_state& st, const parse_stage_config& cfg, const text_chunk& chunk, event_batch& batch) {
   st.record_failures.clear();
-  st.records->run(batch.text.size(), batch, st.record_failures, st.duplicates.get(), st.tally->records,
-                  wall_clock_ms());
+  const int64_t now = wall_clock_ms();
+  st.records->run(batch.text.size(), batch, st.record_failures, st.duplicates.get(), st.tally->records, now,
+                  cfg.max_future_ms > 0 ? now + cfg.max_future_ms : INT64_MAX);
   st.tally->events += batch.records.records();
   st.tally->bytes += batch.text.size();
   int64_t newest = INT64_MIN;
@@ -123,6 +145,11 @@ void parse_records(parse_state& st, const parse_stage_config& cfg, const text_ch
   for (size_t k = 0; k < outputs.size(); ++k)
     append_record_lines(outputs[k], cfg.records->layout, batch, batch.record_lines[k]);
   if (st.record_failures.empty()) return;
+  for (const auto& f : st.record_failures)
+    if (f.problem.reason == record_error::future_timestamp) {
+      warn_future(cfg, *st.tally, f.problem.value);
+      break;
+    }
   if (st.tally->malformed.fetch_add(st.record_failures.size()) == 0)
     spdlog::warn("source {}: invalid event ({} {}); such events are counted{}", cfg.source,
                  to_string(st.record_failures.front().problem.reason), st.record_failures.front().problem.field,

@@ -30,6 +30,8 @@ struct source_tally {
   std::atomic<uint64_t> malformed{0};
   std::array<std::atomic<uint64_t>, parse_error_count> malformed_by_reason{};  ///< by `parse_error`
   std::atomic<uint64_t> duplicates{0};
+  /// Set by the first event stamped beyond max_future (logged once).
+  std::atomic<bool> future_seen{false};
   /// A source with a schema: what its ETL steps took, dropped and quarantined.
   record_tally records;
   bool has_schema = false, is_http = false, is_zmq = false;  ///< set once, before anything runs
@@ -107,6 +109,9 @@ struct parse_stage_config {
   std::shared_ptr<lookup_tables> lookups;
   /// Shared by the source's parse stages (null: not counted).
   std::shared_ptr<stage_tally> stage;
+  /// Events stamped later than the wall clock plus this are quarantined as
+  /// `future_timestamp` (0: no bound).
+  int64_t max_future_ms = 0;
 };
 
 /// Spawns the stage that parses a source's chunks, cleans the events

@@ -5,7 +5,7 @@ namespace vigil {
 namespace {
 constexpr std::array<std::string_view, parse_error_count> names = {
   "none",          "too_long",   "not_utf8",  "bad_host",  "bad_timestamp", "bad_request_line",
-  "bad_status",    "bad_bytes",  "truncated", "bad_json",  "missing_field",
+  "bad_status",    "bad_bytes",  "truncated", "bad_json",  "missing_field", "future_timestamp",
 };
 } // namespace
 

@@ -21,9 +21,10 @@ enum class parse_error : uint8_t {
   truncated,         ///< the line ends before its required fields
   bad_json,          ///< not a JSON object
   missing_field,     ///< a required JSON field is absent or of the wrong type
+  future_timestamp,  ///< later than the arrival clock allows (a source's max_future)
 };
 
-constexpr size_t parse_error_count = 11;
+constexpr size_t parse_error_count = 12;
 
 std::string_view to_string(parse_error e) noexcept;
 std::optional<parse_error> parse_error_from_string(std::string_view name) noexcept;

@@ -214,10 +214,11 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     po.format = s.format;
     po.request_time_unit = s.request_time_unit;
     po.max_line_bytes = s.max_line_bytes;
-    parse.push_back(spawn_parse_stage(
-      sys, parse_stage_config{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
-                              filter != in.recovered.dedup.end() ? filter->second : nullptr, tally, records,
-                              in.lookups, in.stages ? in.stages->of("parse:" + s.name) : nullptr}));
+    parse_stage_config pcfg{s.name, po, s.dedup_horizon.count(), enrich, in.quarantine, in.coordinator,
+                            filter != in.recovered.dedup.end() ? filter->second : nullptr, tally, records,
+                            in.lookups, in.stages ? in.stages->of("parse:" + s.name) : nullptr};
+    pcfg.max_future_ms = s.max_future.count();
+    parse.push_back(spawn_parse_stage(sys, pcfg));
     all.push_back(caf::actor_cast<caf::actor>(enrich));
     all.push_back(caf::actor_cast<caf::actor>(parse.back()));
   }

@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include "parse/timestamp.hpp"
 #include "record/record_format.hpp"
 
 namespace vigil {
@@ -189,7 +190,7 @@ bool record_pipeline::finish(event_batch& batch, field_value* row, record_info& 
 }
 
 void record_pipeline::run(size_t size, event_batch& batch, std::vector<record_failure>& failures,
-                          duplicate_filter* dedup, record_tally& tally, int64_t now_ms) {
+                          duplicate_filter* dedup, record_tally& tally, int64_t now_ms, int64_t latest_ms) {
   snapshot_ = tables_ ? tables_->snapshot() : std::vector<std::shared_ptr<const lookup_table>>{};
   record_set& out = batch.records;
   out.width = static_cast<uint32_t>(plan_->layout.size());
@@ -231,13 +232,18 @@ void record_pipeline::run(size_t size, event_batch& batch, std::vector<record_fa
       info.time_ms = now_ms;
       info.arrival_time = true;
     }
+    if (ok && info.time_ms > latest_ms) {
+      ok = false;
+      why = {record_error::future_timestamp, validator_.schema().time_field, format_rfc3339_utc(info.time_ms)};
+    }
     bool dropped = false;
     if (ok) ok = finish(batch, out.values.data() + values_at, info, why, dedup, tally, dropped);
     if (!ok) {
       failures.push_back({text_ref{base, static_cast<uint32_t>(len)}, why});
       ++tally.invalid[static_cast<size_t>(why.reason)];
     }
-    if (dropped) {
+    // A future event time is what is wrong with it: no row of its time.
+    if (dropped || (!ok && why.reason == record_error::future_timestamp)) {
       out.values.resize(values_at);
       continue;
     }

@@ -94,9 +94,10 @@ public:
 
   /// Parses `batch.text[0, size)` into `batch.records`; events that fail go
   /// to `failures`. `dedup` may be null (or disabled). `now_ms`: the
-  /// arrival time for a schema without a time field.
+  /// arrival time for a schema without a time field; an event time later
+  /// than `latest_ms` is quarantined as `future_timestamp`.
   void run(size_t size, event_batch& batch, std::vector<record_failure>& failures, duplicate_filter* dedup,
-           record_tally& tally, int64_t now_ms);
+           record_tally& tally, int64_t now_ms, int64_t latest_ms = INT64_MAX);
 
   const schema_validator& validator() const noexcept { return validator_; }
 

@@ -25,6 +25,7 @@ std::string_view to_string(record_error e) noexcept {
     case record_error::unknown_field: return "unknown_field";
     case record_error::missing_key: return "missing_key";
     case record_error::bad_value: return "bad_value";
+    case record_error::future_timestamp: return "future_timestamp";
   }
   return "unknown";
 }

@@ -21,8 +21,9 @@ enum class record_error : uint8_t {
   none, bad_json, missing_field, bad_type, out_of_range, not_in_enum, too_long, unknown_field,
   missing_key,  ///< a lookup with on_missing = "quarantine" found no row
   bad_value,    ///< a transform's result does not fit its use
+  future_timestamp,  ///< the event time is later than the arrival clock allows (max_future)
 };
-constexpr size_t record_error_count = 10;
+constexpr size_t record_error_count = 11;
 std::string_view to_string(record_error e) noexcept;
 
 /// What was wrong with a quarantined event, beyond the reason.

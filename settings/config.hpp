@@ -55,6 +55,11 @@ struct source_config {
   /// duplicates (a shipper that resent a block). Default: 0s, off: real
   /// logs hold identical requests in one second.
   duration_ms dedup_horizon{0};
+  /// Events stamped later than the arrival clock plus this are quarantined
+  /// as `future_timestamp` and never move a watermark: one line stamped
+  /// 2099 would otherwise close every window and make every later line
+  /// late. 0s: no bound. Default: 5m.
+  duration_ms max_future{300000};
   /// Parse-and-enrich chains the source's chunks are spread over; the
   /// window stage puts their batches back in read order. 1 when
   /// `dedup_horizon` is set (duplicates must meet in one filter). Default: 2.

@@ -627,7 +627,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "source", [&](const toml::table& t, const std::string& path) {
     source_config s;
     c.unknown_keys(t, path, {"name", "type", "path", "endpoint", "format", "time_unit", "start_at",
-                             "max_line_bytes", "dedup_horizon", "parse_workers", "schema", "filter", "listen",
+                             "max_line_bytes", "dedup_horizon", "max_future", "parse_workers", "schema", "filter", "listen",
                              "max_body_bytes", "bearer_token", "ack", "socket", "bind", "subscribe", "encoding",
                              "max_frame_bytes", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key"});
     c.string(t, "name", path, s.name, true);
@@ -671,6 +671,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
         && (s.max_line_bytes < 256 || s.max_line_bytes > (64u << 20)))
       c.error(t.get("max_line_bytes"), path + ".max_line_bytes", "must be between 256 and 67108864");
     c.duration(t, "dedup_horizon", path, s.dedup_horizon, false);
+    c.duration(t, "max_future", path, s.max_future, false);
     if (c.unsigned_integer(t, "parse_workers", path, s.parse_workers) && (s.parse_workers < 1 || s.parse_workers > 64))
       c.error(t.get("parse_workers"), path + ".parse_workers", "must be between 1 and 64");
     if (c.string(t, "schema", path, s.schema, false)) {

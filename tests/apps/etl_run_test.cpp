@@ -155,6 +155,28 @@ TEST_CASE("vigil run, ETL: a dedup key seen before a restart is still a duplicat
   CHECK(test::contains(r.out, "2 duplicate lines dropped"));
 }
 
+TEST_CASE("vigil run, ETL: an event stamped years ahead is quarantined as future_timestamp, the later ones still count") {
+  test::temp_dir dir;
+  const std::string cfg = orders_config(dir);
+  test::write_file(dir / "products.csv", "product_id,category,unit_price\np1,books,10\n");
+  auto order = [](int id, const std::string& ts) {
+    return "{\"order_id\":\"o" + std::to_string(id) + "\",\"user_id\":\"u1\",\"event_type\":\"purchase\",\"product_id\":\"p1\","
+           "\"quantity\":1,\"price\":10,\"ts\":\"" + ts + "\"}\n";
+  };
+  test::write_file(dir / "orders.jsonl", order(1, "2024-01-01T00:00:01Z") + order(2, "2099-01-01T00:00:00Z")
+                                           + order(3, "2024-01-01T00:00:02Z") + order(4, "2024-01-01T00:05:00Z"));
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> ids;
+  for (const auto& rec : json_lines(dir / "records.jsonl")) ids.push_back(rec.at("order_id"));
+  CHECK(ids == std::vector<std::string>{"o1", "o3", "o4"});
+  const std::string q = test::read_file(dir / "quarantine.jsonl");
+  CHECK(test::occurrences(q, "\"reason\":\"future_timestamp\"") == 1);
+  CHECK(test::contains(q, "\"value\":\"2099-01-01T00:00:00Z\""));
+  CHECK(test::contains(r.out, "an event stamped 2099-01-01T00:00:00Z is more than 300000 ms ahead"));
+}
+
 TEST_CASE("vigil run, ETL: a product table reloads within a second of changing, and a bad one keeps the last good") {
   test::temp_dir dir;
   const std::string cfg = orders_config(dir);

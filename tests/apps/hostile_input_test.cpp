@@ -206,3 +206,41 @@ TEST_CASE("analyze of a gzip bomb (1 GiB of zeros in 5 MB) stays bounded and cou
   CHECK(j["data_quality"]["malformed_by_reason"]["too_long"] == 1);
   CHECK(children_peak_rss_mb() < 300);
 }
+
+TEST_CASE("a line stamped years ahead is quarantined as future_timestamp and does not make the later lines late") {
+  test::temp_dir dir;
+  std::string log = lines(100, 0);
+  log += "10.9.9.9 - - [01/Jan/2099:00:00:00 +0000] \"GET /future HTTP/1.1\" 200 10 \"-\" \"ua\"\n";
+  log += lines(100, 1, "q") + lines(100, 2, "r");
+  test::write_file(dir / "access.log", log);
+  const std::string cfg = config(dir, dir / "access.log");
+  auto r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 300);
+  CHECK_FALSE(contains(test::read_file(dir / "minute.jsonl"), "2099"));
+  const std::string q = test::read_file(dir / "q.jsonl");
+  CHECK(occurrences(q, "\"reason\":\"future_timestamp\"") == 1);
+  CHECK(contains(q, "GET /future"));
+  CHECK(occurrences(r.out, "an event stamped 2099-01-01T00:00:00") == 1);
+  // The watermark survives a restart too: it was never moved to 2099.
+  append(dir / "access.log", lines(100, 3, "s"));
+  r = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+  REQUIRE(r.exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 400);
+}
+
+TEST_CASE("check-config takes max_future as a duration, and 0s turns the bound off") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log",
+                   "10.9.9.9 - - [01/Jan/2099:00:00:00 +0000] \"GET /future HTTP/1.1\" 200 10 \"-\" \"ua\"\n");
+  std::string cfg = test::read_file(config(dir, dir / "access.log"));
+  const std::string source_line = "format = \"combined\"\n";
+  test::write_file(dir / "bad.toml", std::string(cfg).insert(cfg.find(source_line) + source_line.size(), "max_future = \"soon\"\n"));
+  auto bad = test::run_command(bin + " check-config -c '" + (dir / "bad.toml") + "' 2>&1");
+  CHECK(bad.exit_code != 0);
+  CHECK(contains(bad.out, "max_future"));
+  test::write_file(dir / "off.toml", cfg.insert(cfg.find(source_line) + source_line.size(), "max_future = \"0s\"\n"));
+  REQUIRE(test::run_command(bin + " run -c '" + (dir / "off.toml") + "' --once 2>/dev/null").exit_code == 0);
+  CHECK(total_requests(dir / "minute.jsonl") == 1);
+}
