@@ -2,7 +2,13 @@
 // 2 usage or config error.
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
+#include <new>
+
+#include <unistd.h>
 
 #include <malloc.h>
 
@@ -20,7 +26,40 @@ namespace vigil {
 extern const char* const build_commit;  // generated: cmake/git_version.cmake
 }
 
+namespace {
+
+/// Out of memory anywhere (an actor's thread included) is a said, non-zero
+/// exit, not an exception an actor dies of while the rest waits for it. No
+/// allocation here: there may be none to be had. A node's state is its last
+/// checkpoint, so a restart resumes from there.
+void out_of_memory() {
+  static const char msg[] =
+    "vigil: out of memory (an allocation failed): stopping with exit 1. A node resumes from its last checkpoint; "
+    "a window or group limit (max_groups, a larger slide) or more memory keeps it from recurring\n";
+  [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+  std::_Exit(1);
+}
+
+/// What ended the process, said before the abort (a thread that could not
+/// be started, a bug): the default handler's text is easy to miss.
+[[noreturn]] void uncaught() {
+  if (auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "vigil: fatal: %s\n", ex.what());
+    } catch (...) {
+      std::fprintf(stderr, "vigil: fatal: an unknown exception\n");
+    }
+  }
+  std::abort();
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
+  std::set_new_handler(out_of_memory);
+  std::set_terminate(uncaught);
   // Hash tables grow by doubling and chunks come and go by the megabyte:
   // keep freed memory in the heap instead of returning it to the kernel
   // and faulting fresh pages in again (measured: ~15% of analyze time).

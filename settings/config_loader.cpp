@@ -33,6 +33,10 @@ std::string to_string(const config_error& e) {
 
 namespace {
 
+/// The open instances of a sliding window an event is added to (size / slide).
+constexpr int64_t max_windows_per_event = 10000;
+
+
 std::string upper_ident(std::string_view s) {
   std::string out;
   for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
@@ -762,6 +766,13 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       if (w.slide.count() == 0 || w.size.count() % w.slide.count() != 0)
         c.error(t.get("slide"), path + ".slide",
                 "must be above 0 and divide size (" + format_duration(w.size) + ")");
+      else if (const auto per_event = w.size.count() / w.slide.count(); per_event > max_windows_per_event)
+        // Each event is added to every instance it falls in: a slide that
+        // is a typo ("1ms" for "1m") would cost memory without bound.
+        c.error(t.get("slide"), path + ".slide",
+                "size " + format_duration(w.size) + " over slide " + format_duration(w.slide) + " puts each event in "
+                  + std::to_string(per_event) + " windows; at most " + std::to_string(max_windows_per_event)
+                  + " (a larger slide, or a smaller size)");
     }
     if (c.string_list(t, "group_by", path, w.group_by))
       for (const auto& field : w.group_by) {

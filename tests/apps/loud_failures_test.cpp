@@ -423,3 +423,47 @@ TEST_CASE("checkpoint files damaged on disk: the restart refuses with what is wr
     CHECK(contains(again.out, (dir / "state")));
   }
 }
+
+namespace {
+
+/// The peak virtual size in bytes of process `pid` (VmPeak), 0 if unknown.
+uint64_t vm_peak_bytes(pid_t pid) {
+  const std::string status = test::read_file("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmPeak:");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 7)) * 1024;
+}
+
+} // namespace
+
+TEST_CASE("a node that runs out of memory says so and exits 1, instead of an actor dying while the rest wait") {
+  test::temp_dir dir;
+  // 300,000 clients in one hour-long per-IP window: hundreds of MB of groups.
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 10000 --duration 30s --clients 300000 --seed 3"
+                            " --start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "access.log") + "' 2>/dev/null")
+            .exit_code == 0);
+  test::write_file(dir / "small.log", "");
+  auto cfg_for = [&](const std::string& log, const std::string& name) {
+    test::write_file(dir / name,
+                     "[node]\nname = \"t\"\nstate_dir = \"" + (dir / (name + ".state")) + "\"\nhttp = \"\"\n\n"
+                     "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + log + "\"\nformat = \"combined\"\n\n"
+                     "[[window]]\nname = \"ip\"\ntype = \"tumbling\"\nsize = \"1h\"\ngroup_by = [\"ip\"]\n\n"
+                     "[[sink]]\nname = \"ips\"\ntype = \"jsonl\"\ninput = \"window:ip\"\npath = \"" + (dir / (name + ".jsonl")) + "\"\n");
+    return dir / name;
+  };
+  // The address space of an idle node on this machine (its threads'
+  // stacks depend on the cores), plus 150 MB: room to start, not for the
+  // groups.
+  const pid_t idle = test::spawn_process({bin, "run", "-c", cfg_for(dir / "small.log", "idle.toml")}, dir / "idle.log");
+  REQUIRE(wait_for_log(dir / "idle.log", "sinks"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const uint64_t idle_bytes = vm_peak_bytes(idle);
+  ::kill(idle, SIGTERM);
+  test::wait_process(idle);
+  REQUIRE(idle_bytes > 0);
+  const std::string limit = std::to_string(idle_bytes + (150u << 20));
+  auto r = test::run_command("timeout 120 /usr/bin/prlimit --as=" + limit + " " + bin + " run -c '"
+                             + cfg_for(dir / "access.log", "big.toml") + "' --once 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "vigil: out of memory (an allocation failed): stopping with exit 1"));
+}

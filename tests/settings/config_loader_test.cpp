@@ -140,11 +140,24 @@ slide = "7s"
 [[window]]
 name = "sess"
 type = "session"
+[[window]]
+name = "typo"
+type = "sliding"
+size = "1d"
+slide = "1ms"
+[[window]]
+name = "fine"
+type = "sliding"
+size = "1d"
+slide = "10s"
 )L";
   auto r = load_config_text(text, "w.toml");
   INFO(all_errors(r));
   CHECK(has_error(r, "window[slide].slide: must be above 0 and divide size (1m)"));
   CHECK(has_error(r, "window[sess].gap: missing (required)"));
+  // 86,400,000 windows for each event: a typo for "1m", refused before any runs.
+  CHECK(has_error(r, "window[typo].slide: size 1d over slide 1ms puts each event in 86400000 windows; at most 10000"));
+  CHECK_FALSE(has_error(r, "window[fine]"));
 }
 
 TEST_CASE("an environment overlay merges tables and [[sections]] by name") {
