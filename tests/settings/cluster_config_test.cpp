@@ -17,12 +17,14 @@ type = "tumbling"
 size = "1m"
 )L";
 
-// A [[cluster.node]]; an agent gets a file source unless `extra` has one.
+// A [[cluster.node]]; an agent gets a file source unless `extra` has one,
+// and no HTTP port unless `extra` gives one (nodes on one host need their own).
 std::string node(const std::string& name, const std::string& role, const std::string& endpoint,
                  const std::string& extra = "") {
   const bool source = role != "agent" || extra.find("[[cluster.node.source]]") != std::string::npos;
+  const bool http = extra.find("http = ") != std::string::npos;
   return "\n[[cluster.node]]\nname = \"" + name + "\"\nrole = \"" + role + "\"\nendpoint = \"" + endpoint +
-         "\"\nstate_dir = \"var/" + name + "\"\n" + extra +
+         "\"\nstate_dir = \"var/" + name + "\"\n" + (http ? "" : "http = \"\"\n") + extra +
          (source ? "" : "[[cluster.node.source]]\nname = \"in\"\ntype = \"file\"\npath = \"/logs/in.log\"\n");
 }
 
@@ -112,6 +114,34 @@ TEST_CASE("the node set is checked as a whole: names, roles, endpoint clashes, k
   }
 }
 
+TEST_CASE("nodes of one host may not listen on one port, the default http port included") {
+  // Two nodes on loopback without http: both would take 127.0.0.1:9464.
+  const std::string defaulted = "\n[[cluster.node]]\nname = \"a1\"\nrole = \"agent\"\nendpoint = \"tcp://127.0.0.1:7101\"\n"
+                                "[[cluster.node.source]]\nname = \"in\"\ntype = \"file\"\npath = \"/logs/in.log\"\n"
+                                "\n[[cluster.node]]\nname = \"agg\"\nrole = \"aggregator\"\nendpoint = \"tcp://127.0.0.1:7100\"\n";
+  auto d = load(shared + "[cluster]\n" + defaulted);
+  CHECK(errors_of(d).find("cluster.node[agg].http: 127.0.0.1:9464 clashes with http of node a1 (127.0.0.1:9464) on "
+                          "the same host (the default: set http for each node)") != std::string::npos);
+  std::string text = shared + "[cluster]\n" + node("a1", "agent", "tcp://127.0.0.1:7101", "http = \"127.0.0.1:9470\"\n")
+                     + node("a2", "agent", "tcp://localhost:7102", "http = \"localhost:9470\"\n")
+                     + node("agg", "aggregator", "tcp://127.0.0.1:7100", "http = \"0.0.0.0:7101\"\n");
+  auto r = load(text);
+  INFO(errors_of(r));
+  CHECK_FALSE(r.config);
+  CHECK(errors_of(r).find("cluster.node[a2].http: localhost:9470 clashes with http of node a1 (127.0.0.1:9470) on "
+                          "the same host\n") != std::string::npos);
+  // A wildcard takes the port on every address, the endpoint's included.
+  CHECK(errors_of(r).find("cluster.node[agg].http: 0.0.0.0:7101 clashes with endpoint of node a1") != std::string::npos);
+  // With --node the others are checked too: the clash is the same.
+  CHECK(errors_of(load(text, "a2")).find("http: 127.0.0.1:9470 clashes with http of node a2") != std::string::npos);
+  // Nodes on other hosts may use the same port.
+  text = shared + "[cluster]\nallow_plaintext = true\n" + node("a1", "agent", "tcp://10.0.0.1:7101", "http = \"127.0.0.1:9464\"\n")
+         + node("agg", "aggregator", "tcp://10.0.0.2:7101", "http = \"127.0.0.1:9464\"\n");
+  auto apart = load(text);
+  INFO(errors_of(apart));
+  CHECK(apart.config);
+}
+
 TEST_CASE("with --node and Curve keys, the node's secret key file must hold the key of its public_key") {
   test::temp_dir dir;
   const std::string bin = VIGIL_BINARY;
@@ -155,6 +185,7 @@ name = "aggregator-2"
 role = "aggregator"
 endpoint = "tcp://127.0.0.1:7199"
 state_dir = "var/cluster/aggregator-2"
+http = "127.0.0.1:9499"
 )";
   test::write_file(dir / "shared.toml", test::read_file(file) + second);
   auto shared_sinks = test::run_command(bin + " check-config -c '" + (dir / "shared.toml") + "' 2>&1");
