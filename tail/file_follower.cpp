@@ -24,6 +24,8 @@ struct file_follower::tracked {
   uint64_t offset = 0;      // bytes read from the file
   uint64_t handed = 0;      // bytes handed on as whole lines (or skipped as a cut line)
   std::string partial;      // bytes of an unfinished line
+  std::string head;         // the first fingerprint_bytes (fewer while short)
+  bool unsettled = false;   // opened at 0 unrecognised: may be a copy being written
   bool skipping = false;    // inside a line already cut: drop until '\n'
   bool present = true;      // matched by the last scan
   std::chrono::steady_clock::time_point last_growth = std::chrono::steady_clock::now();
@@ -51,13 +53,65 @@ file_follower::~file_follower() {
   if (inotify_ >= 0) ::close(inotify_);
 }
 
-bool file_follower::fingerprint(int fd, file_identity& id) const {
-  std::string head(opts_.fingerprint_bytes, '\0');
-  ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+bool file_follower::fingerprint(int fd, file_identity& id, std::string* head) const {
+  std::string bytes(opts_.fingerprint_bytes, '\0');
+  ssize_t n = ::pread(fd, bytes.data(), bytes.size(), 0);
   if (n < 0) return false;
-  id.fingerprint = stable_hash(std::string_view(head.data(), static_cast<size_t>(n)));
+  bytes.resize(static_cast<size_t>(n));
+  id.fingerprint = stable_hash(bytes);
   id.fingerprint_length = static_cast<uint32_t>(n);
+  if (head) *head = std::move(bytes);
   return true;
+}
+
+void file_follower::remember_head(const tracked& f) {
+  if (f.head.empty()) return;
+  auto [it, fresh] = seen_heads_.insert_or_assign(f.head, f.handed);
+  if (fresh) seen_order_.push_back(f.head);
+  constexpr size_t kept = 4096;
+  if (seen_order_.size() > kept) {
+    for (size_t i = 0; i < seen_order_.size() - kept; ++i) seen_heads_.erase(seen_order_[i]);
+    seen_order_.erase(seen_order_.begin(), seen_order_.end() - kept);
+  }
+}
+
+/// copytruncate copies the file, then truncates it: a scan can meet the
+/// copy empty or half written, before its start is long enough to be
+/// recognised. While all it holds is the start of a file already read (one
+/// followed, or one truncated or let go), and no more than was read of
+/// that, it is content already read and is not handed on; once it holds
+/// more, reading goes on from where the original was. A file whose start
+/// is no other's is new: read from its start (nothing was handed before).
+void file_follower::settle_copy(tracked& f, uint64_t size) {
+  uint64_t read_of_original = 0;
+  bool known = false;
+  auto consider = [&](const std::string& head, uint64_t handed) {
+    if (head.size() < f.head.size() || head.compare(0, f.head.size(), f.head) != 0) return;
+    known = true;
+    read_of_original = std::max(read_of_original, handed);
+  };
+  for (const auto& [key, other] : files_)
+    if (other.get() != &f && !other->unsettled) consider(other->head, other->handed);
+  int looked = 0;
+  for (auto it = seen_heads_.lower_bound(f.head);
+       it != seen_heads_.end() && looked < 64 && it->first.compare(0, f.head.size(), f.head) == 0; ++it, ++looked)
+    consider(it->first, it->second);
+  if (!known) {
+    f.offset = f.handed = 0;
+    f.unsettled = false;
+    return;
+  }
+  if (size <= read_of_original) {
+    f.offset = f.handed = size;  // all of it read already, in the original
+    return;
+  }
+  f.offset = f.handed = read_of_original;
+  f.unsettled = false;
+}
+
+void file_follower::forget_missing(const std::set<std::pair<uint64_t, uint64_t>>& present) {
+  for (auto it = closed_.begin(); it != closed_.end();)
+    it = present.count(it->first) ? std::next(it) : closed_.erase(it);
 }
 
 bool file_follower::same_start(int fd, const file_identity& before) {
@@ -96,12 +150,14 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
   DIR* dir = ::opendir(directory_.c_str());
   if (dir == nullptr) return;  // the directory went away: keep draining what is open
   std::vector<std::pair<int64_t, std::string>> candidates;  // by mtime: files to open
+  std::set<std::pair<uint64_t, uint64_t>> present;
   while (dirent* entry = ::readdir(dir)) {
     if (::fnmatch(name_pattern_.c_str(), entry->d_name, FNM_PERIOD) != 0) continue;
     std::string path = directory_ + "/" + entry->d_name;
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+    present.insert(key);
     if (auto it = files_.find(key); it != files_.end()) {
       it->second->path = path;  // a rename keeps the inode: same file, new name
       it->second->present = true;
@@ -113,6 +169,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     candidates.emplace_back(st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec, std::move(path));
   }
   ::closedir(dir);
+  forget_missing(present);
   // Oldest first, and no more open at once than the limit: the others wait
   // for a descriptor (a file read to its end lets go of its own early).
   std::sort(candidates.begin(), candidates.end());
@@ -156,7 +213,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     f->path = path;
     f->id.device = key.first;
     f->id.inode = key.second;
-    fingerprint(fd, f->id);
+    fingerprint(fd, f->id, &f->head);
     const bool full_print = f->id.fingerprint_length == opts_.fingerprint_bytes;
     uint64_t start = 0;
     bool found = false;
@@ -165,6 +222,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
       // Closed while idle and grown since: same content start, same file.
       start = closed->second.handed;
       found = true;
+      f->unsettled = closed->second.unsettled;
     }
     // A checkpoint's file: same inode, and it starts with what was hashed
     // then (it may have grown past a short fingerprint since).
@@ -177,7 +235,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     if (!found && full_print) {
       // A copy of content already read (copytruncate's copy, or a closed
       // rotated file seen again under another inode) resumes where we were.
-      if (auto it = seen_content_.find(f->id.fingerprint); it != seen_content_.end()) {
+      if (auto it = seen_heads_.find(f->head); it != seen_heads_.end()) {
         start = it->second;
         found = true;
       }
@@ -188,6 +246,9 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
           found = true;
         }
     }
+    // Unrecognised and read from its start: it may yet turn out to be a
+    // copy being written (settle_copy decides as it grows).
+    if (!found && !(initial && opts_.start_at_end)) f->unsettled = true;
     if (!found && initial && opts_.start_at_end) {
       start = static_cast<uint64_t>(st.st_size);
       // Mid-line: skip to the next line start.
@@ -206,17 +267,28 @@ size_t file_follower::read_file(tracked& f, std::vector<tail_chunk>& out) {
   if (::fstat(f.fd, &st) != 0) return 0;
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size < f.offset) {
-    // Truncated (copytruncate): what was read stays read; the copy, if it
-    // shows up, resumes at the same point; this file starts over.
-    if (f.id.fingerprint_length == opts_.fingerprint_bytes) seen_content_[f.id.fingerprint] = f.handed;
-    f.offset = f.handed = 0;
     f.partial.clear();
-    f.skipping = false;
-    f.id.fingerprint_length = 0;  // new content, new fingerprint
+    if (size > 0 && size >= f.id.fingerprint_length && !f.unsettled && same_start(f.fd, f.id)) {
+      // Cut to a shorter length with its start intact: what is left was
+      // read. A cut inside a line leaves the rest of that line to skip.
+      char last = '\n';
+      f.skipping = ::pread(f.fd, &last, 1, static_cast<off_t>(size - 1)) == 1 && last != '\n';
+      f.offset = f.handed = size;
+    } else {
+      // Truncated (copytruncate): what was read stays read; the copy, if
+      // it shows up, resumes at the same point; this file starts over.
+      if (!f.unsettled) remember_head(f);
+      f.offset = f.handed = 0;
+      f.skipping = false;
+      f.id.fingerprint_length = 0;  // new content, new fingerprint
+      f.head.clear();
+      f.unsettled = true;
+    }
   }
   if (f.id.fingerprint_length < opts_.fingerprint_bytes && size > f.id.fingerprint_length)
-    fingerprint(f.fd, f.id);
-  if (size == f.offset) return 0;
+    fingerprint(f.fd, f.id, &f.head);
+  if (f.unsettled && size != f.offset) settle_copy(f, size);
+  if (f.unsettled || size == f.offset) return 0;
 
   const size_t want = static_cast<size_t>(std::min<uint64_t>(size - f.offset, opts_.max_read_bytes));
   std::string buf(want, '\0');
@@ -341,8 +413,9 @@ size_t file_follower::poll(std::vector<tail_chunk>& out) {
         f.handed += f.partial.size();
         out.push_back(std::move(c));
       }
-      if (f.id.fingerprint_length == opts_.fingerprint_bytes) seen_content_[f.id.fingerprint] = f.handed;
-      closed_[it->first] = {f.path, f.id, f.handed, st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec};
+      if (!f.unsettled) remember_head(f);
+      closed_[it->first] = {f.path, f.id, f.handed, st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec,
+                            f.unsettled};
       files_.erase(it);
     }
   }

@@ -119,7 +119,12 @@ private:
   struct tracked;
   void scan(bool initial, const std::vector<tail_position>& resume);
   size_t read_file(tracked& f, std::vector<tail_chunk>& out);
-  bool fingerprint(int fd, file_identity& id) const;
+  bool fingerprint(int fd, file_identity& id, std::string* head = nullptr) const;
+  /// A file opened at its start with no known identity may be a copy of
+  /// content already read, still being written (copytruncate's copy seen
+  /// while empty): skips what its start shows was read, see the .cpp.
+  void settle_copy(tracked& f, uint64_t size);
+  void remember_head(const tracked& f);
   /// Whether the file open as `fd` starts with the bytes `before` hashed.
   static bool same_start(int fd, const file_identity& before);
 
@@ -128,9 +133,11 @@ private:
   std::string name_pattern_;
   int inotify_ = -1;
   std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<tracked>> files_;  // by (dev, inode)
-  /// Offsets reached in files that were truncated or dropped, by
-  /// fingerprint: a copy of such a file (copytruncate) resumes there.
-  std::map<uint64_t, uint64_t> seen_content_;
+  /// Offsets reached in files that were truncated or let go, by their
+  /// first `fingerprint_bytes` (fewer for a short file): a copy of such a
+  /// file (copytruncate) resumes there. Bounded: the oldest go first.
+  std::map<std::string, uint64_t> seen_heads_;
+  std::vector<std::string> seen_order_;
   /// Files let go (idle, or not found by a scan), by (dev, inode), so a
   /// scan opens them again only when they changed, and then where reading
   /// stopped. A file a scan missed may simply have been mid-rename.
@@ -139,8 +146,13 @@ private:
     file_identity id;
     uint64_t handed = 0;
     int64_t mtime_ns = 0;
+    bool unsettled = false;  ///< let go while settle_copy had not decided
   };
   std::map<std::pair<uint64_t, uint64_t>, closed_file> closed_;
+  /// Closed files a scan of the directory no longer finds (deleted, or
+  /// renamed out of the pattern) are dropped: their positions would fill
+  /// every checkpoint for ever.
+  void forget_missing(const std::set<std::pair<uint64_t, uint64_t>>& present);
   static bool unchanged(const struct stat& now, const closed_file& c);
   uint64_t lines_cut_ = 0;
   size_t unopened_ = 0;

@@ -244,3 +244,27 @@ TEST_CASE("check-config takes max_future as a duration, and 0s turns the bound o
   REQUIRE(test::run_command(bin + " run -c '" + (dir / "off.toml") + "' --once 2>/dev/null").exit_code == 0);
   CHECK(total_requests(dir / "minute.jsonl") == 1);
 }
+
+TEST_CASE("copytruncate under the shipped glob, its copy seen while empty: no line counted twice") {
+  test::temp_dir dir;
+  test::write_file(dir / "access.log", lines(100, 0));
+  const int port = test::free_port();
+  const std::string cfg = config(dir, dir / "access.log*", port);
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg}, dir / "run.log");
+  REQUIRE(pid > 0);
+  REQUIRE(wait_until([&] { return events_read(port) == 100; }));
+  // logrotate's copytruncate: the copy exists (empty) before it is filled,
+  // and the node looks at it in between.
+  test::write_file(dir / "access.log.1", "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::string whole = test::read_file(dir / "access.log");
+  append(dir / "access.log.1", whole.substr(0, 100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  append(dir / "access.log.1", whole.substr(100));
+  REQUIRE(::truncate((dir / "access.log").c_str(), 0) == 0);
+  append(dir / "access.log", lines(40, 5, "q"));  // minute 5 closes minute 0
+  REQUIRE(wait_until([&] { return events_read(port) >= 140; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(events_read(port) == 140);
+  CHECK(stop_then_finish(pid, cfg, dir) == 140);
+}

@@ -234,3 +234,79 @@ TEST_CASE("1000 rapid rotations: no line lost, none duplicated") {
   CHECK(duplicated == 0);
   CHECK(f.files() < 10);  // idle rotated files are let go, not kept open
 }
+
+TEST_CASE("copytruncate whose copy is seen empty and filled in steps: its lines are not read twice") {
+  test::temp_dir dir;
+  const std::string log = dir / "access.log";
+  append(log, numbered("line", 0, 100));
+  file_follower f{options_for(dir)};
+  std::string error;
+  REQUIRE(f.start(error));
+  auto lines = drain(f);
+  REQUIRE(lines.size() == 100);
+  append(log, numbered("line", 100, 120));  // not read yet when the copy is made
+  const std::string whole = test::read_file(log);
+  // The copy appears empty, then grows as cp writes it: a scan meets it
+  // at every size, its start too short to be recognised at first.
+  const std::string copy = dir / "access.log.1";
+  append(copy, "");
+  for (size_t at = 0; at < whole.size();) {
+    const size_t step = std::min<size_t>(at < 300 ? 7 : 400, whole.size() - at);
+    append(copy, whole.substr(at, step));
+    at += step;
+    auto got = drain(f, 1);
+    lines.insert(lines.end(), got.begin(), got.end());
+  }
+  REQUIRE(::truncate(log.c_str(), 0) == 0);
+  append(log, numbered("after", 0, 10));
+  auto more = drain(f);
+  lines.insert(lines.end(), more.begin(), more.end());
+  CHECK(sorted(lines) == sorted(lines_of(numbered("line", 0, 120) + numbered("after", 0, 10))));
+}
+
+TEST_CASE("a file cut to a shorter length with its start intact: the lines kept are not read again") {
+  test::temp_dir dir;
+  const std::string log = dir / "access.log";
+  std::string error;
+  // Cut after line 207 and seen so, then written on. (Writes that follow
+  // the cut before the follower looks are not told from kept lines: the
+  // cut is taken to be where the file ends when it is seen.)
+  for (bool open_while_cut : {true, false}) {
+    INFO("open while cut: " << open_while_cut);
+    test::write_file(log, numbered("line", 0, 1000));
+    auto o = options_for(dir);
+    o.close_idle = std::chrono::milliseconds(open_while_cut ? 60000 : 0);
+    file_follower g{o};
+    REQUIRE(g.start(error));
+    REQUIRE(drain(g).size() == 1000);
+    REQUIRE(::truncate(log.c_str(), static_cast<off_t>(numbered("line", 0, 208).size())) == 0);
+    CHECK(drain(g).empty());
+    append(log, numbered("next", 0, 5));
+    CHECK(drain(g) == lines_of(numbered("next", 0, 5)));
+  }
+  // Cut inside a line: the rest of that line is skipped, the next read.
+  auto o = options_for(dir);
+  o.close_idle = std::chrono::milliseconds(60000);
+  test::write_file(log, numbered("line", 0, 1000));
+  file_follower h{o};
+  REQUIRE(h.start(error));
+  REQUIRE(drain(h).size() == 1000);
+  REQUIRE(::truncate(log.c_str(), static_cast<off_t>(numbered("line", 0, 208).size() + 3)) == 0);
+  CHECK(drain(h).empty());
+  append(log, "tail of a cut line\n" + numbered("last", 0, 2));
+  CHECK(drain(h) == lines_of(numbered("last", 0, 2)));
+}
+
+TEST_CASE("positions of deleted files leave the checkpoint once a scan no longer finds them") {
+  test::temp_dir dir;
+  auto opts = options_for(dir);
+  file_follower f{opts};
+  std::string error;
+  REQUIRE(f.start(error));
+  for (int i = 0; i < 50; ++i) append(dir / ("access.log." + std::to_string(i)), numbered("f" + std::to_string(i), 0, 3));
+  CHECK(drain(f).size() == 150);
+  CHECK(f.positions().size() == 50);
+  for (int i = 0; i < 40; ++i) fs::remove(dir / ("access.log." + std::to_string(i)));
+  drain(f);
+  CHECK(f.positions().size() == 10);
+}
