@@ -17,6 +17,7 @@
 #include "messages/errc.hpp"
 #include "messages/type_ids.hpp"
 #include "parse/timestamp.hpp"
+#include "pipeline/actor_watchdog.hpp"
 #include "pipeline/node_counters.hpp"
 #include "pipeline/node_http.hpp"
 #include "pipeline/node_stages.hpp"
@@ -176,9 +177,13 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     for (auto& f : files) caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
     return 1;
   }
+  caf::actor watchdog;
   {
     std::vector<source_actor> sources = files;
     sources.insert(sources.end(), streams.begin(), streams.end());
+    std::vector<caf::actor> watched = all;
+    for (const auto& src : sources) watched.push_back(caf::actor_cast<caf::actor>(src));
+    watchdog = watch_actors(sys, std::move(watched), cfg.node.name);
     caf::anon_send(coordinator, run_atom_v, std::move(sources));
   }
   http->started();

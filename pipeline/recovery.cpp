@@ -258,7 +258,9 @@ bool recover(state_store& store, const vigil_config& cfg, const window_stage_con
     if (load(store, it->id, cfg, windows, alert_outputs, out, why)) {
       if (it != checkpoints.rbegin())
         spdlog::warn("state: resuming from checkpoint {}, an older one", it->id);
-      return true;
+      // Damaged newer ones (listed or not) go: the next checkpoint takes
+      // the id after this one.
+      return store.discard_newer_than(it->id, error);
     }
     spdlog::error("state: {}; falling back to the checkpoint before it", why);
   }

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,7 +21,9 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -218,9 +222,8 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // memtable and few background threads are enough.
   options.write_buffer_size = 16 << 20;
   options.max_background_jobs = 2;
-  // Checkpoints skip the write-ahead log and are flushed to table files
-  // as they are written (see write_checkpoint); atomic flushes keep the
-  // column families of one checkpoint together.
+  // Checkpoints are table files ingested whole (see write_checkpoint);
+  // atomic flushes keep anything flushed of the column families together.
   options.atomic_flush = true;
   // Uncompressed: a restart reads the newest checkpoint back at disk
   // speed (Snappy took a second to unpack 100 MB of window state).
@@ -228,6 +231,17 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // Read table files through mmap: a part of 100 MB is then decoded where
   // it lies in the page cache, not copied into fresh memory first.
   options.allow_mmap_reads = true;
+  // Each checkpoint stays in table files of its own, so damage to one
+  // file costs one checkpoint and a restart falls back to an older one:
+  // ingested files of disjoint key ranges (a read of one checkpoint never
+  // touches another's files), no compaction merging them (prune drops
+  // whole files instead), tables opened when read rather than all at open
+  // (a damaged footer or a missing file fails that checkpoint's read, not
+  // the open), and no check of every file at open (paranoid_checks):
+  // every read still verifies its block checksums.
+  options.disable_auto_compactions = true;
+  options.max_open_files = 256;
+  options.paranoid_checks = false;
   // Flushes and compactions yield to the pipeline on a busy machine.
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
@@ -265,6 +279,7 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
     return nullptr;
   }
   s->db_.reset(db);
+  s->options_ = std::make_unique<rocksdb::Options>(options);
   write_holder(dir);
   auto version = s->setting("format_version");
   if (!version) {
@@ -299,20 +314,41 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
       return false;
     }
   }
-  rocksdb::WriteBatch batch;
-  for (const auto& p : parts) batch.Put(family(p.kind), part_key(info.id, p.participant), seal_state(p.bytes));
-  batch.Put(handles_[1], id_key(info.id), encode_info(info, parts));
-  // No write-ahead log: a checkpoint is complete once flushed to table
-  // files, and a restart after a crash replays no log (replaying the
-  // last few checkpoints of 100 MB each took seconds).
-  rocksdb::WriteOptions write;
-  write.disableWAL = true;
-  auto status = db_->Write(write, &batch);
-  if (status.ok()) {
-    rocksdb::FlushOptions flush;
-    flush.allow_write_stall = true;
-    status = db_->Flush(flush, handles_);
+  // One table file per column family, keys in order, then all ingested
+  // at once: RocksDB records them in its manifest in one step.
+  std::map<rocksdb::ColumnFamilyHandle*, std::map<std::string, std::string>> rows;
+  for (const auto& p : parts) rows[family(p.kind)][part_key(info.id, p.participant)] = seal_state(p.bytes);
+  rows[handles_[1]][id_key(info.id)] = encode_info(info, parts);
+  const std::string staging = dir_ + "/ingest";
+  std::error_code ec;
+  std::filesystem::create_directories(staging, ec);
+  std::vector<std::string> written;
+  auto clean_up = [&] {
+    for (const auto& f : written) std::filesystem::remove(f, ec);
+  };
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (const auto& [cf, kv] : rows) {
+    const std::string file = staging + "/" + std::to_string(info.id) + "-" + cf->GetName() + ".sst";
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(*options_), *options_, cf);
+    auto status = writer.Open(file);
+    if (status.ok()) written.push_back(file);
+    for (auto it = kv.begin(); status.ok() && it != kv.end(); ++it) status = writer.Put(it->first, it->second);
+    if (status.ok()) status = writer.Finish();
+    if (!status.ok()) {
+      clean_up();
+      error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
+      return false;
+    }
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = cf;
+    arg.external_files = {file};
+    arg.options.move_files = true;  // linked, not copied
+    arg.options.snapshot_consistency = false;
+    arg.options.write_global_seqno = false;
+    args.push_back(std::move(arg));
   }
+  auto status = db_->IngestExternalFiles(args);
+  clean_up();  // the links RocksDB made stay; the staged names go
   if (!status.ok()) {
     error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
     return false;
@@ -331,14 +367,26 @@ std::vector<checkpoint_info> state_store::checkpoints() const {
     else
       out.push_back({key_id(std::string_view(it->key().data(), it->key().size())), 0, 0, 0});  // listed, unreadable
   }
+  // A record file that cannot be read is passed over by the iterator
+  // (or ends it): say which checkpoints that hides.
+  std::set<uint64_t> listed;
+  for (const auto& c : out) listed.insert(c.id);
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  for (const auto& f : files)
+    if (f.column_family_name == handles_[1]->GetName() && !listed.count(key_id(f.largestkey)))
+      spdlog::error("state dir {}: the record of checkpoint {} cannot be read ({}{}): it is passed over", dir_,
+                    key_id(f.largestkey), f.relative_filename.empty() ? f.name : f.relative_filename,
+                    it->status().ok() ? "" : ", " + it->status().ToString());
   return out;
 }
 
 bool state_store::read_checkpoint(uint64_t id, std::vector<state_part>& parts, std::string& error) const {
   parts.clear();
   std::string value;
-  if (!db_->Get(rocksdb::ReadOptions(), handles_[1], id_key(id), &value).ok()) {
-    error = "checkpoint " + std::to_string(id) + " is not in the store";
+  if (auto status = db_->Get(rocksdb::ReadOptions(), handles_[1], id_key(id), &value); !status.ok()) {
+    error = "checkpoint " + std::to_string(id)
+            + (status.IsNotFound() ? " is not in the store" : ": its record is damaged on disk (" + status.ToString() + ")");
     return false;
   }
   checkpoint_info info;
@@ -357,7 +405,9 @@ bool state_store::read_checkpoint(uint64_t id, std::vector<state_part>& parts, s
     state_part p{id, l.kind, l.participant, {}};
     if (!status.ok() || !open_state(std::string_view(sealed.data(), sealed.size()), p.bytes, error)) {
       error = "checkpoint " + std::to_string(id) + ", " + std::string(to_string(l.kind)) + " '" + l.participant +
-              "': " + (status.ok() ? error : "missing");
+              "': " + (status.ok()           ? error
+                       : status.IsNotFound() ? std::string("missing")
+                                             : "damaged on disk (" + status.ToString() + ")");
       return false;
     }
     parts.push_back(std::move(p));
@@ -369,18 +419,53 @@ void state_store::prune(size_t keep) {
   auto all = checkpoints();
   if (all.size() <= keep) return;
   const uint64_t first_kept = all[all.size() - keep].id;
-  rocksdb::WriteBatch batch;
-  const std::string from = id_key(0), to = id_key(first_kept);
-  for (size_t f = 1; f < handles_.size(); ++f) batch.DeleteRange(handles_[f], from, to);
-  db_->Write(rocksdb::WriteOptions(), &batch);
   // Each checkpoint is flushed on its own, so its table files hold
-  // nothing else: drop them now rather than at some later compaction
-  // (with 100 MB checkpoints, the dir grew by gigabytes meanwhile). The
-  // range ends on the last pruned id's keys, inclusive: a file reaching
-  // a kept checkpoint (or the tombstone's end at it) is never dropped.
+  // nothing else: dropping them deletes it (with 100 MB checkpoints, a
+  // compaction's pace let the dir grow by gigabytes). No tombstone is
+  // written while that suffices: one would sit in the next checkpoint's
+  // files and stretch their key range over every older checkpoint, so
+  // damage to them would fail the reads of those too. The range ends on
+  // the last pruned id's keys, inclusive: a file reaching a kept
+  // checkpoint is never dropped.
+  //
+  // Without compactions the files stay in level 0, where RocksDB deletes
+  // a file only if it is the oldest of its column family: oldest first,
+  // then, which pruned checkpoints are. (DeleteFile is deprecated
+  // upstream; RocksDB 7.8, Debian's, has it and DeleteFilesInRange skips
+  // level 0.) A store written with compactions has its files in level 1.
+  const std::string from = id_key(0), to = id_key(first_kept);
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.file_number < b.file_number; });
+  for (const auto& f : files)
+    if (f.column_family_name != rocksdb::kDefaultColumnFamilyName && rocksdb::Slice(f.largestkey).compare(to) < 0)
+      db_->DeleteFile(f.relative_filename.empty() ? f.name : f.relative_filename);
   const std::string last = id_key(first_kept - 1) + std::string(1, '\xff');
   const rocksdb::Slice begin(from), end(last);
   for (size_t f = 1; f < handles_.size(); ++f) rocksdb::DeleteFilesInRange(db_.get(), handles_[f], &begin, &end, true);
+  // What shared a file with a kept checkpoint (a flush that failed and
+  // was carried by the next) is deleted key by key.
+  const auto left = checkpoints();
+  if (left.empty() || left.front().id >= first_kept) return;
+  rocksdb::WriteBatch batch;
+  for (size_t f = 1; f < handles_.size(); ++f) batch.DeleteRange(handles_[f], from, to);
+  db_->Write(rocksdb::WriteOptions(), &batch);
+}
+
+bool state_store::discard_newer_than(uint64_t id, std::string& error) {
+  if (id == UINT64_MAX) return true;
+  const std::string from = id_key(id + 1), to = id_key(UINT64_MAX);
+  const rocksdb::Slice begin(from), end(to);
+  for (size_t f = 1; f < handles_.size(); ++f) {
+    auto status = rocksdb::DeleteFilesInRange(db_.get(), handles_[f], &begin, &end, true);
+    if (!status.ok()) {
+      error = "state dir " + dir_ + ": " + status.ToString();
+      return false;
+    }
+  }
+  // Whatever did not sit in files of its own goes key by key.
+  const auto left = checkpoints();
+  return left.empty() || left.back().id <= id || drop_newer_than(id, error);
 }
 
 bool state_store::drop_newer_than(uint64_t id, std::string& error) {

@@ -12,6 +12,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+struct Options;
 } // namespace rocksdb
 
 namespace vigil {
@@ -29,8 +30,10 @@ struct checkpoint_info {
 /// `windows`, `detector`, `alerts`, `sinks` (the parts, keyed by
 /// checkpoint id then participant), and `default` (the store's format
 /// version and the config it was made with). A checkpoint's parts and its
-/// record go in one WriteBatch, so a checkpoint is complete or absent, even
-/// if the process dies while writing it.
+/// record are written as table files of their own and ingested in one
+/// step, so a checkpoint is complete or absent, even if the process dies
+/// while writing it, and damage to one checkpoint's files leaves the
+/// others readable.
 class state_store {
 public:
   /// Format of the records and envelopes below; a store of another version
@@ -59,6 +62,11 @@ public:
   /// Deletes all but the newest `keep` complete checkpoints.
   void prune(size_t keep);
 
+  /// Deletes the table files of every checkpoint newer than `id`, the one
+  /// a restart resumes from: a damaged newer one must not stay in the way
+  /// of the next checkpoint of its id. False with `error` on I/O failure.
+  bool discard_newer_than(uint64_t id, std::string& error);
+
   /// Deletes every checkpoint newer than `id`: an aggregator that is not
   /// the fleet's leader may have stored one the fleet never completed.
   /// False with `error` on I/O failure.
@@ -79,6 +87,7 @@ private:
   // LOCK file can be deleted under a running node, the directory cannot, so
   // a second node is refused even then.
   int dir_lock_fd_ = -1;
+  std::unique_ptr<rocksdb::Options> options_;  // the table files written for ingestion use them too
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, checkpoints, then one per kind
 };
