@@ -51,6 +51,9 @@ struct stage_state {
   std::vector<bool> merged;                 // per engine: the batch brought partials
   std::map<std::string, size_t> input_of;  // source -> engine input
   std::vector<std::chrono::steady_clock::time_point> last_events;  // per input
+  // Per engine: overflow events when last said, and when (said at most once a minute).
+  std::vector<uint64_t> overflow_said;
+  std::vector<std::chrono::steady_clock::time_point> overflow_said_at;
   std::vector<bool> idle;                   // per input
   std::unique_ptr<credit_gate> gate;
   static inline const char* name = "window_stage";
@@ -113,6 +116,27 @@ void show_closed(window_tally& tally, const std::vector<window_result>& closed) 
   tally.add_closed(std::move(v));
 }
 
+
+/// A window whose keys outgrew max_groups is said (at most once a minute
+/// per window): its groups are then networks and "(overflow)", which an
+/// operator should know before reading its results or its alerts.
+void warn_overflow(stage_state& st) {
+  st.overflow_said.resize(st.engines.size(), 0);
+  st.overflow_said_at.resize(st.engines.size());
+  const auto now = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < st.engines.size(); ++i) {
+    const auto& e = st.engines[i];
+    const uint64_t n = e.groups_dropped();
+    if (n == st.overflow_said[i] || (st.overflow_said[i] != 0 && now - st.overflow_said_at[i] < std::chrono::minutes(1)))
+      continue;
+    spdlog::warn("window {}: more keys than max_groups ({}): {} events counted in overflow groups so far (a key's "
+                 "network, /24 or /64, then one \"(overflow)\" group), which rules and sinks see; raise max_groups "
+                 "or group by less",
+                 e.config().name, e.config().max_groups, n);
+    st.overflow_said[i] = n;
+    st.overflow_said_at[i] = now;
+  }
+}
 } // namespace
 
 std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state) {
@@ -179,6 +203,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         t.late_events = e.late_dropped();
         t.dropped_groups = e.groups_dropped();
       }
+      warn_overflow(self->state);
     };
 
     // Records to the record sinks, in read order: as the parse stages

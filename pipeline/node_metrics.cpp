@@ -52,7 +52,7 @@ const metric_doc node_metrics[] = {
   {"vigil_window_watermark_timestamp_seconds", kind::gauge,
    "Event time up to which the window has closed (Unix time), per window."},
   {"vigil_window_late_events_total", kind::counter, "Events behind the watermark: counted and dropped, per window."},
-  {"vigil_window_dropped_groups_total", kind::counter, "Groups not kept: over max_groups, per window."},
+  {"vigil_window_dropped_groups_total", kind::counter, "Events of keys over max_groups, counted in overflow groups (their network, then one overflow group), per window."},
   {"vigil_alerts_total", kind::counter, "Alerts sent on (replays not counted), per rule, severity and status."},
   {"vigil_checkpoints_total", kind::counter, "Checkpoints written, and those that failed."},
   {"vigil_checkpoint_last_success_timestamp_seconds", kind::gauge,

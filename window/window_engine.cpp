@@ -1,5 +1,7 @@
 #include "window/window_engine.hpp"
 
+#include "window/group_overflow.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -300,6 +302,23 @@ void window_engine::make_key(const window_event& e) {
   }
 }
 
+std::string window_engine::overflow_group(std::vector<std::pair<std::string, std::string>>& fields,
+                                          size_t open) const {
+  // A flood of distinct keys (a botnet, or one IPv6 host cycling through
+  // its /64) must not blind the window: past max_groups each key counts in
+  // its network's group (an address's /24 or /64, a value "(overflow)"),
+  // and past a budget above that in the one "(overflow)" group.
+  const size_t budget = cfg_.max_groups + std::max<size_t>(16, cfg_.max_groups / 16);
+  const bool per_network = open < budget;
+  std::string key = "\x1e";  // no real key starts so
+  for (auto& [name, value] : fields) {
+    value = per_network ? network_of(value) : std::string(overflow_value);
+    key += value;
+    key += '\x1f';
+  }
+  return key;
+}
+
 std::vector<std::pair<std::string, std::string>> window_engine::group_fields(const window_event& e) const {
   std::vector<std::pair<std::string, std::string>> fields;
   for (size_t i = 0; i < field_ids_.size(); ++i) {
@@ -468,7 +487,8 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     }
     if (!joins_open && open_sessions_ >= cfg_.max_groups) {
       ++groups_dropped_;
-      return;
+      overflow_fields_ = group_fields(e);
+      key_ = overflow_group(overflow_fields_, open_sessions_);
     }
   } else if (!collecting_) {
     const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : cfg_.size.count();
@@ -508,8 +528,10 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       --open_sessions_;
     }
     if (!joined) {
-      joined = std::make_unique<group_state>(new_group(t, t + gap, group_fields(e)));
+      joined = std::make_unique<group_state>(
+        new_group(t, t + gap, overflow_fields_.empty() ? group_fields(e) : std::move(overflow_fields_)));
     }
+    overflow_fields_.clear();
     joined->start_ms = std::min(joined->start_ms, t);
     joined->end_ms = std::max(joined->end_ms, t + gap);
     touch(*joined, e);
@@ -526,9 +548,13 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     if (it == groups.end()) {
       if (groups.size() >= cfg_.max_groups && !collecting_) {
         ++groups_dropped_;
-        continue;
+        auto fields = group_fields(e);
+        std::string key = overflow_group(fields, groups.size());
+        it = groups.find(key);
+        if (it == groups.end()) it = groups.try_emplace(std::move(key), new_group(start, start + size, std::move(fields))).first;
+      } else {
+        it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
       }
-      it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
     }
     touch(it->second, e);
   }
@@ -571,10 +597,13 @@ void window_engine::merge(window_partial& p, size_t input) {
   auto it = groups.find(p.key);
   if (it == groups.end()) {
     if (groups.size() >= cfg_.max_groups) {
-      ++groups_dropped_;
-      return;
+      groups_dropped_ += p.metrics.requests();
+      std::string key = overflow_group(p.fields, groups.size());
+      it = groups.find(key);
+      if (it == groups.end()) it = groups.try_emplace(std::move(key), new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
+    } else {
+      it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
     }
-    it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
   }
   group_state& g = it->second;
   keep_for_checkpoint(g);

@@ -214,6 +214,9 @@ public:
   bool over_records() const noexcept { return plan_ != nullptr; }
   int64_t watermark() const noexcept { return watermark_; }
   uint64_t late_dropped() const noexcept { return late_; }
+  /// Events of keys that found no room under max_groups: counted in
+  /// overflow groups instead (their client's network, then one group for
+  /// the rest), which rules and sinks see as any other group.
   uint64_t groups_dropped() const noexcept { return groups_dropped_; }
   size_t open_groups() const noexcept;
 
@@ -234,6 +237,10 @@ private:
   void append_field(const window_event& e, size_t field, std::string& out) const;
   void make_key(const window_event& e);
   std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
+  /// The overflow group of a key over max_groups, with `open` groups in
+  /// its window: key and fields of its network's group while fewer than
+  /// the overflow budget are open, else of the one "(overflow)" group.
+  std::string overflow_group(std::vector<std::pair<std::string, std::string>>& fields, size_t open) const;
   void touch(group_state& g, const window_event& e);
   /// A changed group: its snapshot goes out with the next deltas.
   void mark_changed(group_state& g);
@@ -255,6 +262,7 @@ private:
   std::vector<std::optional<size_t>> watched_declared_;  // with a metric plan
   std::shared_ptr<const metric_plan> plan_;  // declared metrics; null: web-log
   std::string key_;                   // reused: the group key of the event being added
+  std::vector<std::pair<std::string, std::string>> overflow_fields_;  // a session over max_groups: its group's
   partition partition_;
   bool collecting_ = false;            // an agent's pre-aggregation: no watermark, no limits
   int64_t max_time_ = INT64_MIN;       // over all inputs

@@ -268,3 +268,50 @@ TEST_CASE("copytruncate under the shipped glob, its copy seen while empty: no li
   CHECK(events_read(port) == 140);
   CHECK(stop_then_finish(pid, cfg, dir) == 140);
 }
+
+TEST_CASE("a flood of one-request IPv6 clients past max_groups does not hide a scanner: its probes still raise the alert") {
+  test::temp_dir dir;
+  std::string log;
+  char buf[256];
+  for (int i = 0; i < 300; ++i) {  // each its own /64, one request each
+    std::snprintf(buf, sizeof buf,
+                  "2001:db8:%x::1 - - [01/Jan/2024:00:00:%02d +0000] \"GET /p%d HTTP/1.1\" 200 10 \"-\" \"ua\"\n", i,
+                  i % 60, i);
+    log += buf;
+  }
+  for (int i = 0; i < 40; ++i) {
+    std::snprintf(buf, sizeof buf,
+                  "10.9.9.9 - - [01/Jan/2024:00:00:%02d +0000] \"GET /.env?v=%d HTTP/1.1\" 404 10 \"-\" \"ua\"\n", 30 + i % 30,
+                  i);
+    log += buf;
+  }
+  log += lines(1, 5);  // closes minute 0
+  test::write_file(dir / "access.log", log);
+  const std::string cfg =
+    "[node]\nname = \"t\"\nstate_dir = \"" + (dir / "state") + "\"\nhttp = \"\"\n\n"
+    "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + (dir / "access.log") + "\"\nformat = \"combined\"\n\n"
+    "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\nmax_groups = 100\n\n"
+    "[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"probes >= 20\"\nseverity = \"warning\"\n\n"
+    "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = \"" + (dir / "alerts.jsonl") + "\"\n\n"
+    "[[sink]]\nname = \"ips\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = \"" + (dir / "ips.jsonl") + "\"\n";
+  test::write_file(dir / "t.toml", cfg);
+  auto r = test::run_command(bin + " run -c '" + (dir / "t.toml") + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "window ip_minute: more keys than max_groups (100)"));
+  const std::string alerts = test::read_file(dir / "alerts.jsonl");
+  INFO(alerts);
+  CHECK(contains(alerts, "\"rule\":\"scanner\""));
+  CHECK(contains(alerts, "(overflow)"));
+  // Every request is in some group of minute 0.
+  uint64_t requests = 0;
+  const std::string ips = test::read_file(dir / "ips.jsonl");
+  for (size_t p = 0; p < ips.size();) {
+    const size_t nl = ips.find('\n', p);
+    const auto j = nlohmann::json::parse(ips.substr(p, nl - p));
+    if (j["window"]["start"] == "2024-01-01T00:00:00Z") requests += j["metrics"]["requests"].get<uint64_t>();
+    p = nl + 1;
+  }
+  INFO(ips);
+  CHECK(requests == 340);
+}

@@ -167,17 +167,31 @@ TEST_CASE("session windows close after the gap and merge sessions an event bridg
   CHECK(w.late_dropped() == 1);
 }
 
-TEST_CASE("groups beyond the cap are counted, not kept") {
+TEST_CASE("keys beyond the cap are counted in their network's group, then in one overflow group") {
   window_config c = tumbling({"ip"});
   c.max_groups = 2;
   window_engine w{c};
   std::vector<window_result> out;
-  for (const char* ip : {"a", "b", "c", "a", "d"}) w.add(ev(1000, ip), out);
-  CHECK(w.open_groups() == 2);
-  CHECK(w.groups_dropped() == 2);
+  for (const char* ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1", "10.0.7.9", "2001:db8:1:2::5", "2001:db8:1:2:ff::1",
+                         "not-an-ip"})
+    w.add(ev(1000, ip), out);
+  CHECK(w.groups_dropped() == 5);
+  // Past max_groups + the budget (16 here) every other key meets in "(overflow)".
+  for (int i = 0; i < 40; ++i) w.add(ev(1000, "192.168." + std::to_string(i) + ".1"), out);
   w.flush(out);
-  REQUIRE(out.size() == 2);
-  CHECK(metric(out[0], "requests") == 2);  // "a"
+  std::map<std::string, double> requests;
+  for (const auto& r : out) requests[r.group.at(0).second] = metric(r, "requests");
+  CHECK(requests["10.0.0.1"] == 2);
+  CHECK(requests["10.0.0.2"] == 1);
+  CHECK(requests["10.0.0.0/24"] == 1);  // 10.0.0.3
+  CHECK(requests["10.0.7.0/24"] == 1);
+  CHECK(requests["2001:db8:1:2::/64"] == 2);  // one host's /64, whatever address it takes
+  // 6 groups open before the 40: 12 more networks fit the budget of 18.
+  CHECK(requests["(overflow)"] == 1 + (40 - (18 - 6)));
+  CHECK(out.size() == 18);
+  double total = 0;
+  for (const auto& r : out) total += metric(r, "requests");
+  CHECK(total == 48);  // nothing lost
 
   window_config sc;
   sc.name = "visit";
@@ -186,9 +200,16 @@ TEST_CASE("groups beyond the cap are counted, not kept") {
   sc.group_by = {"ip"};
   sc.max_groups = 2;
   window_engine sessions{sc};
-  for (const char* ip : {"a", "b", "c", "a"}) sessions.add(ev(1000, ip), out);
-  CHECK(sessions.open_groups() == 2);
-  CHECK(sessions.groups_dropped() == 1);
+  for (const char* ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1", "10.0.0.4"}) sessions.add(ev(1000, ip), out);
+  CHECK(sessions.open_groups() == 3);
+  CHECK(sessions.groups_dropped() == 2);
+  out.clear();
+  sessions.flush(out);
+  REQUIRE(out.size() == 3);
+  std::map<std::string, double> visits;
+  for (const auto& r : out) visits[r.group.at(0).second] = metric(r, "requests");
+  CHECK(visits["10.0.0.0/24"] == 2);
+  CHECK(visits["10.0.0.1"] == 2);
 }
 
 TEST_CASE("metrics: rates, status classes, probes, bots and distinct counts") {
