@@ -202,6 +202,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         t.watermark_ms = e.watermark();
         t.late_events = e.late_dropped();
         t.dropped_groups = e.groups_dropped();
+        t.values_cut = e.values_cut();
       }
       warn_overflow(self->state);
     };

@@ -30,6 +30,7 @@ struct window_tally {
   std::atomic<int64_t> watermark_ms{0};
   std::atomic<uint64_t> late_events{0};     ///< behind the watermark: counted and dropped
   std::atomic<uint64_t> dropped_groups{0};  ///< over max_groups
+  std::atomic<uint64_t> values_cut{0};      ///< group values over max_group_value_bytes
 
   /// Closed instances, for the dashboard: of a window without group_by
   /// its metrics (`metrics`, in `names` order; NaN where there is no

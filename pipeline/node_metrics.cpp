@@ -52,6 +52,7 @@ const metric_doc node_metrics[] = {
   {"vigil_window_watermark_timestamp_seconds", kind::gauge,
    "Event time up to which the window has closed (Unix time), per window."},
   {"vigil_window_late_events_total", kind::counter, "Events behind the watermark: counted and dropped, per window."},
+  {"vigil_window_group_values_cut_total", kind::counter, "Events whose group value was over 256 bytes: cut, with a hash of the whole, per window."},
   {"vigil_window_dropped_groups_total", kind::counter, "Events of keys over max_groups, counted in overflow groups (their network, then one overflow group), per window."},
   {"vigil_alerts_total", kind::counter, "Alerts sent on (replays not counted), per rule, severity and status."},
   {"vigil_checkpoints_total", kind::counter, "Checkpoints written, and those that failed."},
@@ -181,6 +182,7 @@ void render(const node_counters& c, metrics_registry& m, node_metric_parts parts
     m.set("vigil_window_watermark_timestamp_seconds", l, static_cast<double>(w->watermark_ms.load()) / 1000.0);
     m.set("vigil_window_late_events_total", l, num(w->late_events));
     m.set("vigil_window_dropped_groups_total", l, num(w->dropped_groups));
+    m.set("vigil_window_group_values_cut_total", l, num(w->values_cut));
   }
   for (const auto& [key, n] : c.alerts->sent()) {
     const auto& [rule, severity, status] = key;

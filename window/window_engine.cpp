@@ -257,7 +257,8 @@ size_t window_engine::open_groups() const noexcept {
   return n + open_sessions_;
 }
 
-void window_engine::append_field(const window_event& e, size_t field, std::string& out) const {
+bool window_engine::append_field(const window_event& e, size_t field, std::string& out) const {
+  const size_t from = out.size();
   const int id = field_ids_[field];
   switch (id) {
     case f_ip: out += e.ip; break;
@@ -292,12 +293,24 @@ void window_engine::append_field(const window_event& e, size_t field, std::strin
         out += e.labels[id - label_base];
       }
   }
+  if (out.size() - from <= max_group_value_bytes) return false;
+  // A key is held twice per group (the map's and the result's): a 32 KB
+  // user agent per group would make 10,000 groups gigabytes. Long values
+  // keep their start and a hash of the whole, so they stay apart.
+  const uint64_t hash = xxh3(std::string_view(out.data() + from, out.size() - from));
+  char tail[24];
+  std::snprintf(tail, sizeof tail, "~%016llx", static_cast<unsigned long long>(hash));
+  size_t keep = from + max_group_value_bytes - 17;
+  while (keep > from && (static_cast<unsigned char>(out[keep]) & 0xc0) == 0x80) --keep;  // whole UTF-8 characters
+  out.resize(keep);
+  out += tail;
+  return true;
 }
 
 void window_engine::make_key(const window_event& e) {
   key_.clear();
   for (size_t i = 0; i < field_ids_.size(); ++i) {
-    append_field(e, i, key_);
+    if (append_field(e, i, key_)) ++values_cut_;
     key_ += '\x1f';
   }
 }

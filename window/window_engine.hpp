@@ -218,6 +218,9 @@ public:
   /// overflow groups instead (their client's network, then one group for
   /// the rest), which rules and sinks see as any other group.
   uint64_t groups_dropped() const noexcept { return groups_dropped_; }
+  /// Events whose group value was longer than max_group_value_bytes (cut).
+  uint64_t values_cut() const noexcept { return values_cut_; }
+  static constexpr size_t max_group_value_bytes = 256;
   size_t open_groups() const noexcept;
 
 private:
@@ -234,7 +237,9 @@ private:
   using group_map = absl::node_hash_map<std::string, group_state, string_hash, string_eq>;
   using session_list = std::vector<std::unique_ptr<group_state>>;
 
-  void append_field(const window_event& e, size_t field, std::string& out) const;
+  /// Appends the value of group field `field`; true when it was longer
+  /// than `max_group_value_bytes` and was cut (see the .cpp).
+  bool append_field(const window_event& e, size_t field, std::string& out) const;
   void make_key(const window_event& e);
   std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
   /// The overflow group of a key over max_groups, with `open` groups in
@@ -271,6 +276,7 @@ private:
   int64_t watermark_ = INT64_MIN;
   uint64_t late_ = 0;
   uint64_t groups_dropped_ = 0;
+  uint64_t values_cut_ = 0;
   std::map<int64_t, group_map> open_;   // tumbling, sliding: by start
   string_map<session_list> sessions_;   // session: by group
   size_t open_sessions_ = 0;

@@ -248,3 +248,40 @@ TEST_CASE("route templates replace ids") {
   CHECK(route_of("/about") == "/about");
   CHECK(route_of("/") == "/");
 }
+
+TEST_CASE("a group value over 256 bytes is cut with a hash of the whole: long keys stay apart and cost bounded memory") {
+  window_config c = tumbling({"user_agent"});
+  window_engine w{c};
+  std::vector<window_result> out;
+  const std::string long_a(32 * 1024, 'a');
+  std::string long_b = long_a;
+  long_b.back() = 'b';  // differs only in its last byte
+  const std::vector<std::string> agents{long_a, long_b, long_a};
+  for (const auto& ua : agents) {
+    auto e = ev(1000);
+    e.user_agent = ua;
+    e.prepare();
+    w.add(e, out);
+  }
+  auto e = ev(1000);
+  e.user_agent = "short";
+  e.prepare();
+  w.add(e, out);
+  CHECK(w.values_cut() == 3);
+  w.flush(out);
+  REQUIRE(out.size() == 3);
+  std::map<std::string, double> by_agent;
+  for (const auto& r : out) {
+    CHECK(r.group.at(0).second.size() <= window_engine::max_group_value_bytes);
+    by_agent[r.group.at(0).second] = metric(r, "requests");
+  }
+  CHECK(by_agent["short"] == 1);
+  size_t twice = 0, once = 0;
+  for (const auto& [agent, n] : by_agent)
+    if (agent != "short") {
+      CHECK(agent.rfind(std::string(200, 'a'), 0) == 0);
+      (n == 2 ? twice : once) += 1;
+    }
+  CHECK(twice == 1);
+  CHECK(once == 1);
+}
