@@ -43,36 +43,48 @@ struct analyze_flags {
   report_options report;
 };
 
+/// An output file ("-" = stdout) written piece by piece, so a large one
+/// (100,000 quarantined lines) is never held whole in memory. Plain POSIX
+/// calls, so the reason (no such directory, read-only, a directory given
+/// as the file, a full disk) reaches the user.
+class output_file {
+public:
+  output_file(const std::string& path, std::string& error) : path_(path), error_(error) {
+    if (path == "-") std::cout.flush();  // what went to std::cout comes first
+    fd_ = path == "-" ? 1 : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail(errno);
+  }
+  ~output_file() { close(); }
+  bool write(std::string_view text) {
+    for (size_t done = 0; ok_ && done < text.size();) {
+      const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail(n < 0 ? errno : EIO);
+      else done += static_cast<size_t>(n);
+    }
+    return ok_;
+  }
+  bool close() {
+    if (fd_ > 2 && ::close(fd_) != 0 && ok_) fail(errno);
+    fd_ = -1;
+    return ok_;
+  }
+
+private:
+  void fail(int err) {
+    error_ = path_ + ": cannot write: " + std::strerror(err);
+    ok_ = false;
+  }
+  std::string path_;
+  std::string& error_;
+  int fd_ = -1;
+  bool ok_ = true;
+};
+
 /// Writes `text` to `path` ("-" = stdout). Returns false with `error` set.
 bool write_output(const std::string& path, const std::string& text, std::string& error) {
-  if (path == "-") {
-    std::cout << text;
-    std::cout.flush();
-    return static_cast<bool>(std::cout);
-  }
-  // Plain POSIX calls, so the reason (no such directory, read-only, a
-  // directory given as the file, a full disk) reaches the user.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = path + ": cannot write: " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = path + ": cannot write: " + std::strerror(n < 0 ? errno : EIO);
-      ::close(fd);
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) {
-    error = path + ": cannot write: " + std::strerror(errno);
-    return false;
-  }
-  return true;
+  output_file out(path, error);
+  return out.write(text) && out.close();
 }
 
 /// Records that name a chunk and a line in it (quarantined lines, attack
@@ -102,33 +114,35 @@ std::vector<std::pair<const quarantine_record*, uint64_t>> numbered_quarantine(c
   return numbered(agg, agg.quarantine);
 }
 
-/// Attack requests as JSON lines, in input order: where, who, what, and
-/// each class with the fields and signatures it matched on.
-std::string attacks_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
-  std::string out;
+/// Attack requests as JSON lines to `path`, in input order: where, who,
+/// what, and each class with the fields and signatures it matched on.
+bool write_attacks(const std::string& path, const batch_aggregate& agg, const std::vector<std::string>& names,
+                   std::string& error) {
+  output_file out(path, error);
   for (const auto& [a, line] : numbered(agg, agg.attacks)) {
     nlohmann::ordered_json j = {{"input", names[a->input]}, {"line", line},
                                 {"time", format_rfc3339_utc(a->time_ms)}, {"client", a->client},
                                 {"method", a->method}, {"target", a->target}, {"status", a->status},
                                 {"user_agent", a->user_agent}};
-    out += with_attacks(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), a->attacks);
-    out += '\n';
+    if (!out.write(with_attacks(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), a->attacks) + "\n"))
+      return false;
   }
-  return out;
+  return out.close();
 }
 
-/// Malformed lines as JSON lines, in input order with 1-based line numbers.
-std::string quarantine_jsonl(const batch_aggregate& agg, const std::vector<std::string>& names) {
-  std::string out;
+/// Malformed lines as JSON lines to `path`, in input order with 1-based
+/// line numbers.
+bool write_quarantine(const std::string& path, const batch_aggregate& agg, const std::vector<std::string>& names,
+                      std::string& error) {
+  output_file out(path, error);
   for (const auto& [q, line] : numbered_quarantine(agg)) {
     nlohmann::ordered_json j = {{"input", names[q->input]},
                                 {"line", line},
                                 {"reason", to_string(q->reason)},
                                 {"text", q->text}};
-    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += '\n';
+    if (!out.write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) return false;
   }
-  return out;
+  return out.close();
 }
 
 /// A line as a person can read it on a terminal: at most 100 bytes, other
@@ -279,9 +293,9 @@ int run(analyze_flags& f) {
   if (!f.json_out.empty()) ok &= write_output(f.json_out, render_json(report, in), error);
   if (ok && !f.html_out.empty()) ok &= write_output(f.html_out, render_html(report, in), error);
   if (ok && !f.quarantine_out.empty())
-    ok &= write_output(f.quarantine_out, quarantine_jsonl(*outcome.aggregate, f.inputs), error);
+    ok &= write_quarantine(f.quarantine_out, *outcome.aggregate, f.inputs, error);
   if (ok && !f.attacks_out.empty())
-    ok &= write_output(f.attacks_out, attacks_jsonl(*outcome.aggregate, f.inputs), error);
+    ok &= write_attacks(f.attacks_out, *outcome.aggregate, f.inputs, error);
   if (ok && !f.blacklist_out.empty()) {
     std::string list;
     for (const auto& e : report.blacklist) list += e.client + "\n";

@@ -3,6 +3,7 @@
 // by ids is rebuilt through the string tables first.
 
 #include <algorithm>
+#include <tuple>
 
 #include "report/batch_aggregate.hpp"
 
@@ -27,6 +28,20 @@ std::vector<uint32_t> merge_keyed(Map& into, Map& from, Fold fold) {
 
 inline uint64_t remap_low(uint64_t key, const std::vector<uint32_t>& ids) {
   return (key & 0xFFFFFFFF00000000ull) | ids[static_cast<uint32_t>(key)];
+}
+
+/// Keeps the first `limit` records in input order and returns how many
+/// went. The limits are the run's, not each worker's: every worker keeps
+/// its own first `limit` (it reads its chunks in order), so what is kept
+/// here is the input's first `limit`, whatever the number of workers.
+template <class Record>
+uint64_t keep_first(std::vector<Record>& records, size_t limit) {
+  if (records.size() <= limit) return 0;
+  auto before = [](const Record& a, const Record& b) { return std::tie(a.sequence, a.line) < std::tie(b.sequence, b.line); };
+  std::nth_element(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(limit), records.end(), before);
+  const uint64_t dropped = records.size() - limit;
+  records.resize(limit);
+  return dropped;
 }
 
 } // namespace
@@ -124,9 +139,9 @@ void batch_aggregate::merge(batch_aggregate&& other) {
   line_hashes = std::move(hashes);
 
   std::move(other.quarantine.begin(), other.quarantine.end(), std::back_inserter(quarantine));
-  quarantine_dropped += other.quarantine_dropped;
+  quarantine_dropped += other.quarantine_dropped + keep_first(quarantine, opts_.quarantine_limit);
   std::move(other.attacks.begin(), other.attacks.end(), std::back_inserter(attacks));
-  attacks_dropped += other.attacks_dropped;
+  attacks_dropped += other.attacks_dropped + keep_first(attacks, opts_.attack_limit);
   chunks.insert(chunks.end(), other.chunks.begin(), other.chunks.end());
 }
 

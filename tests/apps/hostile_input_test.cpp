@@ -315,3 +315,25 @@ TEST_CASE("a flood of one-request IPv6 clients past max_groups does not hide a s
   INFO(ips);
   CHECK(requests == 340);
 }
+
+TEST_CASE("analyze --quarantine keeps one limit for the run, whatever the workers: the input's first 100,000 malformed lines") {
+  test::temp_dir dir;
+  {
+    std::ofstream out(dir / "bad.log", std::ios::binary);
+    out << lines(10, 0);
+    for (int i = 0; i < 250000; ++i) out << "garbage line " << i << " \x01\x02\xff not a log\n";
+  }
+  for (const char* workers : {"1", "4"}) {
+    INFO("workers: " << workers);
+    auto r = test::run_command(bin + " analyze -j " + workers + " '" + (dir / "bad.log") + "' --quarantine '" +
+                               (dir / "q.jsonl") + "' --allow-empty --no-progress > /dev/null 2> '" + (dir / "err") + "'");
+    CHECK(r.exit_code == 0);
+    const std::string q = test::read_file(dir / "q.jsonl");
+    CHECK(occurrences(q, "\n") == 100000);
+    CHECK(contains(q, "\"line\":11,"));      // the first malformed line
+    CHECK(contains(q, "\"line\":100010,"));  // the 100,000th
+    CHECK_FALSE(contains(q, "\"line\":100011,"));
+    CHECK(contains(test::read_file(dir / "err"), "150000 malformed lines were counted but not kept"));
+  }
+  CHECK(children_peak_rss_mb() < 600);
+}
