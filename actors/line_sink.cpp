@@ -34,10 +34,13 @@ struct sink_state {
   uint64_t segments = 0;       ///< closed by rotation
   int64_t next_rotation_ms = 0;  ///< rotate_every: the wall-clock time of the next rotation
   uint64_t failed_writes = 0;  ///< failures, each retried until it succeeded
+  uint64_t over_limit = 0;     ///< lines not written: the file was at max_bytes
+  std::string sink_name;       ///< for the last word on them
   std::chrono::steady_clock::time_point failing_since;  ///< of the failure being retried
   static inline const char* name = "line_sink";
   ~sink_state() {
     if (owned && fd >= 0) ::close(fd);
+    if (over_limit > 0) spdlog::warn("sink {}: {} lines not written over its max_bytes", sink_name, over_limit);
   }
 };
 
@@ -225,6 +228,18 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
           buf.clear();
           in_buf = 0;
           rotate(st, cfg);
+        }
+        // A bound on the file: what would pass it is counted, not written.
+        // It depends on the file's length only, so a replay after a crash
+        // drops the same lines.
+        if (st.owned && cfg.max_bytes > 0
+            && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.max_bytes)) {
+          st.sink_name = cfg.name;
+          if (st.over_limit++ == 0)
+            spdlog::warn("sink {}: {} reached its max_bytes ({} bytes): further lines are counted, not written",
+                         cfg.name, cfg.path, cfg.max_bytes);
+          if (cfg.stage) ++cfg.stage->items_dropped;
+          continue;
         }
         buf += l;
         buf += '\n';

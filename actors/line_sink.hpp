@@ -48,6 +48,9 @@ struct line_sink_config {
   /// multiple of `rotate_every` (UTC: "1h" rotates on the hour).
   uint64_t rotate_bytes = 0;
   std::chrono::milliseconds rotate_every{0};
+  /// Lines that would take the file past this are counted, said once and
+  /// not written (0: no bound). With rotation it bounds each segment.
+  uint64_t max_bytes = 0;
   std::shared_ptr<stage_tally> stage;  ///< null: not counted
 };
 

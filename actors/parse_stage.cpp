@@ -1,5 +1,6 @@
 #include "actors/parse_stage.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -44,6 +45,11 @@ void upper_in_place(std::string& text, text_ref r) {
     if (text[i] >= 'a' && text[i] <= 'z') text[i] = static_cast<char>(text[i] - 'a' + 'A');
 }
 
+/// Bytes of a quarantined line kept in its record, as `analyze
+/// --quarantine` keeps: hostile lines of 64 KiB, escaped as JSON, made the
+/// quarantine several times the size of the input.
+constexpr size_t quarantine_text_bytes = 4096;
+
 std::vector<std::string> quarantine_lines(const std::string& source, const text_chunk& chunk,
                                           const std::string& text, const std::vector<line_failure>& failures) {
   std::vector<std::string> lines;
@@ -52,7 +58,7 @@ std::vector<std::string> quarantine_lines(const std::string& source, const text_
                                 {"file", chunk.origin},
                                 {"offset", chunk.offset + f.text.offset},
                                 {"reason", to_string(f.reason)},
-                                {"text", std::string_view(text.data() + f.text.offset, f.text.length)}};
+                                {"text", std::string_view(text.data() + f.text.offset, std::min<size_t>(f.text.length, quarantine_text_bytes))}};
     lines.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return lines;
@@ -68,7 +74,7 @@ std::vector<std::string> quarantine_records(const std::string& source, const tex
                                 {"reason", to_string(f.problem.reason)},
                                 {"field", f.problem.field},
                                 {"value", f.problem.value},
-                                {"text", std::string_view(text.data() + f.text.offset, f.text.length)}};
+                                {"text", std::string_view(text.data() + f.text.offset, std::min<size_t>(f.text.length, quarantine_text_bytes))}};
     lines.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return lines;

@@ -21,6 +21,7 @@ struct stage_tally {
   explicit stage_tally(std::string stage_name) : stage(std::move(stage_name)) {}
   std::string stage;
   std::atomic<uint64_t> items_in{0}, items_out{0};
+  std::atomic<uint64_t> items_dropped{0};  ///< a sink's lines over its max_bytes
   std::atomic<uint64_t> busy_ns{0};
   std::atomic<uint64_t> mailbox{0};
 };

@@ -74,7 +74,7 @@ const metric_doc node_metrics[] = {
   {"vigil_checkpoint_age_seconds", kind::gauge,
    "Seconds since the last checkpoint was written (0 before the first): grows while checkpoints stall."},
   {"vigil_stage_items_total", kind::counter,
-   "Items a pipeline stage took in and handed on (direction in|out): lines and events for parse, events for "
+   "Items a pipeline stage took in and handed on (direction in|out; dropped: a sink's lines over its max_bytes): lines and events for parse, events for "
    "enrich and windows, window changes for detect, alerts for alerts, lines or rows for a sink."},
   {"vigil_stage_busy_seconds_total", kind::counter,
    "Time a stage's handlers ran; a rate near 1 (per worker) is the pipeline's bottleneck."},
@@ -172,6 +172,8 @@ void render(const node_counters& c, metrics_registry& m, node_metric_parts parts
   for (const auto& t : c.stages->all()) {
     m.set("vigil_stage_items_total", {{"stage", t->stage}, {"direction", "in"}}, num(t->items_in));
     m.set("vigil_stage_items_total", {{"stage", t->stage}, {"direction", "out"}}, num(t->items_out));
+    if (const uint64_t dropped = t->items_dropped)
+      m.set("vigil_stage_items_total", {{"stage", t->stage}, {"direction", "dropped"}}, num(dropped));
     m.set("vigil_stage_busy_seconds_total", {{"stage", t->stage}}, static_cast<double>(t->busy_ns.load()) / 1e9);
     m.set("vigil_stage_mailbox_depth", {{"stage", t->stage}}, num(t->mailbox));
   }

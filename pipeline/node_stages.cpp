@@ -82,6 +82,7 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     lc.resume = resume;
     lc.rotate_bytes = s.rotate_bytes;
     lc.rotate_every = s.rotate_every;
+    lc.max_bytes = s.max_bytes;
   }
   return spawn_line_sink(sys, lc);
 }

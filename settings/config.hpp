@@ -242,6 +242,10 @@ struct sink_config {
   /// jsonl, csv: rotate when the clock passes a multiple of this (UTC;
   /// "1h" on the hour; 0: never). `rotate` in the config sets one of the two.
   duration_ms rotate_every{0};
+  /// jsonl, csv: lines that would take the file past this many bytes are
+  /// counted and not written (0: no bound). Default: 1 GiB for a quarantine
+  /// sink (hostile input must not fill the disk through it), else 0.
+  uint64_t max_bytes = 0;
   /// Alert sinks: a still-firing alert is sent again this often. Default:
   /// 4h (as Alertmanager); 0s: never.
   duration_ms repeat_interval{4 * 3600 * 1000};

@@ -890,7 +890,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
     c.unknown_keys(t, path, {"name", "type", "input", "path", "url", "repeat_interval", "group_wait",
                              "resend_interval", "timeout", "max_attempts", "queue_limit", "columns", "rotate",
                              "bind", "curve_secret_key_file", "curve_allowed_keys", "curve_server_key", "dsn",
-                             "table", "key", "create_table", "batch_rows", "flush_interval"});
+                             "table", "key", "create_table", "batch_rows", "flush_interval", "max_bytes"});
     c.string(t, "name", path, s.name, true);
     check_unique(c, t, path, s.name, names, "sink");
     c.kind(t, path, s.type, sink_kinds(), "sink");
@@ -941,6 +941,20 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       case sink_type::alertmanager:
       case sink_type::zmq: c.string(t, "url", path, s.url, true); break;
       case sink_type::console: break;
+    }
+    if (s.input == sink_input::quarantine) s.max_bytes = 1ull << 30;
+    if (const toml::node* n = t.get("max_bytes")) {
+      std::string text;
+      c.string(t, "max_bytes", path, text, false);
+      if (s.type != sink_type::jsonl && s.type != sink_type::csv)
+        c.error(n, path + ".max_bytes", "only jsonl and csv sinks (files) take it");
+      else if (text == "0")
+        s.max_bytes = 0;
+      else if (auto bytes = parse_byte_size(text); bytes && *bytes >= 4096)
+        s.max_bytes = *bytes;
+      else if (n->is_string())
+        c.error(n, path + ".max_bytes", "expected a size of at least 4KiB (\"1GiB\", \"500MB\") or \"0\" (no bound), got \""
+                                          + text + "\"");
     }
     if (const toml::node* n = t.get("rotate")) {
       std::string text;

@@ -337,3 +337,26 @@ TEST_CASE("analyze --quarantine keeps one limit for the run, whatever the worker
   }
   CHECK(children_peak_rss_mb() < 600);
 }
+
+TEST_CASE("the quarantine sink stops at its max_bytes: hostile lines are counted, the disk is not filled, good lines still count") {
+  test::temp_dir dir;
+  std::string log = lines(50, 0);
+  const std::string garbage(8000, '\x01');
+  for (int i = 0; i < 2000; ++i) log += garbage + "\n";  // 16 MB of lines that do not parse
+  log += lines(50, 1, "q") + lines(1, 5, "z");
+  test::write_file(dir / "access.log", log);
+  std::string cfg = test::read_file(config(dir, dir / "access.log"));
+  cfg += "max_bytes = \"256KiB\"\n";  // the quarantine sink is the config's last table
+  test::write_file(dir / "t.toml", cfg);
+  auto r = test::run_command(bin + " run -c '" + (dir / "t.toml") + "' --once 2>&1");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::filesystem::file_size(dir / "q.jsonl") <= 256 * 1024);
+  CHECK(std::filesystem::file_size(dir / "q.jsonl") > 128 * 1024);
+  CHECK(occurrences(r.out, "reached its max_bytes (262144 bytes)") == 1);
+  CHECK(contains(r.out, "lines not written over its max_bytes"));
+  CHECK(total_requests(dir / "minute.jsonl") == 101);
+  // Each record keeps at most 4 KiB of its line.
+  const std::string first = test::read_file(dir / "q.jsonl").substr(0, test::read_file(dir / "q.jsonl").find('\n'));
+  CHECK(first.size() < 4096 * 6 + 200);
+}
