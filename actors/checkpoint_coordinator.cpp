@@ -8,6 +8,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/spdlog.h>
 
+#include "messages/errc.hpp"
 #include "parse/timestamp.hpp"
 #include "state/checkpoint_writer.hpp"
 #include "state/state_store.hpp"
@@ -27,6 +28,7 @@ struct coordinator_state {
   bool stopped = false;
   uint64_t final_id = 0;        // the final checkpoint of a stop, once begun
   bool final_wanted = false;    // begin it when the one in progress is done
+  bool final_failed = false;    // it could not be written: the stop is answered with an error
   std::vector<caf::typed_response_promise<uint64_t>> stop_replies;
   static inline const char* name = "checkpoint_coordinator";
 };
@@ -51,6 +53,21 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         (ok ? tally->written : tally->failed)++;
         tally->failing_in_a_row = ok ? 0 : tally->failing_in_a_row + 1;
         if (ok) tally->last_written_ms = wall_clock_ms();
+        // A full disk is waited out: the intake stops (so sinks and
+        // windows run no further ahead of the last checkpoint) and every
+        // interval tries again, until space comes back.
+        const bool no_space = !ok && error.find("No space left") != std::string::npos;
+        if (cfg.intake_paused && no_space) {
+          if (!cfg.intake_paused->exchange(true))
+            spdlog::error("state dir {}: full: the sources read nothing more until a checkpoint can be written "
+                          "(tried again every interval; /readyz says 503 meanwhile)",
+                          cfg.store->dir());
+          if (auto strong = me.lock())
+            caf::anon_send(caf::actor_cast<checkpoint_coordinator_actor>(strong), checkpoint_atom_v, id, ok);
+          return;
+        }
+        if (ok && cfg.intake_paused && cfg.intake_paused->exchange(false))
+          spdlog::info("state dir {}: checkpoint {} written: the sources read on", cfg.store->dir(), id);
         if (tally->failing_in_a_row == cfg.failures_to_give_up && cfg.store_failed)
           cfg.store_failed("state dir " + cfg.store->dir() + ": " + std::to_string(tally->failing_in_a_row.load())
                            + " checkpoints in a row could not be written; the last: " + error);
@@ -60,7 +77,16 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
 
     auto answer_stops = [self] {
       auto& st = self->state;
-      for (auto& rp : st.stop_replies) rp.deliver(st.last_complete);
+      for (auto& rp : st.stop_replies) {
+        // A stop whose final checkpoint failed is no clean stop: the next
+        // start replays from the one before, and the exit says so.
+        if (st.final_failed)
+          rp.deliver(caf::make_error(errc::input_failed, "the final checkpoint " + std::to_string(st.final_id)
+                                                           + " could not be written (see above); the last complete "
+                                                           "one is " + std::to_string(st.last_complete)));
+        else
+          rp.deliver(st.last_complete);
+      }
       st.stop_replies.clear();
     };
     // Defined below; `written` starts a stop's final checkpoint with it.
@@ -94,6 +120,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       spdlog::debug("checkpoint {}: {} {} ms after it started", id, ok ? "written" : "NOT written",
                     wall_clock_ms() - st.started_ms);
       const bool was_final = st.final_id != 0 && st.final_id == st.in_progress;
+      if (was_final && !ok) st.final_failed = true;
       st.in_progress = 0;
       if (st.stopped) {
         if (st.final_wanted) {

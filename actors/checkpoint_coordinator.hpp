@@ -57,6 +57,11 @@ struct checkpoint_coordinator_config {
   /// complete checkpoint are cut back and replayed at the next start.
   std::function<void(const std::string& error)> store_failed;
   int failures_to_give_up = 3;
+  /// Set while checkpoints fail for want of space (null: such failures
+  /// count toward `failures_to_give_up` like any other): the sources then
+  /// read nothing, the checkpoint is tried again every interval, and the
+  /// first one written clears it. Nothing read is lost or counted twice.
+  std::shared_ptr<std::atomic<bool>> intake_paused;
   std::shared_ptr<checkpoint_tally> tally;  ///< null: not counted
 };
 

@@ -1,5 +1,7 @@
 #include "actors/file_source.hpp"
 
+#include <thread>
+
 #include <chrono>
 #include <map>
 
@@ -105,6 +107,12 @@ source_actor spawn_file_source(caf::actor_system& sys, const file_source_config&
           return;
         }
         if (!st.outbox->has_credit()) return;  // a reply will tick again
+        if (cfg.paused && cfg.paused->load()) {
+          // Checkpoints cannot be written: read nothing, look again soon.
+          std::this_thread::sleep_for(std::chrono::milliseconds(st.once ? 20 : 100));
+          self->send(self, tick_atom_v);
+          return;
+        }
         // Read more only once what was read went on: a poll can read many
         // megabytes, and each reply ticks (this bounds memory to one poll).
         if (st.outbox->has_waiting()) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +28,8 @@ struct file_source_config {
   std::vector<tail_position> resume;
   /// Where the source's lag and access problem are shown (null: nowhere).
   std::shared_ptr<source_tally> tally;
+  /// While set (the state store is full), nothing is read (null: never).
+  std::shared_ptr<const std::atomic<bool>> paused;
 };
 
 /// Spawns a source on its own thread (it waits on inotify) that follows the

@@ -79,6 +79,8 @@ push_source_actor spawn_push_source(caf::actor_system& sys, const push_source_co
       [=](ingest_atom, std::string& lines) -> caf::result<uint64_t> {
         auto& st = self->state;
         if (st.stopping) return caf::make_error(errc::unavailable, "the node is stopping");
+        if (cfg.paused && cfg.paused->load())
+          return caf::make_error(errc::unavailable, "the node's state dir is full: no checkpoint can be written");
         if (st.outbox->waiting() >= cfg.max_waiting || st.unacked.size() >= cfg.max_unacked)
           return caf::make_error(errc::busy, "the pipeline is busy");
         auto rp = self->make_response_promise<uint64_t>();

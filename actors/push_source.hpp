@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -30,6 +32,9 @@ struct push_source_config {
   /// backpressure (a ZeroMQ socket, which acknowledges nothing), so its
   /// next chunk can be read while this one is parsed.
   bool reply_when_sent = false;
+  /// While set (the state store is full), requests are refused as
+  /// unavailable (HTTP 503) (null: never).
+  std::shared_ptr<const std::atomic<bool>> paused;
 };
 
 /// Spawns a source that takes the events pushed to it by an ingest server

@@ -126,6 +126,8 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   store_failure failure;
   stage_options options;
   options.store_failed = [&failure](const std::string& e) { failure.set(e); };
+  auto intake_paused = std::make_shared<std::atomic<bool>>(false);
+  options.intake_paused = intake_paused;
   // HTTP sources acknowledge with ack = "checkpoint" once one is stored.
   auto push_sources = std::make_shared<std::vector<push_source_actor>>();
   options.stored = [push_sources](uint64_t id) {
@@ -167,7 +169,8 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   };
   for (const auto& s : cfg.sources) {
     source_inputs in{signatures, dimensions, windows, stages.has_quarantine, coordinator, recovered, counters->sources,
-                     &cfg, lookups, on_push, stages.record_formats, counters->stages, stages.has_attack_sinks};
+                     &cfg, lookups, on_push, stages.record_formats, counters->stages, stages.has_attack_sinks,
+                     intake_paused};
     auto src = spawn_source(sys, s, in, all);
     (s.type == source_type::stdin_stream ? streams : files).push_back(src);
   }

@@ -123,6 +123,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
   ccfg.follows = options.follows;
   ccfg.stored = options.stored;
   ccfg.store_failed = options.store_failed;
+  ccfg.intake_paused = options.intake_paused;
   if (options.counters) ccfg.tally = options.counters->checkpoints;
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   out.all.push_back(caf::actor_cast<caf::actor>(coordinator));
@@ -233,6 +234,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
     // A ZeroMQ socket acknowledges nothing: its next messages are read
     // while these are parsed, and the credit still bounds what is held.
     hcfg.reply_when_sent = s.type == source_type::zmq;
+    hcfg.paused = in.intake_paused;
     auto src = spawn_push_source(sys, hcfg);
     if (in.on_push) in.on_push(s, src);
     return caf::actor_cast<source_actor>(src);
@@ -258,6 +260,7 @@ source_actor spawn_source(caf::actor_system& sys, const source_config& s, const 
   fcfg.credit = 2 * workers;
   if (auto it = in.recovered.sources.find(s.name); it != in.recovered.sources.end()) fcfg.resume = it->second;
   fcfg.tally = tally;
+  fcfg.paused = in.intake_paused;
   return spawn_file_source(sys, fcfg);
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <functional>
 #include <memory>
 #include <vector>
@@ -56,6 +58,9 @@ struct stage_options {
   std::function<void(const std::string& error)> store_failed;
   /// Where the stages count, for the node's HTTP port (null: nowhere).
   std::shared_ptr<const node_counters> counters;
+  /// Set while checkpoints cannot be written for want of space: the
+  /// sources read nothing until one is (null: no such pause).
+  std::shared_ptr<std::atomic<bool>> intake_paused;
 };
 
 /// Spawns the checkpoint coordinator, the sinks (cut back to the
@@ -89,6 +94,9 @@ struct source_inputs {
   std::shared_ptr<stage_tallies> stages = nullptr;
   /// The node has attacks sinks: the enrich stages write attack lines.
   bool attacks = false;
+  /// Set while the state store is full: file sources read nothing and push
+  /// sources answer "unavailable" (null: never).
+  std::shared_ptr<const std::atomic<bool>> intake_paused = nullptr;
 };
 
 /// Spawns one [[source]] (file, stdin, http or zmq) with its parse and enrich

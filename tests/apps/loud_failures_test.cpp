@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
@@ -306,7 +308,7 @@ TEST_CASE("the demo's own traffic fires only the incidents it injects") {
   CHECK_FALSE(contains(alerts, "request_flood"));
 }
 
-TEST_CASE("a full state dir stops the node with the path and the RocksDB error, and space back, it resumes exactly") {
+TEST_CASE("a full state dir pauses the intake (readyz 503) until space is back, a failed final checkpoint exits 1, and the results stay exact") {
   test::temp_dir dir, ref;
   std::filesystem::create_directory(dir / "mnt");
   // A small file system of its own for the state dir (root only; CI runs
@@ -323,25 +325,50 @@ TEST_CASE("a full state dir stops the node with the path and the RocksDB error, 
                                   "--start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "access.log")
                             + "' 2>/dev/null").exit_code == 0);
   test::write_file(ref / "access.log", test::read_file(dir / "access.log"));
+  const std::string all_lines = test::read_file(dir / "access.log");
+  // The node starts on the first half; the rest is appended while it runs.
+  test::write_file(dir / "access.log", all_lines.substr(0, all_lines.find('\n', all_lines.size() / 2) + 1));
   std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
   std::string text = test::read_file(cfg);
   text.replace(text.find(dir / "state"), (dir / "state").size(), dir / "mnt/state");
+  const int port = test::free_port();
+  text.replace(text.find("http = \"\""), 9, "http = \"127.0.0.1:" + std::to_string(port) + "\"");
   test::write_file(cfg, text);
   const std::string ref_cfg = node_config(ref, ref / "access.log", ref / "minute.jsonl", ref / "ips.jsonl");
   REQUIRE(test::run_command(bin + " run -c '" + ref_cfg + "' --once 2>/dev/null").exit_code == 0);
+  auto readyz = [&] {
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(1);
+    auto r = client.Get("/readyz");
+    return r ? r->status : -1;
+  };
 
   pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
   REQUIRE(wait_for_log(dir / "run.log", "checkpoint 3: written"));
-  // The disk fills up.
+  // The disk fills up: the node waits, it does not stop.
   test::run_command("dd if=/dev/zero of='" + (dir / "mnt/filler") + "' bs=1M 2>/dev/null");
+  REQUIRE(wait_for_log(dir / "run.log", "full: the sources read nothing more until a checkpoint can be written"));
+  std::ofstream(dir / "access.log", std::ios::app) << all_lines.substr(test::read_file(dir / "access.log").size());
+  CHECK(wait_until([&] { return readyz() == 503; }));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(::kill(pid, 0) == 0);
+  // Space comes back: a checkpoint is written and the sources read on.
+  std::filesystem::remove(dir / "mnt/filler");
+  REQUIRE(wait_for_log(dir / "run.log", "the sources read on"));
+  CHECK(wait_until([&] { return readyz() == 200; }));
+  // Full again, and a stop: its final checkpoint cannot be written, so it
+  // is no clean stop, and says so.
+  test::run_command("dd if=/dev/zero of='" + (dir / "mnt/filler") + "' bs=1M 2>/dev/null");
+  REQUIRE(wait_until([&] { return readyz() == 503; }));
+  ::kill(pid, SIGTERM);
   const int rc = test::wait_process(pid);
   const std::string log = test::read_file(dir / "run.log");
   INFO(log);
   CHECK(rc == 1);
-  CHECK(contains(log, "node t: stopping: state dir " + (dir / "mnt/state") + ": 3 checkpoints in a row could not be written"));
   CHECK(contains(log, "No space left on device"));
-  // Space comes back: the restart resumes from the last complete
-  // checkpoint and writes exactly the results of a run that never failed.
+  CHECK(contains(log, "could not be written"));
+  // The restart with room resumes from the last complete checkpoint and
+  // writes exactly the results of a run that never failed.
   std::filesystem::remove(dir / "mnt/filler");
   auto again = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
   INFO(again.out);
