@@ -72,7 +72,7 @@ int inspect(const std::string& dir) {
     return 1;
   }
   std::string error;
-  auto store = state_store::open(dir, error);
+  auto store = state_store::open(dir, error, /*read_only=*/true);
   if (!store) {
     std::cerr << "vigil state inspect: " << error << "\n";
     return 1;

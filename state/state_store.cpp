@@ -206,7 +206,7 @@ state_store::~state_store() {
   if (dir_lock_fd_ >= 0) ::close(dir_lock_fd_);  // releases the flock
 }
 
-std::unique_ptr<state_store> state_store::open(const std::string& dir, std::string& error) {
+std::unique_ptr<state_store> state_store::open(const std::string& dir, std::string& error, bool read_only) {
   // Made here, so that RocksDB does not warn that it is missing.
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -242,6 +242,12 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   options.disable_auto_compactions = true;
   options.max_open_files = 256;
   options.paranoid_checks = false;
+  // What the log holds (settings, prunes) stays in memory at open instead
+  // of being flushed to a table file: an open then needs next to no room.
+  options.avoid_flush_during_recovery = true;
+  // Ingested files carry no unique id in the manifest (RocksDB 7.8), and
+  // each open would warn of it; their blocks' checksums are still checked.
+  options.verify_sst_unique_id_in_manifest = false;
   // Flushes and compactions yield to the pipeline on a busy machine.
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
@@ -262,7 +268,8 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
     return nullptr;
   }
   rocksdb::DB* db = nullptr;
-  auto status = rocksdb::DB::Open(options, dir, families, &s->handles_, &db);
+  auto status = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, families, &s->handles_, &db)
+                          : rocksdb::DB::Open(options, dir, families, &s->handles_, &db);
   if (!status.ok()) {
     if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
       error = in_use_message(dir);
@@ -280,8 +287,16 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   }
   s->db_.reset(db);
   s->options_ = std::make_unique<rocksdb::Options>(options);
-  write_holder(dir);
   auto version = s->setting("format_version");
+  if (read_only) {
+    if (version && *version != std::to_string(format_version)) {
+      error = "state dir " + dir + " has format version " + *version + "; this vigil reads version " +
+              std::to_string(format_version);
+      return nullptr;
+    }
+    return s;
+  }
+  write_holder(dir);
   if (!version) {
     if (!s->put_setting("format_version", std::to_string(format_version), error)) return nullptr;
   } else if (*version != std::to_string(format_version)) {

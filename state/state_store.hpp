@@ -44,7 +44,9 @@ public:
   /// Opens (creating if needed) the store in `dir`. Null with `error` when
   /// it cannot be opened, is held by another store (in this or another
   /// process), or has an unknown format version.
-  static std::unique_ptr<state_store> open(const std::string& dir, std::string& error);
+  /// `read_only`: nothing is written, not even at open (`vigil state
+  /// inspect`, which must work on a full disk); the store is not created.
+  static std::unique_ptr<state_store> open(const std::string& dir, std::string& error, bool read_only = false);
   ~state_store();
   state_store(const state_store&) = delete;
   state_store& operator=(const state_store&) = delete;
