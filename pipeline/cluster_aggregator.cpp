@@ -274,6 +274,7 @@ private:
         serve_session();
       }
       end_session();
+      last_rollback_ = std::chrono::steady_clock::now();
       metrics_->rolled_back();
       spdlog::warn("aggregator {}: {}: rolling back to the last complete checkpoint, in a new session", roles_.self,
                    rollback_);
@@ -441,7 +442,9 @@ private:
         if (!roles_.leads() && f.sender == roles_.leader && !join_leader(f)) fatal_ = true;
         break;
       default:
-        spdlog::warn("aggregator {}: unexpected {} frame from {}: dropped", roles_.self, to_string(f.type), f.sender);
+        if (++unexpected_frames_ == 1 || unexpected_frames_ % 1000 == 0)
+          spdlog::warn("aggregator {}: unexpected {} frame from {}: dropped ({} so far)", roles_.self, to_string(f.type),
+                       f.sender, unexpected_frames_);
     }
   }
 
@@ -452,6 +455,19 @@ private:
     auto it = session_->members.find(sender);
     if (it == session_->members.end()) return nullptr;
     if (restarted(it->second, incarnation)) {
+      // A restart costs the fleet a rollback: at most one such every 10 s,
+      // so a crash loop or a forged hello (without keys anyone on the
+      // network can send one) cannot keep the windows from moving. The
+      // agent says hello again every second until it gets its answer.
+      const auto since = std::chrono::steady_clock::now() - last_rollback_;
+      if (since < min_rollback_gap) {
+        if (++restarts_held_ == 1 || restarts_held_ % 100 == 0)
+          spdlog::warn("aggregator {}: {} says it restarted {} ms after the last rollback: not rolled back again "
+                       "within 10 s (a crash loop, or a forged hello: give the cluster Curve keys) ({} so far)",
+                       roles_.self, describe(sender),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(since).count(), restarts_held_);
+        return nullptr;
+      }
       rollback_ = describe(sender) + " restarted";
       return nullptr;
     }
@@ -562,6 +578,10 @@ private:
   std::unique_ptr<aggregator_session> session_;
   std::shared_ptr<store_failure> store_failure_ = std::make_shared<store_failure>();
   std::string rollback_;
+  static constexpr std::chrono::seconds min_rollback_gap{10};
+  std::chrono::steady_clock::time_point last_rollback_{};
+  uint64_t restarts_held_ = 0;
+  uint64_t unexpected_frames_ = 0;
   std::thread finishing_;
   std::atomic<bool> finished_{false};
   bool leader_done_ = false;

@@ -48,7 +48,8 @@ frame_server::frame_server(frame_server_config cfg, std::function<void(const fra
   s.router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg.limits.max_frame_bytes) * 2);
   const bool curve = cfg.curve.has_value();
   if (curve) {
-    s.zap = std::make_unique<zap_handler>(s.context, cfg.allowed_peers, "node " + cfg.node, counters_.refused_peers);
+    s.zap = std::make_unique<zap_handler>(s.context, cfg.allowed_peers, "node " + cfg.node, counters_.refused_peers,
+                                          cfg.peer_names);
     make_curve_server(s.router, cfg.curve->secret_key);
   }
   try {
@@ -78,6 +79,14 @@ frame_server::frame_server(frame_server_config cfg, std::function<void(const fra
           more = rest.more();
         }
         auto f = decode_frame(std::string_view(static_cast<const char*>(body.data()), body.size()), cfg.limits);
+        if (f && !extra && curve && !cfg.peer_names.empty()) {
+          const char* key_of = zmq_msg_gets(body.handle(), "User-Id");
+          if (key_of == nullptr || f->header.sender != key_of) {
+            log_drop(cfg.node, "named for another node than its Curve key's", ++counters_.impostors,
+                     "says " + f->header.sender + ", its key is " + (key_of && *key_of ? key_of : "no node's"));
+            continue;
+          }
+        }
         if (f && !extra) {
           ++counters_.delivered;
           on_frame(*f);

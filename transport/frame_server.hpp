@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct frame_server_config {
   /// in `allowed_peers` (Z85) get in. Without: plain TCP.
   std::optional<curve_identity> curve;
   std::vector<std::string> allowed_peers;
+  /// With Curve: the node name of each allowed key. A frame whose sender
+  /// is not the name of the key that sent it is dropped: a node's valid
+  /// key must not speak for another node.
+  std::map<std::string, std::string> peer_names;
 };
 
 /// What a server saw; frames that fail `decode_frame` are counted by why
@@ -38,6 +43,7 @@ struct frame_counters {
   std::atomic<uint64_t> unsupported_version{0};
   std::atomic<uint64_t> too_large{0};
   std::atomic<uint64_t> refused_peers{0};  ///< Curve handshakes with a key not allowed
+  std::atomic<uint64_t> impostors{0};      ///< frames named for a node other than their key's
 };
 
 /// Receives frames from peers on a ROUTER socket, on its own thread (the

@@ -11,11 +11,15 @@ namespace vigil {
 
 node_link::node_link(node_link_config cfg) : cfg_(std::move(cfg)) {
   std::vector<std::string> allowed;
+  std::map<std::string, std::string> names;
   for (const auto& p : cfg_.peers) {
     auto out = std::make_unique<outbound>();
     out->client = std::make_unique<frame_client>(p.endpoint, cfg_.curve, p.public_key);
     peers_.emplace(p.name, std::move(out));
-    if (!p.public_key.empty()) allowed.push_back(p.public_key);
+    if (!p.public_key.empty()) {
+      allowed.push_back(p.public_key);
+      names[p.public_key] = p.name;
+    }
   }
   frame_server_config server;
   server.node = cfg_.node;
@@ -23,6 +27,7 @@ node_link::node_link(node_link_config cfg) : cfg_(std::move(cfg)) {
   server.limits = cfg_.limits;
   server.curve = cfg_.curve;
   server.allowed_peers = std::move(allowed);
+  server.peer_names = std::move(names);
   server_ = std::make_unique<frame_server>(server, [this](const frame_view& f) {
     if (peers_.count(f.header.sender) == 0) {
       // A key can be shared by mistake; a name is what the node set knows.

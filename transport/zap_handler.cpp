@@ -19,9 +19,10 @@ std::string z85_to_binary(const std::string& z85) {
 }
 
 zap_handler::zap_handler(zmq::context_t& context, const std::vector<std::string>& allowed, std::string owner,
-                         std::atomic<uint64_t>& refused)
+                         std::atomic<uint64_t>& refused, const std::map<std::string, std::string>& names)
   : socket_(context, zmq::socket_type::rep), owner_(std::move(owner)), refused_(refused) {
   for (const auto& k : allowed) allowed_.insert(z85_to_binary(k));
+  for (const auto& [k, name] : names) names_[z85_to_binary(k)] = name;
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind(zap_endpoint);
 }
@@ -44,11 +45,14 @@ void zap_handler::answer_pending() {
         spdlog::warn("{}: refused a peer whose Curve key is not in the config ({} so far)", owner_, n);
     }
     const std::string id = request.size() > 1 ? request[1].to_string() : "";
+    std::string user;
+    if (ok)
+      if (auto it = names_.find(request[6].to_string()); it != names_.end()) user = it->second;
     socket_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(id), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")), zmq::send_flags::sndmore);
-    socket_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(user), zmq::send_flags::sndmore);  // user id
     socket_.send(zmq::str_buffer(""), zmq::send_flags::none);
   }
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,8 +27,10 @@ public:
   /// Binds the context's ZAP endpoint. `allowed` holds Z85 public keys;
   /// `owner` names the node or source in the log line of a refusal;
   /// `refused` counts the handshakes refused (a key not allowed).
+  /// `names` (Z85 key -> name): the ZAP user id a client of that key gets,
+  /// which the frames it sends then carry (ZMQ's "User-Id" property).
   zap_handler(zmq::context_t& context, const std::vector<std::string>& allowed, std::string owner,
-              std::atomic<uint64_t>& refused);
+              std::atomic<uint64_t>& refused, const std::map<std::string, std::string>& names = {});
 
   zmq::socket_t& socket() noexcept { return socket_; }
 
@@ -37,6 +40,7 @@ public:
 private:
   zmq::socket_t socket_;
   std::set<std::string> allowed_;  // binary keys
+  std::map<std::string, std::string> names_;  // binary key -> user id
   std::string owner_;
   std::atomic<uint64_t>& refused_;
 };

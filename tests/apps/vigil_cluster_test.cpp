@@ -409,8 +409,21 @@ TEST_CASE("a cluster of three processes: the fleet's windows equal one node's ov
   }
   nodes.push_back(start_node(dir, config, "agent-1", true));
   nodes.push_back(start_node(dir, config, "agent-2", true));
+  // Without keys anyone can say hello as agent-1, with a new incarnation
+  // every 0.3 s: each would roll the fleet back; at most one in 10 s does.
+  std::atomic<bool> forging{true};
+  std::thread forger([&] {
+    frame_client mallory(ports.endpoint(ports.aggregator), std::nullopt, "");
+    for (uint64_t i = 0; forging; ++i) {
+      mallory.send(encode_frame({frame_type::hello, "agent-1", 100 + i}, encode(hello_message{1000 + i, {"access"}})));
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
   auto codes = wait_all(nodes, dir);
+  forging = false;
+  forger.join();
   INFO(test::read_file(dir / "aggregator.log"));
+  CHECK(occurrences(dir / "aggregator.log", "rolling back to the last complete checkpoint") <= 2);
   CHECK(codes["aggregator"] == 0);
   CHECK(codes["agent-1"] == 0);
   CHECK(codes["agent-2"] == 0);
@@ -546,9 +559,11 @@ TEST_CASE("a Curve cluster: members get in, a stranger's key is refused and logg
   cluster_ports ports;
   write_agent_logs(dir);
   std::map<std::string, std::pair<std::string, std::string>> keys;
+  std::map<std::string, curve_key_pair> pairs;
   for (const std::string node : {"agent-1", "agent-2", "aggregator"}) {
     auto pair = write_curve_key_files(dir.path.string(), node);
     keys[node] = {pair.public_key, dir / (node + ".key")};
+    pairs[node] = pair;
   }
   const std::string config = write_cluster_config(dir, ports, keys);
   REQUIRE(test::run_command(bin + " check-config -c '" + config + "' 2>&1").exit_code == 0);
@@ -560,6 +575,11 @@ TEST_CASE("a Curve cluster: members get in, a stranger's key is refused and logg
                          keys["aggregator"].first);
     mallory.send(encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{7, {"access"}})));
     wait_for_log(dir / "aggregator.log", "refused a peer whose Curve key is not in the config");
+    // agent-2's valid key speaking as agent-1: its key is not agent-1's.
+    frame_client insider(ports.endpoint(ports.aggregator),
+                         curve_identity{pairs["agent-2"].public_key, pairs["agent-2"].secret_key}, keys["aggregator"].first);
+    insider.send(encode_frame({frame_type::hello, "agent-1", 1}, encode(hello_message{8, {"access"}})));
+    wait_for_log(dir / "aggregator.log", "named for another node than its Curve key's: says agent-1, its key is agent-2");
   }
   auto codes = wait_all(nodes, dir);
   INFO(test::read_file(dir / "aggregator.log"));

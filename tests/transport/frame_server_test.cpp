@@ -95,6 +95,29 @@ TEST_CASE("with Curve keys, a peer whose key is in the config gets in, any other
   CHECK(box.got[1] == std::make_pair(std::string("a1"), uint64_t{2}));
 }
 
+TEST_CASE("with Curve keys bound to node names, a valid key cannot send frames named for another node") {
+  REQUIRE(curve_available());
+  const curve_identity server_keys = keys(), agent1 = keys(), agent2 = keys();
+  inbox box;
+  frame_server_config cfg;
+  cfg.node = "agg";
+  cfg.endpoint = "tcp://127.0.0.1:*";
+  cfg.curve = server_keys;
+  cfg.allowed_peers = {agent1.public_key, agent2.public_key};
+  cfg.peer_names = {{agent1.public_key, "agent-1"}, {agent2.public_key, "agent-2"}};
+  frame_server server(cfg, box.sink());
+  frame_client second(server.endpoint(), agent2, server_keys.public_key);
+  REQUIRE(second.send(encode_frame({frame_type::hello, "agent-1", 1}, "")));  // agent-2's key, agent-1's name
+  REQUIRE(second.send(encode_frame({frame_type::hello, "agent-2", 2}, "")));
+  REQUIRE(eventually([&] { return box.size() == 1; }));
+  CHECK(box.got[0] == std::make_pair(std::string("agent-2"), uint64_t{2}));
+  CHECK(server.counters().impostors == 1);
+  frame_client first(server.endpoint(), agent1, server_keys.public_key);
+  REQUIRE(first.send(encode_frame({frame_type::hello, "agent-1", 3}, "")));
+  REQUIRE(eventually([&] { return box.size() == 2; }));
+  CHECK(box.got[1] == std::make_pair(std::string("agent-1"), uint64_t{3}));
+}
+
 TEST_CASE("a server that cannot bind says where") {
   frame_server_config cfg;
   cfg.endpoint = "tcp://256.0.0.1:1";
