@@ -1,5 +1,7 @@
 #include "messages/cluster_message.hpp"
 
+#include "messages/object_budget.hpp"
+
 #include <msgpack.hpp>
 
 #include "messages/errc.hpp"
@@ -36,6 +38,10 @@ public:
   /// stop after `least` (the ones it lacks read as their defaults).
   fields(std::string_view body, const char* message, uint32_t count, uint32_t least = 0) : message_(message) {
     if (least == 0) least = count;
+    if (!within_object_budget(body.data(), body.size())) {
+      error_ = "msgpack: more than " + std::to_string(max_frame_objects) + " objects";
+      return;
+    }
     try {
       // No message of these holds more than a few thousand items; the
       // limits stop a hostile size prefix from allocating.

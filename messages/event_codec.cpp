@@ -1,5 +1,7 @@
 #include "messages/event_codec.hpp"
 
+#include "messages/object_budget.hpp"
+
 #include <array>
 #include <type_traits>
 
@@ -174,6 +176,9 @@ caf::expected<event_batch> decode_event_batch(const char* data, size_t size,
     return frame_error(errc::limit_exceeded, "frame of " + std::to_string(size)
                                                + " bytes exceeds the limit of "
                                                + std::to_string(limits.max_frame_bytes));
+  if (!within_object_budget(data, size))
+    return frame_error(errc::limit_exceeded, "more than " + std::to_string(max_frame_objects)
+                                               + " msgpack objects");
   msgpack::object_handle handle;
   try {
     // The limits stop a frame that declares a huge array or string from

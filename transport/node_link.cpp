@@ -37,14 +37,24 @@ node_link::node_link(node_link_config cfg) : cfg_(std::move(cfg)) {
       return;
     }
     {
-      std::lock_guard<std::mutex> guard(inbox_lock_);
+      std::unique_lock<std::mutex> guard(inbox_lock_);
+      inbox_room_.wait(guard, [this] { return closing_ || inbox_bytes_ < max_inbox_bytes; });
+      if (closing_) return;
+      inbox_bytes_ += f.body.size();
       inbox_.push_back(received_frame{f.header.type, f.header.sender, f.header.sequence, std::string(f.body)});
     }
     inbox_ready_.notify_one();
   });
 }
 
-node_link::~node_link() { server_.reset(); }
+node_link::~node_link() {
+  {
+    std::lock_guard<std::mutex> guard(inbox_lock_);
+    closing_ = true;
+  }
+  inbox_room_.notify_all();
+  server_.reset();
+}
 
 bool node_link::send(const std::string& peer, frame_type type, std::string_view body,
                      std::chrono::milliseconds timeout) {
@@ -63,6 +73,8 @@ std::optional<received_frame> node_link::next(std::chrono::milliseconds wait) {
   if (!inbox_ready_.wait_for(guard, wait, [this] { return !inbox_.empty(); })) return std::nullopt;
   received_frame f = std::move(inbox_.front());
   inbox_.pop_front();
+  inbox_bytes_ -= f.body.size();
+  inbox_room_.notify_one();
   return f;
 }
 

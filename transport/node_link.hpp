@@ -79,6 +79,13 @@ private:
   std::mutex inbox_lock_;
   std::condition_variable inbox_ready_;
   std::deque<received_frame> inbox_;
+  /// Bytes of frame bodies in `inbox_`. Past `max_inbox_bytes` the
+  /// receiving thread waits (and with it the socket: the peers' sends
+  /// block), so frames queue in bounded memory.
+  size_t inbox_bytes_ = 0;
+  std::condition_variable inbox_room_;
+  static constexpr size_t max_inbox_bytes = 256u << 20;
+  bool closing_ = false;
   std::atomic<uint64_t> unknown_senders_{0};
   std::unique_ptr<frame_server> server_;  // last: its thread stops first
 };

@@ -6,6 +6,8 @@
 
 #include "messages/cluster_message.hpp"
 #include "messages/errc.hpp"
+#include "messages/event_codec.hpp"
+#include "messages/object_budget.hpp"
 #include "messages/frame.hpp"
 
 using namespace vigil;
@@ -172,4 +174,34 @@ TEST_CASE("an events body says how many events it stands for, and an older agent
   REQUIRE(old);
   CHECK(old->events == 0);
   CHECK(old->batch == "b");
+}
+
+TEST_CASE("a nesting bomb (millions of one-byte objects in arrays within the limits) is refused before it is unpacked") {
+  // 4 arrays of 4 of 65535 of 16 nils: 16.8M objects in 17 MB, each a
+  // 16-byte object once unpacked. Every array is within the per-array
+  // limit, and the depth within 4.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(4);
+  for (int a = 0; a < 4; ++a) {
+    pk.pack_array(4);
+    for (int b = 0; b < 4; ++b) {
+      pk.pack_array(65535);
+      for (int c = 0; c < 65535; ++c) {
+        pk.pack_array(16);
+        for (int d = 0; d < 16; ++d) pk.pack_nil();
+      }
+    }
+  }
+  const std::string bomb(buf.data(), buf.size());
+  CHECK_FALSE(within_object_budget(bomb.data(), bomb.size()));
+  auto hello = decode_hello(bomb);
+  REQUIRE_FALSE(hello);
+  CHECK(to_string(hello.error()).find("objects") != std::string::npos);
+  auto batch = decode_event_batch(bomb.data(), bomb.size());
+  REQUIRE_FALSE(batch);
+  CHECK(batch.error().code() == static_cast<uint8_t>(errc::limit_exceeded));
+  // What real bodies hold passes.
+  const std::string small = encode(heartbeat_message{1, 2, {}});
+  CHECK(within_object_budget(small.data(), small.size()));
 }
