@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -139,6 +140,12 @@ std::string read_holder(const std::string& dir) {
   return "another process (" + line + ")";
 }
 
+int table_files_open_at_most() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 256;
+  return static_cast<int>(std::max<rlim_t>(16, std::min<rlim_t>(256, limit.rlim_cur / 4)));
+}
+
 std::string in_use_message(const std::string& dir) {
   return "state dir " + dir + " is in use by " + read_holder(dir)
          + ": two nodes cannot share a state_dir. Stop that one first, or give this node a state_dir of its own";
@@ -240,7 +247,10 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // the open), and no check of every file at open (paranoid_checks):
   // every read still verifies its block checksums.
   options.disable_auto_compactions = true;
-  options.max_open_files = 256;
+  // Table files open at once: a quarter of the descriptor limit at most
+  // (the file sources take another quarter), so a low `ulimit -n` does not
+  // make checkpoints fail with EMFILE.
+  options.max_open_files = table_files_open_at_most();
   options.paranoid_checks = false;
   // What the log holds (settings, prunes) stays in memory at open instead
   // of being flushed to a table file: an open then needs next to no room.

@@ -174,6 +174,7 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
   // for a descriptor (a file read to its end lets go of its own early).
   std::sort(candidates.begin(), candidates.end());
   unopened_ = 0;
+  size_t out_of_descriptors = 0;
   for (auto& [mtime, path] : candidates) {
     if (files_.size() >= opts_.max_open_files) {
       ++unopened_;
@@ -185,8 +186,12 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     auto closed = closed_.find(key);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      // Said once per file (a permission, a descriptor limit); tried again
-      // at every scan.
+      // Out of descriptors: said once with the count, not once per file.
+      if (errno == EMFILE || errno == ENFILE) {
+        ++out_of_descriptors;
+        continue;
+      }
+      // Said once per file (a permission); tried again at every scan.
       if (unreadable_.insert(path).second) problems_.push_back(path + ": cannot open: " + std::strerror(errno));
       continue;
     }
@@ -260,6 +265,11 @@ void file_follower::scan(bool initial, const std::vector<tail_position>& resume)
     closed_.erase(key);
     files_.emplace(key, std::move(f));
   }
+  unopened_ += out_of_descriptors;
+  if (out_of_descriptors > 0 && !said_out_of_descriptors_)
+    problems_.push_back(std::to_string(out_of_descriptors) + " matching files cannot be opened now: " +
+                        std::strerror(EMFILE) + " (the process's descriptor limit, ulimit -n): they wait their turn");
+  said_out_of_descriptors_ = out_of_descriptors > 0;
 }
 
 size_t file_follower::read_file(tracked& f, std::vector<tail_chunk>& out) {

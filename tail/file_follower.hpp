@@ -158,6 +158,7 @@ private:
   size_t unopened_ = 0;
   uint64_t unread_bytes_ = 0;
   std::set<std::string> unreadable_;
+  bool said_out_of_descriptors_ = false;
   std::vector<std::string> problems_;
 };
 

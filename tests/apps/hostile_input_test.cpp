@@ -360,3 +360,17 @@ TEST_CASE("the quarantine sink stops at its max_bytes: hostile lines are counted
   const std::string first = test::read_file(dir / "q.jsonl").substr(0, test::read_file(dir / "q.jsonl").find('\n'));
   CHECK(first.size() < 4096 * 6 + 200);
 }
+
+TEST_CASE("3,000 matching files under a 128 descriptor limit: all read, every checkpoint written, no file skipped unsaid") {
+  test::temp_dir dir;
+  std::filesystem::create_directory(dir / "logs");
+  for (int i = 0; i < 3000; ++i)
+    test::write_file(dir / ("logs/f" + std::to_string(i) + ".log"), lines(1, 0, "f" + std::to_string(i)));
+  const std::string cfg = config(dir, dir / "logs/*.log");
+  auto r = test::run_command("/usr/bin/prlimit --nofile=128 " + bin + " run -c '" + cfg + "' --once --log-level debug 2>&1");
+  INFO(r.out.substr(0, 4000));
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(contains(r.out, "NOT written"));
+  CHECK_FALSE(contains(r.out, "could not be written"));
+  CHECK(total_requests(dir / "minute.jsonl") == 3000);
+}
