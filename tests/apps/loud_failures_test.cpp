@@ -392,27 +392,7 @@ TEST_CASE("a full state dir pauses the intake (readyz 503) until space is back, 
   CHECK(test::read_file(dir / "ips.jsonl") == test::read_file(ref / "ips.jsonl"));
 }
 
-TEST_CASE("a second node on a state dir in use refuses at once, naming the holder") {
-  test::temp_dir dir;
-  gen_log(dir / "access.log", "1m", 50);
-  const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
-  pid_t first = test::spawn_process({bin, "run", "-c", cfg}, dir / "first.log");
-  REQUIRE(first > 0);
-  for (int i = 0; i < 200 && !std::filesystem::exists(dir / "state/HOLDER"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  auto second = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
-  CHECK(second.exit_code == 1);
-  CHECK(contains(second.out, "state dir " + (dir / "state") + " is in use by another process (pid "
-                               + std::to_string(first) + " on host "));
-  CHECK(contains(second.out, "two nodes cannot share a state_dir"));
-  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' 2>&1");
-  CHECK(inspect.exit_code == 1);
-  CHECK(contains(inspect.out, "is in use by another process (pid " + std::to_string(first)));
-  ::kill(first, SIGTERM);
-  CHECK(test::wait_process(first) == 0);
-}
-
-TEST_CASE("a second node is refused even when the state dir's LOCK file was deleted under the first") {
+TEST_CASE("a second node on a state dir in use refuses at once, naming the holder, even with RocksDB's LOCK deleted") {
   test::temp_dir dir;
   gen_log(dir / "access.log", "1m", 50);
   const std::string cfg = node_config(dir, dir / "access.log", dir / "minute.jsonl", dir / "ips.jsonl");
@@ -420,15 +400,19 @@ TEST_CASE("a second node is refused even when the state dir's LOCK file was dele
   REQUIRE(first > 0);
   REQUIRE(wait_until([&] { return std::filesystem::exists(dir / "state/HOLDER"); }));
   // RocksDB's lock is a file: without it RocksDB alone would let a second
-  // process open the same database.
-  REQUIRE(std::filesystem::remove(dir / "state/LOCK"));
-  auto second = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
-  INFO(second.out);
-  CHECK(second.exit_code == 1);
-  CHECK(contains(second.out, "is in use by another process (pid " + std::to_string(first)));
-  auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' 2>&1");
-  CHECK(inspect.exit_code == 1);
-  CHECK(contains(inspect.out, "is in use by another process"));
+  // process open the same database; the node's flock of the dir does not.
+  for (const bool lock_deleted : {false, true}) {
+    INFO("LOCK deleted: " << lock_deleted);
+    if (lock_deleted) REQUIRE(std::filesystem::remove(dir / "state/LOCK"));
+    auto second = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
+    CHECK(second.exit_code == 1);
+    CHECK(contains(second.out, "state dir " + (dir / "state") + " is in use by another process (pid "
+                                 + std::to_string(first) + " on host "));
+    CHECK(contains(second.out, "two nodes cannot share a state_dir"));
+    auto inspect = test::run_command(bin + " state inspect --state-dir '" + (dir / "state") + "' 2>&1");
+    CHECK(inspect.exit_code == 1);
+    CHECK(contains(inspect.out, "is in use by another process (pid " + std::to_string(first)));
+  }
   ::kill(first, SIGTERM);
   CHECK(test::wait_process(first) == 0);
   // Once the first has stopped the directory is free again.
