@@ -324,12 +324,13 @@ rocksdb::ColumnFamilyHandle* state_store::family(state_kind k) const {
 bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
                                    std::string& error) {
   // A full disk is met here, not inside RocksDB: Debian's build asserts
-  // (aborts) on a table file write that follows a failed one, so it gets
-  // no write it cannot finish. The table file holds the parts unpacked,
-  // plus its index; the margin covers the manifest and a compaction.
+  // (aborts) on a write of its own that follows a failed one, so it gets
+  // none it cannot finish. The table files hold the parts unpacked, plus
+  // their indexes; the margin covers those and the manifest's record (no
+  // compaction ever rewrites them).
   uint64_t bytes = 0;
   for (const auto& p : parts) bytes += p.bytes.size();
-  const uint64_t needed = bytes + bytes / 4 + (8u << 20);
+  const uint64_t needed = bytes + bytes / 16 + (1u << 20);
   struct statvfs fs {};
   if (::statvfs(dir_.c_str(), &fs) == 0) {
     const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
