@@ -29,6 +29,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hash/xxh3.hpp"
+#include "parse/timestamp.hpp"
 
 namespace vigil {
 
@@ -207,6 +208,15 @@ bool open_state(std::string_view sealed, std::string& payload, std::string& erro
 
 state_store::~state_store() {
   if (db_) {
+    // Checkpoints bypass the memtables, so no flush would ever retire a
+    // log file and one would pile up a start: with room, the time of the
+    // stop is written and flushed, and the logs before it go.
+    struct statvfs fs {};
+    if (!read_only_ && ::statvfs(dir_.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize > (64u << 20)) {
+      std::string ignored;
+      if (put_setting("closed_at", std::to_string(wall_clock_ms()), ignored))
+        db_->Flush(rocksdb::FlushOptions(), handles_);
+    }
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }
@@ -246,15 +256,18 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // (a damaged footer or a missing file fails that checkpoint's read, not
   // the open), and no check of every file at open (paranoid_checks):
   // every read still verifies its block checksums.
-  options.disable_auto_compactions = true;
   // Table files open at once: a quarter of the descriptor limit at most
   // (the file sources take another quarter), so a low `ulimit -n` does not
   // make checkpoints fail with EMFILE.
   options.max_open_files = table_files_open_at_most();
   options.paranoid_checks = false;
-  // What the log holds (settings, prunes) stays in memory at open instead
-  // of being flushed to a table file: an open then needs next to no room.
-  options.avoid_flush_during_recovery = true;
+  // On a (nearly) full disk, what the log holds (settings, prunes) stays
+  // in memory at open instead of being flushed to a table file, so the
+  // open needs next to no room. With room it is flushed: the logs of
+  // earlier runs then go instead of piling up one a start.
+  struct statvfs fs {};
+  options.avoid_flush_during_recovery =
+    ::statvfs(dir.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < (64u << 20);
   // Ingested files carry no unique id in the manifest (RocksDB 7.8), and
   // each open would warn of it; their blocks' checksums are still checked.
   options.verify_sst_unique_id_in_manifest = false;
@@ -262,8 +275,12 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
   options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  // The settings (default family) compact as usual; the checkpoints'
+  // families never do (see above).
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options));
-  for (const char* name : family_names) families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  rocksdb::ColumnFamilyOptions checkpoint_family(options);
+  checkpoint_family.disable_auto_compactions = true;
+  for (const char* name : family_names) families.emplace_back(name, checkpoint_family);
   std::unique_ptr<state_store> s(new state_store());
   s->dir_ = dir;
   s->dir_lock_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -297,6 +314,7 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   }
   s->db_.reset(db);
   s->options_ = std::make_unique<rocksdb::Options>(options);
+  s->read_only_ = read_only;
   auto version = s->setting("format_version");
   if (read_only) {
     if (version && *version != std::to_string(format_version)) {

@@ -89,6 +89,7 @@ private:
   // LOCK file can be deleted under a running node, the directory cannot, so
   // a second node is refused even then.
   int dir_lock_fd_ = -1;
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::Options> options_;  // the table files written for ingestion use them too
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, checkpoints, then one per kind
