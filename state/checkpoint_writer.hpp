@@ -16,7 +16,7 @@
 namespace vigil {
 
 /// Writes complete checkpoints on a thread of its own, at a lowered CPU
-/// priority: a checkpoint of megabytes (sealing, the WriteBatch, pruning)
+/// priority: a checkpoint of megabytes (sealing, the table files, pruning)
 /// then never holds a scheduler thread the pipeline needs, and on a busy
 /// machine the pipeline goes first. Measured: writing on an actor thread
 /// pushed the append-to-alert p99 from 40 ms to 230 ms.
