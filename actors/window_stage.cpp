@@ -129,10 +129,10 @@ void warn_overflow(stage_state& st) {
     const uint64_t n = e.groups_dropped();
     if (n == st.overflow_said[i] || (st.overflow_said[i] != 0 && now - st.overflow_said_at[i] < std::chrono::minutes(1)))
       continue;
-    spdlog::warn("window {}: more keys than max_groups ({}): {} events counted in overflow groups so far (a key's "
+    spdlog::warn("window {}: more keys than max_groups or max_state_bytes allow ({}): {} events counted in overflow groups so far (a key's "
                  "network, /24 or /64, then one \"(overflow)\" group), which rules and sinks see; raise max_groups "
                  "or group by less",
-                 e.config().name, e.config().max_groups, n);
+                 e.config().name, e.group_cap(), n);
     st.overflow_said[i] = n;
     st.overflow_said_at[i] = now;
   }

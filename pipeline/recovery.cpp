@@ -172,6 +172,7 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
     o << "window " << w.name << ": " << to_string(w.type) << " size=" << w.size.count() << "ms slide=" << w.slide.count()
       << "ms gap=" << w.gap.count() << "ms lateness=" << w.allowed_lateness.count() << "ms group_by=["
       << join(w.group_by) << "] max_groups=" << w.max_groups;
+    if (w.max_state_bytes != window_config{}.max_state_bytes) o << " max_state_bytes=" << w.max_state_bytes;
     for (const auto& [name, expr] : w.metrics) o << " " << name << "=" << expr;
     out.push_back(o.str());
   }

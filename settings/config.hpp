@@ -181,8 +181,13 @@ struct window_config {
   duration_ms gap{0};         ///< session: required
   std::vector<std::string> group_by;   ///< event fields; [] = the whole stream
   duration_ms allowed_lateness{0};     ///< Default: 0s.
-  /// Open groups kept per window; more are counted, not kept. Default: 100000.
+  /// Open groups per window instance; keys beyond go to overflow groups
+  /// (their network's, then "(overflow)"). Default: 100000.
   uint64_t max_groups = 100000;
+  /// The same bound in bytes: groups per instance at most this over a
+  /// group's worst case (1 KiB of metrics plus 512 bytes a group field: a
+  /// value is cut at 256 bytes and held twice). Default: 1 GiB.
+  uint64_t max_state_bytes = 1ull << 30;
   /// Business metrics over records (`metrics = { revenue = "sum(total)" }`),
   /// by name; empty: the web-log metrics.
   std::vector<std::pair<std::string, std::string>> metrics;

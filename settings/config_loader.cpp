@@ -792,7 +792,7 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
   for_each_entry(c, root, "window", [&](const toml::table& t, const std::string& path) {
     window_config w;
     c.unknown_keys(t, path, {"name", "type", "size", "slide", "gap", "group_by",
-                             "allowed_lateness", "max_groups", "metrics"});
+                             "allowed_lateness", "max_groups", "max_state_bytes", "metrics"});
     if (const toml::node* m = t.get("metrics")) {
       if (!m->is_table()) {
         c.error(m, path + ".metrics", "expected a table of NAME = \"expression\", e.g. { orders = \"count()\" }");
@@ -844,6 +844,14 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
       }
     c.duration(t, "allowed_lateness", path, w.allowed_lateness, false);
     c.unsigned_integer(t, "max_groups", path, w.max_groups);
+    if (const toml::node* n = t.get("max_state_bytes")) {
+      std::string text;
+      c.string(t, "max_state_bytes", path, text, false);
+      if (auto bytes = parse_byte_size(text); bytes && *bytes >= (1u << 20))
+        w.max_state_bytes = *bytes;
+      else if (n->is_string())
+        c.error(n, path + ".max_state_bytes", "expected a size of at least 1MiB (\"1GiB\", \"256MB\"), got \"" + text + "\"");
+    }
     cfg.windows.push_back(std::move(w));
   });
   auto window_exists = [&](const std::string& name) {

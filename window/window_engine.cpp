@@ -219,6 +219,11 @@ constexpr const char* builtin_fields[] = {"ip", "path", "route", "status", "stat
 
 window_engine::window_engine(window_config cfg, std::vector<std::string> label_names, const record_layout* records)
   : cfg_(std::move(cfg)), label_names_(std::move(label_names)) {
+  // A group costs at most its metrics (about 1 KiB) and, per group field,
+  // a value of 256 bytes held twice (key and result): the byte bound is a
+  // group count, the same on every replay.
+  const uint64_t group_bytes = 1024 + 2 * max_group_value_bytes * cfg_.group_by.size();
+  group_cap_ = static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(cfg_.max_groups, cfg_.max_state_bytes / group_bytes)));
   if (!cfg_.metrics.empty()) {
     std::string error;
     const record_layout none;
@@ -321,7 +326,7 @@ std::string window_engine::overflow_group(std::vector<std::pair<std::string, std
   // its /64) must not blind the window: past max_groups each key counts in
   // its network's group (an address's /24 or /64, a value "(overflow)"),
   // and past a budget above that in the one "(overflow)" group.
-  const size_t budget = cfg_.max_groups + std::max<size_t>(16, cfg_.max_groups / 16);
+  const size_t budget = group_cap_ + std::max<size_t>(16, group_cap_ / 16);
   const bool per_network = open < budget;
   std::string key = "\x1e";  // no real key starts so
   for (auto& [name, value] : fields) {
@@ -498,7 +503,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       ++late_;
       return;
     }
-    if (!joins_open && open_sessions_ >= cfg_.max_groups) {
+    if (!joins_open && open_sessions_ >= group_cap_) {
       ++groups_dropped_;
       overflow_fields_ = group_fields(e);
       key_ = overflow_group(overflow_fields_, open_sessions_);
@@ -559,7 +564,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     auto& groups = open_[start];
     auto it = groups.find(key_);
     if (it == groups.end()) {
-      if (groups.size() >= cfg_.max_groups && !collecting_) {
+      if (groups.size() >= group_cap_ && !collecting_) {
         ++groups_dropped_;
         auto fields = group_fields(e);
         std::string key = overflow_group(fields, groups.size());
@@ -609,7 +614,7 @@ void window_engine::merge(window_partial& p, size_t input) {
   auto& groups = open_[p.start_ms];
   auto it = groups.find(p.key);
   if (it == groups.end()) {
-    if (groups.size() >= cfg_.max_groups) {
+    if (groups.size() >= group_cap_) {
       groups_dropped_ += p.metrics.requests();
       std::string key = overflow_group(p.fields, groups.size());
       it = groups.find(key);

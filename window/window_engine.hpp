@@ -221,6 +221,9 @@ public:
   /// Events whose group value was longer than max_group_value_bytes (cut).
   uint64_t values_cut() const noexcept { return values_cut_; }
   static constexpr size_t max_group_value_bytes = 256;
+  /// Groups per window instance before keys overflow: max_groups, or fewer
+  /// when max_state_bytes over a group's worst case is less.
+  size_t group_cap() const noexcept { return group_cap_; }
   size_t open_groups() const noexcept;
 
 private:
@@ -277,6 +280,7 @@ private:
   uint64_t late_ = 0;
   uint64_t groups_dropped_ = 0;
   uint64_t values_cut_ = 0;
+  size_t group_cap_ = 0;
   std::map<int64_t, group_map> open_;   // tumbling, sliding: by start
   string_map<session_list> sessions_;   // session: by group
   size_t open_sessions_ = 0;

@@ -298,7 +298,7 @@ TEST_CASE("a flood of one-request IPv6 clients past max_groups does not hide a s
   auto r = test::run_command(bin + " run -c '" + (dir / "t.toml") + "' --once 2>&1");
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
-  CHECK(contains(r.out, "window ip_minute: more keys than max_groups (100)"));
+  CHECK(contains(r.out, "window ip_minute: more keys than max_groups or max_state_bytes allow (100)"));
   const std::string alerts = test::read_file(dir / "alerts.jsonl");
   INFO(alerts);
   CHECK(contains(alerts, "\"rule\":\"scanner\""));

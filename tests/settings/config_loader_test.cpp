@@ -150,6 +150,12 @@ name = "fine"
 type = "sliding"
 size = "1d"
 slide = "10s"
+max_state_bytes = "256MiB"
+[[window]]
+name = "tiny"
+type = "tumbling"
+size = "1m"
+max_state_bytes = "10KB"
 )L";
   auto r = load_config_text(text, "w.toml");
   INFO(all_errors(r));
@@ -158,6 +164,7 @@ slide = "10s"
   // 86,400,000 windows for each event: a typo for "1m", refused before any runs.
   CHECK(has_error(r, "window[typo].slide: size 1d over slide 1ms puts each event in 86400000 windows; at most 10000"));
   CHECK_FALSE(has_error(r, "window[fine]"));
+  CHECK(has_error(r, "window[tiny].max_state_bytes: expected a size of at least 1MiB"));
 }
 
 TEST_CASE("an environment overlay merges tables and [[sections]] by name") {

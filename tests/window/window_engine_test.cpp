@@ -285,3 +285,23 @@ TEST_CASE("a group value over 256 bytes is cut with a hash of the whole: long ke
   CHECK(twice == 1);
   CHECK(once == 1);
 }
+
+TEST_CASE("max_state_bytes bounds a window instance by its groups' worst case: the keys beyond overflow") {
+  window_config c = tumbling({"user_agent"});
+  c.max_state_bytes = 1u << 20;  // a group of one field costs at most 1 KiB + 512 bytes
+  window_engine w{c};
+  CHECK(w.group_cap() == (1u << 20) / 1536);
+  std::vector<window_result> out;
+  for (int i = 0; i < 1000; ++i) {
+    auto e = ev(1000);
+    const std::string ua = std::string(1000, 'x') + std::to_string(i);
+    e.user_agent = ua;
+    e.prepare();
+    w.add(e, out);
+  }
+  CHECK(w.open_groups() == w.group_cap() + 1);  // and the one "(overflow)"
+  CHECK(w.groups_dropped() == 1000 - w.group_cap());
+  // max_groups still binds when it is the smaller.
+  c.max_groups = 10;
+  CHECK(window_engine{c}.group_cap() == 10);
+}
