@@ -56,7 +56,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         // A full disk is waited out: the intake stops (so sinks and
         // windows run no further ahead of the last checkpoint) and every
         // interval tries again, until space comes back.
-        const bool no_space = !ok && error.find("No space left") != std::string::npos;
+        const bool no_space = !ok && is_no_space(error);
         if (cfg.intake_paused && no_space) {
           if (!cfg.intake_paused->exchange(true))
             spdlog::error("state dir {}: full: the sources read nothing more until a checkpoint can be written "

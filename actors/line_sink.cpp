@@ -175,6 +175,7 @@ bool has_lines(const sink_state& st, const line_sink_config& cfg) {
 line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_state> self,
                                          line_sink_config cfg) {
   auto& st = self->state;
+  st.sink_name = cfg.name;
   if (cfg.path.empty()) {
     st.fd = STDOUT_FILENO;
   } else {
@@ -234,7 +235,6 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
         // drops the same lines.
         if (st.owned && cfg.max_bytes > 0
             && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.max_bytes)) {
-          st.sink_name = cfg.name;
           if (st.over_limit++ == 0)
             spdlog::warn("sink {}: {} reached its max_bytes ({} bytes): further lines are counted, not written",
                          cfg.name, cfg.path, cfg.max_bytes);

@@ -92,7 +92,7 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
   auto store = std::shared_ptr<state_store>(state_store::open(cfg.node.state_dir, error));
   // A full disk at start is waited out, as it is while running.
   // (Tried again after 1 s, 2 s, ... 30 s: each try is a page of RocksDB's.)
-  for (auto wait = std::chrono::milliseconds(1000); !store && error.find("No space left") != std::string::npos;
+  for (auto wait = std::chrono::milliseconds(1000); !store && is_no_space(error);
        wait = std::min(wait * 2, std::chrono::milliseconds(30000))) {
     if (wait.count() == 1000)
       spdlog::error("node {}: state dir {} is full: waiting for room to open it ({})", cfg.node.name,

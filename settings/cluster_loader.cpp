@@ -1,6 +1,7 @@
 #include "settings/cluster_loader.hpp"
 
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -38,7 +39,19 @@ std::string tcp_host(const std::string& endpoint) {
 }
 
 bool loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "[::1]";
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "[::1]" || host == "::1";
+}
+
+bool wildcard(const std::string& h) { return h == "*" || h == "0.0.0.0" || h == "[::]" || h == "::" || h.empty(); }
+
+/// "HOST:PORT" or "tcp://HOST:PORT" split; false when it is neither.
+bool split_host_port(std::string text, std::string& host, int& port) {
+  if (text.rfind("tcp://", 0) == 0) text = text.substr(6);
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
+  host = text.substr(0, colon);
+  port = std::atoi(text.c_str() + colon + 1);
+  return port > 0;
 }
 
 const toml::table* entry_of(const toml::table& root, const std::string& name) {
@@ -50,6 +63,31 @@ const toml::table* entry_of(const toml::table& root, const std::string& name) {
 }
 
 } // namespace
+
+std::vector<listen_address> listen_addresses(const cluster_node& node, const vigil_config& cfg, bool http_defaulted) {
+  std::vector<listen_address> out;
+  const std::string machine = tcp_host(node.endpoint);
+  if (machine.empty()) return out;
+  auto add = [&](const std::string& key, const std::string& text, bool defaulted) {
+    listen_address a{node.name, key, "", machine, 0, defaulted};
+    if (split_host_port(text, a.host, a.port)) out.push_back(std::move(a));
+  };
+  add("endpoint", node.endpoint, false);
+  if (!cfg.node.http.empty()) add("http", cfg.node.http, http_defaulted);
+  for (const auto& s : cfg.sources) {
+    if (s.type == source_type::http) add("source[" + s.name + "].listen", s.listen, false);
+    if (s.type == source_type::zmq && s.zmq.bind) add("source[" + s.name + "].endpoint", s.endpoint, false);
+  }
+  return out;
+}
+
+bool listen_clash(const listen_address& a, const listen_address& b) {
+  const bool same_machine = a.machine == b.machine || (loopback(a.machine) && loopback(b.machine));
+  // The kernel refuses one port twice on one address, or beside a wildcard
+  // (loopback names are one address here).
+  return same_machine && a.port == b.port
+         && (a.host == b.host || wildcard(a.host) || wildcard(b.host) || (loopback(a.host) && loopback(b.host)));
+}
 
 cluster_config read_cluster(const toml::table& root, const std::string& file, std::vector<config_error>& errors) {
   cluster_config out;

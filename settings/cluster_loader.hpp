@@ -23,6 +23,23 @@ cluster_config read_cluster(const toml::table& root, const std::string& file, st
 /// when it has any, and no `[cluster]`. The entry must exist.
 toml::table node_view(const toml::table& root, const std::string& name);
 
+/// An address a cluster node listens on, and the host it runs on (its
+/// endpoint's), to find two nodes of one host on one port.
+struct listen_address {
+  std::string node, key, host, machine;
+  int port = 0;
+  bool defaulted = false;  ///< node.http left at its default
+};
+
+/// What cluster node `node` (its view `cfg`) listens on: its endpoint, its
+/// http (`http_defaulted`: set by neither its entry nor [node]), http
+/// sources and bound zmq sources.
+std::vector<listen_address> listen_addresses(const cluster_node& node, const vigil_config& cfg, bool http_defaulted);
+
+/// Whether two nodes' addresses cannot both be bound: one host, one port,
+/// and one address or a wildcard.
+bool listen_clash(const listen_address& a, const listen_address& b);
+
 /// Checks that the node's secret key file exists and holds the secret key
 /// of its public key; "" when it does (or the node has no keys), else
 /// what is wrong.

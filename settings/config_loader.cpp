@@ -346,61 +346,6 @@ void check_unique(checker& c, const toml::table& t, const std::string& path, con
     c.error(t.get("name"), path + ".name", std::string("another ") + what + " has this name");
 }
 
-/// An address a cluster node listens on, and the host it runs on (its
-/// endpoint's), to find two nodes of one host on one port.
-struct listen_address {
-  std::string node, key, host, machine;
-  int port = 0;
-  bool defaulted = false;  ///< node.http left at its default
-};
-
-/// "HOST:PORT" or "tcp://HOST:PORT" split; false when it is neither.
-bool split_host_port(std::string text, std::string& host, int& port) {
-  if (text.rfind("tcp://", 0) == 0) text = text.substr(6);
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
-  host = text.substr(0, colon);
-  port = std::atoi(text.c_str() + colon + 1);
-  return port > 0;
-}
-
-bool is_loopback_host(const std::string& h) {
-  return h == "localhost" || h.rfind("127.", 0) == 0 || h == "[::1]" || h == "::1";
-}
-
-bool is_wildcard_host(const std::string& h) { return h == "*" || h == "0.0.0.0" || h == "[::]" || h == "::" || h.empty(); }
-
-bool same_machine(const std::string& a, const std::string& b) {
-  return a == b || (is_loopback_host(a) && is_loopback_host(b));
-}
-
-/// Two binds of one machine that the kernel refuses: one port, and one
-/// address or a wildcard (loopback names are one address here).
-bool address_clash(const listen_address& a, const listen_address& b) {
-  if (a.port != b.port) return false;
-  return a.host == b.host || is_wildcard_host(a.host) || is_wildcard_host(b.host)
-         || (is_loopback_host(a.host) && is_loopback_host(b.host));
-}
-
-/// `http_defaulted`: neither the node's entry nor [node] sets http.
-std::vector<listen_address> listen_addresses(const cluster_node& node, const vigil_config& cfg, bool http_defaulted) {
-  std::vector<listen_address> out;
-  std::string machine;
-  int port = 0;
-  if (!split_host_port(node.endpoint, machine, port)) return out;
-  auto add = [&](const std::string& key, const std::string& text, bool defaulted) {
-    listen_address a{node.name, key, "", machine, 0, defaulted};
-    if (split_host_port(text, a.host, a.port)) out.push_back(std::move(a));
-  };
-  add("endpoint", node.endpoint, false);
-  if (!cfg.node.http.empty()) add("http", cfg.node.http, http_defaulted);
-  for (const auto& s : cfg.sources) {
-    if (s.type == source_type::http) add("source[" + s.name + "].listen", s.listen, false);
-    if (s.type == source_type::zmq && s.zmq.bind) add("source[" + s.name + "].endpoint", s.endpoint, false);
-  }
-  return out;
-}
-
 /// What a config describes: one node alone, or a cluster node of a role.
 /// An aggregator's input is its agents (no sources of its own); an agent
 /// follows files.
@@ -1131,7 +1076,7 @@ config_load_result load_table(toml::table root, const std::string& name, const c
           http_set = true;
     for (auto a : listen_addresses(node, cfg, !http_set)) {
       for (const auto& b : listening)
-        if (b.node != a.node && same_machine(b.machine, a.machine) && address_clash(a, b)
+        if (b.node != a.node && listen_clash(a, b)
             && !(a.key == "endpoint" && b.key == "endpoint" && a.host == b.host)) {  // read_cluster said it
           c.error(root.get("cluster"), "cluster.node[" + a.node + "]." + a.key,
                   a.host + ":" + std::to_string(a.port) + " clashes with " + b.key + " of node " + b.node + " ("

@@ -141,6 +141,18 @@ std::string read_holder(const std::string& dir) {
   return "another process (" + line + ")";
 }
 
+/// Bytes free to this process on the file system of `dir` (unknown: as
+/// if plenty, so a statvfs that fails never stops a checkpoint).
+uint64_t free_bytes(const std::string& dir) {
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+/// Free space above which the store does its housekeeping writes (a
+/// flush at open and at close); below it, it writes only checkpoints.
+constexpr uint64_t roomy_bytes = 64u << 20;
+
 int table_files_open_at_most() {
   struct rlimit limit {};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 256;
@@ -211,8 +223,7 @@ state_store::~state_store() {
     // Checkpoints bypass the memtables, so no flush would ever retire a
     // log file and one would pile up a start: with room, the time of the
     // stop is written and flushed, and the logs before it go.
-    struct statvfs fs {};
-    if (!read_only_ && ::statvfs(dir_.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize > (64u << 20)) {
+    if (!read_only_ && free_bytes(dir_) > roomy_bytes) {
       std::string ignored;
       if (put_setting("closed_at", std::to_string(wall_clock_ms()), ignored))
         db_->Flush(rocksdb::FlushOptions(), handles_);
@@ -265,9 +276,7 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // in memory at open instead of being flushed to a table file, so the
   // open needs next to no room. With room it is flushed: the logs of
   // earlier runs then go instead of piling up one a start.
-  struct statvfs fs {};
-  options.avoid_flush_during_recovery =
-    ::statvfs(dir.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < (64u << 20);
+  options.avoid_flush_during_recovery = free_bytes(dir) < roomy_bytes;
   // Ingested files carry no unique id in the manifest (RocksDB 7.8), and
   // each open would warn of it; their blocks' checksums are still checked.
   options.verify_sst_unique_id_in_manifest = false;
@@ -339,6 +348,8 @@ rocksdb::ColumnFamilyHandle* state_store::family(state_kind k) const {
   return handles_[2 + static_cast<size_t>(k)];
 }
 
+bool is_no_space(std::string_view error) noexcept { return error.find("No space left") != std::string_view::npos; }
+
 bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
                                    std::string& error) {
   // A full disk is met here, not inside RocksDB: Debian's build asserts
@@ -349,14 +360,10 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
   uint64_t bytes = 0;
   for (const auto& p : parts) bytes += p.bytes.size();
   const uint64_t needed = bytes + bytes / 16 + (1u << 20);
-  struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) == 0) {
-    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-    if (free < needed) {
-      error = "checkpoint " + std::to_string(info.id) + ": not written: " + std::to_string(free >> 20)
-              + " MiB free, it needs about " + std::to_string(needed >> 20) + " MiB (No space left on device)";
-      return false;
-    }
+  if (const uint64_t free = free_bytes(dir_); free < needed) {
+    error = "checkpoint " + std::to_string(info.id) + ": not written: " + std::to_string(free >> 20)
+            + " MiB free, it needs about " + std::to_string(needed >> 20) + " MiB (No space left on device)";
+    return false;
   }
   // One table file per column family, keys in order, then all ingested
   // at once: RocksDB records them in its manifest in one step.

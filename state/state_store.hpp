@@ -25,6 +25,11 @@ struct checkpoint_info {
   uint32_t parts = 0;
 };
 
+/// Whether an error of `state_store::open` or `write_checkpoint` is a full
+/// disk (ENOSPC, from RocksDB or from the store's own check of the free
+/// space): something a node waits out rather than stops on.
+bool is_no_space(std::string_view error) noexcept;
+
 /// One RocksDB per node under `node.state_dir`. Column families:
 /// `checkpoints` (one record per complete checkpoint), `sources`,
 /// `windows`, `detector`, `alerts`, `sinks` (the parts, keyed by

@@ -69,9 +69,9 @@ void file_follower::remember_head(const tracked& f) {
   auto [it, fresh] = seen_heads_.insert_or_assign(f.head, f.handed);
   if (fresh) seen_order_.push_back(f.head);
   constexpr size_t kept = 4096;
-  if (seen_order_.size() > kept) {
-    for (size_t i = 0; i < seen_order_.size() - kept; ++i) seen_heads_.erase(seen_order_[i]);
-    seen_order_.erase(seen_order_.begin(), seen_order_.end() - kept);
+  while (seen_order_.size() > kept) {
+    seen_heads_.erase(seen_order_.front());
+    seen_order_.pop_front();
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -137,7 +138,7 @@ private:
   /// first `fingerprint_bytes` (fewer for a short file): a copy of such a
   /// file (copytruncate) resumes there. Bounded: the oldest go first.
   std::map<std::string, uint64_t> seen_heads_;
-  std::vector<std::string> seen_order_;
+  std::deque<std::string> seen_order_;  // oldest first, to bound seen_heads_
   /// Files let go (idle, or not found by a scan), by (dev, inode), so a
   /// scan opens them again only when they changed, and then where reading
   /// stopped. A file a scan missed may simply have been mid-rename.

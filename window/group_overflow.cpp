@@ -1,24 +1,31 @@
 #include "window/group_overflow.hpp"
 
+#include <cstring>
+
 #include <arpa/inet.h>
 
 namespace vigil {
 
-std::string network_of(std::string_view value) {
-  char text[INET6_ADDRSTRLEN + 8] = {};
-  if (value.empty() || value.size() >= INET6_ADDRSTRLEN) return std::string(overflow_value);
-  std::string address(value);
+void append_network_of(std::string_view value, std::string& out) {
+  // inet_pton wants a terminated string: copied to the stack, not the heap.
+  char address[INET6_ADDRSTRLEN] = {};
   unsigned char bytes[16] = {};
-  if (address.find(':') == std::string::npos) {
-    if (::inet_pton(AF_INET, address.c_str(), bytes) != 1) return std::string(overflow_value);
-    bytes[3] = 0;
-    ::inet_ntop(AF_INET, bytes, text, sizeof text);
-    return std::string(text) + "/24";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (value.empty() || value.size() >= sizeof address) {
+    out += overflow_value;
+    return;
   }
-  if (::inet_pton(AF_INET6, address.c_str(), bytes) != 1) return std::string(overflow_value);
-  for (int i = 8; i < 16; ++i) bytes[i] = 0;
-  ::inet_ntop(AF_INET6, bytes, text, sizeof text);
-  return std::string(text) + "/64";
+  std::memcpy(address, value.data(), value.size());
+  const bool v6 = value.find(':') != std::string_view::npos;
+  if (::inet_pton(v6 ? AF_INET6 : AF_INET, address, bytes) != 1) {
+    out += overflow_value;
+    return;
+  }
+  if (v6) std::memset(bytes + 8, 0, 8);
+  else bytes[3] = 0;
+  ::inet_ntop(v6 ? AF_INET6 : AF_INET, bytes, text, sizeof text);
+  out += text;
+  out += v6 ? "/64" : "/24";
 }
 
 } // namespace vigil

@@ -320,21 +320,44 @@ void window_engine::make_key(const window_event& e) {
   }
 }
 
-std::string window_engine::overflow_group(std::vector<std::pair<std::string, std::string>>& fields,
-                                          size_t open) const {
-  // A flood of distinct keys (a botnet, or one IPv6 host cycling through
-  // its /64) must not blind the window: past max_groups each key counts in
-  // its network's group (an address's /24 or /64, a value "(overflow)"),
-  // and past a budget above that in the one "(overflow)" group.
+// A flood of distinct keys (a botnet, or one IPv6 host cycling through its
+// /64) must not blind the window: past the group cap each key counts in its
+// network's group (an address's /24 or /64, any other value "(overflow)"),
+// and past a budget above that in the one "(overflow)" group. The key is
+// built in a reused buffer: under a flood this is the path every event takes.
+template <class Values>
+const std::string& window_engine::overflow_key(size_t open, Values&& each_value) {
   const size_t budget = group_cap_ + std::max<size_t>(16, group_cap_ / 16);
   const bool per_network = open < budget;
-  std::string key = "\x1e";  // no real key starts so
-  for (auto& [name, value] : fields) {
-    value = per_network ? network_of(value) : std::string(overflow_value);
-    key += value;
-    key += '\x1f';
+  overflow_key_.assign(1, '\x1e');  // no real key starts so
+  each_value([&](std::string_view value) {
+    if (per_network) append_network_of(value, overflow_key_);
+    else overflow_key_ += overflow_value;
+    overflow_key_ += '\x1f';
+  });
+  return overflow_key_;
+}
+
+const std::string& window_engine::overflow_key(const window_event& e, size_t open) {
+  return overflow_key(open, [&](auto&& take) {
+    for (size_t i = 0; i < field_ids_.size(); ++i) {
+      value_scratch_.clear();
+      append_field(e, i, value_scratch_);
+      take(value_scratch_);
+    }
+  });
+}
+
+std::vector<std::pair<std::string, std::string>> window_engine::overflow_fields(const std::string& key) const {
+  // The values are the key's, between its marker and its separators.
+  std::vector<std::pair<std::string, std::string>> fields;
+  size_t at = 1;
+  for (const auto& name : cfg_.group_by) {
+    const size_t end = key.find('\x1f', at);
+    fields.emplace_back(name, key.substr(at, end - at));
+    at = end + 1;
   }
-  return key;
+  return fields;
 }
 
 std::vector<std::pair<std::string, std::string>> window_engine::group_fields(const window_event& e) const {
@@ -486,6 +509,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   input_idle_[input] = 0;
   const int64_t t = e.time_ms;
   make_key(e);
+  bool session_overflows = false;  // key_ became its overflow group's
   if (!partition_.single() && partition_of(cfg_, key_, partition_.count) != partition_.index) {
     if (!collecting_) raise_input(input, t, closed);
     return;
@@ -505,8 +529,8 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     }
     if (!joins_open && open_sessions_ >= group_cap_) {
       ++groups_dropped_;
-      overflow_fields_ = group_fields(e);
-      key_ = overflow_group(overflow_fields_, open_sessions_);
+      key_ = overflow_key(e, open_sessions_);
+      session_overflows = true;
     }
   } else if (!collecting_) {
     const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : cfg_.size.count();
@@ -547,9 +571,8 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     }
     if (!joined) {
       joined = std::make_unique<group_state>(
-        new_group(t, t + gap, overflow_fields_.empty() ? group_fields(e) : std::move(overflow_fields_)));
+        new_group(t, t + gap, session_overflows ? overflow_fields(key_) : group_fields(e)));
     }
-    overflow_fields_.clear();
     joined->start_ms = std::min(joined->start_ms, t);
     joined->end_ms = std::max(joined->end_ms, t + gap);
     touch(*joined, e);
@@ -566,10 +589,9 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     if (it == groups.end()) {
       if (groups.size() >= group_cap_ && !collecting_) {
         ++groups_dropped_;
-        auto fields = group_fields(e);
-        std::string key = overflow_group(fields, groups.size());
+        const std::string& key = overflow_key(e, groups.size());
         it = groups.find(key);
-        if (it == groups.end()) it = groups.try_emplace(std::move(key), new_group(start, start + size, std::move(fields))).first;
+        if (it == groups.end()) it = groups.try_emplace(key, new_group(start, start + size, overflow_fields(key))).first;
       } else {
         it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
       }
@@ -616,9 +638,12 @@ void window_engine::merge(window_partial& p, size_t input) {
   if (it == groups.end()) {
     if (groups.size() >= group_cap_) {
       groups_dropped_ += p.metrics.requests();
-      std::string key = overflow_group(p.fields, groups.size());
+      const std::string& key = overflow_key(groups.size(), [&](auto&& take) {
+        for (const auto& field : p.fields) take(field.second);
+      });
       it = groups.find(key);
-      if (it == groups.end()) it = groups.try_emplace(std::move(key), new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
+      if (it == groups.end())
+        it = groups.try_emplace(key, new_group(p.start_ms, p.start_ms + size, overflow_fields(key))).first;
     } else {
       it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
     }

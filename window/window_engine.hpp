@@ -245,10 +245,15 @@ private:
   bool append_field(const window_event& e, size_t field, std::string& out) const;
   void make_key(const window_event& e);
   std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
-  /// The overflow group of a key over max_groups, with `open` groups in
-  /// its window: key and fields of its network's group while fewer than
-  /// the overflow budget are open, else of the one "(overflow)" group.
-  std::string overflow_group(std::vector<std::pair<std::string, std::string>>& fields, size_t open) const;
+  /// The key of the overflow group of a key over the group cap, with `open`
+  /// groups in its window: its network's group while fewer than the
+  /// overflow budget are open, else the one "(overflow)" group. `each_value`
+  /// hands each group value to the function it is given.
+  template <class Values>
+  const std::string& overflow_key(size_t open, Values&& each_value);
+  const std::string& overflow_key(const window_event& e, size_t open);
+  /// The fields of the group an overflow key names.
+  std::vector<std::pair<std::string, std::string>> overflow_fields(const std::string& key) const;
   void touch(group_state& g, const window_event& e);
   /// A changed group: its snapshot goes out with the next deltas.
   void mark_changed(group_state& g);
@@ -270,7 +275,7 @@ private:
   std::vector<std::optional<size_t>> watched_declared_;  // with a metric plan
   std::shared_ptr<const metric_plan> plan_;  // declared metrics; null: web-log
   std::string key_;                   // reused: the group key of the event being added
-  std::vector<std::pair<std::string, std::string>> overflow_fields_;  // a session over max_groups: its group's
+  std::string overflow_key_, value_scratch_;  // reused by overflow_key
   partition partition_;
   bool collecting_ = false;            // an agent's pre-aggregation: no watermark, no limits
   int64_t max_time_ = INT64_MIN;       // over all inputs

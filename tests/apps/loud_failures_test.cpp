@@ -459,6 +459,14 @@ void damage(const std::string& path, const std::string& kind) {
   test::write_file(path, bytes);
 }
 
+/// Runs the node of `cfg` until it has written 4 checkpoints, then SIGKILLs it.
+void killed_after_checkpoints(const test::temp_dir& dir, const std::string& cfg) {
+  pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
+  REQUIRE(wait_for_log(dir / "run.log", "checkpoint 4: written"));
+  ::kill(pid, SIGKILL);
+  test::wait_process(pid);
+}
+
 } // namespace
 
 TEST_CASE("a damaged newest checkpoint, whatever the damage, falls back to the one before and gives the same results") {
@@ -467,13 +475,10 @@ TEST_CASE("a damaged newest checkpoint, whatever the damage, falls back to the o
     INFO("damage: " << kind);
     test::temp_dir dir, ref;
     const std::string cfg = with_reference_run(dir, ref);
-    pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
-    REQUIRE(wait_for_log(dir / "run.log", "checkpoint 4: written"));
-    ::kill(pid, SIGKILL);
-    test::wait_process(pid);
+    killed_after_checkpoints(dir, cfg);
     // Each checkpoint's parts are table files of their own, written
-    // together: the newest checkpoint's are the newest files (checkpoints
-    // are 100 ms apart).
+    // together: the newest files are the newest checkpoint's (checkpoints
+    // are 100 ms apart; damage to any one of its files must be enough).
     const auto files = table_files(dir / "state");
     auto mtime = [](const std::string& f) { return std::filesystem::last_write_time(f); };
     auto newest = mtime(files.back());
@@ -481,7 +486,7 @@ TEST_CASE("a damaged newest checkpoint, whatever the damage, falls back to the o
     std::vector<std::string> last;
     for (const auto& f : files)
       if (newest - mtime(f) < std::chrono::milliseconds(40)) last.push_back(f);
-    REQUIRE(last.size() >= 2);
+    REQUIRE(!last.empty());
     REQUIRE(last.size() < files.size() / 2);
     for (const auto& f : last) damage(f, kind);
     auto again = test::run_command(bin + " run -c '" + cfg + "' --once 2>&1");
@@ -499,10 +504,7 @@ TEST_CASE("every checkpoint damaged, or the manifest: the restart refuses with w
   for (const bool manifest : {false, true}) {
     test::temp_dir dir, ref;
     const std::string cfg = with_reference_run(dir, ref);
-    pid_t pid = test::spawn_process({bin, "run", "-c", cfg, "--log-level", "debug"}, dir / "run.log");
-    REQUIRE(wait_for_log(dir / "run.log", "checkpoint 4: written"));
-    ::kill(pid, SIGKILL);
-    test::wait_process(pid);
+    killed_after_checkpoints(dir, cfg);
     if (manifest) {
       for (const auto& e : std::filesystem::directory_iterator(dir / "state"))
         if (e.path().filename().string().rfind("MANIFEST-", 0) == 0) {
