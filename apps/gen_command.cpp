@@ -134,7 +134,7 @@ int run_gen(const gen_flags& f) {
     if (item.empty()) continue;
     auto k = incident_from_string(item);
     if (!k) {
-      std::cerr << "vigil gen: unknown incident '" << item << "' (scan, bruteforce, 5xx, latency)\n";
+      std::cerr << "vigil gen: unknown incident '" << item << "' (scan, bruteforce, 5xx, latency, surge)\n";
       return 2;
     }
     opts.incidents.push_back(*k);
@@ -273,7 +273,7 @@ void add_gen_command(CLI::App& app, int& exit_code) {
   access->add_option("--rate", f->rate, "background lines per second")->capture_default_str()
     ->check(CLI::Range(0.001, 1e9));
   access->add_option("--duration", f->duration, "event time covered, e.g. 60s, 5m")->capture_default_str();
-  access->add_option("--inject", f->inject, "incidents, comma-separated: scan, bruteforce, 5xx, latency");
+  access->add_option("--inject", f->inject, "incidents, comma-separated: scan, bruteforce, 5xx, latency, surge (search traffic x4 from many clients)");
   access->add_option("--seed", f->seed, "random seed")->capture_default_str();
   access->add_option("--start", f->start, "event time of the first line: RFC 3339, or now")
     ->capture_default_str();

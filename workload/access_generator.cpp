@@ -38,13 +38,14 @@ std::string_view to_string(incident_kind k) noexcept {
     case incident_kind::bruteforce: return "bruteforce";
     case incident_kind::error_spike: return "5xx";
     case incident_kind::latency: return "latency";
+    case incident_kind::surge: return "surge";
   }
   return "?";
 }
 
 std::optional<incident_kind> incident_from_string(std::string_view name) noexcept {
   for (auto k : {incident_kind::scan, incident_kind::bruteforce, incident_kind::error_spike,
-                 incident_kind::latency})
+                 incident_kind::latency, incident_kind::surge})
     if (to_string(k) == name) return k;
   return std::nullopt;
 }
@@ -69,6 +70,8 @@ access_generator::access_generator(access_workload_options opts)
     } else if (kind == incident_kind::bruteforce) {
       plan.client = "198.51.100." + std::to_string(10 + below(200));
       rate = 1;  // 60 failed logins a minute
+    } else if (kind == incident_kind::surge) {
+      rate = opts_.rate * 0.3;  // search is a tenth of the background: four times that
     }
     if (rate > 0) {
       streams_.push_back({kind, false, rate, 0, plan.start_ms, plan.end_ms});
@@ -183,7 +186,13 @@ void access_generator::incident_line(const stream& s, int64_t t, std::string& ou
   if (s.kind == incident_kind::scan)
     write_line(out, t, plan->client, "GET", probes[below(std::size(probes))], 404, 200 + below(100),
                "-", "Mozilla/5.0 zgrab/0.x", 1000 + below(3000));
-  else
+  else if (s.kind == incident_kind::surge) {
+    char client[32];
+    std::snprintf(client, sizeof(client), "10.200.%u.%u", static_cast<unsigned>(below(256)),
+                  static_cast<unsigned>(below(256)));
+    write_line(out, t, client, "GET", "/api/search?q=" + std::string(words[below(std::size(words))]), 200,
+               500 + below(3000), "https://shop.example/", browsers[below(std::size(browsers))], 6000 + below(120000));
+  } else
     write_line(out, t, plan->client, "POST", "/wp-login.php", 401, 400, "-",
                "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", 20000 + below(20000));
 }

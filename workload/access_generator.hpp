@@ -16,6 +16,7 @@ enum class incident_kind : uint8_t {
   bruteforce,  ///< one client failing logins: POST /wp-login.php -> 401
   error_spike, ///< half of all requests answered 5xx
   latency,     ///< request times of /api/search ten times slower
+  surge,       ///< /api/search asked four times as often, from many clients (no rule names it)
 };
 
 std::string_view to_string(incident_kind k) noexcept;
