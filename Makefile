@@ -36,23 +36,29 @@ install: vigil
 package: vigil
 	cd $(BUILD) && cpack -G DEB
 
-# The main job, live: `vigil gen` appends a log with injected incidents (a
-# scanner, a brute-forcer, a 5xx spike, slow API calls) in real time while
-# `vigil run` follows it and prints alerts as they fire (about 90 s); the
-# node's dashboard is on http://127.0.0.1:9464/ meanwhile.
+# The main job, live: 20 minutes of ordinary traffic are written at once (the
+# history the route_traffic detector learns from), then `vigil gen` appends
+# a log with injected incidents (a scanner, a brute-forcer, a 5xx spike,
+# slow API calls, a surge of search traffic) in real time while `vigil run`
+# follows it and prints alerts as they fire (about 90 s); the node's
+# dashboard is on http://127.0.0.1:9464/ meanwhile.
 demo: vigil
-	@rm -rf var/demo && mkdir -p var/demo && touch var/demo/access.log
+	@rm -rf var/demo && mkdir -p var/demo
+	@$(BUILD)/vigil gen access --rate 500 --duration 20m --start "$$(date -u -d '-20 min' +%Y-%m-%dT%H:%M:%SZ)" \
+	  --no-pace --seed 2 --format combined_rt -o var/demo/access.log
 	@echo "dashboard: http://127.0.0.1:9464/  (metrics: /metrics, health: /healthz, /readyz)"
 	@$(BUILD)/vigil run -c config/demo.toml & pid=$$!; \
-	  $(BUILD)/vigil gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency \
+	  $(BUILD)/vigil gen access --rate 500 --duration 90s --inject scan,bruteforce,5xx,latency,surge \
 	    --format combined_rt -o var/demo/access.log; \
 	  sleep 2; kill -TERM $$pid; wait $$pid
 	@echo
-	@echo "alerts: var/demo/alerts.jsonl   minute windows: var/demo/minute.jsonl"
+	@echo "alerts: var/demo/alerts.jsonl   minute windows: var/demo/minute.jsonl   routes (with anomaly scores): var/demo/route_10s.jsonl"
 
-# The second job, live: `vigil gen events` writes a shop's order events
-# (six minutes of event time in a minute: --speed 6) with a payment failure
-# spike, a revenue drop and broken events, while `vigil run` validates them,
+# The second job, live: 20 minutes of ordinary orders are written at once
+# (the history the revenue detector learns from), then `vigil gen events`
+# writes a shop's order events (six minutes of event time in a minute:
+# --speed 6) with a payment failure spike, a revenue drop and broken
+# events, while `vigil run` validates them,
 # joins the product table, writes clean records (JSONL, and CSV for the
 # purchases), counts business metrics per minute and alerts; the dashboard
 # is on http://127.0.0.1:9465/ meanwhile.
@@ -61,7 +67,9 @@ demo: vigil
 # shop_minute); SQLite (var/orders/orders.db) is always written.
 PG_DSN ?=
 demo-etl: vigil
-	@rm -rf var/orders && mkdir -p var/orders && touch var/orders/orders.jsonl
+	@rm -rf var/orders && mkdir -p var/orders
+	@$(BUILD)/vigil gen events --kind orders --no-pace --rate 300 --duration 20m --seed 2 \
+	  --start "$$(date -u -d '-20 min' +%Y-%m-%dT%H:%M:%SZ)" --out-dir var/orders
 	@cp config/orders.toml var/orders/demo.toml
 	@if [ -n "$(PG_DSN)" ]; then \
 	  printf '\n[[sink]]\nname = "orders_pg"\ntype = "postgres"\ninput = "records"\ntable = "orders"\n' >> var/orders/demo.toml; \

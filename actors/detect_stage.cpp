@@ -29,7 +29,7 @@ detect_stage_actor spawn_detect_stage(caf::actor_system& sys, const detect_stage
   auto behavior = [cfg](detect_stage_actor::stateful_pointer<detect_state> self)
     -> detect_stage_actor::behavior_type {
     std::string error;
-    self->state.rules = cfg.restored ? cfg.restored : rule_engine::make(cfg.rules, cfg.node, error);
+    self->state.rules = cfg.restored ? cfg.restored : rule_engine::make(cfg.rules, cfg.detectors, cfg.node, error);
     if (!self->state.rules) spdlog::error("detect stage: {}", error);  // check-config catches this first
     return {
       [=](ingest_atom, const std::vector<window_delta>& deltas) -> caf::result<uint64_t> {

@@ -17,6 +17,7 @@ class rule_engine;
 struct detect_stage_config {
   std::string node;
   std::vector<rule_config> rules;
+  std::vector<detector_config> detectors;
   alert_stage_actor alerts;
   /// Checkpoints: where the stage's part goes (null: none), and the rule
   /// engine restored from the checkpoint being resumed (null: a fresh one).

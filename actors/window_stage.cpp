@@ -37,6 +37,8 @@ struct held_batch {
 
 struct stage_state {
   std::vector<window_engine> engines;
+  std::vector<detector_bank> detectors;     // per engine
+  std::string saved_detectors;              // the detectors as the checkpoint being written holds them
   // By source: batches that arrived ahead of their turn (a source's chunks
   // are parsed by several workers) wait for the ones before them.
   std::map<std::string, sequence_order<held_batch>> order;
@@ -79,6 +81,8 @@ std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
 void show_closed(window_tally& tally, const std::vector<window_result>& closed) {
   if (tally.names.empty() || closed.empty()) return;
   auto value = [](const window_result& r, const std::string& name) {
+    for (const auto& [n, score] : r.anomaly)
+      if (n == name) return score;
     return r.metrics.value(name).value_or(std::numeric_limits<double>::quiet_NaN());
   };
   if (!tally.keyed) {
@@ -139,12 +143,27 @@ void warn_overflow(stage_state& st) {
 }
 } // namespace
 
-std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state) {
+std::vector<detector_bank> fresh_detector_banks(const window_stage_config& cfg) {
+  std::vector<detector_bank> banks;
+  for (size_t i = 0; i < cfg.windows.size(); ++i)
+    banks.emplace_back(cfg.windows[i], cfg.detectors, i < cfg.watched.size() ? cfg.watched[i] : std::vector<std::string>{});
+  return banks;
+}
+
+std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state,
+                                                  std::vector<detector_bank>* detectors) {
   auto engines = fresh_engines(cfg);
   state_reader r(state);
   if (r.count() != engines.size()) throw state_decode_error("window state holds another number of windows");
   for (auto& e : engines) e.restore(r);
-  if (!r.done()) throw state_decode_error("window state has bytes after its last window");
+  // The detectors follow the windows (none in a checkpoint from before them).
+  std::vector<detector_bank> banks = fresh_detector_banks(cfg);
+  if (!r.done()) {
+    if (r.count() != banks.size()) throw state_decode_error("detector state holds another number of windows");
+    for (auto& b : banks) b.restore(r);
+  }
+  if (!r.done()) throw state_decode_error("window state has bytes after its last window's detectors");
+  if (detectors) *detectors = std::move(banks);
   return engines;
 }
 
@@ -158,6 +177,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     } else {
       st.engines = fresh_engines(cfg);
     }
+    st.detectors = cfg.restored_detectors ? std::move(*cfg.restored_detectors) : fresh_detector_banks(cfg);
     st.closed.resize(st.engines.size());
     for (size_t i = 0; i < cfg.sources.size(); ++i) st.input_of[cfg.sources[i]] = i;
     st.last_events.assign(std::max<size_t>(cfg.sources.size(), 1), std::chrono::steady_clock::now());
@@ -192,8 +212,21 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
     };
     auto send_deltas = [self, cfg, hand_on]() mutable {
-      std::vector<window_delta> deltas;
-      for (auto& e : self->state.engines) e.take_deltas(deltas);
+      auto& st = self->state;
+      std::vector<window_delta> deltas, engine_deltas;
+      for (size_t i = 0; i < st.engines.size(); ++i) {
+        st.engines[i].take_deltas(engine_deltas);
+        // The detectors judge the closes first: their scores go with them.
+        if (i < st.detectors.size() && !st.detectors[i].empty()) {
+          st.detectors[i].judge(st.closed[i], engine_deltas);
+          if (i < cfg.tallies.size()) {
+            cfg.tallies[i]->detector_series = st.detectors[i].series();
+            cfg.tallies[i]->detector_series_dropped = st.detectors[i].series_dropped();
+          }
+        }
+        for (auto& d : engine_deltas) deltas.push_back(std::move(d));
+        engine_deltas.clear();
+      }
       if (!deltas.empty() && cfg.detect) hand_on(cfg.detect, ingest_atom_v, std::move(deltas));
       for (size_t i = 0; i < cfg.tallies.size() && i < self->state.engines.size(); ++i) {
         const auto& e = self->state.engines[i];
@@ -289,6 +322,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       w.u64(st.engines.size());
       std::string bytes = w.take();
       for (auto& e : st.engines) bytes += e.end_save();
+      bytes += st.saved_detectors;
       spdlog::debug("window stage: checkpoint {}: {} bytes of state, written in {} slices over {} ms", st.saving,
                     bytes.size(), st.save_slices,
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.save_started).count());
@@ -307,6 +341,11 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       st.save_started = std::chrono::steady_clock::now();
       st.save_slices = 0;
       for (auto& e : st.engines) e.begin_save();
+      // Detectors change only at closes, between batches: saved whole, now.
+      state_writer dw;
+      dw.u64(st.detectors.size());
+      for (const auto& d : st.detectors) d.save(dw);
+      st.saved_detectors = dw.take();
       if (cfg.detect) self->send(cfg.detect, checkpoint_atom_v, id);
       for (const auto& [window, sink] : cfg.window_sinks) self->send(sink, checkpoint_atom_v, id);
       if (cfg.quarantine) self->send(cfg.quarantine, checkpoint_atom_v, id);

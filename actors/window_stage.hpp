@@ -17,6 +17,7 @@
 #include "settings/config.hpp"
 #include "record/record_format.hpp"
 #include "record/record_layout.hpp"
+#include "anomaly/detector_bank.hpp"
 #include "window/window_engine.hpp"
 
 namespace vigil {
@@ -31,6 +32,8 @@ struct window_tally {
   std::atomic<uint64_t> late_events{0};     ///< behind the watermark: counted and dropped
   std::atomic<uint64_t> dropped_groups{0};  ///< over max_groups
   std::atomic<uint64_t> values_cut{0};      ///< group values over max_group_value_bytes
+  std::atomic<uint64_t> detector_series{0};          ///< series the window's detectors keep
+  std::atomic<uint64_t> detector_series_dropped{0};  ///< values of series over max_series
 
   /// Closed instances, for the dashboard: of a window without group_by
   /// its metrics (`metrics`, in `names` order; NaN where there is no
@@ -97,6 +100,9 @@ struct window_stage_config {
   checkpoint_coordinator_actor coordinator;
   std::vector<std::string> sources;
   std::shared_ptr<std::vector<window_engine>> restored;
+  /// The detectors (`[[detector]]`), and their state to start from (null: fresh).
+  std::vector<detector_config> detectors;
+  std::shared_ptr<std::vector<detector_bank>> restored_detectors;
   /// A source that sent no events for this long stops holding the
   /// watermark back (a quiet log must not keep every window open).
   std::chrono::milliseconds idle_after{10000};
@@ -106,9 +112,13 @@ struct window_stage_config {
 };
 
 /// The engines of `cfg` with the state a checkpoint holds for them (the
-/// window stage's part). Throws `state_decode_error` when it does not
-/// decode or is for other windows.
-std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state);
+/// window stage's part), and into `detectors` (when given) the windows'
+/// detectors. Throws `state_decode_error` when it does not decode or is
+/// for other windows.
+std::vector<window_engine> restore_window_engines(const window_stage_config& cfg, std::string_view state,
+                                                  std::vector<detector_bank>* detectors = nullptr);
+/// The detector banks of `cfg`, one per window (fresh).
+std::vector<detector_bank> fresh_detector_banks(const window_stage_config& cfg);
 
 /// Spawns the stage that keeps the node's windows (see `window_stage_actor`),
 /// starting from `cfg.restored` when set.

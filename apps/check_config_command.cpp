@@ -53,7 +53,9 @@ void add_check_config_command(CLI::App& app, int& exit_code) {
     std::cout << f->file << ": ok (node " << c.node.name
               << (c.environment.empty() ? "" : ", environment " + c.environment) << "; "
               << c.sources.size() << " sources, " << c.windows.size() << " windows, "
-              << c.rules.size() << " rules, " << c.sinks.size() << " sinks)\n";
+              << c.rules.size() << " rules, "
+              << (c.detectors.empty() ? "" : std::to_string(c.detectors.size()) + " detectors, ") << c.sinks.size()
+              << " sinks)\n";
     exit_code = 0;
   });
 }

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/analyze_command.hpp"
+#include "apps/anomaly_command.hpp"
 #include "apps/command_suggestions.hpp"
 #include "apps/check_config_command.hpp"
 #include "apps/gen_command.hpp"
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   vigil::add_run_command(app, exit_code);
   vigil::add_gen_command(app, exit_code);
   vigil::add_state_command(app, exit_code);
+  vigil::add_anomaly_command(app, exit_code);
   vigil::add_keygen_command(app, exit_code);
   // CLI11 would say "A subcommand is required" for a misspelled one.
   if (argc > 1)

@@ -201,9 +201,9 @@ int run_live(const vigil_config& cfg, const live_run_options& opts) {
     caf::anon_send(coordinator, run_atom_v, std::move(sources));
   }
   http->started();
-  spdlog::info("node {}: {} sources, {} dimension tables, {} windows, {} rules, {} sinks", cfg.node.name,
+  spdlog::info("node {}: {} sources, {} dimension tables, {} windows, {} rules, {} detectors, {} sinks", cfg.node.name,
                cfg.sources.size(), cfg.dimensions.size(), cfg.windows.size(), cfg.rules.size(),
-               cfg.sinks.size());
+               cfg.detectors.size(), cfg.sinks.size());
 
   // A finite run (--once, or stdin alone) ends when its input does; any
   // other runs until a signal. Either way a signal stops it cleanly.

@@ -74,6 +74,9 @@ struct node_counters {
       if (w.metrics.empty())
         t->names = t->keyed ? std::vector<std::string>{"requests", "status_4xx", "status_5xx", "probes", "latency_p99"}
                             : std::vector<std::string>{"requests", "status_5xx", "error_rate", "latency_p99"};
+      // And what its detectors make of it.
+      for (const auto& d : cfg.detectors)
+        if (d.window == w.name) t->names.push_back("anomaly_score_" + d.metric);
       c->windows.push_back(std::move(t));
     }
     for (const auto& s : cfg.sinks)

@@ -53,6 +53,8 @@ const metric_doc node_metrics[] = {
    "Event time up to which the window has closed (Unix time), per window."},
   {"vigil_window_late_events_total", kind::counter, "Events behind the watermark: counted and dropped, per window."},
   {"vigil_window_group_values_cut_total", kind::counter, "Events whose group value was over 256 bytes: cut, with a hash of the whole, per window."},
+  {"vigil_detector_series", kind::gauge, "Series the window's detectors keep a baseline of."},
+  {"vigil_detector_series_dropped_total", kind::counter, "Window values of series over a detector's max_series: not judged."},
   {"vigil_window_dropped_groups_total", kind::counter, "Events of keys over max_groups, counted in overflow groups (their network, then one overflow group), per window."},
   {"vigil_alerts_total", kind::counter, "Alerts sent on (replays not counted), per rule, severity and status."},
   {"vigil_checkpoints_total", kind::counter, "Checkpoints written, and those that failed."},
@@ -185,6 +187,8 @@ void render(const node_counters& c, metrics_registry& m, node_metric_parts parts
     m.set("vigil_window_late_events_total", l, num(w->late_events));
     m.set("vigil_window_dropped_groups_total", l, num(w->dropped_groups));
     m.set("vigil_window_group_values_cut_total", l, num(w->values_cut));
+    m.set("vigil_detector_series", l, num(w->detector_series));
+    m.set("vigil_detector_series_dropped_total", l, num(w->detector_series_dropped));
   }
   for (const auto& [key, n] : c.alerts->sent()) {
     const auto& [rule, severity, status] = key;

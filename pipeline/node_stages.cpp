@@ -100,7 +100,8 @@ alert_output alert_output_of(const sink_config& s) {
 stage_plan plan_stages(const vigil_config& cfg) {
   stage_plan plan;
   plan.windows.windows = cfg.windows;
-  for (const auto& w : cfg.windows) plan.windows.watched.push_back(watched_metrics(cfg.rules, w.name));
+  for (const auto& w : cfg.windows) plan.windows.watched.push_back(watched_metrics(cfg.rules, cfg.detectors, w.name));
+  plan.windows.detectors = cfg.detectors;
   plan.windows.label_names = dimension_fields(cfg.dimensions);
   if (!cfg.schemas.empty()) plan.windows.records = std::make_shared<const record_layout>(record_layout::of(cfg));
   plan.windows.part = partition_of_node(cfg);
@@ -176,11 +177,12 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
     }
   }
   auto alerts = spawn_alert_stage(sys, acfg);
-  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, alerts, coordinator,
+  auto detect = spawn_detect_stage(sys, detect_stage_config{cfg.node.name, cfg.rules, cfg.detectors, alerts, coordinator,
                                                             recovered.detect, detect_tally});
   wcfg.detect = detect;
   wcfg.coordinator = coordinator;
   wcfg.restored = recovered.windows;
+  wcfg.restored_detectors = recovered.detectors;
   out.has_quarantine = static_cast<bool>(wcfg.quarantine);
   out.has_attack_sinks = !wcfg.attack_sinks.empty();
   auto windows = spawn_window_stage(sys, wcfg);

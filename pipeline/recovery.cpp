@@ -106,10 +106,11 @@ bool load(const state_store& store, uint64_t id, const vigil_config& cfg, const 
       const std::string& name = p.participant;
       if (restore_source_part(cfg, p, r)) continue;
       if (name == "windows") {
-        r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes));
+        r.detectors = std::make_shared<std::vector<detector_bank>>();
+        r.windows = std::make_shared<std::vector<window_engine>>(restore_window_engines(windows, p.bytes, r.detectors.get()));
       } else if (name == "detect") {
         std::string e;
-        if (auto engine = rule_engine::make(cfg.rules, cfg.node.name, e)) {
+        if (auto engine = rule_engine::make(cfg.rules, cfg.detectors, cfg.node.name, e)) {
           state_reader reader(p.bytes);
           engine->restore(reader);
           r.detect = std::move(engine);
@@ -177,6 +178,9 @@ std::vector<std::string> state_config_lines(const vigil_config& cfg) {
     out.push_back(o.str());
   }
   for (const auto& r : cfg.rules) out.push_back("rule " + r.name + ": window=" + r.window + " when=" + r.when);
+  for (const auto& d : cfg.detectors)
+    out.push_back("detector " + d.name + ": window=" + d.window + " metric=" + d.metric + " group_by=[" + join(d.group_by)
+                  + "] method=" + to_string(d.params.method) + " max_series=" + std::to_string(d.max_series));
   if (const partition part = partition_of_node(cfg); !part.single())
     out.push_back("partition " + std::to_string(part.index + 1) + " of " + std::to_string(part.count) + ": " +
                   join(aggregator_names(cfg.cluster)));

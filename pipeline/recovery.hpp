@@ -36,6 +36,7 @@ struct recovered_state {
   /// ("source:AGENT/SOURCE", "dedup:AGENT/SOURCE"): handed back to the agent.
   std::map<std::string, std::string> remote_parts;
   std::shared_ptr<std::vector<window_engine>> windows;
+  std::shared_ptr<std::vector<detector_bank>> detectors;  ///< with `windows`
   std::shared_ptr<rule_engine> detect;   ///< null: the detect stage makes a fresh one
   std::shared_ptr<alert_router> alerts;  ///< null: the alert stage makes a fresh one
   /// By file sink name: the checkpoint's file positions, or with no

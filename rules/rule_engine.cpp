@@ -13,6 +13,7 @@
 #include <map>
 
 #include "hash/stable_hash.hpp"
+#include "anomaly/detector_bank.hpp"
 #include "rules/metric_names.hpp"
 
 namespace vigil {
@@ -148,9 +149,38 @@ std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, 
   return names;
 }
 
+std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules,
+                                         const std::vector<detector_config>& detectors, const std::string& window) {
+  std::vector<std::string> names = watched_metrics(rules, window);
+  for (const auto& d : detectors) {
+    if (d.window != window) continue;
+    names.push_back(d.metric);
+    for (auto& n : detector_value_names(d.metric).all()) names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
 std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& rules, std::string node,
                                                std::string& error) {
+  return make(rules, {}, std::move(node), error);
+}
+
+std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& rules,
+                                               const std::vector<detector_config>& detectors, std::string node,
+                                               std::string& error) {
   std::unique_ptr<rule_engine> e(new rule_engine);
+  for (const auto& d : detectors) {
+    const auto watched = watched_metrics(rules, detectors, d.window);
+    auto index_of = [&](const std::string& m) {
+      return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
+    };
+    const detector_value_names n(d.metric);
+    e->detectors_.push_back(compiled_detector{d, index_of(n.score), index_of(n.value),
+                                              index_of(n.expected), index_of(n.low), index_of(n.high),
+                                              index_of(n.alert)});
+  }
   e->node_ = std::move(node);
   std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
@@ -160,7 +190,7 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
       return nullptr;
     }
     auto [w, fresh] = watched_by_window.try_emplace(r.window);
-    if (fresh) w->second = watched_metrics(rules, r.window);
+    if (fresh) w->second = watched_metrics(rules, detectors, r.window);
     const auto& watched = w->second;
     auto index_of = [&](const std::string& m) {
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
@@ -268,7 +298,104 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   return a;
 }
 
+namespace {
+
+/// A learned value for people: as a metric's value, to 4 digits.
+std::string learned(const std::string& metric, double v) {
+  if (metric.rfind("latency_", 0) == 0 || metric == "error_rate" || metric == "client_error_rate")
+    return with_unit(metric, v);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, std::abs(v) >= 1000 ? "%.0f" : "%.4g", v);
+  return buf;
+}
+
+/// "requests 1234 outside its learned band 200 to 400 (expected 300; anomaly score 0.93)"
+std::string detector_summary(const detector_config& d, const std::vector<std::pair<std::string, std::string>>& key,
+                             double value, double expected, double low, double high, double score, bool resolved) {
+  std::string who;
+  for (const auto& [k, v] : key) who += (who.empty() ? " for " : ", ") + k + " " + v;
+  std::string s = d.name + who + ": " + d.metric + " " + with_unit(d.metric, value);
+  s += resolved ? " back within its learned band " : " outside its learned band ";
+  s += learned(d.metric, low) + " to " + learned(d.metric, high) + " (expected " + learned(d.metric, expected);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "; anomaly score %.2f)", score);
+  return s + buf;
+}
+
+} // namespace
+
+void rule_engine::on_closed_detector(const compiled_detector& c, const window_delta& d, int64_t now_ms,
+                                     std::vector<alert>& out) {
+  const std::string prefix = c.cfg.name + "\x1e";
+  std::set<std::string> held, seen;
+  struct reading {
+    double score, value, expected, low, high, alert;
+  };
+  std::map<std::string, reading> now;  // this close's reading of each series, by key
+  for (const auto& g : d.groups) {
+    std::vector<std::pair<std::string, std::string>> key;
+    for (const auto& f : g.group)
+      if (std::find(c.cfg.group_by.begin(), c.cfg.group_by.end(), f.first) != c.cfg.group_by.end()) key.push_back(f);
+    const std::string text = group_text(key);
+    if (!seen.insert(text).second) continue;  // groups summed into one series: the first says it
+    const reading v{metric_value(g.values, c.score), metric_value(g.values, c.value),
+                    metric_value(g.values, c.expected), metric_value(g.values, c.low), metric_value(g.values, c.high),
+                    metric_value(g.values, c.alert)};
+    const std::string k = prefix + text;
+    now[k] = v;
+    auto it = firing_.find(k);
+    if (it != firing_.end()) {
+      if (v.value < v.low || v.value > v.high) {  // still outside the band
+        held.insert(k);
+        it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
+      }
+      continue;
+    }
+    if (v.alert < 1) continue;
+    alert a;
+    a.rule = c.cfg.name;
+    a.severity = to_string(c.cfg.level);
+    a.status = "firing";
+    a.key = key;
+    a.value = v.value;
+    a.threshold = v.value > v.expected ? v.high : v.low;
+    a.window_start_ms = d.start_ms;
+    a.window_end_ms = d.end_ms;
+    a.first_seen_ms = g.last_event_ms;
+    a.emitted_at_ms = now_ms;
+    a.node = node_;
+    char id[32];
+    std::snprintf(id, sizeof(id), "%016llx",
+                  static_cast<unsigned long long>(stable_hash(c.cfg.name + "\x1e" + text + "\x1e" + std::to_string(d.start_ms))));
+    a.id = id;
+    a.summary = detector_summary(c.cfg, key, v.value, v.expected, v.low, v.high, v.score, false);
+    out.push_back(a);
+    firing_.emplace(k, firing_alert{std::move(a), d.start_ms});
+    held.insert(k);
+  }
+  std::vector<std::string> resolved;
+  for (const auto& [k, f] : firing_)
+    if (k.rfind(prefix, 0) == 0 && f.last_window_start < d.start_ms && !held.count(k)) resolved.push_back(k);
+  std::sort(resolved.begin(), resolved.end());
+  for (const auto& k : resolved) {
+    auto it = firing_.find(k);
+    alert a = it->second.a;
+    a.status = "resolved";
+    a.emitted_at_ms = now_ms;
+    auto v = now.find(k);
+    a.value = v != now.end() ? v->second.value : 0;
+    a.summary = v != now.end() ? detector_summary(c.cfg, a.key, a.value, v->second.expected, v->second.low,
+                                                  v->second.high, v->second.score, true)
+                               : c.cfg.name + ": the series had no data in the window (resolved)";
+    out.push_back(std::move(a));
+    firing_.erase(it);
+  }
+}
+
 void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
+  if (d.closed)
+    for (const auto& c : detectors_)
+      if (c.cfg.window == d.window) on_closed_detector(c, d, now_ms, out);
   string_map<const group_snapshot*> by_group;  // closed instances: group text -> snapshot
   for (auto& r : rules_) {
     if (r.cfg.window != d.window) continue;

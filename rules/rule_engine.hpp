@@ -20,6 +20,10 @@ namespace vigil {
 /// it), sorted by name; empty when no rule reads the window. Rules that do
 /// not compile are skipped (check-config reports them).
 std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules, const std::string& window);
+/// The same with the detectors of `window`: their metrics and the values
+/// they add to close deltas (`detector_value_names`).
+std::vector<std::string> watched_metrics(const std::vector<rule_config>& rules,
+                                         const std::vector<detector_config>& detectors, const std::string& window);
 
 /// "revenue" for "revenue_prev" (the previous window's value of a metric,
 /// which the rules keep); nullopt for any other name.
@@ -48,6 +52,14 @@ public:
   /// Compiles the rules; `error` names the first rule that does not compile.
   static std::unique_ptr<rule_engine> make(const std::vector<rule_config>& rules, std::string node,
                                            std::string& error);
+  /// With detectors: each alerts at the close of a window in which it
+  /// found its series anomalous (a score at or over its threshold, not
+  /// suppressed), stays firing while the series' value is outside its
+  /// learned band, and resolves at the first close back within it (or
+  /// that lacks the series).
+  static std::unique_ptr<rule_engine> make(const std::vector<rule_config>& rules,
+                                           const std::vector<detector_config>& detectors, std::string node,
+                                           std::string& error);
 
   /// One delta of the window stage; its values follow `watched_metrics`.
   void on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out);
@@ -69,6 +81,10 @@ private:
     bool at_close = false;  ///< checked on whole windows only
     std::vector<rule_comparison> comparisons;  ///< in the order written
   };
+  struct compiled_detector {
+    detector_config cfg;
+    size_t score = 0, value = 0, expected = 0, low = 0, high = 0, alert = 0;  // value indices
+  };
   struct firing_alert {
     alert a;
     int64_t last_window_start;
@@ -81,11 +97,13 @@ private:
   const std::vector<double>* previous_values(const std::string& window, const std::string& group, int64_t start_ms) const;
   void remember_closed(const window_delta& d);
   void on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
+  void on_closed_detector(const compiled_detector& c, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
 
   std::string node_;
   std::vector<compiled> rules_;
+  std::vector<compiled_detector> detectors_;
   string_map<firing_alert> firing_;  // by rule + group
   /// Windows some rule reads X_prev of, and their groups' values at the
   /// last close (by window + group).

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "anomaly/detector_params.hpp"
 #include "parse/clf_parser.hpp"
 #include "parse/log_format.hpp"
 #include "settings/duration.hpp"
@@ -209,6 +210,25 @@ struct rule_config {
   std::vector<std::string> metric_names;
 };
 
+/// A detector (`[[detector]]`): learns one metric of a window per series
+/// (the whole window, or each group) and alerts like a rule at the close
+/// of a window whose value it finds anomalous.
+struct detector_config {
+  std::string name;
+  std::string window;
+  std::string metric;
+  /// The fields a series is kept by: a subset of the window's group_by,
+  /// the groups that share them summed. Default: the window's (a series
+  /// per group).
+  std::vector<std::string> group_by;
+  bool group_by_set = false;
+  /// Series at most; values of further ones are not judged (counted).
+  /// Default: 10000.
+  uint64_t max_series = 10000;
+  detector_params params;  ///< method, learn, threshold, suppress
+  severity level = severity::warning;  ///< Default: warning.
+};
+
 enum class sink_type : uint8_t { console, jsonl, webhook, alertmanager, csv, sqlite, postgres, zmq };
 enum class sink_input : uint8_t { alerts, window, records, quarantine, attacks };
 
@@ -311,6 +331,7 @@ struct vigil_config {
   std::vector<route_config> routes;
   std::vector<window_config> windows;
   std::vector<rule_config> rules;
+  std::vector<detector_config> detectors;
   std::vector<sink_config> sinks;
 };
 

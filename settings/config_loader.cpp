@@ -262,7 +262,7 @@ void apply_variables(toml::table& root, const config_load_options& opts,
                      std::map<const toml::node*, std::string>& origins,
                      std::vector<config_error>& errors) {
   static const std::pair<std::string_view, std::string_view> sections[] = {
-    {"SOURCE_", "source"}, {"DIMENSION_", "dimension"}, {"WINDOW_", "window"}, {"RULE_", "rule"}, {"SINK_", "sink"}};
+    {"SOURCE_", "source"}, {"DIMENSION_", "dimension"}, {"WINDOW_", "window"}, {"RULE_", "rule"}, {"DETECTOR_", "detector"}, {"SINK_", "sink"}};
   for (const auto& [var, value] : opts.variables) {
     if (var.rfind("VIGIL_", 0) != 0 || var == "VIGIL_ENV") continue;
     std::string rest = var.substr(6);
@@ -355,6 +355,17 @@ node_kind kind_of(const cluster_node& n) {
   return n.role == node_role::aggregator ? node_kind::aggregator : node_kind::agent;
 }
 
+
+/// Whether `metric` of window `w` adds up over groups (a count or a sum),
+/// so a detector may sum it over groups that share fewer fields.
+bool summable_metric(const window_config& w, const std::string& metric) {
+  for (const auto& [name, expr] : w.metrics)
+    if (name == metric) return expr.rfind("count(", 0) == 0 || expr.rfind("sum(", 0) == 0;
+  static const std::set<std::string> counts = {"requests", "page_views", "bytes", "status_2xx", "status_3xx",
+                                               "status_4xx", "status_5xx", "status_401", "status_403",
+                                               "status_404", "probes", "bots"};
+  return counts.count(metric) > 0;
+}
 
 /// A number key (integer or float) of a table.
 bool number_key(checker& c, const toml::table& t, std::string_view key, const std::string& path, double& out) {
@@ -605,7 +616,7 @@ void validate_zmq_source(checker& c, const toml::table& t, const std::string& pa
 vigil_config validate(const toml::table& root, checker& c, node_kind kind = node_kind::single) {
   const bool needs_source = kind != node_kind::aggregator;
   vigil_config cfg;
-  c.unknown_keys(root, "", {"node", "source", "dimension", "schema", "transform", "lookup", "route", "window", "rule",
+  c.unknown_keys(root, "", {"node", "source", "dimension", "schema", "transform", "lookup", "route", "window", "rule", "detector",
                             "sink", "environment", "cluster"});
 
   // -- node --
@@ -833,6 +844,72 @@ vigil_config validate(const toml::table& root, checker& c, node_kind kind = node
              {{"info", severity::info}, {"warning", severity::warning},
               {"critical", severity::critical}});
     cfg.rules.push_back(std::move(r));
+  });
+
+  // -- detectors --
+  for_each_entry(c, root, "detector", [&](const toml::table& t, const std::string& path) {
+    detector_config d;
+    c.unknown_keys(t, path, {"name", "window", "metric", "group_by", "max_series", "method", "learn", "threshold",
+                             "suppress", "severity"});
+    c.string(t, "name", path, d.name, true);
+    // Detectors alert as rules do: one name space, so an alert's `rule` says which.
+    check_unique(c, t, path, d.name, names, "rule or detector");
+    const window_config* w = nullptr;
+    if (c.string(t, "window", path, d.window, true)) {
+      for (const auto& x : cfg.windows)
+        if (x.name == d.window) w = &x;
+      if (!w) c.error(t.get("window"), path + ".window", "no window named \"" + d.window + "\" (" + window_list() + ")");
+    }
+    if (c.string(t, "metric", path, d.metric, true) && w) {
+      std::vector<std::string> known;
+      for (const auto& [m, expr] : w->metrics) known.push_back(m);
+      if (w->metrics.empty()) known = window_metric_names();
+      if (std::find(known.begin(), known.end(), d.metric) == known.end()) {
+        std::string list;
+        for (const auto& m : known) list += " " + m;
+        c.error(t.get("metric"), path + ".metric",
+                "window \"" + d.window + "\" has no metric \"" + d.metric + "\" (it has" + list + ")");
+      }
+    }
+    if (c.string_list(t, "group_by", path, d.group_by)) {
+      d.group_by_set = true;
+      for (const auto& f : d.group_by)
+        if (w && std::find(w->group_by.begin(), w->group_by.end(), f) == w->group_by.end())
+          c.error(t.get("group_by"), path + ".group_by",
+                  "\"" + f + "\" is not one of window \"" + d.window + "\"'s group_by fields (a detector's series are "
+                  "its groups, or groups summed over fewer fields)");
+    } else if (w) {
+      d.group_by = w->group_by;
+    }
+    if (w && d.group_by.size() < w->group_by.size() && !d.metric.empty() && !summable_metric(*w, d.metric))
+      c.error(t.get("group_by"), path + ".group_by",
+              "\"" + d.metric + "\" does not add up over groups: with fewer group_by fields than the window's, the "
+              "metric must be a count or a sum (requests, bytes, status_*, count(), sum(x))");
+    c.unsigned_integer(t, "max_series", path, d.max_series);
+    std::string method = to_string(d.params.method);
+    if (c.string(t, "method", path, method, false)) {
+      if (auto m = parse_detector_method(method)) d.params.method = *m;
+      else c.error(t.get("method"), path + ".method",
+                   "unknown method \"" + method + "\" (expected " + detector_method_names() + ")");
+    }
+    if (const toml::node* n = t.get("learn")) {
+      auto v = n->value<int64_t>();
+      if (!v || *v < 0 || *v > 1000000) c.error(n, path + ".learn", "expected a count of points from 0 to 1000000");
+      else d.params.learn = static_cast<uint32_t>(*v);
+    }
+    if (number_key(c, t, "threshold", path, d.params.threshold)
+        && !(d.params.threshold > 0 && d.params.threshold <= 1))
+      c.error(t.get("threshold"), path + ".threshold", "expected an anomaly score above 0 and at most 1");
+    duration_ms suppress{d.params.suppress_ms};
+    if (c.duration(t, "suppress", path, suppress, false)) d.params.suppress_ms = suppress.count();
+    c.choice(t, "severity", path, d.level,
+             {{"info", severity::info}, {"warning", severity::warning}, {"critical", severity::critical}});
+    for (const auto& other : cfg.detectors)
+      if (other.window == d.window && other.metric == d.metric && !d.metric.empty())
+        c.error(t.get("metric"), path + ".metric",
+                "detector \"" + other.name + "\" already watches " + d.metric + " of window \"" + d.window
+                  + "\" (its results carry one anomaly_score_" + d.metric + ")");
+    cfg.detectors.push_back(std::move(d));
   });
 
   // -- sinks --

@@ -80,6 +80,15 @@ std::string config(const fs::path& dir, const std::string& source_glob) {
          // Monotonic rules: whether they fire cannot depend on where batches end.
          "[[rule]]\nname = \"scanner\"\nwindow = \"ip_minute\"\nwhen = \"status_404 >= 20 || probes >= 5\"\n\n"
          "[[rule]]\nname = \"brute_force\"\nwindow = \"ip_minute\"\nwhen = \"auth_failures >= 10\"\n\n"
+         // Learned baselines, per status and of login failures a second:
+         // their state is restored at every kill, and their scores are in
+         // the window results, compared byte for byte.
+         "[[window]]\nname = \"second\"\ntype = \"tumbling\"\nsize = \"1s\"\nallowed_lateness = \"2m\"\n\n"
+         "[[detector]]\nname = \"status_traffic\"\nwindow = \"status_10s\"\nmetric = \"requests\"\nlearn = 5\n"
+         "threshold = 0.3\nsuppress = \"1m\"\n\n"
+         "[[detector]]\nname = \"login_failures\"\nwindow = \"second\"\nmetric = \"status_401\"\nlearn = 20\n"
+         "suppress = \"20s\"\n\n"
+         "[[sink]]\nname = \"second\"\ntype = \"jsonl\"\ninput = \"window:second\"\npath = " + q(dir / "second.jsonl") + "\n\n"
          "[[sink]]\nname = \"alerts\"\ntype = \"jsonl\"\ninput = \"alerts\"\npath = " + q(dir / "alerts.jsonl") + "\n\n"
          "[[sink]]\nname = \"minute\"\ntype = \"jsonl\"\ninput = \"window:minute\"\npath = " + q(dir / "minute.jsonl") + "\n\n"
          "[[sink]]\nname = \"ip_minute\"\ntype = \"jsonl\"\ninput = \"window:ip_minute\"\npath = " + q(dir / "ip_minute.jsonl") + "\n\n"
@@ -383,7 +392,7 @@ int main(int argc, char** argv) {
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
   bool ok = crash_rc == 0 && ref_rc == 0;
-  std::vector<std::string> compared = {"minute.jsonl", "ip_minute.jsonl", "status.jsonl"};
+  std::vector<std::string> compared = {"minute.jsonl", "ip_minute.jsonl", "status.jsonl", "second.jsonl"};
   if (job == "orders") compared = {"minute.jsonl", "records.jsonl", "records.csv"};
   if (job == "ysb") compared = {"campaign_10s.jsonl"};
   for (const auto& sink : compared) {
@@ -459,6 +468,17 @@ int main(int argc, char** argv) {
   std::cout << "crash_torture: alert ids: " << (same_ids ? "same" : "DIFFERENT") << " (" << ids_crash.size()
             << " vs " << ids_ref.size() << ")" << std::endl;
   ok = ok && same_ids;
+  if (job == "web") {
+    // The detector must have alerted, or its restore was not put to the test.
+    const std::string ref_alerts = read_file(ref / "alerts.jsonl");
+    size_t detector_alerts = 0;
+    for (const std::string rule : {"status_traffic", "login_failures"})
+      for (size_t at = ref_alerts.find("\"rule\":\"" + rule + "\""); at != std::string::npos;
+           at = ref_alerts.find("\"rule\":\"" + rule + "\"", at + 1))
+        ++detector_alerts;
+    std::cout << "crash_torture: detector alerts (firing and resolved): " << detector_alerts << std::endl;
+    ok = ok && detector_alerts > 0;
+  }
   if (!ok || keep) std::cout << "crash_torture: work directory kept: " << work << std::endl;
   else fs::remove_all(work);
   std::cout << "crash_torture: " << (ok ? "PASS" : "FAIL") << " (seed " << seed << ")" << std::endl;

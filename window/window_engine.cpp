@@ -199,6 +199,13 @@ std::string to_json(const window_result& r) {
   }
   out += "},\"metrics\":{";
   r.metrics.append_json(out);
+  for (const auto& [name, score] : r.anomaly) {
+    char num[32];
+    std::snprintf(num, sizeof num, ":%.4f", score);
+    out += ',';
+    append_json_string(out, name);
+    out += num;
+  }
   out += "}}";
   return out;
 }
@@ -449,7 +456,7 @@ void window_engine::close_window(int64_t start, group_map& groups, std::vector<w
     for (auto& [k, g] : sorted) deltas_.back().groups.push_back(snapshot(*g));
   }
   for (auto& [k, g] : sorted)
-    closed.push_back({cfg_.name, start, start + cfg_.size.count(), std::move(g->fields), std::move(g->metrics)});
+    closed.push_back({cfg_.name, start, start + cfg_.size.count(), std::move(g->fields), std::move(g->metrics), {}});
 }
 
 void window_engine::advance(int64_t watermark, std::vector<window_result>& closed) {
@@ -480,7 +487,7 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
     for (auto& s : done) {
       if (!watched_.empty())
         deltas_.push_back(window_delta{cfg_.name, s->start_ms, s->end_ms, true, {snapshot(*s)}});
-      closed.push_back({cfg_.name, s->start_ms, s->end_ms, std::move(s->fields), std::move(s->metrics)});
+      closed.push_back({cfg_.name, s->start_ms, s->end_ms, std::move(s->fields), std::move(s->metrics), {}});
     }
     return;
   }

@@ -99,6 +99,9 @@ struct window_result {
   int64_t end_ms = 0;
   std::vector<std::pair<std::string, std::string>> group;  ///< group_by field -> value
   window_metrics metrics;
+  /// Set by the window's detectors: `anomaly_score_<metric>` per detector,
+  /// written after the metrics.
+  std::vector<std::pair<std::string, double>> anomaly;
 };
 
 /// One group of one window instance, pre-aggregated from a batch's events

@@ -200,7 +200,7 @@ TEST_CASE("misspelt commands and options get a did-you-mean, and --version names
   CHECK(r.exit_code == 2);
   CHECK(contains(r.out, "vigil: unknown option '--htm' for 'vigil analyze' (did you mean '--html'?)"));
   r = test::run_command(bin + " zzzz 2>&1");
-  CHECK(contains(r.out, "unknown command 'zzzz' (commands: analyze check-config run gen state keygen)"));
+  CHECK(contains(r.out, "unknown command 'zzzz' (commands: analyze check-config run gen state anomaly keygen)"));
   for (const char* flag : {"-V", "--version"}) {
     r = test::run_command(bin + " " + flag + " 2>&1");
     CHECK(r.exit_code == 0);

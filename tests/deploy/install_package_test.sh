@@ -58,11 +58,12 @@ completions=$(bash -c '
   source "$1"
   complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
                     COMPREPLY=(); _vigil vigil "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"; echo "${COMPREPLY[*]}"; }
-  complete_line vigil ana
+  complete_line vigil anal
+  complete_line vigil anomaly sc
   complete_line vigil analyze --ht
   complete_line vigil run --log-level w
   complete_line vigil analyze -f comb
 ' _ "$p/share/bash-completion/completions/vigil")
-expected=$'analyze\n--html\nwarn\ncombined combined_rt'
+expected=$'analyze\nscore\n--html\nwarn\ncombined combined_rt'
 [ "$completions" = "$expected" ] || fail "bash completion gave: $completions"
 echo "bash completion: ok"

@@ -226,7 +226,7 @@ TEST_CASE("vigil check-config exits 0 on a good config and 2 listing every error
   const std::string bin = VIGIL_BINARY;
   auto ok = test::run_command(bin + " check-config -c '" + example + "'");
   CHECK(ok.exit_code == 0);
-  CHECK(ok.out.find("ok (node web-1; 1 sources, 2 windows, 2 rules, 2 sinks)") != std::string::npos);
+  CHECK(ok.out.find("ok (node web-1; 1 sources, 2 windows, 2 rules, 1 detectors, 2 sinks)") != std::string::npos);
   test::temp_dir dir;
   test::write_file(dir / "bad.toml", "[node]\nname = \"x\"\n");
   auto bad = test::run_command(bin + " check-config -c '" + (dir / "bad.toml") + "' 2>&1");
