@@ -227,6 +227,9 @@ db_sink_actor::behavior_type db_sink(db_sink_actor::stateful_pointer<db_sink_sta
       // counts them: the database never holds fewer than it says.
       flush(st, cfg);
       send_copies(self, cfg);
+      // The quarantine takes its position once every database sink's copies
+      // of rows before the barrier are in (line_sink_config::barrier_inputs).
+      if (cfg.quarantine) self->send(cfg.quarantine, checkpoint_atom_v, id);
       if (cfg.coordinator)
         self->send(cfg.coordinator, checkpoint_atom_v,
                    state_part{id, state_kind::sink, "sink:" + cfg.name, encode_sink_position({st.position, 0})});

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <thread>
 
@@ -37,6 +38,17 @@ struct sink_state {
   uint64_t over_limit = 0;     ///< lines not written: the file was at max_bytes
   std::string sink_name;       ///< for the last word on them
   std::chrono::steady_clock::time_point failing_since;  ///< of the failure being retried
+  /// Barrier alignment (barrier_inputs > 1): the senders past the barrier
+  /// being aligned, and what came from them since, in arrival order.
+  struct held_item {
+    caf::actor_addr from;
+    bool barrier = false;
+    uint64_t id = 0;
+    std::vector<std::string> lines;
+    caf::typed_response_promise<uint64_t> reply;
+  };
+  std::vector<caf::actor_addr> arrived;
+  std::deque<held_item> held;
   static inline const char* name = "line_sink";
   ~sink_state() {
     if (owned && fd >= 0) ::close(fd);
@@ -172,6 +184,12 @@ bool has_lines(const sink_state& st, const line_sink_config& cfg) {
   return st.length > static_cast<int64_t>(cfg.header.empty() ? 0 : cfg.header.size() + 1);
 }
 
+/// A sender whose barrier is in while another input's is awaited: what it
+/// sends now belongs after the checkpoint.
+bool past_barrier(const sink_state& st, const caf::actor_addr& from) {
+  return std::find(st.arrived.begin(), st.arrived.end(), from) != st.arrived.end();
+}
+
 line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_state> self,
                                          line_sink_config cfg) {
   auto& st = self->state;
@@ -205,55 +223,97 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
     open_file(st, cfg);
     st.next_rotation_ms = next_rotation(cfg.rotate_every);
   }
-  return {
-    [=](write_atom, const std::vector<std::string>& lines) -> uint64_t {
-      auto& st = self->state;
-      stage_timer timer(cfg.stage.get(), self);
-      if (cfg.stage) cfg.stage->items_in += lines.size();
-      if (st.owned && st.fd < 0) open_file(st, cfg);  // one that failed to open: try again
-      if (st.fd < 0) {
-        spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());
-        return lines.size();
-      }
-      if (st.owned && cfg.rotate_every.count() > 0 && wall_clock_ms() >= st.next_rotation_ms) {
-        if (has_lines(st, cfg)) rotate(st, cfg);
-        else st.next_rotation_ms = next_rotation(cfg.rotate_every);
-      }
-      std::string buf;
-      size_t in_buf = 0;
-      for (const auto& l : lines) {
-        // By size: the line that would pass the limit starts the next segment.
-        if (st.owned && cfg.rotate_bytes > 0 && (has_lines(st, cfg) || in_buf > 0)
-            && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.rotate_bytes)) {
-          write_all(st, cfg, buf, in_buf);
-          buf.clear();
-          in_buf = 0;
-          rotate(st, cfg);
-        }
-        // A bound on the file: what would pass it is counted, not written.
-        // It depends on the file's length only, so a replay after a crash
-        // drops the same lines.
-        if (st.owned && cfg.max_bytes > 0
-            && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.max_bytes)) {
-          if (st.over_limit++ == 0)
-            spdlog::warn("sink {}: {} reached its max_bytes ({} bytes): further lines are counted, not written",
-                         cfg.name, cfg.path, cfg.max_bytes);
-          if (cfg.stage) ++cfg.stage->items_dropped;
-          continue;
-        }
-        buf += l;
-        buf += '\n';
-        ++in_buf;
-      }
-      write_all(st, cfg, buf, in_buf);
+  auto write_lines = [=](const std::vector<std::string>& lines) -> uint64_t {
+    auto& st = self->state;
+    stage_timer timer(cfg.stage.get(), self);
+    if (cfg.stage) cfg.stage->items_in += lines.size();
+    if (st.owned && st.fd < 0) open_file(st, cfg);  // one that failed to open: try again
+    if (st.fd < 0) {
+      spdlog::error("sink {}: {} is not open: {} lines lost", cfg.name, cfg.path, lines.size());
       return lines.size();
+    }
+    if (st.owned && cfg.rotate_every.count() > 0 && wall_clock_ms() >= st.next_rotation_ms) {
+      if (has_lines(st, cfg)) rotate(st, cfg);
+      else st.next_rotation_ms = next_rotation(cfg.rotate_every);
+    }
+    std::string buf;
+    size_t in_buf = 0;
+    for (const auto& l : lines) {
+      // By size: the line that would pass the limit starts the next segment.
+      if (st.owned && cfg.rotate_bytes > 0 && (has_lines(st, cfg) || in_buf > 0)
+          && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.rotate_bytes)) {
+        write_all(st, cfg, buf, in_buf);
+        buf.clear();
+        in_buf = 0;
+        rotate(st, cfg);
+      }
+      // A bound on the file: what would pass it is counted, not written.
+      // It depends on the file's length only, so a replay after a crash
+      // drops the same lines.
+      if (st.owned && cfg.max_bytes > 0
+          && st.length + static_cast<int64_t>(buf.size() + l.size() + 1) > static_cast<int64_t>(cfg.max_bytes)) {
+        if (st.over_limit++ == 0)
+          spdlog::warn("sink {}: {} reached its max_bytes ({} bytes): further lines are counted, not written",
+                       cfg.name, cfg.path, cfg.max_bytes);
+        if (cfg.stage) ++cfg.stage->items_dropped;
+        continue;
+      }
+      buf += l;
+      buf += '\n';
+      ++in_buf;
+    }
+    write_all(st, cfg, buf, in_buf);
+    return lines.size();
+};
+  // A barrier from `from`: true once every input's is in and the position
+  // went to the coordinator.
+  auto take_barrier = [=](const caf::actor_addr& from, uint64_t id) {
+    auto& st = self->state;
+    st.arrived.push_back(from);
+    if (st.arrived.size() < cfg.barrier_inputs) return false;
+    st.arrived.clear();
+    self->send(cfg.coordinator, checkpoint_atom_v,
+               state_part{id, state_kind::sink, "sink:" + cfg.name,
+                          encode_sink_position({st.fd >= 0 ? st.length : 0, st.segments})});
+    return true;
+  };
+  return {
+    [=](write_atom, std::vector<std::string>& lines) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      const auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      if (past_barrier(st, from)) {
+        // After its barrier, before the others': written once they are in.
+        auto reply = self->make_response_promise<uint64_t>();
+        st.held.push_back({from, false, 0, std::move(lines), reply});
+        return reply;
+      }
+      return write_lines(lines);
     },
     [=](checkpoint_atom, uint64_t id) {
       auto& st = self->state;
       if (!cfg.coordinator || !st.owned) return;  // stdout: nothing to cut back
-      self->send(cfg.coordinator, checkpoint_atom_v,
-                 state_part{id, state_kind::sink, "sink:" + cfg.name,
-                            encode_sink_position({st.fd >= 0 ? st.length : 0, st.segments})});
+      const auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      if (past_barrier(st, from)) {
+        st.held.push_back({from, true, id, {}, {}});
+        return;
+      }
+      if (!take_barrier(from, id)) return;
+      // Aligned: what was held goes through again, in the order it came; a
+      // held barrier may start (and end) the next alignment.
+      std::deque<sink_state::held_item> pending = std::move(st.held);
+      st.held.clear();
+      while (!pending.empty()) {
+        auto h = std::move(pending.front());
+        pending.pop_front();
+        if (past_barrier(st, h.from)) {
+          st.held.push_back(std::move(h));
+        } else if (!h.barrier) {
+          h.reply.deliver(write_lines(h.lines));
+        } else if (take_barrier(h.from, h.id)) {
+          for (auto it = st.held.rbegin(); it != st.held.rend(); ++it) pending.push_front(std::move(*it));
+          st.held.clear();
+        }
+      }
     },
     [=](flush_atom) -> bool {
       auto& st = self->state;

@@ -52,6 +52,12 @@ struct line_sink_config {
   /// not written (0: no bound). With rotation it bounds each segment.
   uint64_t max_bytes = 0;
   std::shared_ptr<stage_tally> stage;  ///< null: not counted
+  /// The actors that send it each checkpoint's barrier (the quarantine:
+  /// the window stage and every database sink, which copies refused rows
+  /// into it). Its position is taken when all have; what a sender sends
+  /// after its own barrier is held until then, so the checkpoint counts
+  /// exactly the lines before every input's barrier.
+  size_t barrier_inputs = 1;
 };
 
 /// Spawns a sink that appends lines to a file (created with its directory)

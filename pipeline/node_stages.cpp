@@ -1,5 +1,7 @@
 #include "pipeline/node_stages.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
@@ -83,6 +85,8 @@ line_sink_actor spawn_sink(caf::actor_system& sys, const vigil_config& cfg, cons
     lc.rotate_bytes = s.rotate_bytes;
     lc.rotate_every = s.rotate_every;
     lc.max_bytes = s.max_bytes;
+    if (s.input == sink_input::quarantine)  // the window stage and each database sink's copies
+      lc.barrier_inputs = 1 + static_cast<size_t>(std::count_if(cfg.sinks.begin(), cfg.sinks.end(), is_database_sink));
   }
   return spawn_line_sink(sys, lc);
 }
