@@ -236,6 +236,17 @@ void rule_engine::remember_closed(const window_delta& d) {
   for (const auto& g : d.groups) previous_[prefix + group_text(g.group)] = previous_window{d.end_ms, g.values};
 }
 
+/// The firing alerts of `prefix` (a rule or detector) from windows before
+/// `start_ms` that this close did not hold: they resolve, in key order.
+std::vector<std::string> rule_engine::not_held(const std::string& prefix, int64_t start_ms,
+                                               const std::set<std::string>& held) const {
+  std::vector<std::string> keys;
+  for (const auto& [k, f] : firing_)
+    if (k.rfind(prefix, 0) == 0 && f.last_window_start < start_ms && !held.count(k)) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
   const std::string prefix = r.cfg.name + "\x1e";
   std::set<std::string> held;
@@ -255,10 +266,7 @@ void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t
     out.push_back(a);
     firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
   }
-  std::vector<std::string> resolved;
-  for (const auto& [key, f] : firing_)
-    if (key.rfind(prefix, 0) == 0 && f.last_window_start < d.start_ms && !held.count(key)) resolved.push_back(key);
-  std::sort(resolved.begin(), resolved.end());
+  const std::vector<std::string> resolved = not_held(prefix, d.start_ms, held);
   for (const auto& key : resolved) {
     auto it = firing_.find(key);
     alert a = it->second.a;
@@ -373,10 +381,7 @@ void rule_engine::on_closed_detector(const compiled_detector& c, const window_de
     firing_.emplace(k, firing_alert{std::move(a), d.start_ms});
     held.insert(k);
   }
-  std::vector<std::string> resolved;
-  for (const auto& [k, f] : firing_)
-    if (k.rfind(prefix, 0) == 0 && f.last_window_start < d.start_ms && !held.count(k)) resolved.push_back(k);
-  std::sort(resolved.begin(), resolved.end());
+  const std::vector<std::string> resolved = not_held(prefix, d.start_ms, held);
   for (const auto& k : resolved) {
     auto it = firing_.find(k);
     alert a = it->second.a;
