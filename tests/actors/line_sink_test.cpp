@@ -159,3 +159,41 @@ TEST_CASE("a sink rotating by time closes its file once the clock passes the per
   CHECK(test::read_file(dir / "out.000001.jsonl") == "a\n");
   CHECK(test::read_file(dir / "out.jsonl") == "b\n");
 }
+
+TEST_CASE("a sink with two barrier inputs takes its position when both barriers are in and holds what came after the first") {
+  // The quarantine: the window stage (a) and a database sink (b) write to
+  // it; b's copy of a row refused before its barrier belongs to the
+  // checkpoint even when it comes after a's barrier.
+  test::temp_dir dir;
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor a{sys}, b{sys}, coordinator{sys};
+  line_sink_config lc{"quarantine", dir / "q.jsonl"};
+  lc.coordinator = caf::actor_cast<checkpoint_coordinator_actor>(coordinator);
+  lc.barrier_inputs = 2;
+  auto sink = spawn_line_sink(sys, lc);
+  a->send(sink, write_atom_v, std::vector<std::string>{"a1"});
+  a->send(sink, checkpoint_atom_v, uint64_t{1});
+  a->send(sink, write_atom_v, std::vector<std::string>{"a2"});  // after a's barrier: held
+  b->send(sink, write_atom_v, std::vector<std::string>{"copy"});
+  // a's second write is not answered while b's barrier is missing.
+  size_t replies = 0;
+  for (bool more = true; more;)
+    a->receive([&](uint64_t) { ++replies; }, caf::after(std::chrono::milliseconds(300)) >> [&] { more = false; });
+  CHECK(replies == 1);
+  bool early = false;
+  coordinator->receive([&](checkpoint_atom, state_part&) { early = true; },
+                       caf::after(std::chrono::milliseconds(100)) >> [] {});
+  CHECK_FALSE(early);
+  b->send(sink, checkpoint_atom_v, uint64_t{1});
+  state_part part;
+  coordinator->receive([&](checkpoint_atom, state_part& p) { part = p; },
+                       caf::after(std::chrono::seconds(10)) >> [] { FAIL("no position for checkpoint 1"); });
+  CHECK(part.checkpoint == 1);
+  CHECK(part.participant == "sink:quarantine");
+  CHECK(decode_sink_position(part.bytes).length == static_cast<int64_t>(std::string("a1\ncopy\n").size()));
+  a->receive([](uint64_t n) { CHECK(n == 1); }, caf::after(std::chrono::seconds(10)) >> [] { FAIL("a2 not answered"); });
+  a->request(sink, caf::infinite, flush_atom_v).receive([](bool) {}, [](caf::error&) {});
+  CHECK(test::read_file(dir / "q.jsonl") == "a1\ncopy\na2\n");
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+}
