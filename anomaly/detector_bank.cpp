@@ -13,12 +13,6 @@ namespace {
 
 constexpr size_t no_slot = SIZE_MAX;
 
-std::string group_text(const std::vector<std::pair<std::string, std::string>>& group) {
-  std::string s;
-  for (const auto& [k, v] : group) s += k + "=" + v + "\x1f";
-  return s;
-}
-
 } // namespace
 
 detector_value_names::detector_value_names(const std::string& metric)
@@ -32,6 +26,7 @@ detector_bank::detector_bank(const window_config& window, const std::vector<dete
     if (d.window != window.name) continue;
     entry e;
     e.cfg = d;
+    e.score_name = detector_value_names(d.metric).score;
     for (const auto& f : d.group_by) {
       auto it = std::find(window.group_by.begin(), window.group_by.end(), f);
       if (it != window.group_by.end()) e.key_fields.push_back(static_cast<size_t>(it - window.group_by.begin()));
@@ -47,7 +42,6 @@ detector_bank::detector_bank(const window_config& window, const std::vector<dete
 void detector_bank::judge(std::vector<window_result>& closed, std::vector<window_delta>& deltas) {
   if (detectors_.empty() || closed.empty()) return;
   for (auto& e : detectors_) {
-    const std::string score_name = detector_value_names(e.cfg.metric).score;
     // By instance (the results of one close are together): each series'
     // value, summed over its groups, then judged in key order.
     for (size_t begin = 0; begin < closed.size();) {
@@ -70,27 +64,22 @@ void detector_bank::judge(std::vector<window_result>& closed, std::vector<window
       std::unordered_map<std::string, std::pair<anomaly_point, double>> points;  // by the group's text, for the deltas
       for (auto& [series_key, value_and_members] : by_series) {
         auto& [value, members] = value_and_members;
+        anomaly_point p;
         auto it = e.series.find(series_key);
-        if (it == e.series.end()) {
-          if (e.series.size() >= e.cfg.max_series) {
-            ++e.dropped;
-            continue;
-          }
+        if (it != e.series.end()) {
+          p = it->second.observe(closed[members.front()].start_ms, value);
+        } else if (e.series.size() >= e.cfg.max_series) {
+          ++e.dropped;
+          continue;
+        } else {
           // A series' first window is not learned from: a node that starts,
           // or a group that appears, in the middle of a window sees only a
           // part of it, and a detector's first point sets its level.
           e.series.emplace(series_key, series_detector(e.cfg.params));
-          anomaly_point first;
-          first.expected = first.low = first.high = value;
-          for (size_t i : members) {
-            closed[i].anomaly.emplace_back(score_name, 0.0);
-            points.emplace(group_text(closed[i].group), std::make_pair(first, value));
-          }
-          continue;
+          p.expected = p.low = p.high = value;
         }
-        const anomaly_point p = it->second.observe(closed[members.front()].start_ms, value);
         for (size_t i : members) {
-          closed[i].anomaly.emplace_back(score_name, p.score);
+          closed[i].anomaly.emplace_back(e.score_name, p.score);
           points.emplace(group_text(closed[i].group), std::make_pair(p, value));
         }
       }

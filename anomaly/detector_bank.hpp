@@ -56,6 +56,7 @@ public:
 private:
   struct entry {
     detector_config cfg;
+    std::string score_name;          // anomaly_score_<metric>, in the results
     std::vector<size_t> key_fields;  // the window's group fields the series key is made of
     std::vector<size_t> slots;       // per detector_value_names::all(), its index in the deltas' values
     std::map<std::string, series_detector> series;  // by key; ordered: saves are deterministic

@@ -19,6 +19,14 @@ struct group_snapshot {
   int64_t last_event_ms = 0;  ///< event time of the latest event in the group
 };
 
+/// A group as one string ("field=value\x1f" each), a key to find it by in
+/// the detect stage's state.
+inline std::string group_text(const std::vector<std::pair<std::string, std::string>>& group) {
+  std::string s;
+  for (const auto& [k, v] : group) s += k + "=" + v + "\x1f";
+  return s;
+}
+
 /// What changed in one window instance since the window stage last said:
 /// the groups that took events, or, with `closed`, every group of the
 /// instance as it closed. Deltas of one instance arrive in order, its

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "hash/stable_hash.hpp"
@@ -20,10 +21,13 @@ namespace vigil {
 
 namespace {
 
-std::string group_text(const std::vector<std::pair<std::string, std::string>>& group) {
-  std::string s;
-  for (const auto& [k, v] : group) s += k + "=" + v + "\x1f";
-  return s;
+/// An alert's id: its rule or detector, its group and its window's start,
+/// so a replay gives the same one.
+std::string alert_id(const std::string& name, const std::string& group, int64_t start_ms) {
+  char id[32];
+  std::snprintf(id, sizeof(id), "%016llx",
+                static_cast<unsigned long long>(stable_hash(name + "\x1e" + group + "\x1e" + std::to_string(start_ms))));
+  return id;
 }
 
 /// A metric of a window's values; one the window lacks reads as 0.
@@ -171,8 +175,15 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
                                                const std::vector<detector_config>& detectors, std::string node,
                                                std::string& error) {
   std::unique_ptr<rule_engine> e(new rule_engine);
+  e->node_ = std::move(node);
+  std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
+  auto watched_of = [&](const std::string& window) -> const std::vector<std::string>& {
+    auto [w, fresh] = watched_by_window.try_emplace(window);
+    if (fresh) w->second = watched_metrics(rules, detectors, window);
+    return w->second;
+  };
   for (const auto& d : detectors) {
-    const auto watched = watched_metrics(rules, detectors, d.window);
+    const auto& watched = watched_of(d.window);
     auto index_of = [&](const std::string& m) {
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };
@@ -181,17 +192,13 @@ std::unique_ptr<rule_engine> rule_engine::make(const std::vector<rule_config>& r
                                               index_of(n.expected), index_of(n.low), index_of(n.high),
                                               index_of(n.alert)});
   }
-  e->node_ = std::move(node);
-  std::map<std::string, std::vector<std::string>> watched_by_window;  // each window's, worked out once
   for (const auto& r : rules) {
     compiled c{r, rule_expression::compile(r.when, error, r.metric_names), {}, {}, false, {}};
     if (!c.expr) {
       error = "rule " + r.name + ": " + error;
       return nullptr;
     }
-    auto [w, fresh] = watched_by_window.try_emplace(r.window);
-    if (fresh) w->second = watched_metrics(rules, detectors, r.window);
-    const auto& watched = w->second;
+    const auto& watched = watched_of(r.window);
     auto index_of = [&](const std::string& m) {
       return static_cast<size_t>(std::find(watched.begin(), watched.end(), m) - watched.begin());
     };
@@ -236,15 +243,25 @@ void rule_engine::remember_closed(const window_delta& d) {
   for (const auto& g : d.groups) previous_[prefix + group_text(g.group)] = previous_window{d.end_ms, g.values};
 }
 
-/// The firing alerts of `prefix` (a rule or detector) from windows before
-/// `start_ms` that this close did not hold: they resolve, in key order.
-std::vector<std::string> rule_engine::not_held(const std::string& prefix, int64_t start_ms,
-                                               const std::set<std::string>& held) const {
+/// Resolves the firing alerts of `prefix` (a rule or detector) from
+/// windows before `start_ms` that this close did not hold, in key order;
+/// `fill` gives each its value and summary.
+void rule_engine::resolve_not_held(const std::string& prefix, int64_t start_ms, const std::set<std::string>& held,
+                                   int64_t now_ms, std::vector<alert>& out,
+                                   const std::function<void(const std::string& key, alert&)>& fill) {
   std::vector<std::string> keys;
   for (const auto& [k, f] : firing_)
     if (k.rfind(prefix, 0) == 0 && f.last_window_start < start_ms && !held.count(k)) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
-  return keys;
+  for (const auto& k : keys) {
+    auto it = firing_.find(k);
+    alert a = it->second.a;
+    a.status = "resolved";
+    a.emitted_at_ms = now_ms;
+    fill(k, a);
+    out.push_back(std::move(a));
+    firing_.erase(it);
+  }
 }
 
 void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
@@ -266,20 +283,13 @@ void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t
     out.push_back(a);
     firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
   }
-  const std::vector<std::string> resolved = not_held(prefix, d.start_ms, held);
-  for (const auto& key : resolved) {
-    auto it = firing_.find(key);
-    alert a = it->second.a;
-    a.status = "resolved";
-    a.emitted_at_ms = now_ms;
+  resolve_not_held(prefix, d.start_ms, held, now_ms, out, [&](const std::string& key, alert& a) {
     const auto* c = reported_by(r.comparisons, a.threshold);
     a.value = 0;
     for (const auto& g : d.groups)
       if (c && prefix + group_text(g.group) == key) a.value = metric_value(g.values, c->index);
     a.summary = summary_of(r.cfg, a.key, c, a.value);
-    out.push_back(std::move(a));
-    firing_.erase(it);
-  }
+  });
 }
 
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
@@ -297,11 +307,7 @@ alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std
   a.window_end_ms = end;
   a.emitted_at_ms = now;
   a.node = node_;
-  char id[32];
-  std::snprintf(id, sizeof(id), "%016llx",
-                static_cast<unsigned long long>(stable_hash(r.cfg.name + "\x1e" + group_text(group) + "\x1e"
-                                                           + std::to_string(start))));
-  a.id = id;
+  a.id = alert_id(r.cfg.name, group_text(group), start);
   a.summary = summary_of(r.cfg, group, c, a.value);
   return a;
 }
@@ -372,29 +378,19 @@ void rule_engine::on_closed_detector(const compiled_detector& c, const window_de
     a.first_seen_ms = g.last_event_ms;
     a.emitted_at_ms = now_ms;
     a.node = node_;
-    char id[32];
-    std::snprintf(id, sizeof(id), "%016llx",
-                  static_cast<unsigned long long>(stable_hash(c.cfg.name + "\x1e" + text + "\x1e" + std::to_string(d.start_ms))));
-    a.id = id;
+    a.id = alert_id(c.cfg.name, text, d.start_ms);
     a.summary = detector_summary(c.cfg, key, v.value, v.expected, v.low, v.high, v.score, false);
     out.push_back(a);
     firing_.emplace(k, firing_alert{std::move(a), d.start_ms});
     held.insert(k);
   }
-  const std::vector<std::string> resolved = not_held(prefix, d.start_ms, held);
-  for (const auto& k : resolved) {
-    auto it = firing_.find(k);
-    alert a = it->second.a;
-    a.status = "resolved";
-    a.emitted_at_ms = now_ms;
+  resolve_not_held(prefix, d.start_ms, held, now_ms, out, [&](const std::string& k, alert& a) {
     auto v = now.find(k);
     a.value = v != now.end() ? v->second.value : 0;
     a.summary = v != now.end() ? detector_summary(c.cfg, a.key, a.value, v->second.expected, v->second.low,
                                                   v->second.high, v->second.score, true)
                                : c.cfg.name + ": the series had no data in the window (resolved)";
-    out.push_back(std::move(a));
-    firing_.erase(it);
-  }
+  });
 }
 
 void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,8 +101,9 @@ private:
   void on_closed_detector(const compiled_detector& c, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
-  std::vector<std::string> not_held(const std::string& prefix, int64_t start_ms,
-                                    const std::set<std::string>& held) const;
+  void resolve_not_held(const std::string& prefix, int64_t start_ms, const std::set<std::string>& held,
+                        int64_t now_ms, std::vector<alert>& out,
+                        const std::function<void(const std::string& key, alert&)>& fill);
 
   std::string node_;
   std::vector<compiled> rules_;
