@@ -4,15 +4,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include <httplib.h>
-
+#include "http/guarded_server.hpp"
 #include "metrics/registry.hpp"
 
 namespace vigil {
 
 http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics_registry> metrics,
                              std::function<std::string()> unready, std::vector<http_page> pages)
-  : server_(std::make_unique<httplib::Server>()) {
+  : server_(std::make_unique<guarded_server>(guarded_server::limits{})) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0)
     throw std::runtime_error("node.http \"" + address + "\": expected HOST:PORT");
@@ -30,16 +29,24 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
-  // A client that trickles its headers holds one of httplib's threads for
-  // as long as it keeps sending (the read timeout is per read): enough
-  // threads that a few dozen such clients leave the endpoint answering,
-  // short timeouts, and httplib's 8 KiB cap on headers. The pipeline never
-  // waits on any of this: the endpoint has threads of its own.
+  // A client that trickles its headers holds one of the threads until the
+  // guard's deadline, and one client at most 16 of them: a scraper and a
+  // dashboard still get answers while a few addresses misbehave. Short
+  // timeouts, and httplib's 8 KiB cap on headers. The pipeline never waits
+  // on any of this: the endpoint has threads of its own.
   server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
   server_->set_read_timeout(std::chrono::seconds(2));
   server_->set_write_timeout(std::chrono::seconds(2));
   server_->set_keep_alive_timeout(2);
   server_->set_keep_alive_max_count(100);
+  metrics->describe("vigil_http_connections_refused_total", metrics_registry::kind::counter,
+                    "HTTP connections closed on accept: their client address held 16 already.");
+  metrics->describe("vigil_http_requests_timed_out_total", metrics_registry::kind::counter,
+                    "HTTP connections closed because a request did not arrive whole within 5 s.");
+  metrics->on_render([counts = server_->turned_away()](metrics_registry& m) {
+    m.set("vigil_http_connections_refused_total", {}, static_cast<double>(counts->refused.load()));
+    m.set("vigil_http_requests_timed_out_total", {}, static_cast<double>(counts->timed_out.load()));
+  });
   server_->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -7,12 +7,9 @@
 #include <thread>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
-
 namespace vigil {
 
+class guarded_server;
 class metrics_registry;
 
 /// A page an endpoint serves besides the three it always has: `GET path`
@@ -28,7 +25,9 @@ struct http_page {
 /// A node's HTTP port (`node.http`, "HOST:PORT"): `GET /metrics` (the
 /// registry, Prometheus text format), `/healthz` (200 while the process
 /// serves), `/readyz` (200 while `unready` returns "", else 503 with what
-/// it returned). Serves on threads of its own; the destructor stops it.
+/// it returned). Serves on threads of its own, at most 16 connections per
+/// client address and 5 s for a request to arrive whole (`guarded_server`);
+/// the destructor stops it.
 class http_endpoint {
 public:
   /// Throws `std::runtime_error` naming the address when it cannot bind.
@@ -41,7 +40,7 @@ public:
   int port() const noexcept { return port_; }
 
 private:
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<guarded_server> server_;
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::thread thread_;
   int port_ = 0;

@@ -1,10 +1,11 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,8 +14,11 @@
 
 #include "metrics/http_endpoint.hpp"
 #include "metrics/registry.hpp"
+#include "support/raw_connection.hpp"
 
 using namespace vigil;
+using vigil::test::raw_connection;
+using vigil::test::scraped_value;
 
 TEST_CASE("the registry renders Prometheus text: help, type, escaped labels, hooks read at scrape time") {
   metrics_registry r;
@@ -63,31 +67,6 @@ TEST_CASE("the HTTP endpoint serves /metrics, /healthz and /readyz on loopback, 
   }
 }
 
-namespace {
-
-/// A TCP connection to 127.0.0.1:port that writes what it is given.
-struct raw_connection {
-  int fd = -1;
-  explicit raw_connection(int port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ~raw_connection() {
-    if (fd >= 0) ::close(fd);
-  }
-  bool send(const std::string& text) const {
-    return fd >= 0 && ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
-  }
-};
-
-} // namespace
 
 TEST_CASE("the HTTP endpoint stays responsive under slowloris headers and refuses a 10 MB header") {
   auto registry = std::make_shared<metrics_registry>();
@@ -95,11 +74,13 @@ TEST_CASE("the HTTP endpoint stays responsive under slowloris headers and refuse
   http_endpoint endpoint("127.0.0.1:0", registry, [] { return std::string(); });
   REQUIRE(endpoint.port() > 0);
   // More slow clients than httplib has threads by default (8 on a small
-  // machine): each sends a header line a second and never ends its request.
+  // machine), each from an address of its own: each sends a header line a
+  // second and never ends its request.
   constexpr int slow_clients = 24;
   std::vector<std::unique_ptr<raw_connection>> slow;
   for (int i = 0; i < slow_clients; ++i) {
-    slow.push_back(std::make_unique<raw_connection>(endpoint.port()));
+    const std::string source = "127.0.1." + std::to_string(i + 1);
+    slow.push_back(std::make_unique<raw_connection>(endpoint.port(), source.c_str()));
     REQUIRE(slow.back()->send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
   }
   std::atomic<bool> done{false};
@@ -139,4 +120,56 @@ TEST_CASE("the HTTP endpoint stays responsive under slowloris headers and refuse
   CHECK(after->status == 200);
   done = true;
   trickle.join();
+}
+
+TEST_CASE("one client cannot hold the HTTP endpoint: past its share it is refused, and /healthz answers others") {
+  auto registry = std::make_shared<metrics_registry>();
+  http_endpoint endpoint("127.0.0.1:0", registry, [] { return std::string(); });
+  REQUIRE(endpoint.port() > 0);
+  // More connections from one address than the endpoint has threads (64),
+  // each trickling a header line every 500 ms (within the 2 s read
+  // timeout) for 20 s: without a share per client they hold every thread,
+  // and /healthz from anyone else waits until they give up. How many get
+  // in depends on the machine's pace (a share is freed at each request
+  // deadline); the exact counts are guarded_server's own tests.
+  constexpr int connections = 70;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<raw_connection>> hog;
+  std::atomic<bool> done{false};
+  std::atomic<int> rounds{0};
+  std::thread trickle([&] {
+    for (; rounds < 40 && !done; ++rounds) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      std::lock_guard<std::mutex> lock(mutex);
+      for (auto& c : hog) c->send("X-Slow-" + std::to_string(rounds) + ": y\r\n");
+    }
+  });
+  for (int i = 0; i < connections; ++i) {
+    auto c = std::make_unique<raw_connection>(endpoint.port(), "127.0.0.2");
+    CHECK(c->fd >= 0);
+    CHECK(c->send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
+    std::lock_guard<std::mutex> lock(mutex);
+    hog.push_back(std::move(c));
+  }
+
+  httplib::Client client("127.0.0.1", endpoint.port());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto health = client.Get("/healthz");
+  CHECK((health && health->status == 200));
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int refused = 0;
+  for (auto& c : hog) {
+    const std::string r = c->reply(std::chrono::milliseconds(1));
+    if (r.rfind("HTTP/1.1 503", 0) == 0) ++refused;
+  }
+  CHECK(refused > 0);
+  CHECK(rounds < 40);  // the trickle was still going
+  done = true;
+  trickle.join();
+  auto metrics = client.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(scraped_value(metrics->body, "vigil_http_connections_refused_total") == refused);
+  CHECK(scraped_value(metrics->body, "vigil_http_requests_timed_out_total") >= 0);
 }
