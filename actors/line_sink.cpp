@@ -57,6 +57,8 @@ struct sink_state {
 };
 
 /// The next multiple of `every` after now: "1h" rotates on the hour.
+constexpr size_t write_chunk_bytes = size_t{1} << 20;
+
 int64_t next_rotation(std::chrono::milliseconds every) {
   const int64_t e = every.count();
   return e > 0 ? (wall_clock_ms() / e + 1) * e : 0;
@@ -261,6 +263,13 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
       buf += l;
       buf += '\n';
       ++in_buf;
+      // A window of a million groups closes in one message: written as it
+      // goes, not copied whole once more first.
+      if (buf.size() >= write_chunk_bytes) {
+        write_all(st, cfg, buf, in_buf);
+        buf.clear();
+        in_buf = 0;
+      }
     }
     write_all(st, cfg, buf, in_buf);
     return lines.size();

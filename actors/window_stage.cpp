@@ -201,14 +201,22 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         if (closed.empty()) continue;
         const std::string& name = cfg.windows[engine].name;
         if (engine < cfg.tallies.size()) show_closed(*cfg.tallies[engine], closed);
+        std::vector<const line_sink_actor*> sinks;
+        for (const auto& [window, sink] : cfg.window_sinks)
+          if (window == name) sinks.push_back(&sink);
         std::vector<std::string> lines;
-        for (const auto& [window, sink] : cfg.window_sinks) {
-          if (window != name) continue;
-          if (lines.empty())
-            for (const auto& r : closed) lines.push_back(to_json(r));
-          hand_on(sink, write_atom_v, lines);
+        if (!sinks.empty()) {
+          lines.reserve(closed.size());
+          for (const auto& r : closed) lines.push_back(to_json(r));
         }
+        // A window of many groups closed at once: its results go before its
+        // lines are sent, and the last sink takes the lines, not a copy.
         closed.clear();
+        if (closed.capacity() > 4096) std::vector<window_result>().swap(closed);
+        for (size_t i = 0; i < sinks.size(); ++i) {
+          if (i + 1 < sinks.size()) hand_on(*sinks[i], write_atom_v, lines);
+          else hand_on(*sinks[i], write_atom_v, std::move(lines));
+        }
       }
     };
     auto send_deltas = [self, cfg, hand_on]() mutable {
