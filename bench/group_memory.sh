@@ -48,6 +48,7 @@ type = "tumbling"
 size = "10m"
 $group_by
 max_groups = 20000000
+max_state_bytes = "64GiB"
 
 [[rule]]
 name = "scanner"

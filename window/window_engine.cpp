@@ -41,16 +41,22 @@ void window_event::prepare() {
 }
 
 void window_metrics::declare(std::shared_ptr<const metric_plan> plan) {
-  plan_ = std::move(plan);
-  declared_ = plan_ ? declared_values(*plan_) : declared_values();
+  if (!plan) {
+    declared_.reset();
+    return;
+  }
+  auto& d = declared_.get();
+  d.values = declared_values(*plan);
+  d.plan = std::move(plan);
 }
 
 void window_metrics::add(const window_event& e) {
   ++requests_;
-  if (plan_) {
+  if (declared_.find()) {
     if (e.record) {
       thread_local expr::arena scratch;
-      declared_.add(*plan_, e.record, e.record_meta, e.record_text, scratch);
+      auto& d = declared_.get();
+      d.values.add(*d.plan, e.record, e.record_meta, e.record_text, scratch);
     }
     return;
   }
@@ -66,14 +72,17 @@ void window_metrics::add(const window_event& e) {
   auth_failures_ += (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0;
   visitors_.add(e.visitor_hash);
   paths_.add(e.path_hash);
-  if (e.request_time_us >= 0) latency_.add_to_bucket(e.latency_bucket, static_cast<double>(e.request_time_us));
+  if (e.request_time_us >= 0) latency_.get().add_to_bucket(e.latency_bucket, static_cast<double>(e.request_time_us));
 }
 
 void window_metrics::merge(const window_metrics& o) {
   requests_ += o.requests_;
-  if (plan_ || o.plan_) {
-    if (!plan_) plan_ = o.plan_;
-    declared_.merge(o.declared_);
+  if (declared_.find() || o.declared_.find()) {
+    auto& d = declared_.get();
+    if (const auto* od = o.declared_.find()) {
+      if (!d.plan) d.plan = od->plan;
+      d.values.merge(od->values);
+    }
     return;
   }
   page_views_ += o.page_views_;
@@ -87,7 +96,7 @@ void window_metrics::merge(const window_metrics& o) {
   auth_failures_ += o.auth_failures_;
   visitors_.merge(o.visitors_);
   paths_.merge(o.paths_);
-  latency_.merge(o.latency_);
+  if (const auto* l = o.latency_.find()) latency_.get().merge(*l);
 }
 
 void window_metrics::save(state_writer& w) const {
@@ -96,9 +105,13 @@ void window_metrics::save(state_writer& w) const {
   for (uint64_t v : {status_401_, status_403_, status_404_, auth_failures_}) w.u64(v);
   visitors_.save(w);
   paths_.save(w);
-  latency_.save(w);
-  w.boolean(plan_ != nullptr);
-  if (plan_) declared_.save(w);
+  // A group without request times saves an empty sketch, as it did when
+  // every group had one: the checkpoint format is unchanged.
+  static const quantile_sketch no_latency;
+  (latency_.find() ? *latency_.find() : no_latency).save(w);
+  const auto* d = declared_.find();
+  w.boolean(d && d->plan);
+  if (d && d->plan) d->values.save(w);
 }
 
 void window_metrics::restore(state_reader& r) {
@@ -107,8 +120,11 @@ void window_metrics::restore(state_reader& r) {
   for (uint64_t* v : {&status_401_, &status_403_, &status_404_, &auth_failures_}) *v = r.u64();
   visitors_.restore(r);
   paths_.restore(r);
-  latency_.restore(r);
-  if (r.boolean()) declared_.restore(r);
+  quantile_sketch latency;
+  latency.restore(r);
+  if (latency.count() > 0) latency_.get() = std::move(latency);
+  else latency_.reset();
+  if (r.boolean()) declared_.get().values.restore(r);
 }
 
 std::optional<double> window_metrics::value(window_metric m) const {
@@ -139,19 +155,20 @@ std::optional<double> window_metrics::value(window_metric m) const {
     case window_metric::latency_max:
       break;
   }
-  if (latency_.count() == 0) return std::nullopt;
+  const quantile_sketch* latency = latency_.find();
+  if (!latency || latency->count() == 0) return std::nullopt;
   switch (m) {
-    case window_metric::latency_p50: return std::round(latency_.quantile(0.50));
-    case window_metric::latency_p90: return std::round(latency_.quantile(0.90));
-    case window_metric::latency_p95: return std::round(latency_.quantile(0.95));
-    case window_metric::latency_p99: return std::round(latency_.quantile(0.99));
-    default: return latency_.max();
+    case window_metric::latency_p50: return std::round(latency->quantile(0.50));
+    case window_metric::latency_p90: return std::round(latency->quantile(0.90));
+    case window_metric::latency_p95: return std::round(latency->quantile(0.95));
+    case window_metric::latency_p99: return std::round(latency->quantile(0.99));
+    default: return latency->max();
   }
 }
 
 std::optional<double> window_metrics::value(std::string_view name) const {
-  if (plan_) {
-    if (auto i = plan_->index_of(name)) return declared_value(*i);
+  if (const metric_plan* plan = declared_plan()) {
+    if (auto i = plan->index_of(name)) return declared_value(*i);
     return std::nullopt;
   }
   if (auto m = window_metric_of(name)) return value(*m);
@@ -159,12 +176,13 @@ std::optional<double> window_metrics::value(std::string_view name) const {
 }
 
 std::optional<double> window_metrics::declared_value(size_t i) const {
-  return plan_ ? declared_.value(*plan_, i) : std::nullopt;
+  const auto* d = declared_.find();
+  return d && d->plan ? d->values.value(*d->plan, i) : std::nullopt;
 }
 
 void window_metrics::append_json(std::string& out) const {
-  if (plan_) {
-    declared_.append_json(*plan_, out);
+  if (const auto* d = declared_.find(); d && d->plan) {
+    d->values.append_json(*d->plan, out);
     return;
   }
   bool first = true;
@@ -441,22 +459,29 @@ void window_engine::take_deltas(std::vector<window_delta>& out) {
 }
 
 void window_engine::close_window(int64_t start, group_map& groups, std::vector<window_result>& closed) {
-  std::vector<std::pair<const std::string*, group_state*>> sorted;
+  std::vector<group_map::iterator> sorted;
   sorted.reserve(groups.size());
   closed.reserve(closed.size() + groups.size());
-  for (auto& [k, g] : groups) {
+  for (auto it = groups.begin(); it != groups.end(); ++it) {
     // A checkpoint being written still holds the group as it was.
-    keep_for_checkpoint(g);
-    forget_for_checkpoint(g);
-    sorted.emplace_back(&k, &g);
+    keep_for_checkpoint(it->second);
+    forget_for_checkpoint(it->second);
+    sorted.push_back(it);
   }
-  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a->first < b->first; });
+  const int64_t end = start + cfg_.size.count();
   if (!watched_.empty()) {
-    deltas_.push_back(window_delta{cfg_.name, start, start + cfg_.size.count(), true, {}});
-    for (auto& [k, g] : sorted) deltas_.back().groups.push_back(snapshot(*g));
+    deltas_.push_back(window_delta{cfg_.name, start, end, true, {}});
+    deltas_.back().groups.reserve(sorted.size());
+    for (const auto& it : sorted) deltas_.back().groups.push_back(snapshot(it->second));
   }
-  for (auto& [k, g] : sorted)
-    closed.push_back({cfg_.name, start, start + cfg_.size.count(), std::move(g->fields), std::move(g->metrics), {}});
+  // Each group is let go once its result holds it: a window of a million
+  // groups is not in memory twice at its close. (Erasing leaves the other
+  // iterators valid.)
+  for (const auto& it : sorted) {
+    closed.push_back({cfg_.name, start, end, std::move(it->second.fields), std::move(it->second.metrics), {}});
+    groups.erase(it);
+  }
 }
 
 void window_engine::advance(int64_t watermark, std::vector<window_result>& closed) {

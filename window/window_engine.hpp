@@ -20,6 +20,7 @@
 #include "sketch/distinct_counter.hpp"
 #include "sketch/quantile_sketch.hpp"
 #include "window/declared_metrics.hpp"
+#include "window/value_box.hpp"
 
 namespace vigil {
 
@@ -60,9 +61,14 @@ public:
   /// The declared metrics this group computes instead of the web-log
   /// ones (null: web-log). Shared: a result may outlive its engine.
   void declare(std::shared_ptr<const metric_plan> plan);
-  const metric_plan* declared_plan() const noexcept { return plan_.get(); }
+  const metric_plan* declared_plan() const noexcept {
+    const auto* d = declared_.find();
+    return d ? d->plan.get() : nullptr;
+  }
   /// Points restored values at their plan (which `restore` cannot know).
-  void bind(std::shared_ptr<const metric_plan> plan) noexcept { plan_ = std::move(plan); }
+  void bind(std::shared_ptr<const metric_plan> plan) {
+    if (plan) declared_.get().plan = std::move(plan);
+  }
 
   void add(const window_event& e);
   void merge(const window_metrics& other);
@@ -87,9 +93,12 @@ private:
   uint64_t status_401_ = 0, status_403_ = 0, status_404_ = 0, auth_failures_ = 0;
   distinct_counter visitors_;  // hashes of (ip, user agent)
   distinct_counter paths_;     // hashes of path
-  quantile_sketch latency_;
-  std::shared_ptr<const metric_plan> plan_;
-  declared_values declared_;
+  value_box<quantile_sketch> latency_;  // made at the first request time
+  struct declared_part {
+    std::shared_ptr<const metric_plan> plan;
+    declared_values values;
+  };
+  value_box<declared_part> declared_;  // only in a window that declares metrics
 };
 
 /// A closed window's result for one group.
