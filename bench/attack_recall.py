@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Attack recall per class and false positives on the OWASP CRS regression set.
 
-Usage: bench/attack_recall.py build/vigil [CRS_TESTS_DIR]
+Usage: bench/attack_recall.py build/vigil [CRS_TESTS_DIR] [--misses N]
 (default CRS_TESTS_DIR: ../shared/data/crs-regression/tests/regression/tests)
 
 Converts the CRS tests into labelled log lines (tests/attacks/crs_to_log.py),
 runs `vigil analyze --attacks` over them and joins its per-request findings
 with the labels by line number. Prints per class: the lines, those flagged
 with vigil's class of the same name (where vigil has one), and those flagged
-as any attack; then the benign lines flagged, by class, with a few examples.
+as any attack; then the benign lines flagged, by class, with a few examples;
+with --misses N, up to N attack lines of each class that were not flagged as it.
 """
 
 import collections
@@ -34,12 +35,18 @@ def flagged(vigil, log_path):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print("usage: bench/attack_recall.py VIGIL [CRS_TESTS_DIR]", file=sys.stderr)
+    args = sys.argv[1:]
+    misses = 0
+    if "--misses" in args:
+        at = args.index("--misses")
+        misses = int(args[at + 1])
+        del args[at:at + 2]
+    if not args:
+        print("usage: bench/attack_recall.py VIGIL [CRS_TESTS_DIR] [--misses N]", file=sys.stderr)
         return 2
-    vigil = sys.argv[1]
+    vigil = args[0]
     here = os.path.dirname(os.path.abspath(__file__))
-    crs = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+    crs = args[1] if len(args) > 1 else os.path.join(
         here, "..", "..", "shared", "data", "crs-regression", "tests", "regression", "tests")
     if not os.path.isdir(crs):
         print("no CRS regression tests at %s: nothing measured" % crs, file=sys.stderr)
@@ -66,6 +73,15 @@ def main():
         total = len(labels)
         print("%-16s %6d %14s %7d (%.0f%%)" % ("all", total, "", sum(as_any.values()),
                                              100.0 * sum(as_any.values()) / max(total, 1)))
+        if misses:
+            missed = collections.defaultdict(list)
+            for label in labels:
+                if label["class"] in ATTACK_CLASSES and label["class"] not in found.get(label["line"], set()):
+                    missed[label["class"]].append(label["line"])
+            for cls in sorted(missed):
+                print("missed %s (%d):" % (cls, len(missed[cls])))
+                for n in missed[cls][:misses]:
+                    print("  %s" % lines[n - 1][:200])
         benign_path = os.path.join(tmp, "benign.log")
         with open(benign_path) as f:
             benign_lines = f.read().splitlines()
