@@ -56,9 +56,12 @@ struct sink_state {
   }
 };
 
-/// The next multiple of `every` after now: "1h" rotates on the hour.
+/// What a sink writes at a time of a message's lines: a window of a million
+/// groups closes in one message, and its lines are not copied whole once
+/// more before they are written.
 constexpr size_t write_chunk_bytes = size_t{1} << 20;
 
+/// The next multiple of `every` after now: "1h" rotates on the hour.
 int64_t next_rotation(std::chrono::milliseconds every) {
   const int64_t e = every.count();
   return e > 0 ? (wall_clock_ms() / e + 1) * e : 0;
@@ -263,8 +266,6 @@ line_sink_actor::behavior_type line_sink(line_sink_actor::stateful_pointer<sink_
       buf += l;
       buf += '\n';
       ++in_buf;
-      // A window of a million groups closes in one message: written as it
-      // goes, not copied whole once more first.
       if (buf.size() >= write_chunk_bytes) {
         write_all(st, cfg, buf, in_buf);
         buf.clear();

@@ -12,6 +12,7 @@ as any attack; then the benign lines flagged, by class, with a few examples;
 with --misses N, up to N attack lines of each class that were not flagged as it.
 """
 
+import argparse
 import collections
 import json
 import os
@@ -35,19 +36,16 @@ def flagged(vigil, log_path):
 
 
 def main():
-    args = sys.argv[1:]
-    misses = 0
-    if "--misses" in args:
-        at = args.index("--misses")
-        misses = int(args[at + 1])
-        del args[at:at + 2]
-    if not args:
-        print("usage: bench/attack_recall.py VIGIL [CRS_TESTS_DIR] [--misses N]", file=sys.stderr)
-        return 2
-    vigil = args[0]
     here = os.path.dirname(os.path.abspath(__file__))
-    crs = args[1] if len(args) > 1 else os.path.join(
-        here, "..", "..", "shared", "data", "crs-regression", "tests", "regression", "tests")
+    parser = argparse.ArgumentParser(description="Attack recall per class and false positives on the CRS set.")
+    parser.add_argument("vigil", help="the vigil binary")
+    parser.add_argument("crs", nargs="?", help="the CRS regression tests directory",
+                        default=os.path.join(here, "..", "..", "shared", "data", "crs-regression", "tests",
+                                             "regression", "tests"))
+    parser.add_argument("--misses", type=int, default=0, metavar="N",
+                        help="list up to N attack lines of each class not flagged as it")
+    args = parser.parse_args()
+    vigil, crs, misses = args.vigil, args.crs, args.misses
     if not os.path.isdir(crs):
         print("no CRS regression tests at %s: nothing measured" % crs, file=sys.stderr)
         return 1

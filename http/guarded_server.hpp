@@ -37,6 +37,7 @@ public:
   };
   explicit guarded_server(limits l) : limits_(l) {}
 
+  const limits& guard() const noexcept { return limits_; }
   std::shared_ptr<const counts> turned_away() const noexcept { return counts_; }
 
 private:
@@ -46,7 +47,7 @@ private:
   void release(const std::string& client);
 
   limits limits_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::map<std::string, size_t> open_;  // by client address: connections being served
   std::shared_ptr<counts> counts_ = std::make_shared<counts>();
 };

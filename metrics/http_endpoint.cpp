@@ -30,7 +30,7 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
   // A client that trickles its headers holds one of the threads until the
-  // guard's deadline, and one client at most 16 of them: a scraper and a
+  // guard's deadline, and one client at most its share: a scraper and a
   // dashboard still get answers while a few addresses misbehave. Short
   // timeouts, and httplib's 8 KiB cap on headers. The pipeline never waits
   // on any of this: the endpoint has threads of its own.
@@ -39,10 +39,13 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
   server_->set_write_timeout(std::chrono::seconds(2));
   server_->set_keep_alive_timeout(2);
   server_->set_keep_alive_max_count(100);
+  const auto& guard = server_->guard();
   metrics->describe("vigil_http_connections_refused_total", metrics_registry::kind::counter,
-                    "HTTP connections closed on accept: their client address held 16 already.");
+                    "HTTP connections closed on accept: their client address held " +
+                      std::to_string(guard.max_per_client) + " already.");
   metrics->describe("vigil_http_requests_timed_out_total", metrics_registry::kind::counter,
-                    "HTTP connections closed because a request did not arrive whole within 5 s.");
+                    "HTTP connections closed because a request did not arrive whole within " +
+                      std::to_string(guard.request_deadline.count()) + " ms.");
   metrics->on_render([counts = server_->turned_away()](metrics_registry& m) {
     m.set("vigil_http_connections_refused_total", {}, static_cast<double>(counts->refused.load()));
     m.set("vigil_http_requests_timed_out_total", {}, static_cast<double>(counts->timed_out.load()));

@@ -28,6 +28,7 @@ public:
     return *value_;
   }
   /// The value if there is one, else null.
+  T* find() noexcept { return value_.get(); }
   const T* find() const noexcept { return value_.get(); }
   void reset() noexcept { value_.reset(); }
 

@@ -52,11 +52,10 @@ void window_metrics::declare(std::shared_ptr<const metric_plan> plan) {
 
 void window_metrics::add(const window_event& e) {
   ++requests_;
-  if (declared_.find()) {
+  if (auto* d = declared_.find()) {
     if (e.record) {
       thread_local expr::arena scratch;
-      auto& d = declared_.get();
-      d.values.add(*d.plan, e.record, e.record_meta, e.record_text, scratch);
+      d->values.add(*d->plan, e.record, e.record_meta, e.record_text, scratch);
     }
     return;
   }

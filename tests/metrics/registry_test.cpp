@@ -171,5 +171,7 @@ TEST_CASE("one client cannot hold the HTTP endpoint: past its share it is refuse
   auto metrics = client.Get("/metrics");
   REQUIRE(metrics);
   CHECK(scraped_value(metrics->body, "vigil_http_connections_refused_total") == refused);
-  CHECK(scraped_value(metrics->body, "vigil_http_requests_timed_out_total") >= 0);
+  // How many reached the deadline depends on the pace (the trickle ended
+  // above): the series is there, and guarded_server's tests count it.
+  CHECK(metrics->body.find("\nvigil_http_requests_timed_out_total ") != std::string::npos);
 }
