@@ -19,6 +19,8 @@ packages=(
   dpkg-dev
   # tests and benchmarks
   catch2 libbenchmark-dev goaccess mawk gzip bash-completion util-linux curl
+  # bench/crs_judge: the OWASP CRS in libmodsecurity, a WAF to compare attack detection with
+  libmodsecurity-dev modsecurity-crs
   # mkfs.ext4: the full-disk test puts a state dir on a small ext4 file system
   e2fsprogs
   # real servers and a real browser the tests start on loopback

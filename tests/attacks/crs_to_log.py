@@ -18,7 +18,9 @@ their payload cannot be told apart from what a log would show.
 Most labels come from the rule's folder; the rules that name a class of
 their own are relabelled: 921200 (LDAP injection) `ldap`, 932170/932171
 `shellshock`, the SSRF rules of 934 (934110/934120/934170/934190) `rfi`,
-and the restricted-file rules (930130, 930140, 920440, 920500) `probe`.
+the restricted-file rules (930130, 930140, 920440, 920500) `probe`, and the
+parameter-pollution rules of 921 (921180, 921210, 921220) `hpp`, a class vigil
+does not report.
 
 Usage: crs_to_log.py CRS_TESTS_DIR OUT_DIR
 writes OUT_DIR/attacks.log, OUT_DIR/attacks.labels.jsonl (one label per line
@@ -59,6 +61,9 @@ CLASS_OF_RULE = {
     934110: "rfi", 934120: "rfi", 934170: "rfi", 934190: "rfi",  # SSRF: metadata, IP forms, data:, localhost
     930130: "probe", 930140: "probe",                 # restricted files (secrets, AI agent configs)
     920440: "probe", 920500: "probe",                 # restricted extensions, backup files
+    # HTTP parameter pollution (a name repeated, `foo[1]a=`, `foo[1]=`) sits in
+    # the protocol folder but is not header injection; vigil has no class for it.
+    921180: "hpp", 921210: "hpp", 921220: "hpp",
 }
 
 # Headers that carry no payload, or one an access log shows.
@@ -160,7 +165,7 @@ def main():
                         continue
                     field = where_payload(inp)
                     label = {"class": CLASS_OF_RULE.get(rule, cls), "rule": rule, "test": test.get("test_id"),
-                             "field": field}
+                             "field": field, "desc": " ".join(str(test.get("desc") or "").split())[:160]}
                     if expect and field:
                         attacks.append((inp, label))
                     elif no_expect:
