@@ -9,6 +9,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "http/listen_backlog.hpp"
 #include "json/json_text.hpp"
 #include "messages/errc.hpp"
 
@@ -153,8 +154,7 @@ http_ingest_server::http_ingest_server(caf::actor_system& sys, push_source_actor
     }
     else if (res.status == 404) res.set_content(error_json("no such ingest path"), "application/json");
   });
-  if (port == 0) port_ = server_->bind_to_any_port(host);
-  else port_ = server_->bind_to_port(host, port) ? port : -1;
+  port_ = bind_with_backlog(*server_, host, port);
   if (port_ < 0)
     throw std::runtime_error("source " + opts.source + ": cannot listen on " + opts.listen + ": " + std::strerror(errno));
   thread_ = std::thread([this] { server_->listen_after_bind(); });

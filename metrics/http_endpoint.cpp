@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "http/guarded_server.hpp"
+#include "http/listen_backlog.hpp"
 #include "metrics/registry.hpp"
 
 namespace vigil {
@@ -77,7 +78,7 @@ http_endpoint::http_endpoint(const std::string& address, std::shared_ptr<metrics
       });
     });
   }
-  port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  port_ = bind_with_backlog(*server_, host, port);
   if (port_ <= 0) throw std::runtime_error("node.http " + address + ": cannot listen there (in use, or not an address of this host)");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }

@@ -157,7 +157,9 @@ TEST_CASE("http source: a stalled sink pushes back to the client as 429, and not
           from = next;
           next += 200;
         }
+        const auto t0 = std::chrono::steady_clock::now();
         auto r = client.Post("/ingest/events", events(from, 200, 300), "application/x-ndjson");
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         std::lock_guard<std::mutex> g(lock);
         if (r && r->status == 200) accepted += 200;
         if (r && r->status == 429) {
@@ -165,7 +167,8 @@ TEST_CASE("http source: a stalled sink pushes back to the client as 429, and not
           retry_after.push_back(r->get_header_value("Retry-After"));
         }
         if (!r || (r->status != 200 && r->status != 429))
-          others.push_back(r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
+          others.push_back((r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()))
+                           + " (request " + std::to_string(k + 1) + " of its client, after " + std::to_string(ms) + " ms)");
       }
       (void) c;
     });
