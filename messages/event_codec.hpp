@@ -12,7 +12,9 @@ namespace vigil {
 
 /// Wire format version of an encoded `event_batch`. Bump on any change to
 /// the layout below; decoders refuse versions they do not know.
-constexpr uint32_t event_batch_format_version = 4;  // 4: signature classes are 32 bits
+// 4: signature classes are 32 bits. 5: distinct counters in partials may
+// carry sparse registers (sketch/distinct_counter.hpp).
+constexpr uint32_t event_batch_format_version = 5;
 
 /// Bounds a decoder enforces on untrusted frames.
 struct decode_limits {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -10,12 +11,19 @@
 namespace vigil {
 
 /// Counts distinct 64-bit hashes: exactly up to `exact_capacity` of them,
-/// then as a HyperLogLog of 2^12 registers (4 KiB). The relative standard
-/// error past the exact range is 1.04 / sqrt(4096) = 1.6%; small counts use
+/// then as a HyperLogLog of 2^12 registers. The relative standard error
+/// past the exact range is 1.04 / sqrt(4096) = 1.6%; small counts use
 /// linear counting and are within a few units. Mergeable (union), and the
 /// same hashes give the same registers in any process, so partial counts
 /// from other runs or nodes merge correctly, provided the hashes are stable
 /// (`xxh3`, not `string_hash`).
+///
+/// The registers are kept sparse (only the ones set, 4 bytes each, the
+/// first 16 inline) until more than `sparse_limit` are set, and dense
+/// (4 KiB) after: a per-client window during a scan holds a counter of
+/// paths for each of many thousand clients, and most of them set a few
+/// dozen registers. Sparse or dense, the registers, and so every count and
+/// every checkpoint, are the same.
 ///
 /// Why not an exact set: a window stage adds every event to two of these
 /// per window; an exact set of a busy minute spills out of the cache and
@@ -25,23 +33,27 @@ public:
   static constexpr unsigned precision = 12;
   static constexpr size_t register_count = size_t{1} << precision;
   static constexpr size_t exact_capacity = 8;
+  /// Registers set before the sparse entries (1 KiB) give way to dense ones.
+  static constexpr size_t sparse_limit = 256;
 
   distinct_counter() = default;
   distinct_counter(const distinct_counter& other);
   distinct_counter& operator=(const distinct_counter& other);
-  distinct_counter(distinct_counter&&) noexcept = default;
-  distinct_counter& operator=(distinct_counter&&) noexcept = default;
+  /// A counter moved from is empty.
+  distinct_counter(distinct_counter&& other) noexcept;
+  distinct_counter& operator=(distinct_counter&& other) noexcept;
 
   void add(uint64_t hash) {
-    if (registers_) return add_to_registers(hash);
+    if (mode_ == mode::dense) return add_to_dense(hash);
+    if (mode_ == mode::sparse) return set_sparse(index_of(hash), rank_of(hash));
     for (uint8_t i = 0; i < small_size_; ++i)
-      if (small_[i] == hash) return;
+      if (small_.hashes[i] == hash) return;
     if (small_size_ < exact_capacity) {
-      small_[small_size_++] = hash;
+      small_.hashes[small_size_++] = hash;
       return;
     }
-    to_registers();
-    add_to_registers(hash);
+    to_sparse();
+    set_sparse(index_of(hash), rank_of(hash));
   }
 
   /// Folds `other` in: the counter of the union.
@@ -51,32 +63,50 @@ public:
   uint64_t count() const;
 
   /// True while the count is exact.
-  bool exact() const noexcept { return registers_ == nullptr; }
-
-  /// The registers past the exact range (null before), and the exact
-  /// hashes before it: for codecs.
-  const uint8_t* registers() const noexcept { return registers_.get(); }
-  const uint64_t* exact_hashes() const noexcept { return small_.data(); }
-  size_t exact_size() const noexcept { return small_size_; }
-  /// Rebuilds a counter from what the accessors above returned.
+  bool exact() const noexcept { return mode_ == mode::exact; }
+  /// True while, past the exact range, the registers are kept sparse.
+  bool sparse() const noexcept { return mode_ == mode::sparse; }
+  /// Writes the `register_count` registers to `out` (all 0 while exact).
+  void copy_registers(uint8_t* out) const noexcept;
+  /// The exact hashes (while `exact()`): for codecs.
+  const uint64_t* exact_hashes() const noexcept { return small_.hashes.data(); }
+  size_t exact_size() const noexcept { return exact() ? small_size_ : 0; }
+  /// Rebuilds a counter from `n` exact hashes, or from `register_count`
+  /// registers (kept sparse when few are set).
   static distinct_counter from_parts(const uint64_t* hashes, size_t n, const uint8_t* registers);
 
-  /// Checkpoints (`state_writer` / `state_reader` from state/state_codec.hpp).
+  /// Checkpoints and partials (`state_writer` / `state_reader` from
+  /// state/state_codec.hpp): exact hashes, or registers as bytes: dense,
+  /// `register_count` of them, or sparse, 4 bytes (little-endian) an entry
+  /// of the set ones, at most `sparse_limit`, so never `register_count`
+  /// bytes. (State format 3 had the dense form only.)
   template <class Writer>
   void save(Writer& w) const {
-    w.boolean(registers_ != nullptr);
-    if (registers_) {
-      w.bin(registers_.get(), register_count);
+    w.boolean(!exact());
+    if (mode_ == mode::dense) {
+      w.bin(dense_registers(), register_count);
+    } else if (mode_ == mode::sparse) {
+      std::array<uint8_t, sparse_limit * 4> bytes;
+      const uint32_t* e = entries();
+      for (uint16_t i = 0; i < sparse_size_; ++i)
+        for (int b = 0; b < 4; ++b) bytes[i * 4u + b] = static_cast<uint8_t>(e[i] >> (8 * b));
+      w.bin(bytes.data(), sparse_size_ * 4u);
     } else {
-      w.u64s(std::vector<uint64_t>(small_.begin(), small_.begin() + small_size_));
+      w.u64s(std::vector<uint64_t>(small_.hashes.begin(), small_.hashes.begin() + small_size_));
     }
   }
   template <class Reader>
   void restore(Reader& r) {
     if (r.boolean()) {
-      std::string regs = r.bin();
-      if (regs.size() != register_count) throw std::runtime_error("distinct counter: wrong register count");
-      *this = from_parts(nullptr, 0, reinterpret_cast<const uint8_t*>(regs.data()));
+      const std::string regs = r.bin();
+      const auto* bytes = reinterpret_cast<const uint8_t*>(regs.data());
+      if (regs.size() == register_count) {
+        *this = from_parts(nullptr, 0, bytes);
+      } else if (regs.size() % 4 == 0 && regs.size() / 4 <= sparse_limit) {
+        *this = from_entries(bytes, regs.size() / 4);
+      } else {
+        throw std::runtime_error("distinct counter: " + std::to_string(regs.size()) + " bytes of registers");
+      }
     } else {
       auto hashes = r.u64s();
       if (hashes.size() > exact_capacity) throw std::runtime_error("distinct counter: too many exact values");
@@ -85,19 +115,51 @@ public:
   }
 
 private:
-  void to_registers();
-  void add_to_registers(uint64_t hash) noexcept {
-    const size_t index = hash >> (64 - precision);
+  enum class mode : uint8_t { exact, sparse, dense };
+  static constexpr size_t inline_entries = exact_capacity * 2;
+
+  static size_t index_of(uint64_t hash) noexcept { return hash >> (64 - precision); }
+  static uint8_t rank_of(uint64_t hash) noexcept {
     // The rank of the first set bit after the index bits; a sentinel bit
     // keeps it within 64 - precision + 1.
     const uint64_t rest = (hash << precision) | (uint64_t{1} << (precision - 1));
-    const auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
-    if (registers_[index] < rank) registers_[index] = rank;
+    return static_cast<uint8_t>(__builtin_clzll(rest) + 1);
   }
+  /// A sparse entry: the register's index above its rank's 8 bits, so
+  /// entries sorted as numbers are sorted by index.
+  static uint32_t entry(size_t index, uint8_t rank) noexcept { return static_cast<uint32_t>(index << 8) | rank; }
+  static size_t entry_index(uint32_t e) noexcept { return e >> 8; }
+  static uint8_t entry_rank(uint32_t e) noexcept { return static_cast<uint8_t>(e & 0xff); }
 
-  std::array<uint64_t, exact_capacity> small_{};
-  uint8_t small_size_ = 0;
-  std::unique_ptr<uint8_t[]> registers_;
+  void add_to_dense(uint64_t hash) noexcept {
+    uint8_t& r = dense_registers()[index_of(hash)];
+    r = std::max(r, rank_of(hash));
+  }
+  /// Raises register `index` to `rank` (turning dense past `sparse_limit`).
+  void set_sparse(size_t index, uint8_t rank);
+  uint32_t* entries() noexcept { return heap_ ? heap_.get() : small_.entries.data(); }
+  const uint32_t* entries() const noexcept { return heap_ ? heap_.get() : small_.entries.data(); }
+  // Dense registers live in uint32_t storage read as bytes (a char type
+  // may alias any object).
+  uint8_t* dense_registers() noexcept { return reinterpret_cast<uint8_t*>(heap_.get()); }
+  const uint8_t* dense_registers() const noexcept { return reinterpret_cast<const uint8_t*>(heap_.get()); }
+  void to_sparse();
+  void to_dense();
+  /// A sparse counter from `n` saved entries; throws on entries out of
+  /// order or of impossible registers (a damaged checkpoint).
+  static distinct_counter from_entries(const uint8_t* bytes, size_t n);
+
+  // Exact: the hashes. Sparse: the entries, here while they fit.
+  union small_storage {
+    std::array<uint64_t, exact_capacity> hashes{};
+    std::array<uint32_t, inline_entries> entries;
+  } small_;
+  uint8_t small_size_ = 0;  // exact hashes
+  mode mode_ = mode::exact;
+  uint16_t sparse_size_ = 0;      // entries
+  uint16_t sparse_capacity_ = 0;  // entries `heap_` holds (0: they are inline)
+  // Sparse past the inline entries: the entries; dense: the registers.
+  std::unique_ptr<uint32_t[]> heap_;
 };
 
 } // namespace vigil

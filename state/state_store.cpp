@@ -35,6 +35,16 @@ namespace vigil {
 
 namespace {
 
+/// A format version setting as a number; 0 when it is not one.
+uint32_t version_number(const std::string& text) {
+  uint32_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > 100000) return 0;
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return text.empty() ? 0 : v;
+}
+
 const char* const family_names[] = {"checkpoints", "sources", "windows", "detector", "alerts", "sinks"};
 
 std::string id_key(uint64_t id) {
@@ -200,8 +210,9 @@ bool open_state(std::string_view sealed, std::string& payload, std::string& erro
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[2].type != msgpack::type::BIN)
       throw msgpack::type_error();
     const auto version = o.via.array.ptr[0].as<uint32_t>();
-    if (version != state_store::format_version) {
-      error = "state format version " + std::to_string(version) + ", this vigil reads version " +
+    if (!state_store::readable(version)) {
+      error = "state format version " + std::to_string(version) + ", this vigil reads versions " +
+              std::to_string(state_store::oldest_readable_version) + " to " +
               std::to_string(state_store::format_version);
       return false;
     }
@@ -325,21 +336,24 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   s->options_ = std::make_unique<rocksdb::Options>(options);
   s->read_only_ = read_only;
   auto version = s->setting("format_version");
+  const bool known = !version || readable(version_number(*version));
+  const std::string readable_range = "this vigil reads versions " + std::to_string(oldest_readable_version) +
+                                     " to " + std::to_string(format_version);
   if (read_only) {
-    if (version && *version != std::to_string(format_version)) {
-      error = "state dir " + dir + " has format version " + *version + "; this vigil reads version " +
-              std::to_string(format_version);
+    if (!known) {
+      error = "state dir " + dir + " has format version " + *version + "; " + readable_range;
       return nullptr;
     }
     return s;
   }
   write_holder(dir);
-  if (!version) {
-    if (!s->put_setting("format_version", std::to_string(format_version), error)) return nullptr;
-  } else if (*version != std::to_string(format_version)) {
-    error = "state dir " + dir + " has format version " + *version + "; this vigil reads version " +
-            std::to_string(format_version) + " (move the directory away to start fresh)";
+  if (!known) {
+    error = "state dir " + dir + " has format version " + *version + "; " + readable_range +
+            " (move the directory away to start fresh)";
     return nullptr;
+  }
+  if (!version || *version != std::to_string(format_version)) {
+    if (!s->put_setting("format_version", std::to_string(format_version), error)) return nullptr;
   }
   return s;
 }

@@ -44,7 +44,15 @@ public:
   /// Format of the records and envelopes below; a store of another version
   /// is refused. 2: window state as one record per group, so it can be
   /// written in slices. 3: windows keep each source's highest event time.
-  static constexpr uint32_t format_version = 3;
+  /// 4: distinct counters save their registers sparse while few are set.
+  static constexpr uint32_t format_version = 4;
+  /// Version 3 is read too (its registers are all in the dense form, which
+  /// version 4 reads); a version-3 store opened for writing is marked 4, so
+  /// an older vigil refuses it from then on instead of misreading it.
+  static constexpr uint32_t oldest_readable_version = 3;
+  static bool readable(uint32_t version) noexcept {
+    return version >= oldest_readable_version && version <= format_version;
+  }
 
   /// Opens (creating if needed) the store in `dir`. Null with `error` when
   /// it cannot be opened, is held by another store (in this or another

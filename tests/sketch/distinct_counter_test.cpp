@@ -1,11 +1,14 @@
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "hash/xxh3.hpp"
 #include "sketch/distinct_counter.hpp"
+#include "state/state_codec.hpp"
 
 using namespace vigil;
 
@@ -70,13 +73,172 @@ TEST_CASE("merging counters counts the union, and equals adding everything to on
   CHECK(three.count() == 3);
 }
 
+namespace {
+
+/// `c` rebuilt as a codec would: its exact hashes, or its registers.
+distinct_counter rebuilt(const distinct_counter& c) {
+  if (c.exact()) return distinct_counter::from_parts(c.exact_hashes(), c.exact_size(), nullptr);
+  std::vector<uint8_t> registers(distinct_counter::register_count);
+  c.copy_registers(registers.data());
+  return distinct_counter::from_parts(nullptr, 0, registers.data());
+}
+
+std::vector<uint8_t> registers_of(const distinct_counter& c) {
+  std::vector<uint8_t> out(distinct_counter::register_count);
+  c.copy_registers(out.data());
+  return out;
+}
+
+/// Plain registers kept by hand, as the counter kept them before it had a
+/// sparse form, and the estimate it made of them.
+struct reference_registers {
+  std::vector<uint8_t> r = std::vector<uint8_t>(distinct_counter::register_count);
+  void add(uint64_t h) {
+    const size_t index = h >> (64 - distinct_counter::precision);
+    const uint64_t rest = (h << distinct_counter::precision) | (uint64_t{1} << (distinct_counter::precision - 1));
+    r[index] = std::max(r[index], static_cast<uint8_t>(__builtin_clzll(rest) + 1));
+  }
+  uint64_t estimate() const {
+    constexpr double m = distinct_counter::register_count;
+    double inverse_sum = 0;
+    size_t zeros = 0;
+    for (uint8_t v : r) {
+      inverse_sum += std::ldexp(1.0, -v);
+      zeros += v == 0;
+    }
+    double e = 0.7213 / (1 + 1.079 / m) * m * m / inverse_sum;
+    if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / static_cast<double>(zeros));
+    return static_cast<uint64_t>(std::llround(e));
+  }
+};
+
+} // namespace
+
 TEST_CASE("a counter rebuilt from its parts counts the same") {
-  distinct_counter small, big;
+  distinct_counter small, middle, big;
   for (uint64_t i = 0; i < 5; ++i) small.add(hash_of(i));
+  for (uint64_t i = 0; i < 100; ++i) middle.add(hash_of(i));
   for (uint64_t i = 0; i < 5000; ++i) big.add(hash_of(i));
-  auto small2 = distinct_counter::from_parts(small.exact_hashes(), small.exact_size(), small.registers());
-  auto big2 = distinct_counter::from_parts(big.exact_hashes(), big.exact_size(), big.registers());
+  auto small2 = rebuilt(small), middle2 = rebuilt(middle), big2 = rebuilt(big);
   CHECK(small2.exact());
   CHECK(small2.count() == 5);
+  CHECK(middle2.sparse());
+  CHECK(middle2.count() == middle.count());
+  CHECK_FALSE(big2.sparse());
   CHECK(big2.count() == big.count());
+}
+
+TEST_CASE("sparse registers are the dense ones and count the same, at every size") {
+  reference_registers reference;
+  distinct_counter c;
+  bool saw_sparse = false, saw_dense = false;
+  for (uint64_t i = 0; i < 3000; ++i) {
+    c.add(hash_of(i));
+    reference.add(hash_of(i));
+    if (c.exact()) continue;
+    (c.sparse() ? saw_sparse : saw_dense) = true;
+    INFO("after " << i + 1 << " hashes, " << (c.sparse() ? "sparse" : "dense"));
+    REQUIRE(registers_of(c) == reference.r);
+    REQUIRE(c.count() == reference.estimate());
+    REQUIRE(rebuilt(c).count() == c.count());
+    const distinct_counter copy = c;
+    REQUIRE(registers_of(copy) == reference.r);
+  }
+  CHECK(saw_sparse);
+  CHECK(saw_dense);
+}
+
+TEST_CASE("merging exact, sparse and dense counters in any order gives the union's registers") {
+  auto fill = [](uint64_t from, uint64_t n) {
+    distinct_counter c;
+    for (uint64_t i = from; i < from + n; ++i) c.add(hash_of(i));
+    return c;
+  };
+  // Exact (5), sparse (60 and 200) and dense (2000), overlapping.
+  const std::vector<std::pair<uint64_t, uint64_t>> spans = {{0, 5}, {3, 60}, {40, 200}, {100, 2000}};
+  for (const auto& [a_from, a_n] : spans)
+    for (const auto& [b_from, b_n] : spans) {
+      distinct_counter a = fill(a_from, a_n);
+      const distinct_counter b = fill(b_from, b_n);
+      reference_registers reference;
+      for (uint64_t i = a_from; i < a_from + a_n; ++i) reference.add(hash_of(i));
+      for (uint64_t i = b_from; i < b_from + b_n; ++i) reference.add(hash_of(i));
+      a.merge(b);
+      INFO(a_n << " merged with " << b_n);
+      if (a.exact()) continue;  // both exact and small: checked above
+      CHECK(registers_of(a) == reference.r);
+      CHECK(a.count() == reference.estimate());
+    }
+}
+
+TEST_CASE("a counter moved from is empty and usable") {
+  distinct_counter a;
+  for (uint64_t i = 0; i < 100; ++i) a.add(hash_of(i));
+  distinct_counter b = std::move(a);
+  CHECK(b.count() > 90);
+  CHECK(a.exact());  // NOLINT(bugprone-use-after-move): the documented state
+  CHECK(a.count() == 0);
+  a.add(hash_of(1));
+  CHECK(a.count() == 1);
+}
+
+TEST_CASE("a sparse counter saves its set registers only, and reads back the dense form of older state") {
+  distinct_counter sparse, dense;
+  for (uint64_t i = 0; i < 40; ++i) sparse.add(hash_of(i));
+  for (uint64_t i = 0; i < 5000; ++i) dense.add(hash_of(i));
+  REQUIRE(sparse.sparse());
+  REQUIRE_FALSE(dense.sparse());
+  state_writer w;
+  sparse.save(w);
+  dense.save(w);
+  const std::string saved = w.take();
+  // 40 hashes set at most 40 registers: 4 bytes each, not 4 KiB.
+  CHECK(saved.size() < distinct_counter::register_count + 40 * 4 + 64);
+  state_reader r(saved);
+  distinct_counter sparse2, dense2;
+  sparse2.restore(r);
+  dense2.restore(r);
+  CHECK(sparse2.sparse());
+  CHECK(registers_of(sparse2) == registers_of(sparse));
+  CHECK(dense2.count() == dense.count());
+
+  // State format 3 saved every counter past the exact range as 4096 bytes.
+  state_writer old;
+  old.boolean(true);
+  const auto registers = registers_of(sparse);
+  old.bin(registers.data(), registers.size());
+  const std::string old_saved = old.take();
+  state_reader old_reader(old_saved);
+  distinct_counter from_old;
+  from_old.restore(old_reader);
+  CHECK(from_old.sparse());
+  CHECK(from_old.count() == sparse.count());
+}
+
+TEST_CASE("damaged sparse registers are refused, never counted") {
+  auto restore_bytes = [](const std::vector<uint8_t>& bytes) {
+    state_writer w;
+    w.boolean(true);
+    w.bin(bytes.data(), bytes.size());
+    const std::string saved = w.take();
+    state_reader r(saved);
+    distinct_counter c;
+    c.restore(r);
+    return c;
+  };
+  auto entry = [](uint32_t index, uint8_t rank) {
+    const uint32_t e = (index << 8) | rank;
+    return std::vector<uint8_t>{static_cast<uint8_t>(e), static_cast<uint8_t>(e >> 8), static_cast<uint8_t>(e >> 16),
+                                static_cast<uint8_t>(e >> 24)};
+  };
+  auto join = [](std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  CHECK(restore_bytes(join(entry(1, 3), entry(7, 2))).count() == 2);
+  CHECK_THROWS_WITH(restore_bytes(join(entry(7, 3), entry(1, 2))), Catch::Contains("damaged"));  // out of order
+  CHECK_THROWS_WITH(restore_bytes(entry(5000, 3)), Catch::Contains("damaged"));                  // no such register
+  CHECK_THROWS_WITH(restore_bytes(entry(5, 0)), Catch::Contains("damaged"));                     // a zero entry
+  CHECK_THROWS_WITH(restore_bytes(entry(5, 60)), Catch::Contains("damaged"));                    // rank beyond 53
+  CHECK_THROWS_WITH(restore_bytes({1, 2, 3}), Catch::Contains("3 bytes of registers"));
 }

@@ -1,8 +1,10 @@
 #include <filesystem>
 
 #include <catch2/catch.hpp>
+#include <msgpack.hpp>
 #include <rocksdb/db.h>
 
+#include "hash/xxh3.hpp"
 #include "rules/rule_engine.hpp"
 #include "state/source_state.hpp"
 #include "state/state_codec.hpp"
@@ -128,6 +130,46 @@ TEST_CASE("a state dir of another format version is refused") {
   CHECK_FALSE(state_store::open(dir / "state", error));
   CHECK(error.find("format version 99") != std::string::npos);
   CHECK(error.find("move the directory away") != std::string::npos);
+}
+
+TEST_CASE("a version-3 state dir is read and marked 4, so an older vigil refuses it afterwards") {
+  test::temp_dir dir;
+  std::string error;
+  REQUIRE(state_store::open(dir / "state", error));
+  test::poke_state(dir / "state", "default", "format_version", "3");
+  {
+    auto read_only = state_store::open(dir / "state", error, true);
+    REQUIRE(read_only);  // inspecting it changes nothing
+  }
+  {
+    auto store = state_store::open(dir / "state", error);
+    INFO(error);
+    REQUIRE(store);
+    CHECK(store->setting("format_version") == std::optional<std::string>("4"));
+  }
+  test::poke_state(dir / "state", "default", "format_version", "2");
+  CHECK_FALSE(state_store::open(dir / "state", error));
+  CHECK(error.find("format version 2; this vigil reads versions 3 to 4") != std::string::npos);
+}
+
+TEST_CASE("a sealed value of version 3 opens, and one of a version this vigil does not read is refused") {
+  auto sealed_as = [](uint32_t version, const std::string& payload) {
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> pk(buf);
+    pk.pack_array(3);
+    pk.pack(version);
+    pk.pack(xxh3(payload));
+    pk.pack_bin(static_cast<uint32_t>(payload.size()));
+    pk.pack_bin_body(payload.data(), static_cast<uint32_t>(payload.size()));
+    return std::string(buf.data(), buf.size());
+  };
+  std::string payload, error;
+  CHECK(open_state(sealed_as(3, "old"), payload, error));
+  CHECK(payload == "old");
+  CHECK(open_state(seal_state("new"), payload, error));
+  CHECK(payload == "new");
+  CHECK_FALSE(open_state(sealed_as(5, "future"), payload, error));
+  CHECK(error.find("state format version 5") != std::string::npos);
 }
 
 namespace {
