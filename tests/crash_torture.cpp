@@ -14,6 +14,12 @@
 // Kills land at random instants, right as the file rotates, and (every
 // third) right after a checkpoint's write starts, found in the debug log.
 //
+// --clients N (web) draws the clients from N addresses and --rate R puts R
+// lines in a second of log time: with many of both, the per-IP minute window
+// holds a hundred thousand groups and more, and every sixth kill (the
+// third, the ninth, ...) lands right after such a window has closed: its
+// results handed to the sinks, the checkpoint after the close not yet taken.
+//
 // Prints the seed first: `--seed S` replays a failure's schedule (the kill
 // instants are drawn from it; the machine's timing still varies).
 
@@ -22,6 +28,7 @@
 #include <memory>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,7 +81,7 @@ std::string config(const fs::path& dir, const std::string& source_glob) {
          "[[source]]\nname = \"access\"\ntype = \"file\"\npath = " + q(source_glob) + "\nformat = \"combined\"\n\n"
          "[[window]]\nname = \"minute\"\ntype = \"tumbling\"\nsize = \"1m\"\nallowed_lateness = \"2m\"\n\n"
          "[[window]]\nname = \"ip_minute\"\ntype = \"tumbling\"\nsize = \"1m\"\ngroup_by = [\"ip\"]\n"
-         "allowed_lateness = \"2m\"\n\n"
+         "allowed_lateness = \"2m\"\nmax_groups = 1000000\n\n"
          "[[window]]\nname = \"status_10s\"\ntype = \"sliding\"\nsize = \"30s\"\nslide = \"10s\"\n"
          "group_by = [\"status\"]\nallowed_lateness = \"2m\"\n\n"
          // Monotonic rules: whether they fire cannot depend on where batches end.
@@ -222,6 +229,22 @@ std::string await_checkpoint_write(const fs::path& log, std::chrono::millisecond
   return "";
 }
 
+// Waits until the log tells that window `window` closed at least
+// `min_groups` groups; whether it did in time.
+bool await_big_close(const fs::path& log, const std::string& window, uint64_t min_groups,
+                     std::chrono::milliseconds patience) {
+  const size_t from = read_file(log).size();
+  const std::string needle = "window " + window + " closed ";
+  const auto until = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string text = read_file(log);
+    for (size_t at = text.find(needle, from); at != std::string::npos; at = text.find(needle, at + 1))
+      if (std::strtoull(text.c_str() + at + needle.size(), nullptr, 10) >= min_groups) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return false;
+}
+
 std::set<std::string> alert_ids(const fs::path& p) {
   std::set<std::string> ids;
   std::istringstream in(read_file(p));
@@ -251,6 +274,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "schedule seed (default: random, printed)");
   app.add_option("--lines", lines, "log lines to write")->capture_default_str();
   app.add_flag("--keep", keep, "keep the work directory");
+  uint64_t clients = 0, rate = 1000;
+  app.add_option("--clients", clients, "web: client addresses to draw from (default: the generator's)");
+  app.add_option("--rate", rate, "log lines per second of log time")->capture_default_str();
   std::string database = "none";
   app.add_option("--database", database,
                  "orders, ysb: also write the records and window results to sqlite, or to postgres (a server "
@@ -270,10 +296,10 @@ int main(int argc, char** argv) {
 
   // The input: a deterministic log with scans and brute force in it, or
   // an event stream with incidents.
-  const uint64_t rate = 1000;
   const fs::path generated = work / "gen";
   std::string gen = vigil + " gen access --no-pace --rate " + std::to_string(rate) + " --duration " +
                     std::to_string(lines / rate) + "s --seed " + std::to_string(seed % 1000) +
+                    (clients ? " --clients " + std::to_string(clients) : std::string()) +
                     " --start 2024-01-01T00:00:00Z --format combined --inject scan,bruteforce -o '" +
                     (work / "full.log").string() + "' 2>/dev/null";
   if (job != "web")
@@ -348,12 +374,14 @@ int main(int argc, char** argv) {
   const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string(), "--log-level", "debug"};
   const fs::path log = crash / "vigil.log";
   pid_t pid = spawn_process(run_live, log.string());
-  int sent = 0, at_rotation = 0, in_write = 0;
+  int sent = 0, at_rotation = 0, in_write = 0, at_big_close = 0;
   std::uniform_int_distribution<int> pause_ms(30, 2 * 6000 / std::max(kills, 1));
   while (sent < kills) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(pause_ms(rng));
     bool rotation_kill = false;
-    while (std::chrono::steady_clock::now() < until) {
+    // With many clients every sixth kill waits for a big close instead.
+    const bool at_close = clients && sent % 6 == 2;
+    while (!at_close && std::chrono::steady_clock::now() < until) {
       if (rotated.exchange(false)) {  // kill right as the tailed file rotates
         rotation_kill = true;
         break;
@@ -363,7 +391,8 @@ int main(int argc, char** argv) {
     // Every third kill waits for a checkpoint's write to start and lands
     // in it, unless the write is over first (it takes milliseconds).
     std::string writing;
-    if (!rotation_kill && sent % 3 == 2) writing = await_checkpoint_write(log, std::chrono::seconds(3));
+    if (!rotation_kill && sent % 3 == 2 && !at_close) writing = await_checkpoint_write(log, std::chrono::seconds(3));
+    if (at_close) at_big_close += await_big_close(log, "ip_minute", 100000, std::chrono::seconds(20));
     ::kill(pid, SIGKILL);
     wait_process(pid);
     ++sent;
@@ -388,7 +417,7 @@ int main(int argc, char** argv) {
   append(ref / "access.log", text);
   const int ref_rc = wait_process(spawn_process({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, (ref / "vigil.log").string()));
   std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation, " << in_write
-            << " during a checkpoint write), final run exit "
+            << " during a checkpoint write, " << at_big_close << " right after a close of 100,000 groups or more), final run exit "
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
   bool ok = crash_rc == 0 && ref_rc == 0;
