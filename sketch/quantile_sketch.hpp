@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace vigil {
@@ -13,8 +15,11 @@ namespace vigil {
 /// Memory grows with the log of the value range, not with the count:
 /// about 700 buckets cover 1 us .. 1 hour at 1%.
 ///
-/// Buckets are one contiguous array from the lowest index seen to the
-/// highest, so a quantile is a linear scan of counters, not a tree walk.
+/// While few buckets hold values (`sparse_buckets`), they are a sorted list
+/// of (bucket, count); past that, one contiguous array from the lowest index
+/// seen to the highest. Either way a quantile is a scan of counters in bucket
+/// order, and the same counts give the same quantiles: a window group with
+/// two requests, of 1 ms and 2 s, holds 2 entries instead of 380 counters.
 class quantile_sketch {
 public:
   explicit quantile_sketch(double relative_accuracy = 0.01)
@@ -47,8 +52,10 @@ public:
     count_ += other.count_;
     zeros_ += other.zeros_;
     if (other.max_ > max_) max_ = other.max_;
-    for (size_t i = 0; i < other.counts_.size(); ++i)
-      if (other.counts_[i] != 0) bucket(other.lowest_ + static_cast<int32_t>(i)) += other.counts_[i];
+    other.each_bucket([this](int32_t k, uint64_t n) {
+      bucket(k) += n;
+      return true;
+    });
   }
 
   /// The value at rank ceil(q * count) (nearest rank), 0 < q <= 1;
@@ -59,15 +66,22 @@ public:
     if (rank < 1) rank = 1;
     if (rank <= zeros_) return 0;
     uint64_t seen = zeros_;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
+    int32_t found = 0;
+    bool done = false;
+    // Empty buckets add nothing, so the first bucket that reaches the rank
+    // is the same in either form.
+    each_bucket([&](int32_t k, uint64_t n) {
+      seen += n;
       if (seen >= rank) {
-        // The bucket (gamma^(k-1), gamma^k]: its middle in relative terms.
-        double v = 2 * std::pow(gamma_, lowest_ + static_cast<int32_t>(i)) / (gamma_ + 1);
-        return v < max_ ? v : max_;
+        found = k;
+        done = true;
       }
-    }
-    return max_;
+      return !done;
+    });
+    if (!done) return max_;
+    // The bucket (gamma^(k-1), gamma^k]: its middle in relative terms.
+    const double v = 2 * std::pow(gamma_, found) / (gamma_ + 1);
+    return v < max_ ? v : max_;
   }
 
   uint64_t count() const noexcept { return count_; }
@@ -75,19 +89,35 @@ public:
   /// Buckets holding values (the "below 1" bucket included).
   size_t buckets() const noexcept {
     size_t n = zeros_ > 0;
-    for (uint64_t c : counts_) n += c != 0;
+    each_bucket([&n](int32_t, uint64_t) { return ++n, true; });
     return n;
   }
+  /// True while the buckets are kept as a list.
+  bool sparse() const noexcept { return counts_.empty(); }
+  /// Buckets kept as a list before they become one array.
+  static constexpr size_t sparse_buckets = 32;
 
-  /// Checkpoints (`state_writer` / `state_reader` from state/state_codec.hpp).
+  /// Checkpoints (`state_writer` / `state_reader` from state/state_codec.hpp):
+  /// the buckets as one array from the lowest to the highest, whatever
+  /// their form in memory.
   template <class Writer>
   void save(Writer& w) const {
     w.f64(gamma_);
     w.u64(count_);
     w.u64(zeros_);
     w.f64(max_);
-    w.i64(lowest_);
-    w.u64s(counts_);
+    if (!sparse()) {
+      w.i64(lowest_);
+      w.u64s(counts_);
+      return;
+    }
+    std::vector<uint64_t> counts;
+    if (!list_.empty()) {
+      counts.resize(static_cast<size_t>(list_.back().first - list_.front().first) + 1);
+      for (const auto& [k, n] : list_) counts[static_cast<size_t>(k - list_.front().first)] = n;
+    }
+    w.i64(list_.empty() ? 0 : list_.front().first);
+    w.u64s(counts);
   }
   template <class Reader>
   void restore(Reader& r) {
@@ -98,14 +128,42 @@ public:
     max_ = r.f64();
     lowest_ = static_cast<int32_t>(r.i64());
     counts_ = r.u64s();
+    list_.clear();
+    size_t used = 0;
+    for (uint64_t c : counts_) used += c != 0;
+    if (used > sparse_buckets) return;
+    for (size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i] != 0) list_.emplace_back(lowest_ + static_cast<int32_t>(i), counts_[i]);
+    std::vector<uint64_t>().swap(counts_);
   }
 
 private:
+  /// Calls `f(bucket, count)` for each bucket holding values, in order,
+  /// while it returns true.
+  template <class F>
+  void each_bucket(F&& f) const {
+    if (sparse()) {
+      for (const auto& [k, n] : list_)
+        if (!f(k, n)) return;
+      return;
+    }
+    for (size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i] != 0 && !f(lowest_ + static_cast<int32_t>(i), counts_[i])) return;
+  }
+
   uint64_t& bucket(int32_t k) {
-    if (counts_.empty()) {
-      lowest_ = k;
-      counts_.resize(1);
-    } else if (k < lowest_) {
+    if (sparse()) {
+      auto at = std::lower_bound(list_.begin(), list_.end(), k,
+                                 [](const std::pair<int32_t, uint64_t>& e, int32_t key) { return e.first < key; });
+      if (at != list_.end() && at->first == k) return at->second;
+      if (list_.size() < sparse_buckets) return list_.insert(at, {k, 0})->second;
+      // One bucket more than the list keeps: the array from here on.
+      lowest_ = list_.front().first;
+      counts_.assign(static_cast<size_t>(list_.back().first - lowest_) + 1, 0);
+      for (const auto& [key, n] : list_) counts_[static_cast<size_t>(key - lowest_)] = n;
+      std::vector<std::pair<int32_t, uint64_t>>().swap(list_);
+    }
+    if (k < lowest_) {
       counts_.insert(counts_.begin(), static_cast<size_t>(lowest_ - k), 0);
       lowest_ = k;
     } else if (static_cast<size_t>(k - lowest_) >= counts_.size()) {
@@ -119,8 +177,9 @@ private:
   uint64_t count_ = 0;
   uint64_t zeros_ = 0;
   double max_ = 0;
-  int32_t lowest_ = 0;
-  std::vector<uint64_t> counts_;
+  int32_t lowest_ = 0;              // the array's first bucket
+  std::vector<uint64_t> counts_;    // the array; empty while the list is used
+  std::vector<std::pair<int32_t, uint64_t>> list_;  // (bucket, count), sorted, while sparse
 };
 
 } // namespace vigil
