@@ -17,17 +17,18 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <modsecurity/modsecurity.h>
 #include <modsecurity/rule_message.h>
 #include <modsecurity/rules_set.h>
 #include <modsecurity/transaction.h>
+
+#include "clean/path_decoder.hpp"
+#include "parse/clf_parser.hpp"
 
 namespace {
 
@@ -35,52 +36,26 @@ struct request {
   std::string method, target, version, referer, agent;
 };
 
-/// Undoes the `\xHH` escapes nginx and Apache write for '"', '\' and bytes
-/// outside printable ASCII.
-std::string unescape(std::string_view s) {
+/// The field as the client sent it: the `\xHH` escapes of the log undone.
+std::string unlogged(std::string_view field) {
   std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] == 'x' && hex(s[i + 2]) >= 0 && hex(s[i + 3]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 2]) * 16 + hex(s[i + 3])));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+  return vigil::decode_log_escapes(field, out) ? out : std::string(field);
 }
 
-/// The quoted fields of a combined line: request, Referer, User-Agent. A
-/// quote inside a field is logged as \x22, so splitting on '"' is exact.
-bool parse_combined(const std::string& line, request& r) {
-  std::vector<std::string_view> parts;
-  std::string_view rest(line);
-  for (size_t q; (q = rest.find('"')) != std::string_view::npos;) {
-    parts.push_back(rest.substr(0, q));
-    rest.remove_prefix(q + 1);
-  }
-  parts.push_back(rest);
-  if (parts.size() < 6) return false;
-  std::string_view req = parts[1];
-  const size_t first = req.find(' '), last = req.rfind(' ');
-  if (first == std::string_view::npos) return false;
-  r.method = unescape(req.substr(0, first));
-  if (last > first && req.substr(last + 1).rfind("HTTP/", 0) == 0) {
-    r.target = unescape(req.substr(first + 1, last - first - 1));
-    r.version = std::string(req.substr(last + 6));
-  } else {
-    r.target = unescape(req.substr(first + 1));
-    r.version = "1.1";
-  }
-  r.referer = parts[3] == "-" ? "" : unescape(parts[3]);
-  r.agent = parts[5] == "-" ? "" : unescape(parts[5]);
+/// The request line, Referer and User-Agent of a combined line, read by
+/// vigil's own parser (so both judges see the same fields).
+bool parse_combined(const std::string& line, vigil::clf_time_cache& times, request& r) {
+  vigil::log_event ev;
+  if (vigil::parse_clf_line(line, 0, vigil::clf_options{}, times, ev) != vigil::parse_error::none) return false;
+  auto field = [&](vigil::text_ref ref) { return std::string_view(line).substr(ref.offset, ref.length); };
+  if (ev.flags & vigil::event_flags::request_missing) return false;
+  const bool malformed = ev.flags & vigil::event_flags::request_malformed;
+  r.method = malformed ? "" : unlogged(field(ev.method));
+  r.target = unlogged(field(ev.target));
+  const std::string_view protocol = field(ev.protocol);
+  r.version = protocol.rfind("HTTP/", 0) == 0 ? std::string(protocol.substr(5)) : "1.1";
+  r.referer = ev.flags & vigil::event_flags::referer_missing ? "" : unlogged(field(ev.referer));
+  r.agent = ev.flags & vigil::event_flags::agent_missing ? "" : unlogged(field(ev.user_agent));
   return true;
 }
 
@@ -94,7 +69,6 @@ bool is_attack_rule(int id) {
 
 struct judged {
   std::set<int> rules;
-  int score = 0;
 };
 
 void on_log(void* data, const void* message) {
@@ -136,12 +110,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string line;
+  vigil::clf_time_cache times;
   size_t n = 0, requests = 0;
   const auto start = std::chrono::steady_clock::now();
   while (std::getline(in, line)) {
     ++n;
     request r;
-    if (!parse_combined(line, r)) {
+    if (!parse_combined(line, times, r)) {
       std::printf("%zu -1 -\n", n);
       continue;
     }

@@ -22,13 +22,7 @@ distinct_counter::distinct_counter(const distinct_counter& other)
   }
 }
 
-distinct_counter::distinct_counter(distinct_counter&& other) noexcept
-  : small_(other.small_), small_size_(other.small_size_), mode_(other.mode_), sparse_size_(other.sparse_size_),
-    sparse_capacity_(other.sparse_capacity_), heap_(std::move(other.heap_)) {
-  other.small_size_ = 0;
-  other.mode_ = mode::exact;
-  other.sparse_size_ = other.sparse_capacity_ = 0;
-}
+distinct_counter::distinct_counter(distinct_counter&& other) noexcept { *this = std::move(other); }
 
 distinct_counter& distinct_counter::operator=(distinct_counter&& other) noexcept {
   if (this != &other) {
@@ -61,15 +55,8 @@ void distinct_counter::to_sparse() {
 }
 
 void distinct_counter::to_dense() {
-  auto registers = std::make_unique<uint32_t[]>(dense_words);  // zeroed
-  auto* bytes = reinterpret_cast<uint8_t*>(registers.get());
-  if (mode_ == mode::exact) {
-    for (uint8_t i = 0; i < small_size_; ++i)
-      bytes[index_of(small_.hashes[i])] = std::max(bytes[index_of(small_.hashes[i])], rank_of(small_.hashes[i]));
-  } else if (mode_ == mode::sparse) {
-    const uint32_t* e = entries();
-    for (uint16_t i = 0; i < sparse_size_; ++i) bytes[entry_index(e[i])] = entry_rank(e[i]);
-  }
+  auto registers = std::make_unique<uint32_t[]>(dense_words);
+  copy_registers(reinterpret_cast<uint8_t*>(registers.get()));
   heap_ = std::move(registers);
   small_size_ = 0;
   sparse_size_ = sparse_capacity_ = 0;
@@ -86,8 +73,7 @@ void distinct_counter::set_sparse(size_t index, uint8_t rank) {
   }
   if (sparse_size_ == sparse_limit) {
     to_dense();
-    uint8_t& r = dense_registers()[index];
-    r = std::max(r, rank);
+    raise_dense(index, rank);
     return;
   }
   const size_t capacity = heap_ ? sparse_capacity_ : inline_entries;
@@ -130,12 +116,8 @@ void distinct_counter::merge(const distinct_counter& other) {
     if (mode_ == mode::exact) to_sparse();
     const uint32_t* e = other.entries();
     for (uint16_t i = 0; i < other.sparse_size_; ++i) {
-      if (mode_ == mode::dense) {
-        uint8_t& r = dense_registers()[entry_index(e[i])];
-        r = std::max(r, entry_rank(e[i]));
-      } else {
-        set_sparse(entry_index(e[i]), entry_rank(e[i]));
-      }
+      if (mode_ == mode::dense) raise_dense(entry_index(e[i]), entry_rank(e[i]));
+      else set_sparse(entry_index(e[i]), entry_rank(e[i]));
     }
     return;
   }

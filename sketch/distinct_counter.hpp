@@ -131,10 +131,11 @@ private:
   static size_t entry_index(uint32_t e) noexcept { return e >> 8; }
   static uint8_t entry_rank(uint32_t e) noexcept { return static_cast<uint8_t>(e & 0xff); }
 
-  void add_to_dense(uint64_t hash) noexcept {
-    uint8_t& r = dense_registers()[index_of(hash)];
-    r = std::max(r, rank_of(hash));
+  void raise_dense(size_t index, uint8_t rank) noexcept {
+    uint8_t& r = dense_registers()[index];
+    r = std::max(r, rank);
   }
+  void add_to_dense(uint64_t hash) noexcept { raise_dense(index_of(hash), rank_of(hash)); }
   /// Raises register `index` to `rank` (turning dense past `sparse_limit`).
   void set_sparse(size_t index, uint8_t rank);
   uint32_t* entries() noexcept { return heap_ ? heap_.get() : small_.entries.data(); }

@@ -106,18 +106,13 @@ public:
     w.u64(count_);
     w.u64(zeros_);
     w.f64(max_);
-    if (!sparse()) {
+    if (sparse()) {
+      w.i64(list_.empty() ? 0 : list_.front().first);
+      w.u64s(list_as_array());
+    } else {
       w.i64(lowest_);
       w.u64s(counts_);
-      return;
     }
-    std::vector<uint64_t> counts;
-    if (!list_.empty()) {
-      counts.resize(static_cast<size_t>(list_.back().first - list_.front().first) + 1);
-      for (const auto& [k, n] : list_) counts[static_cast<size_t>(k - list_.front().first)] = n;
-    }
-    w.i64(list_.empty() ? 0 : list_.front().first);
-    w.u64s(counts);
   }
   template <class Reader>
   void restore(Reader& r) {
@@ -151,6 +146,15 @@ private:
       if (counts_[i] != 0 && !f(lowest_ + static_cast<int32_t>(i), counts_[i])) return;
   }
 
+  /// The list's counts as the array from its first bucket to its last.
+  std::vector<uint64_t> list_as_array() const {
+    std::vector<uint64_t> counts;
+    if (list_.empty()) return counts;
+    counts.resize(static_cast<size_t>(list_.back().first - list_.front().first) + 1);
+    for (const auto& [k, n] : list_) counts[static_cast<size_t>(k - list_.front().first)] = n;
+    return counts;
+  }
+
   uint64_t& bucket(int32_t k) {
     if (sparse()) {
       auto at = std::lower_bound(list_.begin(), list_.end(), k,
@@ -159,8 +163,7 @@ private:
       if (list_.size() < sparse_buckets) return list_.insert(at, {k, 0})->second;
       // One bucket more than the list keeps: the array from here on.
       lowest_ = list_.front().first;
-      counts_.assign(static_cast<size_t>(list_.back().first - lowest_) + 1, 0);
-      for (const auto& [key, n] : list_) counts_[static_cast<size_t>(key - lowest_)] = n;
+      counts_ = list_as_array();
       std::vector<std::pair<int32_t, uint64_t>>().swap(list_);
     }
     if (k < lowest_) {

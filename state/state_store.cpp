@@ -1,6 +1,7 @@
 #include "state/state_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cerrno>
 #include <cstdarg>
@@ -38,11 +39,14 @@ namespace {
 /// A format version setting as a number; 0 when it is not one.
 uint32_t version_number(const std::string& text) {
   uint32_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || v > 100000) return 0;
-    v = v * 10 + static_cast<uint32_t>(c - '0');
-  }
-  return text.empty() ? 0 : v;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size() ? v : 0;
+}
+
+/// What an error about a foreign format version says this vigil reads.
+std::string readable_versions() {
+  return "this vigil reads versions " + std::to_string(state_store::oldest_readable_version) + " to " +
+         std::to_string(state_store::format_version);
 }
 
 const char* const family_names[] = {"checkpoints", "sources", "windows", "detector", "alerts", "sinks"};
@@ -211,9 +215,7 @@ bool open_state(std::string_view sealed, std::string& payload, std::string& erro
       throw msgpack::type_error();
     const auto version = o.via.array.ptr[0].as<uint32_t>();
     if (!state_store::readable(version)) {
-      error = "state format version " + std::to_string(version) + ", this vigil reads versions " +
-              std::to_string(state_store::oldest_readable_version) + " to " +
-              std::to_string(state_store::format_version);
+      error = "state format version " + std::to_string(version) + ", " + readable_versions();
       return false;
     }
     const auto& bin = o.via.array.ptr[2].via.bin;
@@ -337,18 +339,16 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   s->read_only_ = read_only;
   auto version = s->setting("format_version");
   const bool known = !version || readable(version_number(*version));
-  const std::string readable_range = "this vigil reads versions " + std::to_string(oldest_readable_version) +
-                                     " to " + std::to_string(format_version);
   if (read_only) {
     if (!known) {
-      error = "state dir " + dir + " has format version " + *version + "; " + readable_range;
+      error = "state dir " + dir + " has format version " + *version + "; " + readable_versions();
       return nullptr;
     }
     return s;
   }
   write_holder(dir);
   if (!known) {
-    error = "state dir " + dir + " has format version " + *version + "; " + readable_range +
+    error = "state dir " + dir + " has format version " + *version + "; " + readable_versions() +
             " (move the directory away to start fresh)";
     return nullptr;
   }

@@ -31,7 +31,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <set>
 #include <sstream>
@@ -211,38 +213,49 @@ std::vector<std::string> quarantined(const fs::path& p) {
   return out;
 }
 
-// Waits until the log tells that a new checkpoint's parts are all in
-// (the coordinator is writing it); returns "checkpoint N", or "" when none
-// came in time.
-std::string await_checkpoint_write(const fs::path& log, std::chrono::milliseconds patience) {
-  const size_t from = read_file(log).size();
+// Polls what the log gets from now on (read as it grows, not again from
+// its start) until `found` makes something of it, or `patience` runs out
+// (""): `found` returns "" while what it waits for is not there yet.
+std::string await_in_log(const fs::path& log, std::chrono::milliseconds patience,
+                         const std::function<std::string(const std::string&)>& found) {
+  std::ifstream in(log, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  std::string text;
   const auto until = std::chrono::steady_clock::now() + patience;
   while (std::chrono::steady_clock::now() < until) {
-    const std::string text = read_file(log);
-    const size_t at = text.find(" parts, ", from);
-    if (at != std::string::npos && text.find("all in after", at) != std::string::npos) {
-      const size_t start = text.rfind("checkpoint ", at);
-      return text.substr(start, text.find(':', start) - start);
+    in.clear();
+    const std::string more{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!more.empty()) {
+      text += more;
+      if (std::string what = found(text); !what.empty()) return what;
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return "";
 }
 
+// Waits until the log tells that a new checkpoint's parts are all in
+// (the coordinator is writing it); returns "checkpoint N", or "" when none
+// came in time.
+std::string await_checkpoint_write(const fs::path& log, std::chrono::milliseconds patience) {
+  return await_in_log(log, patience, [](const std::string& text) -> std::string {
+    const size_t at = text.find(" parts, ");
+    if (at == std::string::npos || text.find("all in after", at) == std::string::npos) return "";
+    const size_t start = text.rfind("checkpoint ", at);
+    return start == std::string::npos ? "" : text.substr(start, text.find(':', start) - start);
+  });
+}
+
 // Waits until the log tells that window `window` closed at least
 // `min_groups` groups; whether it did in time.
 bool await_big_close(const fs::path& log, const std::string& window, uint64_t min_groups,
                      std::chrono::milliseconds patience) {
-  const size_t from = read_file(log).size();
   const std::string needle = "window " + window + " closed ";
-  const auto until = std::chrono::steady_clock::now() + patience;
-  while (std::chrono::steady_clock::now() < until) {
-    const std::string text = read_file(log);
-    for (size_t at = text.find(needle, from); at != std::string::npos; at = text.find(needle, at + 1))
-      if (std::strtoull(text.c_str() + at + needle.size(), nullptr, 10) >= min_groups) return true;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return false;
+  return !await_in_log(log, patience, [&](const std::string& text) -> std::string {
+            for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+              if (std::strtoull(text.c_str() + at + needle.size(), nullptr, 10) >= min_groups) return "yes";
+            return "";
+          }).empty();
 }
 
 std::set<std::string> alert_ids(const fs::path& p) {
