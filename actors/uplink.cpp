@@ -173,6 +173,7 @@ uplink_actor spawn_uplink(caf::actor_system& sys, const uplink_config& cfg) {
       },
       [=](flush_atom, bool) -> bool { return true; },
       [=](checkpoint_atom, uint64_t) {},
+      [=](close_atom) {},  // an agent's engines collect: they close nothing
     };
   };
   return sys.spawn(behavior);

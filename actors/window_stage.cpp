@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <deque>
 #include <map>
@@ -58,12 +59,35 @@ struct stage_state {
   std::vector<std::chrono::steady_clock::time_point> overflow_said_at;
   std::vector<bool> idle;                   // per input
   std::unique_ptr<credit_gate> gate;
+  bool close_scheduled = false;             // a close_atom to self is on its way
+  std::vector<size_t> closing;              // per engine: groups of the close in progress (0: none)
   static inline const char* name = "window_stage";
 };
 
 // Groups written per turn while a checkpoint is being written: about a
 // millisecond of work, so events wait that long at most behind it.
 constexpr size_t groups_per_save_slice = 1000;
+// Groups closed per turn while a window with many closes: about as much
+// work as a save slice (a snapshot, a result and its JSON line each). The
+// crash torture's hook, VIGIL_CLOSE_SLICE_GROUPS=N, makes closes long
+// enough for checkpoints to be taken in the middle of them.
+size_t groups_per_close_slice() {
+  static const size_t n = [] {
+    const char* v = std::getenv("VIGIL_CLOSE_SLICE_GROUPS");
+    const long long parsed = v ? std::atoll(v) : 0;
+    return parsed > 0 ? static_cast<size_t>(parsed) : size_t{1000};
+  }();
+  return n;
+}
+
+/// Windows close in slices unless their detectors judge them: a detector
+/// sums a series over the groups of a whole instance, and its scores go
+/// into the results and deltas of that close.
+bool closes_in_slices(const window_stage_config& cfg, const window_config& w) {
+  if (w.type == window_type::session) return false;
+  return std::none_of(cfg.detectors.begin(), cfg.detectors.end(),
+                      [&](const detector_config& d) { return d.window == w.name; });
+}
 
 std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
   std::vector<window_engine> engines;
@@ -72,6 +96,7 @@ std::vector<window_engine> fresh_engines(const window_stage_config& cfg) {
     engines.back().set_inputs(cfg.sources.size());
     engines.back().set_partition(cfg.part);
     if (i < cfg.watched.size()) engines.back().watch(cfg.watched[i]);
+    engines.back().set_sliced_closes(closes_in_slices(cfg, cfg.windows[i]));
   }
   return engines;
 }
@@ -200,7 +225,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto& closed = st.closed[engine];
         if (closed.empty()) continue;
         const std::string& name = cfg.windows[engine].name;
-        spdlog::debug("window stage: window {} closed {} groups", name, closed.size());
+        if (!closes_in_slices(cfg, cfg.windows[engine]))
+          spdlog::debug("window stage: window {} closed {} groups", name, closed.size());
         if (engine < cfg.tallies.size()) show_closed(*cfg.tallies[engine], closed);
         std::vector<const line_sink_actor*> sinks;
         for (const auto& [window, sink] : cfg.window_sinks)
@@ -249,6 +275,38 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       warn_overflow(self->state);
     };
 
+    // The next slice of the windows the watermark passed; true while some
+    // window has more to close.
+    auto close_slices = [self, cfg]() {
+      auto& st = self->state;
+      st.closing.resize(st.engines.size(), 0);
+      bool more = false;
+      for (size_t i = 0; i < st.engines.size(); ++i) {
+        auto& e = st.engines[i];
+        if (st.closing[i] == 0) {
+          st.closing[i] = e.closing_groups();
+          if (st.closing[i] == 0) continue;
+          spdlog::debug("window stage: window {} closing {} groups, {} a turn", e.config().name, st.closing[i],
+                        groups_per_close_slice());
+        }
+        if (!e.close_some(groups_per_close_slice(), st.closed[i])) {
+          more = true;
+          continue;
+        }
+        spdlog::debug("window stage: window {} closed {} groups", e.config().name, st.closing[i]);
+        st.closing[i] = 0;
+      }
+      return more;
+    };
+    // Closes a slice now, and asks for the next turn while more is left.
+    auto schedule_closes = [self, close_slices]() mutable {
+      auto& st = self->state;
+      if (close_slices() && !st.close_scheduled) {
+        st.close_scheduled = true;
+        self->send(self, close_atom_v);
+      }
+    };
+
     // Records to the record sinks, in read order: as the parse stages
     // formatted them (in parallel), or formatted here (records from an agent).
     auto write_records = [self, cfg, hand_on](event_batch& b) mutable {
@@ -262,7 +320,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       }
     };
     // The events of one batch into every window.
-    auto process = [self, cfg, publish, send_deltas, hand_on, write_records](event_batch& b) mutable {
+    auto process = [self, cfg, publish, send_deltas, hand_on, write_records, schedule_closes](event_batch& b) mutable {
       auto& st = self->state;
       if (!st.seen_events && (!b.events.empty() || !b.partials.empty() || !b.records.empty())) {
         st.seen_events = true;
@@ -312,9 +370,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         }
         write_records(b);
       }
+      schedule_closes();
       // Deltas first: the detect stage works through a closing window's
-      // groups while this stage formats its results (a per-IP minute
-      // holds tens of thousands).
+      // groups while this stage formats its results.
       send_deltas();
       publish();
       if (!b.quarantined.empty() && cfg.quarantine) hand_on(cfg.quarantine, write_atom_v, b.quarantined);
@@ -436,11 +494,20 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         if (done) send_saved();
         else self->send(self, checkpoint_atom_v, id);
       },
+      [=](close_atom) mutable {
+        auto& st = self->state;
+        stage_timer timer(cfg.stage.get(), self);
+        st.close_scheduled = false;
+        schedule_closes();
+        send_deltas();
+        publish();
+      },
       [=](flush_atom, bool close_windows) mutable -> caf::result<bool> {
         auto& st = self->state;
         if (st.saving != 0) send_saved();
         if (close_windows) {
           for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].flush(st.closed[i]);
+          st.closing.assign(st.engines.size(), 0);
           send_deltas();
           publish();
         }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -50,8 +51,14 @@ struct window_tally {
   static constexpr size_t top_groups = 10, history_size = 90;
   std::vector<std::string> names;  ///< set before anything runs
   bool keyed = false;
+  /// A keyed window's instance that closes in slices comes slice by
+  /// slice: each merges into the ranking of its instance.
   void add_closed(closed_view v) {
     std::lock_guard<std::mutex> guard(closed_lock_);
+    if (keyed && !closed_.empty() && closed_.back().start_ms == v.start_ms) {
+      merge_tops(closed_.back(), std::move(v));
+      return;
+    }
     closed_.push_back(std::move(v));
     if (closed_.size() > (keyed ? 1 : history_size)) closed_.pop_front();
   }
@@ -61,6 +68,14 @@ struct window_tally {
   }
 
 private:
+  static void merge_tops(closed_view& into, closed_view from) {
+    for (size_t m = 0; m < into.tops.size() && m < from.tops.size(); ++m) {
+      auto& top = into.tops[m];
+      for (auto& entry : from.tops[m]) top.push_back(std::move(entry));
+      std::stable_sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      if (top.size() > top_groups) top.resize(top_groups);
+    }
+  }
   mutable std::mutex closed_lock_;
   std::deque<closed_view> closed_;  ///< oldest first
 };

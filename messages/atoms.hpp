@@ -51,6 +51,11 @@ constexpr stop_atom stop_atom_v{};
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 constexpr checkpoint_atom checkpoint_atom_v{};
 
+/// The window stage to itself: close the next slice of the windows the
+/// watermark passed, between batches.
+using close_atom = caf::atom_constant<caf::atom("close")>;
+constexpr close_atom close_atom_v{};
+
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 constexpr ack_atom ack_atom_v{};
 

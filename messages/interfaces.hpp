@@ -92,7 +92,10 @@ using window_stage_actor = caf::typed_actor<
   caf::replies_to<flush_atom, bool>::with<bool>,
   /// Sender: the stage itself. Writes the next slice of checkpoint N's
   /// state, between batches.
-  caf::reacts_to<checkpoint_atom, uint64_t>>;
+  caf::reacts_to<checkpoint_atom, uint64_t>,
+  /// Sender: the stage itself. Closes the next slice of the windows the
+  /// watermark passed, between batches.
+  caf::reacts_to<close_atom>>;
 
 /// Tags events with signature classes, agent class, route and dimension
 /// labels.

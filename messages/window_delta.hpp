@@ -28,15 +28,18 @@ inline std::string group_text(const std::vector<std::pair<std::string, std::stri
 }
 
 /// What changed in one window instance since the window stage last said:
-/// the groups that took events, or, with `closed`, every group of the
+/// the groups that took events, or, with `closed`, the groups of the
 /// instance as it closed. Deltas of one instance arrive in order, its
-/// changes before its close.
+/// changes before its close. A large instance closes in slices: several
+/// closed deltas in key order, `last` set on the final one; a change of a
+/// group in a later instance comes after the slice that closes the group.
 struct window_delta {
   std::string window;
   int64_t start_ms = 0;
   int64_t end_ms = 0;
   bool closed = false;
   std::vector<group_snapshot> groups;
+  bool last = true;  ///< with `closed`: no more slices of this close follow
 };
 
 template <class Inspector>
@@ -46,7 +49,7 @@ typename Inspector::result_type inspect(Inspector& f, group_snapshot& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window_delta& x) {
-  return f(caf::meta::type_name("vigil.window_delta"), x.window, x.start_ms, x.end_ms, x.closed, x.groups);
+  return f(caf::meta::type_name("vigil.window_delta"), x.window, x.start_ms, x.end_ms, x.closed, x.groups, x.last);
 }
 
 } // namespace vigil

@@ -264,15 +264,35 @@ void rule_engine::resolve_not_held(const std::string& prefix, int64_t start_ms, 
   }
 }
 
-void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
+alert rule_engine::resolved(const compiled& r, firing_alert f, const std::vector<double>* values, int64_t now_ms) const {
+  alert a = std::move(f.a);
+  a.status = "resolved";
+  a.emitted_at_ms = now_ms;
+  const auto* c = reported_by(r.comparisons, a.threshold);
+  a.value = values && c ? metric_value(*values, c->index) : 0;
+  a.summary = summary_of(r.cfg, a.key, c, a.value);
+  return a;
+}
+
+void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, close_progress* progress, int64_t now_ms,
+                                     std::vector<alert>& out) {
   const std::string prefix = r.cfg.name + "\x1e";
-  std::set<std::string> held;
+  std::set<std::string> held_here;
+  std::set<std::string>& held = progress ? progress->held : held_here;
   for (const auto& g : d.groups) {
     const std::string text = group_text(g.group);
-    if (!holds(r, g.values, previous_values(d.window, text, d.start_ms))) continue;
     const std::string key = prefix + text;
-    held.insert(key);
     auto it = firing_.find(key);
+    if (!holds(r, g.values, previous_values(d.window, text, d.start_ms))) {
+      // A slice resolves its own groups (it has their values); the last
+      // resolves, with the rest, those the close lacks.
+      if (!d.last && it != firing_.end() && it->second.last_window_start < d.start_ms) {
+        out.push_back(resolved(r, std::move(it->second), &g.values, now_ms));
+        firing_.erase(it);
+      }
+      continue;
+    }
+    held.insert(key);
     if (it != firing_.end()) {
       it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
       continue;
@@ -283,6 +303,7 @@ void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t
     out.push_back(a);
     firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
   }
+  if (!d.last) return;
   resolve_not_held(prefix, d.start_ms, held, now_ms, out, [&](const std::string& key, alert& a) {
     const auto* c = reported_by(r.comparisons, a.threshold);
     a.value = 0;
@@ -290,6 +311,60 @@ void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, int64_t
       if (c && prefix + group_text(g.group) == key) a.value = metric_value(g.values, c->index);
     a.summary = summary_of(r.cfg, a.key, c, a.value);
   });
+}
+
+void rule_engine::on_closed(compiled& r, const window_delta& d, close_progress* progress, int64_t now_ms,
+                            std::vector<alert>& out, string_map<const group_snapshot*>& by_group) {
+  const std::string prefix = r.cfg.name + "\x1e";
+  if (!d.last) {
+    // A slice: the alerts of its groups hold or resolve here.
+    for (const auto& g : d.groups) {
+      const std::string key = prefix + group_text(g.group);
+      auto it = firing_.find(key);
+      if (it == firing_.end() || it->second.last_window_start > d.start_ms) continue;
+      if (holds(r, g.values)) {
+        progress->held.insert(key);
+        continue;
+      }
+      out.push_back(resolved(r, std::move(it->second), &g.values, now_ms));
+      firing_.erase(it);
+    }
+    return;
+  }
+  // Resolve in key order: the output must not depend on hash-table order.
+  std::vector<std::string> candidates;
+  for (const auto& [key, f] : firing_)
+    if (key.rfind(prefix, 0) == 0 && f.last_window_start <= d.start_ms && !(progress && progress->held.count(key)))
+      candidates.push_back(key);
+  if (candidates.empty()) return;  // the common case: nothing of this rule to resolve
+  std::sort(candidates.begin(), candidates.end());
+  // An instance can hold many groups (one per client): index them once,
+  // for all rules of the window, and only when something may resolve.
+  if (by_group.empty())
+    for (const auto& g : d.groups) by_group.emplace(group_text(g.group), &g);
+  for (const auto& key : candidates) {
+    auto it = firing_.find(key);
+    auto res = by_group.find(std::string_view(key).substr(prefix.size()));
+    // Resolved when its window closes below the line, or the group went quiet.
+    if (res != by_group.end() && holds(r, res->second->values)) continue;
+    out.push_back(resolved(r, std::move(it->second), res != by_group.end() ? &res->second->values : nullptr, now_ms));
+    firing_.erase(it);
+  }
+}
+
+void rule_engine::resolve_absent_from_close(const window_delta& change, const close_progress& progress,
+                                            int64_t now_ms, std::vector<alert>& out) {
+  for (auto& r : rules_) {
+    if (r.cfg.window != change.window || r.at_close) continue;
+    const std::string prefix = r.cfg.name + "\x1e";
+    for (const auto& g : change.groups) {
+      const std::string key = prefix + group_text(g.group);
+      auto it = firing_.find(key);
+      if (it == firing_.end() || it->second.last_window_start > progress.start_ms || progress.held.count(key)) continue;
+      out.push_back(resolved(r, std::move(it->second), nullptr, now_ms));
+      firing_.erase(it);
+    }
+  }
 }
 
 alert rule_engine::make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
@@ -394,6 +469,14 @@ void rule_engine::on_closed_detector(const compiled_detector& c, const window_de
 }
 
 void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out) {
+  close_progress* progress = nullptr;
+  if (auto it = closing_.find(d.window); it != closing_.end()) progress = &it->second;
+  if (!d.closed) {
+    if (progress && d.start_ms > progress->start_ms) resolve_absent_from_close(d, *progress, now_ms, out);
+  } else if (!d.last && (!progress || progress->start_ms != d.start_ms)) {
+    progress = &closing_[d.window];
+    *progress = close_progress{d.start_ms, {}};
+  }
   if (d.closed)
     for (const auto& c : detectors_)
       if (c.cfg.window == d.window) on_closed_detector(c, d, now_ms, out);
@@ -401,53 +484,31 @@ void rule_engine::on_delta(const window_delta& d, int64_t now_ms, std::vector<al
   for (auto& r : rules_) {
     if (r.cfg.window != d.window) continue;
     if (r.at_close) {
-      if (d.closed) on_closed_at_close(r, d, now_ms, out);
+      if (d.closed) on_closed_at_close(r, d, progress, now_ms, out);
+      continue;
+    }
+    if (d.closed) {
+      on_closed(r, d, progress, now_ms, out, by_group);
       continue;
     }
     const std::string prefix = r.cfg.name + "\x1e";
-    if (!d.closed) {
-      for (const auto& g : d.groups) {
-        const std::string key = prefix + group_text(g.group);
-        auto it = firing_.find(key);
-        if (it != firing_.end()) {
-          it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
-          continue;  // already firing: no repeat
-        }
-        if (!holds(r, g.values)) continue;
-        alert a = make_alert(r, g.group, d.start_ms, d.end_ms, g.values, now_ms);
-        a.status = "firing";
-        a.first_seen_ms = g.last_event_ms;
-        out.push_back(a);
-        firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
-      }
-      continue;
-    }
-    // Resolve in key order: the output must not depend on hash-table order.
-    std::vector<std::string> candidates;
-    for (const auto& [key, f] : firing_)
-      if (key.rfind(prefix, 0) == 0 && f.last_window_start <= d.start_ms) candidates.push_back(key);
-    if (candidates.empty()) continue;  // the common case: nothing of this rule to resolve
-    std::sort(candidates.begin(), candidates.end());
-    // An instance can hold many groups (one per client): index them once,
-    // for all rules of the window, and only when something may resolve.
-    if (by_group.empty())
-      for (const auto& g : d.groups) by_group.emplace(group_text(g.group), &g);
-    for (const auto& key : candidates) {
+    for (const auto& g : d.groups) {
+      const std::string key = prefix + group_text(g.group);
       auto it = firing_.find(key);
-      auto res = by_group.find(std::string_view(key).substr(prefix.size()));
-      // Resolved when its window closes below the line, or the group went quiet.
-      if (res != by_group.end() && holds(r, res->second->values)) continue;
-      alert a = it->second.a;
-      a.status = "resolved";
-      a.emitted_at_ms = now_ms;
-      const auto* c = reported_by(r.comparisons, a.threshold);
-      a.value = res != by_group.end() && c ? metric_value(res->second->values, c->index) : 0;
-      a.summary = summary_of(r.cfg, a.key, c, a.value);
-      out.push_back(std::move(a));
-      firing_.erase(it);
+      if (it != firing_.end()) {
+        it->second.last_window_start = std::max(it->second.last_window_start, d.start_ms);
+        continue;  // already firing: no repeat
+      }
+      if (!holds(r, g.values)) continue;
+      alert a = make_alert(r, g.group, d.start_ms, d.end_ms, g.values, now_ms);
+      a.status = "firing";
+      a.first_seen_ms = g.last_event_ms;
+      out.push_back(a);
+      firing_.emplace(key, firing_alert{std::move(a), d.start_ms});
     }
   }
   if (d.closed) remember_closed(d);
+  if (d.closed && d.last) closing_.erase(d.window);
 }
 
 void rule_engine::save(state_writer& w) const {
@@ -467,6 +528,14 @@ void rule_engine::save(state_writer& w) const {
     w.i64(p->second.end_ms);
     w.u64(p->second.values.size());
     for (double v : p->second.values) w.f64(v);
+  }
+  // Closes in slices that a checkpoint caught between their first and last.
+  w.u64(closing_.size());
+  for (const auto& [window, progress] : closing_) {
+    w.str(window);
+    w.i64(progress.start_ms);
+    w.u64(progress.held.size());
+    for (const auto& key : progress.held) w.str(key);
   }
 }
 
@@ -495,6 +564,14 @@ void rule_engine::restore(state_reader& r) {
     p.end_ms = r.i64();
     for (size_t k = r.count(); k > 0; --k) p.values.push_back(r.f64());
     previous_.emplace(std::move(key), std::move(p));
+  }
+  closing_.clear();
+  if (r.done()) return;  // state from before closes in slices
+  for (size_t n = r.count(); n > 0; --n) {
+    std::string window = r.str();
+    close_progress& progress = closing_[window];
+    progress.start_ms = r.i64();
+    for (size_t k = r.count(); k > 0; --k) progress.held.insert(r.str());
   }
 }
 

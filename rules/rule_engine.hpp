@@ -63,6 +63,11 @@ public:
                                            std::string& error);
 
   /// One delta of the window stage; its values follow `watched_metrics`.
+  /// A close in slices is judged as the whole close would be: a group is
+  /// resolved in the slice that holds it, one absent from the close at its
+  /// last slice, or before a later change of it (the window stage sends
+  /// that only after the slice that closes the group, so a group it changes
+  /// meanwhile that no slice so far held is absent from the close).
   void on_delta(const window_delta& d, int64_t now_ms, std::vector<alert>& out);
 
   size_t firing() const noexcept { return firing_.size(); }
@@ -94,10 +99,24 @@ private:
     int64_t end_ms = 0;
     std::vector<double> values;
   };
+  /// A close that comes in slices, between its first and its last.
+  struct close_progress {
+    int64_t start_ms = 0;
+    std::set<std::string> held;  ///< rule + group: holding in a slice so far
+  };
   bool holds(compiled& r, const std::vector<double>& values, const std::vector<double>* previous = nullptr);
   const std::vector<double>* previous_values(const std::string& window, const std::string& group, int64_t start_ms) const;
   void remember_closed(const window_delta& d);
-  void on_closed_at_close(compiled& r, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
+  void on_closed_at_close(compiled& r, const window_delta& d, close_progress* progress, int64_t now_ms,
+                          std::vector<alert>& out);
+  void on_closed(compiled& r, const window_delta& d, close_progress* progress, int64_t now_ms,
+                 std::vector<alert>& out, string_map<const group_snapshot*>& by_group);
+  /// Before a change of a window closing in slices: the firing alerts of
+  /// the groups it changes that the close so far did not hold resolve, as
+  /// the close's last slice would resolve them.
+  void resolve_absent_from_close(const window_delta& change, const close_progress& progress, int64_t now_ms,
+                                 std::vector<alert>& out);
+  alert resolved(const compiled& r, firing_alert f, const std::vector<double>* values, int64_t now_ms) const;
   void on_closed_detector(const compiled_detector& c, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;
@@ -113,6 +132,7 @@ private:
   /// last close (by window + group).
   std::set<std::string> keeps_previous_;
   std::map<std::string, previous_window> previous_;
+  std::map<std::string, close_progress> closing_;  // by window
 };
 
 } // namespace vigil

@@ -16,8 +16,10 @@
 //
 // --clients N (web) draws the clients from N addresses and --rate R puts R
 // lines in a second of log time: with many of both, the per-IP minute window
-// holds a hundred thousand groups and more, and every sixth kill (the
-// third, the ninth, ...) lands right after such a window has closed: its
+// holds a hundred thousand groups and more, which close in slices: every
+// sixth kill (the third, the ninth, ...) lands in the middle of such a
+// close, after a checkpoint taken while it was closing, and the kills after
+// those (the sixth, the twelfth, ...) right after one has closed: its
 // results handed to the sinks, the checkpoint after the close not yet taken.
 //
 // Prints the seed first: `--seed S` replays a failure's schedule (the kill
@@ -246,16 +248,52 @@ std::string await_checkpoint_write(const fs::path& log, std::chrono::millisecond
   });
 }
 
-// Waits until the log tells that window `window` closed at least
-// `min_groups` groups; whether it did in time.
-bool await_big_close(const fs::path& log, const std::string& window, uint64_t min_groups,
+// Waits until the log tells that a checkpoint was written (complete).
+bool await_checkpoint_written(const fs::path& log, std::chrono::milliseconds patience) {
+  return !await_in_log(log, patience, [](const std::string& text) -> std::string {
+            return text.find(": written ") != std::string::npos ? "yes" : "";
+          }).empty();
+}
+
+// Waits until the log tells that window `window` closed (or, with `what`
+// "closing", began to close) at least `min_groups` groups; whether it did
+// in time.
+bool await_big_close(const fs::path& log, const std::string& window, const std::string& what, uint64_t min_groups,
                      std::chrono::milliseconds patience) {
-  const std::string needle = "window " + window + " closed ";
+  const std::string needle = "window " + window + " " + what + " ";
   return !await_in_log(log, patience, [&](const std::string& text) -> std::string {
             for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
               if (std::strtoull(text.c_str() + at + needle.size(), nullptr, 10) >= min_groups) return "yes";
             return "";
           }).empty();
+}
+
+// How many closes of `window` the log shows resumed in their middle: a
+// "closing N groups" with fewer groups than the one before it, in a log
+// where a restart came between them.
+int resumed_closes(const std::string& log, const std::string& window) {
+  const std::string needle = "window " + window + " closing ";
+  int resumed = 0;
+  uint64_t before = 0;
+  bool restarted = false;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("resuming from checkpoint") != std::string::npos) restarted = true;
+    const size_t at = line.find(needle);
+    if (at == std::string::npos) continue;
+    const uint64_t n = std::strtoull(line.c_str() + at + needle.size(), nullptr, 10);
+    if (restarted && before != 0 && n < before) ++resumed;
+    before = n;
+    restarted = false;
+  }
+  return resumed;
+}
+
+// Whether the log's last close of `window` began and has not ended.
+bool still_closing(const std::string& log, const std::string& window) {
+  const size_t began = log.rfind("window " + window + " closing ");
+  const size_t ended = log.rfind("window " + window + " closed ");
+  return began != std::string::npos && (ended == std::string::npos || ended < began);
 }
 
 std::set<std::string> alert_ids(const fs::path& p) {
@@ -324,6 +362,10 @@ int main(int argc, char** argv) {
     std::cerr << "crash_torture: vigil gen failed: " << gen << "\n";
     return 2;
   }
+  // With many clients, the crashed runs close in slices of 50 groups: a
+  // close of 100,000 takes seconds, and checkpoints are taken in it. The
+  // reference closes in the default slices: results do not depend on them.
+  if (clients) ::setenv("VIGIL_CLOSE_SLICE_GROUPS", "50", 1);
   // Malformed lines among them: every 997th line is followed by one.
   std::string text;
   {
@@ -387,13 +429,14 @@ int main(int argc, char** argv) {
   const std::vector<std::string> run_live = {vigil, "run", "-c", (crash / "torture.toml").string(), "--log-level", "debug"};
   const fs::path log = crash / "vigil.log";
   pid_t pid = spawn_process(run_live, log.string());
-  int sent = 0, at_rotation = 0, in_write = 0, at_big_close = 0;
+  int sent = 0, at_rotation = 0, in_write = 0, at_big_close = 0, in_big_close = 0;
   std::uniform_int_distribution<int> pause_ms(30, 2 * 6000 / std::max(kills, 1));
   while (sent < kills) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(pause_ms(rng));
     bool rotation_kill = false;
-    // With many clients every sixth kill waits for a big close instead.
-    const bool at_close = clients && sent % 6 == 2;
+    // With many clients every third kill waits for a big close instead:
+    // one in its middle, the next right after one.
+    const bool at_close = clients && sent % 3 == 2;
     while (!at_close && std::chrono::steady_clock::now() < until) {
       if (rotated.exchange(false)) {  // kill right as the tailed file rotates
         rotation_kill = true;
@@ -405,7 +448,15 @@ int main(int argc, char** argv) {
     // in it, unless the write is over first (it takes milliseconds).
     std::string writing;
     if (!rotation_kill && sent % 3 == 2 && !at_close) writing = await_checkpoint_write(log, std::chrono::seconds(3));
-    if (at_close) at_big_close += await_big_close(log, "ip_minute", 100000, std::chrono::seconds(20));
+    if (at_close && sent % 6 == 2) {
+      in_big_close += await_big_close(log, "ip_minute", "closing", 100000, std::chrono::seconds(20))
+                      // the first may have begun before the close did
+                      && await_checkpoint_written(log, std::chrono::seconds(3))
+                      && await_checkpoint_written(log, std::chrono::seconds(3))
+                      && still_closing(read_file(log), "ip_minute");
+    } else if (at_close) {
+      at_big_close += await_big_close(log, "ip_minute", "closed", 100000, std::chrono::seconds(20));
+    }
     ::kill(pid, SIGKILL);
     wait_process(pid);
     ++sent;
@@ -428,9 +479,12 @@ int main(int argc, char** argv) {
   once.push_back("--once");
   const int crash_rc = wait_process(spawn_process(once, (crash / "vigil.log").string()));
   append(ref / "access.log", text);
+  ::unsetenv("VIGIL_CLOSE_SLICE_GROUPS");
   const int ref_rc = wait_process(spawn_process({vigil, "run", "-c", (ref / "torture.toml").string(), "--once"}, (ref / "vigil.log").string()));
   std::cout << "crash_torture: " << sent << " SIGKILLs (" << at_rotation << " at a rotation, " << in_write
-            << " during a checkpoint write, " << at_big_close << " right after a close of 100,000 groups or more), final run exit "
+            << " during a checkpoint write, " << in_big_close << " in the middle of a close of 100,000 groups or more, after a checkpoint taken in it, "
+            << at_big_close << " right after one; " << resumed_closes(read_file(log), "ip_minute")
+            << " restarts resumed a close in its middle), final run exit "
             << crash_rc << ", reference exit " << ref_rc << std::endl;
 
   bool ok = crash_rc == 0 && ref_rc == 0;

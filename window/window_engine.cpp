@@ -436,19 +436,39 @@ group_snapshot window_engine::snapshot(const group_state& g) const {
   return s;
 }
 
+std::string window_engine::map_key_of(const group_state& g) const {
+  std::string key = g.overflow ? "\x1e" : "";
+  for (const auto& field : g.fields) {
+    key += field.second;
+    key += '\x1f';
+  }
+  return key;
+}
+
+bool window_engine::waits_for_close(const group_state& g) const {
+  if (closing_.empty() || closing_.front().start >= g.start_ms) return false;
+  auto instance = open_.find(closing_.front().start);
+  return instance != open_.end() && instance->second.count(map_key_of(g)) != 0;  // closed ones are erased
+}
+
 void window_engine::drain_changes() {
   if (dirty_.empty()) return;
   std::sort(dirty_.begin(), dirty_.end(), [](const group_state* a, const group_state* b) {
     return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
   });
+  std::vector<group_state*> waiting;
   for (group_state* g : dirty_) {
+    if (waits_for_close(*g)) {
+      waiting.push_back(g);  // still dirty: it goes once its key has closed
+      continue;
+    }
     g->dirty = false;
     if (deltas_.empty() || deltas_.back().closed || deltas_.back().start_ms != g->start_ms
         || deltas_.back().end_ms != g->end_ms)
       deltas_.push_back(window_delta{cfg_.name, g->start_ms, g->end_ms, false, {}});
     deltas_.back().groups.push_back(snapshot(*g));
   }
-  dirty_.clear();
+  dirty_.swap(waiting);
 }
 
 void window_engine::take_deltas(std::vector<window_delta>& out) {
@@ -457,30 +477,75 @@ void window_engine::take_deltas(std::vector<window_delta>& out) {
   deltas_.clear();
 }
 
-void window_engine::close_window(int64_t start, group_map& groups, std::vector<window_result>& closed) {
-  std::vector<group_map::iterator> sorted;
+void window_engine::queue_close(int64_t start, group_map& groups) {
+  close_cursor c;
+  c.start = start;
+  // Sorted by the keys' first 8 bytes, read big-endian, held beside each
+  // group: a million keys sort without visiting a node per comparison,
+  // except where those bytes tie.
+  struct by_prefix {
+    uint64_t prefix;
+    group_map::iterator group;
+  };
+  std::vector<by_prefix> sorted;
   sorted.reserve(groups.size());
-  closed.reserve(closed.size() + groups.size());
   for (auto it = groups.begin(); it != groups.end(); ++it) {
-    // A checkpoint being written still holds the group as it was.
-    keep_for_checkpoint(it->second);
-    forget_for_checkpoint(it->second);
-    sorted.push_back(it);
+    uint64_t prefix = 0;
+    const std::string& key = it->first;
+    for (size_t i = 0; i < 8; ++i)
+      prefix = prefix << 8 | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
+    sorted.push_back({prefix, it});
   }
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a->first < b->first; });
-  const int64_t end = start + cfg_.size.count();
-  if (!watched_.empty()) {
-    deltas_.push_back(window_delta{cfg_.name, start, end, true, {}});
-    deltas_.back().groups.reserve(sorted.size());
-    for (const auto& it : sorted) deltas_.back().groups.push_back(snapshot(it->second));
+  std::sort(sorted.begin(), sorted.end(), [](const by_prefix& a, const by_prefix& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : a.group->first < b.group->first;
+  });
+  c.order.reserve(sorted.size());
+  for (const auto& entry : sorted) c.order.push_back(entry.group);
+  closing_.push_back(std::move(c));
+  // In slices, a close begins with an empty one: from it the rules know
+  // that the changes after it come after the close (rule_engine::on_delta).
+  if (sliced_ && !watched_.empty())
+    deltas_.push_back(window_delta{cfg_.name, start, start + cfg_.size.count(), true, {}, false});
+}
+
+size_t window_engine::closing_groups() const noexcept {
+  size_t n = 0;
+  for (const auto& c : closing_) n += c.order.size() - c.next;
+  return n;
+}
+
+bool window_engine::close_some(size_t budget, std::vector<window_result>& closed) {
+  while (!closing_.empty() && budget > 0) {
+    close_cursor& c = closing_.front();
+    auto instance = open_.find(c.start);
+    group_map& groups = instance->second;
+    const int64_t end = c.start + cfg_.size.count();
+    const size_t n = std::min(budget, c.order.size() - c.next);
+    const bool last = c.next + n == c.order.size();
+    if (!watched_.empty()) {
+      deltas_.push_back(window_delta{cfg_.name, c.start, end, true, {}, last});
+      deltas_.back().groups.reserve(n);
+    }
+    if (closed.capacity() < closed.size() + n) closed.reserve(std::max(closed.size() + n, 2 * closed.capacity()));
+    // Each group is let go once its result holds it: a window of a million
+    // groups is not in memory twice at its close.
+    for (size_t k = 0; k < n; ++k) {
+      auto it = c.order[c.next++];
+      // A checkpoint being written still holds the group as it was.
+      keep_for_checkpoint(it->second);
+      forget_for_checkpoint(it->second);
+      if (!watched_.empty()) deltas_.back().groups.push_back(snapshot(it->second));
+      closed.push_back({cfg_.name, c.start, end, std::move(it->second.fields), std::move(it->second.metrics), {}});
+      groups.erase(it);
+    }
+    budget -= n;
+    if (last) {
+      open_.erase(instance);
+      closing_.pop_front();
+      drain_changes();  // the changes that waited for it
+    }
   }
-  // Each group is let go once its result holds it: a window of a million
-  // groups is not in memory twice at its close. (Erasing leaves the other
-  // iterators valid.)
-  for (const auto& it : sorted) {
-    closed.push_back({cfg_.name, start, end, std::move(it->second.fields), std::move(it->second.metrics), {}});
-    groups.erase(it);
-  }
+  return closing_.empty();
 }
 
 void window_engine::advance(int64_t watermark, std::vector<window_result>& closed) {
@@ -515,10 +580,17 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
     }
     return;
   }
-  while (!open_.empty() && open_.begin()->first + cfg_.size.count() <= watermark) {
-    close_window(open_.begin()->first, open_.begin()->second, closed);
-    open_.erase(open_.begin());
+  // One instance closes at a time: one the watermark passes while another
+  // is still closing closes that one whole first. (The changes made
+  // meanwhile, held for the first, then go before the next one's close,
+  // where they belong.)
+  for (;;) {
+    auto next = closing_.empty() ? open_.begin() : std::next(open_.find(closing_.back().start));
+    if (next == open_.end() || next->first + cfg_.size.count() > watermark) break;
+    if (!closing_.empty()) close_some(SIZE_MAX, closed);
+    queue_close(next->first, next->second);
   }
+  if (!sliced_) close_some(SIZE_MAX, closed);
 }
 
 void window_engine::set_inputs(size_t n) {
@@ -604,6 +676,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       joined = std::make_unique<group_state>(
         new_group(t, t + gap, session_overflows ? overflow_fields(key_) : group_fields(e)));
     }
+    joined->overflow = joined->overflow || session_overflows;
     joined->start_ms = std::min(joined->start_ms, t);
     joined->end_ms = std::max(joined->end_ms, t + gap);
     touch(*joined, e);
@@ -622,7 +695,10 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         ++groups_dropped_;
         const std::string& key = overflow_key(e, groups.size());
         it = groups.find(key);
-        if (it == groups.end()) it = groups.try_emplace(key, new_group(start, start + size, overflow_fields(key))).first;
+        if (it == groups.end()) {
+          it = groups.try_emplace(key, new_group(start, start + size, overflow_fields(key))).first;
+          it->second.overflow = true;
+        }
       } else {
         it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
       }
@@ -631,7 +707,10 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   }
 }
 
-void window_engine::flush(std::vector<window_result>& closed) { advance(INT64_MAX, closed); }
+void window_engine::flush(std::vector<window_result>& closed) {
+  advance(INT64_MAX, closed);
+  close_some(SIZE_MAX, closed);
+}
 
 void window_engine::raise_input(size_t input, int64_t t, std::vector<window_result>& closed) {
   if (t > max_time_) max_time_ = t;
@@ -653,6 +732,7 @@ void window_engine::take_partials(std::vector<window_partial>& out) {
     for (auto& [key, g] : groups)
       out.push_back(window_partial{start, key, std::move(g.fields), g.last_event_ms, std::move(g.metrics)});
   open_.clear();
+  closing_.clear();
   dirty_.clear();
 }
 
@@ -673,8 +753,10 @@ void window_engine::merge(window_partial& p, size_t input) {
         for (const auto& field : p.fields) take(field.second);
       });
       it = groups.find(key);
-      if (it == groups.end())
+      if (it == groups.end()) {
         it = groups.try_emplace(key, new_group(p.start_ms, p.start_ms + size, overflow_fields(key))).first;
+        it->second.overflow = true;
+      }
     } else {
       it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
     }
@@ -872,6 +954,20 @@ void window_engine::restore(state_reader& r) {
     }
     instance->try_emplace(std::move(key), std::move(g));
   }
+  // Instances the watermark passed were closing when the checkpoint was
+  // taken: what they still hold is what was still to close. Changes of
+  // their keys in later instances may have been waiting: they go after.
+  closing_.clear();
+  if (kind == saved_kind::sessions) return;
+  for (auto& [start, groups] : open_) {
+    if (start + cfg_.size.count() > watermark_) break;
+    queue_close(start, groups);
+  }
+  deltas_.clear();  // the first one's beginning went out before the checkpoint
+  if (closing_.empty() || watched_.empty()) return;
+  for (auto& [start, groups] : open_)
+    for (auto& [key, g] : groups)
+      if (waits_for_close(g)) mark_changed(g);
 }
 
 } // namespace vigil

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -187,6 +188,24 @@ public:
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
 
+  /// Closes in slices (tumbling and sliding windows; the window stage's):
+  /// an instance the watermark passes is not closed by the call that moved
+  /// the watermark but queued, and `close_some` closes its groups a bounded
+  /// number per call, in key order, each slice a closed delta (`last` on the
+  /// final one), so a minute of a million groups does not hold the stream
+  /// up for its whole close. A close begins with an empty slice; meanwhile
+  /// the change of a group of a later instance whose key still waits to
+  /// close is held back, so the rules see a group's close before anything
+  /// after it. One instance closes at a time: the watermark passing another
+  /// finishes the one closing first. Checkpoints hold what is still to
+  /// close. Off (the default): instances close whole, at once.
+  void set_sliced_closes(bool on) noexcept { sliced_ = on; }
+  /// Closes up to `budget` groups of the queued instances, oldest first;
+  /// true when none are left to close.
+  bool close_some(size_t budget, std::vector<window_result>& closed);
+  /// Groups queued to close.
+  size_t closing_groups() const noexcept;
+
   /// Moves the deltas since the last call into `out` (appends).
   void take_deltas(std::vector<window_delta>& out);
 
@@ -245,11 +264,20 @@ private:
     int64_t start_ms = 0, end_ms = 0;
     int64_t last_event_ms = 0;
     bool dirty = false;
+    bool overflow = false;   // its key is an overflow key (see `overflow_key`)
     uint64_t saved_in = 0;   // the last checkpoint it was written to (or is not part of)
     size_t save_slot = 0;    // its place in that checkpoint's to-do list
   };
   struct pending_save;
   using group_map = absl::node_hash_map<std::string, group_state, string_hash, string_eq>;
+  /// An instance the watermark passed, closing: its groups in key order
+  /// (erasing from a node map leaves the other iterators valid; nothing is
+  /// added to an instance once it closes).
+  struct close_cursor {
+    int64_t start = 0;
+    std::vector<group_map::iterator> order;
+    size_t next = 0;
+  };
   using session_list = std::vector<std::unique_ptr<group_state>>;
 
   /// Appends the value of group field `field`; true when it was longer
@@ -274,7 +302,11 @@ private:
   void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);
   void raise_input(size_t input, int64_t t, std::vector<window_result>& closed);
-  void close_window(int64_t start, group_map& groups, std::vector<window_result>& closed);
+  void queue_close(int64_t start, group_map& groups);
+  /// The key `g` has in its instance's map.
+  std::string map_key_of(const group_state& g) const;
+  /// Whether a change of `g` waits: its key is still to close in the older instance closing.
+  bool waits_for_close(const group_state& g) const;
   void write_header(state_writer& w, uint64_t groups) const;
   void keep_for_checkpoint(group_state& g);
   void forget_for_checkpoint(const group_state& g);
@@ -298,7 +330,9 @@ private:
   uint64_t groups_dropped_ = 0;
   uint64_t values_cut_ = 0;
   size_t group_cap_ = 0;
-  std::map<int64_t, group_map> open_;   // tumbling, sliding: by start
+  std::map<int64_t, group_map> open_;   // tumbling, sliding: by start (closing ones too)
+  std::deque<close_cursor> closing_;    // the first instances of open_, closing in this order
+  bool sliced_ = false;
   string_map<session_list> sessions_;   // session: by group
   size_t open_sessions_ = 0;
   std::vector<group_state*> dirty_;     // changed since the last drain; node-stable
