@@ -506,10 +506,16 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto& st = self->state;
         if (st.saving != 0) send_saved();
         if (close_windows) {
-          for (size_t i = 0; i < st.engines.size(); ++i) st.engines[i].flush(st.closed[i]);
+          // Slice by slice, each slice's results out before the next: the
+          // end of a run with a million open groups is not in memory twice.
+          for (bool more = true; more;) {
+            more = false;
+            for (size_t i = 0; i < st.engines.size(); ++i)
+              if (!st.engines[i].flush_some(groups_per_close_slice(), st.closed[i])) more = true;
+            send_deltas();
+            publish();
+          }
           st.closing.assign(st.engines.size(), 0);
-          send_deltas();
-          publish();
         }
         // Mailboxes are FIFO: flushes sent after the writes and deltas
         // reply after those are handled.

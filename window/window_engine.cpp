@@ -707,9 +707,11 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   }
 }
 
-void window_engine::flush(std::vector<window_result>& closed) {
-  advance(INT64_MAX, closed);
-  close_some(SIZE_MAX, closed);
+void window_engine::flush(std::vector<window_result>& closed) { flush_some(SIZE_MAX, closed); }
+
+bool window_engine::flush_some(size_t budget, std::vector<window_result>& closed) {
+  if (watermark_ != INT64_MAX) advance(INT64_MAX, closed);
+  return close_some(budget, closed);
 }
 
 void window_engine::raise_input(size_t input, int64_t t, std::vector<window_result>& closed) {

@@ -187,6 +187,9 @@ public:
 
   /// Closes every open window (end of input, or shutdown).
   void flush(std::vector<window_result>& closed);
+  /// The same a slice at a time: closes up to `budget` groups (whole
+  /// sessions and instances when not in slices); true once all are closed.
+  bool flush_some(size_t budget, std::vector<window_result>& closed);
 
   /// Closes in slices (tumbling and sliding windows; the window stage's):
   /// an instance the watermark passes is not closed by the call that moved
