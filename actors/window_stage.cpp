@@ -225,7 +225,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         auto& closed = st.closed[engine];
         if (closed.empty()) continue;
         const std::string& name = cfg.windows[engine].name;
-        if (!closes_in_slices(cfg, cfg.windows[engine]))
+        if (!st.engines[engine].sliced_closes())  // a close in slices is said as it begins and ends
           spdlog::debug("window stage: window {} closed {} groups", name, closed.size());
         if (engine < cfg.tallies.size()) show_closed(*cfg.tallies[engine], closed);
         std::vector<const line_sink_actor*> sinks;

@@ -264,14 +264,16 @@ void rule_engine::resolve_not_held(const std::string& prefix, int64_t start_ms, 
   }
 }
 
-alert rule_engine::resolved(const compiled& r, firing_alert f, const std::vector<double>* values, int64_t now_ms) const {
-  alert a = std::move(f.a);
+void rule_engine::resolve(const compiled& r, string_map<firing_alert>::iterator firing, const std::vector<double>* values,
+                          int64_t now_ms, std::vector<alert>& out) {
+  alert a = std::move(firing->second.a);
+  firing_.erase(firing);
   a.status = "resolved";
   a.emitted_at_ms = now_ms;
   const auto* c = reported_by(r.comparisons, a.threshold);
   a.value = values && c ? metric_value(*values, c->index) : 0;
   a.summary = summary_of(r.cfg, a.key, c, a.value);
-  return a;
+  out.push_back(std::move(a));
 }
 
 void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, close_progress* progress, int64_t now_ms,
@@ -287,8 +289,7 @@ void rule_engine::on_closed_at_close(compiled& r, const window_delta& d, close_p
       // A slice resolves its own groups (it has their values); the last
       // resolves, with the rest, those the close lacks.
       if (!d.last && it != firing_.end() && it->second.last_window_start < d.start_ms) {
-        out.push_back(resolved(r, std::move(it->second), &g.values, now_ms));
-        firing_.erase(it);
+        resolve(r, it, &g.values, now_ms, out);
       }
       continue;
     }
@@ -326,8 +327,7 @@ void rule_engine::on_closed(compiled& r, const window_delta& d, close_progress* 
         progress->held.insert(key);
         continue;
       }
-      out.push_back(resolved(r, std::move(it->second), &g.values, now_ms));
-      firing_.erase(it);
+      resolve(r, it, &g.values, now_ms, out);
     }
     return;
   }
@@ -347,8 +347,7 @@ void rule_engine::on_closed(compiled& r, const window_delta& d, close_progress* 
     auto res = by_group.find(std::string_view(key).substr(prefix.size()));
     // Resolved when its window closes below the line, or the group went quiet.
     if (res != by_group.end() && holds(r, res->second->values)) continue;
-    out.push_back(resolved(r, std::move(it->second), res != by_group.end() ? &res->second->values : nullptr, now_ms));
-    firing_.erase(it);
+    resolve(r, it, res != by_group.end() ? &res->second->values : nullptr, now_ms, out);
   }
 }
 
@@ -361,8 +360,7 @@ void rule_engine::resolve_absent_from_close(const window_delta& change, const cl
       const std::string key = prefix + group_text(g.group);
       auto it = firing_.find(key);
       if (it == firing_.end() || it->second.last_window_start > progress.start_ms || progress.held.count(key)) continue;
-      out.push_back(resolved(r, std::move(it->second), nullptr, now_ms));
-      firing_.erase(it);
+      resolve(r, it, nullptr, now_ms, out);
     }
   }
 }

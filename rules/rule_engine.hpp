@@ -116,7 +116,10 @@ private:
   /// the close's last slice would resolve them.
   void resolve_absent_from_close(const window_delta& change, const close_progress& progress, int64_t now_ms,
                                  std::vector<alert>& out);
-  alert resolved(const compiled& r, firing_alert f, const std::vector<double>* values, int64_t now_ms) const;
+  /// Resolves a firing alert of rule `r` (erased), with its comparison's
+  /// value from `values` (null: 0, the group was quiet).
+  void resolve(const compiled& r, string_map<firing_alert>::iterator firing, const std::vector<double>* values,
+               int64_t now_ms, std::vector<alert>& out);
   void on_closed_detector(const compiled_detector& c, const window_delta& d, int64_t now_ms, std::vector<alert>& out);
   alert make_alert(const compiled& r, const std::vector<std::pair<std::string, std::string>>& group,
                    int64_t start, int64_t end, const std::vector<double>& values, int64_t now) const;

@@ -436,19 +436,29 @@ group_snapshot window_engine::snapshot(const group_state& g) const {
   return s;
 }
 
-std::string window_engine::map_key_of(const group_state& g) const {
-  std::string key = g.overflow ? "\x1e" : "";
-  for (const auto& field : g.fields) {
-    key += field.second;
+namespace {
+
+/// A group's key from its field values, as `make_key` joins them (an
+/// overflow key has its marker before them).
+std::string key_of(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string key;
+  for (const auto& [name, value] : fields) {
+    key += value;
     key += '\x1f';
   }
   return key;
 }
 
+} // namespace
+
+std::string window_engine::map_key_of(const group_state& g) const {
+  return g.overflow ? "\x1e" + key_of(g.fields) : key_of(g.fields);
+}
+
 bool window_engine::waits_for_close(const group_state& g) const {
-  if (closing_.empty() || closing_.front().start >= g.start_ms) return false;
-  auto instance = open_.find(closing_.front().start);
-  return instance != open_.end() && instance->second.count(map_key_of(g)) != 0;  // closed ones are erased
+  if (!closing_ || closing_->start >= g.start_ms) return false;
+  // The closing instance is the oldest open one; its closed groups are erased.
+  return open_.begin()->second.count(map_key_of(g)) != 0;
 }
 
 void window_engine::drain_changes() {
@@ -456,10 +466,10 @@ void window_engine::drain_changes() {
   std::sort(dirty_.begin(), dirty_.end(), [](const group_state* a, const group_state* b) {
     return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
   });
-  std::vector<group_state*> waiting;
+  size_t waiting = 0;  // kept at the front of dirty_, still dirty: they go once their keys have closed
   for (group_state* g : dirty_) {
     if (waits_for_close(*g)) {
-      waiting.push_back(g);  // still dirty: it goes once its key has closed
+      dirty_[waiting++] = g;
       continue;
     }
     g->dirty = false;
@@ -468,7 +478,7 @@ void window_engine::drain_changes() {
       deltas_.push_back(window_delta{cfg_.name, g->start_ms, g->end_ms, false, {}});
     deltas_.back().groups.push_back(snapshot(*g));
   }
-  dirty_.swap(waiting);
+  dirty_.resize(waiting);
 }
 
 void window_engine::take_deltas(std::vector<window_delta>& out) {
@@ -501,23 +511,15 @@ void window_engine::queue_close(int64_t start, group_map& groups) {
   });
   c.order.reserve(sorted.size());
   for (const auto& entry : sorted) c.order.push_back(entry.group);
-  closing_.push_back(std::move(c));
-  // In slices, a close begins with an empty one: from it the rules know
-  // that the changes after it come after the close (rule_engine::on_delta).
-  if (sliced_ && !watched_.empty())
-    deltas_.push_back(window_delta{cfg_.name, start, start + cfg_.size.count(), true, {}, false});
+  closing_ = std::move(c);
 }
 
-size_t window_engine::closing_groups() const noexcept {
-  size_t n = 0;
-  for (const auto& c : closing_) n += c.order.size() - c.next;
-  return n;
-}
+size_t window_engine::closing_groups() const noexcept { return closing_ ? closing_->order.size() - closing_->next : 0; }
 
 bool window_engine::close_some(size_t budget, std::vector<window_result>& closed) {
-  while (!closing_.empty() && budget > 0) {
-    close_cursor& c = closing_.front();
-    auto instance = open_.find(c.start);
+  if (closing_ && budget > 0) {
+    close_cursor& c = *closing_;
+    auto instance = open_.begin();  // the oldest open instance is the closing one
     group_map& groups = instance->second;
     const int64_t end = c.start + cfg_.size.count();
     const size_t n = std::min(budget, c.order.size() - c.next);
@@ -538,14 +540,13 @@ bool window_engine::close_some(size_t budget, std::vector<window_result>& closed
       closed.push_back({cfg_.name, c.start, end, std::move(it->second.fields), std::move(it->second.metrics), {}});
       groups.erase(it);
     }
-    budget -= n;
     if (last) {
       open_.erase(instance);
-      closing_.pop_front();
+      closing_.reset();
       drain_changes();  // the changes that waited for it
     }
   }
-  return closing_.empty();
+  return !closing_;
 }
 
 void window_engine::advance(int64_t watermark, std::vector<window_result>& closed) {
@@ -585,10 +586,14 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
   // meanwhile, held for the first, then go before the next one's close,
   // where they belong.)
   for (;;) {
-    auto next = closing_.empty() ? open_.begin() : std::next(open_.find(closing_.back().start));
+    auto next = closing_ ? std::next(open_.begin()) : open_.begin();
     if (next == open_.end() || next->first + cfg_.size.count() > watermark) break;
-    if (!closing_.empty()) close_some(SIZE_MAX, closed);
+    if (closing_) close_some(SIZE_MAX, closed);
     queue_close(next->first, next->second);
+    // In slices, a close begins with an empty one: from it the rules know
+    // that the changes after it come after the close (rule_engine::on_delta).
+    if (sliced_ && !watched_.empty())
+      deltas_.push_back(window_delta{cfg_.name, next->first, next->first + cfg_.size.count(), true, {}, false});
   }
   if (!sliced_) close_some(SIZE_MAX, closed);
 }
@@ -734,7 +739,7 @@ void window_engine::take_partials(std::vector<window_partial>& out) {
     for (auto& [key, g] : groups)
       out.push_back(window_partial{start, key, std::move(g.fields), g.last_event_ms, std::move(g.metrics)});
   open_.clear();
-  closing_.clear();
+  closing_.reset();
   dirty_.clear();
 }
 
@@ -809,15 +814,6 @@ void restore_group(state_reader& r, Group& g) {
   g.end_ms = r.i64();
   g.last_event_ms = r.i64();
   g.metrics.restore(r);
-}
-
-std::string key_of(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string key;
-  for (const auto& [name, value] : fields) {
-    key += value;
-    key += '\x1f';
-  }
-  return key;
 }
 
 } // namespace
@@ -956,17 +952,14 @@ void window_engine::restore(state_reader& r) {
     }
     instance->try_emplace(std::move(key), std::move(g));
   }
-  // Instances the watermark passed were closing when the checkpoint was
-  // taken: what they still hold is what was still to close. Changes of
-  // their keys in later instances may have been waiting: they go after.
-  closing_.clear();
-  if (kind == saved_kind::sessions) return;
-  for (auto& [start, groups] : open_) {
-    if (start + cfg_.size.count() > watermark_) break;
-    queue_close(start, groups);
-  }
-  deltas_.clear();  // the first one's beginning went out before the checkpoint
-  if (closing_.empty() || watched_.empty()) return;
+  // An instance the watermark passed was closing when the checkpoint was
+  // taken (its first, empty slice went out before it): what it still holds
+  // is what was still to close. Changes of its keys in later instances may
+  // have been waiting: they go after.
+  closing_.reset();
+  if (kind == saved_kind::sessions || open_.empty()) return;
+  if (open_.begin()->first + cfg_.size.count() <= watermark_) queue_close(open_.begin()->first, open_.begin()->second);
+  if (!closing_ || watched_.empty()) return;
   for (auto& [start, groups] : open_)
     for (auto& [key, g] : groups)
       if (waits_for_close(g)) mark_changed(g);

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -203,10 +202,11 @@ public:
   /// finishes the one closing first. Checkpoints hold what is still to
   /// close. Off (the default): instances close whole, at once.
   void set_sliced_closes(bool on) noexcept { sliced_ = on; }
-  /// Closes up to `budget` groups of the queued instances, oldest first;
-  /// true when none are left to close.
+  bool sliced_closes() const noexcept { return sliced_; }
+  /// Closes up to `budget` groups of the instance closing; true when none
+  /// are left to close.
   bool close_some(size_t budget, std::vector<window_result>& closed);
-  /// Groups queued to close.
+  /// Groups still to close.
   size_t closing_groups() const noexcept;
 
   /// Moves the deltas since the last call into `out` (appends).
@@ -273,7 +273,7 @@ private:
   };
   struct pending_save;
   using group_map = absl::node_hash_map<std::string, group_state, string_hash, string_eq>;
-  /// An instance the watermark passed, closing: its groups in key order
+  /// The instance the watermark passed, closing: its groups in key order
   /// (erasing from a node map leaves the other iterators valid; nothing is
   /// added to an instance once it closes).
   struct close_cursor {
@@ -334,7 +334,7 @@ private:
   uint64_t values_cut_ = 0;
   size_t group_cap_ = 0;
   std::map<int64_t, group_map> open_;   // tumbling, sliding: by start (closing ones too)
-  std::deque<close_cursor> closing_;    // the first instances of open_, closing in this order
+  std::optional<close_cursor> closing_;  // the first instance of open_, while it closes
   bool sliced_ = false;
   string_map<session_list> sessions_;   // session: by group
   size_t open_sessions_ = 0;
