@@ -99,7 +99,7 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       info.id = st.in_progress;
       info.time_ms = wall_clock_ms();
       info.parts = static_cast<uint32_t>(st.parts.size());
-      for (const auto& p : st.parts) info.bytes += p.bytes.size();
+      for (const auto& p : st.parts) info.bytes += p.size();
       spdlog::debug("checkpoint {}: {} parts, {} bytes, all in after {} ms", info.id, info.parts, info.bytes,
                     info.time_ms - st.started_ms);
       if (cfg.tally) cfg.tally->last_bytes = info.bytes;

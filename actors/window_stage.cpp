@@ -387,13 +387,14 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       auto& st = self->state;
       state_writer w;
       w.u64(st.engines.size());
-      std::string bytes = w.take();
-      for (auto& e : st.engines) bytes += e.end_save();
-      bytes += st.saved_detectors;
+      // Each engine's state goes as the piece it wrote, not copied into one.
+      state_part part{st.saving, state_kind::window, "windows", w.take()};
+      for (auto& e : st.engines) part.tail.push_back(e.end_save());
+      part.tail.push_back(std::move(st.saved_detectors));
       spdlog::debug("window stage: checkpoint {}: {} bytes of state, written in {} slices over {} ms", st.saving,
-                    bytes.size(), st.save_slices,
+                    part.size(), st.save_slices,
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.save_started).count());
-      self->send(cfg.coordinator, checkpoint_atom_v, state_part{st.saving, state_kind::window, "windows", std::move(bytes)});
+      self->send(cfg.coordinator, checkpoint_atom_v, std::move(part));
       st.saving = 0;
     };
     // Once every source's barrier is in: the windows' state as it is now

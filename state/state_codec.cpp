@@ -5,8 +5,14 @@
 namespace vigil {
 
 struct state_writer::impl {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk{buf};
+  // Written straight into a string, which `take` hands over: a window's
+  // 100 MB of state is not copied out of a buffer of msgpack's.
+  struct string_stream {
+    std::string bytes;
+    void write(const char* data, size_t size) { bytes.append(data, size); }
+  };
+  string_stream buf;
+  msgpack::packer<string_stream> pk{buf};
 };
 
 state_writer::state_writer() : impl_(std::make_unique<impl>()) {}
@@ -32,10 +38,11 @@ void state_writer::fields(const std::vector<std::pair<std::string, std::string>>
   }
 }
 void state_writer::u64s(const std::vector<uint64_t>& v) { impl_->pk.pack(v); }
-size_t state_writer::size() const { return impl_->buf.size(); }
+size_t state_writer::size() const { return impl_->buf.bytes.size(); }
+void state_writer::reserve(size_t bytes) { impl_->buf.bytes.reserve(bytes); }
 std::string state_writer::take() {
-  std::string out(impl_->buf.data(), impl_->buf.size());
-  impl_->buf.clear();
+  std::string out = std::move(impl_->buf.bytes);
+  impl_->buf.bytes = {};
   return out;
 }
 

@@ -35,6 +35,9 @@ public:
   void u64s(const std::vector<uint64_t>& v);
 
   size_t size() const;
+  /// Makes room for `bytes` in all (a checkpoint the size of the last one).
+  void reserve(size_t bytes);
+  /// What was written; the writer starts over, empty.
   std::string take();
 
 private:

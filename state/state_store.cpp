@@ -67,6 +67,39 @@ std::string part_key(uint64_t id, std::string_view participant) {
   return id_key(id) + std::string(participant);
 }
 
+/// A part over this size is stored as values of this size at most (see
+/// write_checkpoint).
+constexpr size_t chunk_bytes = size_t{1} << 20;
+
+/// Calls `chunk(bytes)` for each chunk part `p` is stored in: each of its
+/// pieces cut into chunks. None when it is stored as one value, its pieces
+/// joined: when all of it fits in one chunk.
+template <class Chunk>
+void each_chunk(const state_part& p, Chunk&& chunk) {
+  if (p.size() <= chunk_bytes) return;
+  auto cut = [&](std::string_view piece) {
+    for (size_t at = 0; at < piece.size(); at += chunk_bytes) chunk(piece.substr(at, chunk_bytes));
+  };
+  cut(p.bytes);
+  for (const auto& piece : p.tail) cut(piece);
+}
+
+/// The chunks a part is stored in; 0: one value under its part key.
+uint32_t chunks_of(const state_part& p) {
+  uint32_t n = 0;
+  each_chunk(p, [&](std::string_view) { ++n; });
+  return n;
+}
+
+/// Chunk `i` of a part stored in chunks: its part key, a NUL (sorting it
+/// before any longer participant name), the index big-endian.
+std::string chunk_key(uint64_t id, std::string_view participant, uint32_t i) {
+  std::string k = part_key(id, participant);
+  k.push_back('\0');
+  for (int b = 3; b >= 0; --b) k.push_back(static_cast<char>(i >> (8 * b)));
+  return k;
+}
+
 std::string encode_info(const checkpoint_info& c, const std::vector<state_part>& parts) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
@@ -77,9 +110,11 @@ std::string encode_info(const checkpoint_info& c, const std::vector<state_part>&
   pk.pack(c.parts);
   pk.pack_array(static_cast<uint32_t>(parts.size()));
   for (const auto& p : parts) {
-    pk.pack_array(2);
+    pk.pack_array(4);
     pk.pack(static_cast<uint8_t>(p.kind));
     pk.pack(p.participant);
+    pk.pack(chunks_of(p));
+    pk.pack(p.size());
   }
   return seal_state({buf.data(), buf.size()});
 }
@@ -87,6 +122,8 @@ std::string encode_info(const checkpoint_info& c, const std::vector<state_part>&
 struct listed_part {
   state_kind kind;
   std::string participant;
+  uint32_t chunks = 0;  // 0: one value (and every part of a version-3 or -4 record)
+  uint64_t bytes = 0;
 };
 
 bool decode_info(std::string_view sealed, checkpoint_info& c, std::vector<listed_part>* parts, std::string& error) {
@@ -104,10 +141,16 @@ bool decode_info(std::string_view sealed, checkpoint_info& c, std::vector<listed
       if (a.ptr[4].type != msgpack::type::ARRAY) throw msgpack::type_error();
       for (uint32_t i = 0; i < a.ptr[4].via.array.size; ++i) {
         const auto& p = a.ptr[4].via.array.ptr[i];
-        if (p.type != msgpack::type::ARRAY || p.via.array.size != 2) throw msgpack::type_error();
+        if (p.type != msgpack::type::ARRAY || (p.via.array.size != 2 && p.via.array.size != 4))
+          throw msgpack::type_error();
         const auto kind = p.via.array.ptr[0].as<uint8_t>();
         if (kind >= state_kind_count) throw msgpack::type_error();
-        parts->push_back({static_cast<state_kind>(kind), p.via.array.ptr[1].as<std::string>()});
+        listed_part l{static_cast<state_kind>(kind), p.via.array.ptr[1].as<std::string>()};
+        if (p.via.array.size == 4) {
+          l.chunks = p.via.array.ptr[2].as<uint32_t>();
+          l.bytes = p.via.array.ptr[3].as<uint64_t>();
+        }
+        parts->push_back(std::move(l));
       }
     }
     return true;
@@ -191,22 +234,31 @@ std::string_view to_string(state_kind k) noexcept {
   return "unknown";
 }
 
-std::string seal_state(std::string_view payload) {
+void seal_state_into(std::string_view payload, std::string& sealed) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(3);
   pk.pack(state_store::format_version);
   pk.pack(xxh3(payload));
   pk.pack_bin(static_cast<uint32_t>(payload.size()));
-  // The payload (window state can be 100 MB) is copied once, not grown into.
-  std::string sealed;
+  sealed.clear();
   sealed.reserve(buf.size() + payload.size());
   sealed.append(buf.data(), buf.size());
   sealed.append(payload);
+}
+
+std::string seal_state(std::string_view payload) {
+  std::string sealed;
+  seal_state_into(payload, sealed);
   return sealed;
 }
 
 bool open_state(std::string_view sealed, std::string& payload, std::string& error) {
+  payload.clear();
+  return append_state(sealed, payload, error);
+}
+
+bool append_state(std::string_view sealed, std::string& payload, std::string& error) {
   try {
     // The payload is read in place, not copied into the unpacker's zone.
     auto h = msgpack::unpack(sealed.data(), sealed.size(), [](msgpack::type::object_type, std::size_t, void*) { return true; });
@@ -219,11 +271,11 @@ bool open_state(std::string_view sealed, std::string& payload, std::string& erro
       return false;
     }
     const auto& bin = o.via.array.ptr[2].via.bin;
-    payload.assign(bin.ptr, bin.size);
-    if (xxh3(payload) != o.via.array.ptr[1].as<uint64_t>()) {
+    if (xxh3(std::string_view(bin.ptr, bin.size)) != o.via.array.ptr[1].as<uint64_t>()) {
       error = "state value is damaged (checksum mismatch)";
       return false;
     }
+    payload.append(bin.ptr, bin.size);
     return true;
   } catch (const std::exception&) {
     error = "state value is damaged (does not decode)";
@@ -372,7 +424,7 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
   // their indexes; the margin covers those and the manifest's record (no
   // compaction ever rewrites them).
   uint64_t bytes = 0;
-  for (const auto& p : parts) bytes += p.bytes.size();
+  for (const auto& p : parts) bytes += p.size();
   const uint64_t needed = bytes + bytes / 16 + (1u << 20);
   if (const uint64_t free = free_bytes(dir_); free < needed) {
     error = "checkpoint " + std::to_string(info.id) + ": not written: " + std::to_string(free >> 20)
@@ -380,10 +432,35 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
     return false;
   }
   // One table file per column family, keys in order, then all ingested
-  // at once: RocksDB records them in its manifest in one step.
-  std::map<rocksdb::ColumnFamilyHandle*, std::map<std::string, std::string>> rows;
-  for (const auto& p : parts) rows[family(p.kind)][part_key(info.id, p.participant)] = seal_state(p.bytes);
-  rows[handles_[1]][id_key(info.id)] = encode_info(info, parts);
+  // at once: RocksDB records them in its manifest in one step. A part is
+  // sealed as it is put, a chunk at a time: a part of 100 MB (a window's
+  // million groups) is never copied whole, and no table block grows past
+  // a chunk.
+  struct row {
+    std::string key;
+    std::string_view payload;  // in the part, or in `joined`
+    std::string joined;        // a small part's pieces, joined
+    bool sealed = false;       // the record, sealed already
+    std::string_view value() const { return joined.empty() ? payload : std::string_view(joined); }
+  };
+  std::map<rocksdb::ColumnFamilyHandle*, std::vector<row>> rows;
+  for (const auto& p : parts) {
+    auto& family_rows = rows[family(p.kind)];
+    uint32_t chunks = 0;
+    each_chunk(p, [&](std::string_view chunk) {
+      family_rows.push_back({chunk_key(info.id, p.participant, chunks++), chunk, {}});
+    });
+    if (chunks == 0) {
+      row one{part_key(info.id, p.participant), p.bytes, {}};
+      if (!p.tail.empty()) {
+        one.joined = p.bytes;
+        for (const auto& piece : p.tail) one.joined += piece;
+      }
+      family_rows.push_back(std::move(one));
+    }
+  }
+  const std::string record = encode_info(info, parts);
+  rows[handles_[1]].push_back({id_key(info.id), record, {}, true});
   const std::string staging = dir_ + "/ingest";
   std::error_code ec;
   std::filesystem::create_directories(staging, ec);
@@ -392,12 +469,18 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
     for (const auto& f : written) std::filesystem::remove(f, ec);
   };
   std::vector<rocksdb::IngestExternalFileArg> args;
-  for (const auto& [cf, kv] : rows) {
+  std::string sealed;
+  for (auto& [cf, family_rows] : rows) {
+    std::sort(family_rows.begin(), family_rows.end(), [](const row& a, const row& b) { return a.key < b.key; });
     const std::string file = staging + "/" + std::to_string(info.id) + "-" + cf->GetName() + ".sst";
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(*options_), *options_, cf);
     auto status = writer.Open(file);
     if (status.ok()) written.push_back(file);
-    for (auto it = kv.begin(); status.ok() && it != kv.end(); ++it) status = writer.Put(it->first, it->second);
+    for (auto it = family_rows.begin(); status.ok() && it != family_rows.end(); ++it) {
+      if (!it->sealed) seal_state_into(it->value(), sealed);
+      const std::string_view value = it->sealed ? it->value() : std::string_view(sealed);
+      status = writer.Put(it->key, rocksdb::Slice(value.data(), value.size()));
+    }
     if (status.ok()) status = writer.Finish();
     if (!status.ok()) {
       clean_up();
@@ -462,17 +545,28 @@ bool state_store::read_checkpoint(uint64_t id, std::vector<state_part>& parts, s
   }
   for (const auto& l : listed) {
     // Pinned, not copied out, and kept out of the block cache: the payload
-    // is copied once, into the part.
+    // is copied once, into the part (chunk after chunk, into room made for
+    // all of them).
     rocksdb::ReadOptions read;
     read.fill_cache = false;
-    rocksdb::PinnableSlice sealed;
-    auto status = db_->Get(read, family(l.kind), part_key(id, l.participant), &sealed);
     state_part p{id, l.kind, l.participant, {}};
-    if (!status.ok() || !open_state(std::string_view(sealed.data(), sealed.size()), p.bytes, error)) {
+    if (l.chunks > 0) p.bytes.reserve(l.bytes);
+    for (uint32_t i = 0; i < std::max<uint32_t>(l.chunks, 1); ++i) {
+      rocksdb::PinnableSlice sealed;
+      auto status = db_->Get(read, family(l.kind), l.chunks > 0 ? chunk_key(id, l.participant, i) : part_key(id, l.participant),
+                             &sealed);
+      if (!status.ok() || !append_state(std::string_view(sealed.data(), sealed.size()), p.bytes, error)) {
+        error = "checkpoint " + std::to_string(id) + ", " + std::string(to_string(l.kind)) + " '" + l.participant +
+                "'" + (l.chunks > 0 ? ", chunk " + std::to_string(i + 1) + " of " + std::to_string(l.chunks) : "") +
+                ": " + (status.ok()           ? error
+                        : status.IsNotFound() ? std::string("missing")
+                                              : "damaged on disk (" + status.ToString() + ")");
+        return false;
+      }
+    }
+    if (l.chunks > 0 && p.bytes.size() != l.bytes) {
       error = "checkpoint " + std::to_string(id) + ", " + std::string(to_string(l.kind)) + " '" + l.participant +
-              "': " + (status.ok()           ? error
-                       : status.IsNotFound() ? std::string("missing")
-                                             : "damaged on disk (" + status.ToString() + ")");
+              "': " + std::to_string(p.bytes.size()) + " bytes in its chunks, its record says " + std::to_string(l.bytes);
       return false;
     }
     parts.push_back(std::move(p));

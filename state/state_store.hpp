@@ -45,10 +45,13 @@ public:
   /// is refused. 2: window state as one record per group, so it can be
   /// written in slices. 3: windows keep each source's highest event time.
   /// 4: distinct counters save their registers sparse while few are set.
-  static constexpr uint32_t format_version = 4;
-  /// Version 3 is read too (its registers are all in the dense form, which
-  /// version 4 reads); a version-3 store opened for writing is marked 4, so
-  /// an older vigil refuses it from then on instead of misreading it.
+  /// 5: a part over a MiB is stored in chunks of a MiB, each sealed, which
+  /// the checkpoint's record counts.
+  static constexpr uint32_t format_version = 5;
+  /// Versions 3 and 4 are read too (their registers are all in the dense
+  /// form or sparse, which version 5 reads; their parts are one value
+  /// each); an older store opened for writing is marked 5, so an older
+  /// vigil refuses it from then on instead of misreading it.
   static constexpr uint32_t oldest_readable_version = 3;
   static bool readable(uint32_t version) noexcept {
     return version >= oldest_readable_version && version <= format_version;
@@ -112,6 +115,9 @@ private:
 /// and checks both when unwrapping: a damaged or foreign value is refused
 /// with a message, never decoded into nonsense.
 std::string seal_state(std::string_view payload);
+void seal_state_into(std::string_view payload, std::string& sealed);  ///< reuses `sealed`'s room
 bool open_state(std::string_view sealed, std::string& payload, std::string& error);
+/// `open_state` that appends the payload to `payload` (a chunk of a part).
+bool append_state(std::string_view sealed, std::string& payload, std::string& error);
 
 } // namespace vigil

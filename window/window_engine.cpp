@@ -849,6 +849,9 @@ void window_engine::begin_save() {
     for (auto& [key, g] : groups) add(g);
   for (auto& [key, list] : sessions_)
     for (auto& g : list) add(*g);
+  // Room for what the last checkpoint wrote a group, and a tenth more: a
+  // million groups' state is not grown into by doubling and copying.
+  save_->out.reserve(todo.size() * saved_bytes_per_group_ * 11 / 10 + 256);
   write_header(save_->out, todo.size());
 }
 
@@ -887,6 +890,7 @@ std::string window_engine::end_save() {
     throw std::logic_error("window " + cfg_.name + ": checkpoint wrote " + std::to_string(save_->written) +
                            " of " + std::to_string(save_->todo.size()) + " groups");
   std::string bytes = save_->out.take();
+  if (save_->written > 0) saved_bytes_per_group_ = bytes.size() / save_->written;
   save_.reset();
   return bytes;
 }

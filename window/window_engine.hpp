@@ -342,6 +342,7 @@ private:
   std::vector<window_delta> deltas_;
   uint64_t save_epoch_ = 0;               // the last checkpoint begun
   std::unique_ptr<pending_save> save_;    // the one being written, if any
+  size_t saved_bytes_per_group_ = 0;      // in the last checkpoint: the next one's room
 };
 
 } // namespace vigil

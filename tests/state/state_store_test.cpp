@@ -110,6 +110,79 @@ TEST_CASE("a checkpoint missing a part (truncated) is refused, an older one stil
   CHECK(store->read_checkpoint(1, parts, error));
 }
 
+TEST_CASE("a part over a MiB is stored in sealed chunks, read back whole, and a damaged or missing chunk is named") {
+  test::temp_dir dir;
+  std::string error;
+  // 3.5 MiB in three pieces, as the window stage sends its engines' states.
+  std::string first(1u << 20, 'a'), second((2u << 20) + 5, 'b'), third(512u << 10, 'c');
+  for (size_t i = 0; i < second.size(); i += 4093) second[i] = static_cast<char>(i);
+  {
+    auto store = state_store::open(dir / "state", error);
+    auto parts = parts_of(1, "");
+    parts[1].bytes = "head";
+    parts[1].tail = {first, second, third};
+    REQUIRE(store->write_checkpoint({1, 1, 0, 3}, parts, error));
+    REQUIRE(store->write_checkpoint({2, 2, 0, 3}, parts, error));
+    std::vector<state_part> read;
+    REQUIRE(store->read_checkpoint(1, read, error));
+    CHECK(read[1].bytes == "head" + first + second + third);
+    CHECK(read[1].tail.empty());
+    CHECK(read[0].bytes == "positions");  // small parts stay one value each
+  }
+  // Pieces cut into chunks: "head", first, second in 3, third: chunk 2 is first's.
+  auto chunk = [](uint64_t id, uint32_t i) {
+    std::string k = test::checkpoint_key(id, "windows");
+    k.push_back('\0');
+    for (int b = 3; b >= 0; --b) k.push_back(static_cast<char>(i >> (8 * b)));
+    return k;
+  };
+  std::string sealed = seal_state(first);
+  sealed[sealed.size() / 2] ^= 0x01;
+  test::poke_state(dir / "state", "windows", chunk(2, 1), sealed);
+  {
+    auto store = state_store::open(dir / "state", error);
+    std::vector<state_part> read;
+    CHECK_FALSE(store->read_checkpoint(2, read, error));
+    CHECK(error == "checkpoint 2, window 'windows', chunk 2 of 6: state value is damaged (checksum mismatch)");
+    CHECK(store->read_checkpoint(1, read, error));  // the older one is untouched
+  }
+  test::poke_state(dir / "state", "windows", chunk(1, 5), "");
+  auto store = state_store::open(dir / "state", error);
+  std::vector<state_part> read;
+  CHECK_FALSE(store->read_checkpoint(1, read, error));
+  CHECK(error == "checkpoint 1, window 'windows', chunk 6 of 6: missing");
+}
+
+TEST_CASE("a checkpoint written by version 4 (every part one value, listed without chunks) still reads") {
+  test::temp_dir dir;
+  std::string error;
+  {
+    auto store = state_store::open(dir / "state", error);
+    REQUIRE(store->write_checkpoint({1, 1, 0, 3}, parts_of(1, "w"), error));
+  }
+  // Its record as version 4 wrote it: [id, time, bytes, parts, [[kind, name], ...]].
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(5);
+  pk.pack(uint64_t{1});
+  pk.pack(int64_t{1});
+  pk.pack(uint64_t{0});
+  pk.pack(uint32_t{3});
+  pk.pack_array(3);
+  for (const auto& p : parts_of(1, "w")) {
+    pk.pack_array(2);
+    pk.pack(static_cast<uint8_t>(p.kind));
+    pk.pack(p.participant);
+  }
+  test::poke_state(dir / "state", "checkpoints", test::checkpoint_key(1), seal_state({buf.data(), buf.size()}));
+  auto store = state_store::open(dir / "state", error);
+  std::vector<state_part> read;
+  REQUIRE(store->read_checkpoint(1, read, error));
+  REQUIRE(read.size() == 3);
+  CHECK(read[1].bytes == "w");
+  CHECK(read[2].bytes == "123");
+}
+
 TEST_CASE("a state dir held by an open store is refused to a second, with or without RocksDB's LOCK file") {
   test::temp_dir dir;
   std::string error;
@@ -132,7 +205,7 @@ TEST_CASE("a state dir of another format version is refused") {
   CHECK(error.find("move the directory away") != std::string::npos);
 }
 
-TEST_CASE("a version-3 state dir is read and marked 4, so an older vigil refuses it afterwards") {
+TEST_CASE("a version-3 state dir is read and marked 5, so an older vigil refuses it afterwards") {
   test::temp_dir dir;
   std::string error;
   REQUIRE(state_store::open(dir / "state", error));
@@ -145,11 +218,11 @@ TEST_CASE("a version-3 state dir is read and marked 4, so an older vigil refuses
     auto store = state_store::open(dir / "state", error);
     INFO(error);
     REQUIRE(store);
-    CHECK(store->setting("format_version") == std::optional<std::string>("4"));
+    CHECK(store->setting("format_version") == std::optional<std::string>("5"));
   }
   test::poke_state(dir / "state", "default", "format_version", "2");
   CHECK_FALSE(state_store::open(dir / "state", error));
-  CHECK(error.find("format version 2; this vigil reads versions 3 to 4") != std::string::npos);
+  CHECK(error.find("format version 2; this vigil reads versions 3 to 5") != std::string::npos);
 }
 
 TEST_CASE("a sealed value of version 3 opens, and one of a version this vigil does not read is refused") {
@@ -168,8 +241,8 @@ TEST_CASE("a sealed value of version 3 opens, and one of a version this vigil do
   CHECK(payload == "old");
   CHECK(open_state(seal_state("new"), payload, error));
   CHECK(payload == "new");
-  CHECK_FALSE(open_state(sealed_as(5, "future"), payload, error));
-  CHECK(error.find("state format version 5") != std::string::npos);
+  CHECK_FALSE(open_state(sealed_as(6, "future"), payload, error));
+  CHECK(error.find("state format version 6") != std::string::npos);
 }
 
 namespace {
