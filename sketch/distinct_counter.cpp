@@ -14,8 +14,8 @@ constexpr size_t dense_words = distinct_counter::register_count / sizeof(uint32_
 
 distinct_counter::distinct_counter(const distinct_counter& other)
   : small_(other.small_), small_size_(other.small_size_), mode_(other.mode_), sparse_size_(other.sparse_size_),
-    sparse_capacity_(other.sparse_capacity_) {
-  const size_t words = mode_ == mode::dense ? dense_words : sparse_capacity_;
+    heap_words_(other.heap_words_) {
+  const size_t words = mode_ == mode::dense ? dense_words : heap_words_;
   if (other.heap_) {
     heap_ = std::make_unique<uint32_t[]>(words);
     std::memcpy(heap_.get(), other.heap_.get(), words * sizeof(uint32_t));
@@ -30,11 +30,11 @@ distinct_counter& distinct_counter::operator=(distinct_counter&& other) noexcept
     small_size_ = other.small_size_;
     mode_ = other.mode_;
     sparse_size_ = other.sparse_size_;
-    sparse_capacity_ = other.sparse_capacity_;
+    heap_words_ = other.heap_words_;
     heap_ = std::move(other.heap_);
     other.small_size_ = 0;
     other.mode_ = mode::exact;
-    other.sparse_size_ = other.sparse_capacity_ = 0;
+    other.sparse_size_ = other.heap_words_ = 0;
   }
   return *this;
 }
@@ -44,9 +44,31 @@ distinct_counter& distinct_counter::operator=(const distinct_counter& other) {
   return *this;
 }
 
+void distinct_counter::add_exact(uint64_t hash) {
+  if (small_size_ == inline_hashes) {
+    heap_ = std::make_unique<uint32_t[]>(2 * exact_capacity);
+    heap_words_ = 2 * exact_capacity;
+    std::memcpy(heap_.get(), small_.hashes.data(), sizeof small_.hashes);
+  }
+  if (heap_) std::memcpy(heap_.get() + 2 * small_size_, &hash, sizeof hash);
+  else small_.hashes[small_size_] = hash;
+  ++small_size_;
+}
+
+std::vector<uint64_t> distinct_counter::exact_hashes() const {
+  std::vector<uint64_t> out;
+  if (!exact()) return out;
+  out.reserve(small_size_);
+  for (uint8_t i = 0; i < small_size_; ++i) out.push_back(exact_hash(i));
+  return out;
+}
+
 void distinct_counter::to_sparse() {
-  const auto hashes = small_.hashes;
+  std::array<uint64_t, exact_capacity> hashes;
   const uint8_t n = small_size_;
+  for (uint8_t i = 0; i < n; ++i) hashes[i] = exact_hash(i);
+  heap_.reset();
+  heap_words_ = 0;
   small_.entries = {};
   small_size_ = 0;
   sparse_size_ = 0;
@@ -59,7 +81,7 @@ void distinct_counter::to_dense() {
   copy_registers(reinterpret_cast<uint8_t*>(registers.get()));
   heap_ = std::move(registers);
   small_size_ = 0;
-  sparse_size_ = sparse_capacity_ = 0;
+  sparse_size_ = heap_words_ = 0;
   mode_ = mode::dense;
 }
 
@@ -76,14 +98,14 @@ void distinct_counter::set_sparse(size_t index, uint8_t rank) {
     raise_dense(index, rank);
     return;
   }
-  const size_t capacity = heap_ ? sparse_capacity_ : inline_entries;
+  const size_t capacity = heap_ ? heap_words_ : inline_entries;
   if (sparse_size_ == capacity) {
     const size_t grown = std::min(capacity * 2, sparse_limit);
     auto bigger = std::make_unique<uint32_t[]>(grown);
     std::memcpy(bigger.get(), e, sparse_size_ * sizeof(uint32_t));
     const size_t offset = static_cast<size_t>(at - e);
     heap_ = std::move(bigger);
-    sparse_capacity_ = static_cast<uint16_t>(grown);
+    heap_words_ = static_cast<uint16_t>(grown);
     e = heap_.get();
     at = e + offset;
   }
@@ -99,8 +121,10 @@ void distinct_counter::copy_registers(uint8_t* out) const noexcept {
   }
   std::memset(out, 0, register_count);
   if (mode_ == mode::exact) {
-    for (uint8_t i = 0; i < small_size_; ++i)
-      out[index_of(small_.hashes[i])] = std::max(out[index_of(small_.hashes[i])], rank_of(small_.hashes[i]));
+    for (uint8_t i = 0; i < small_size_; ++i) {
+      const uint64_t h = exact_hash(i);
+      out[index_of(h)] = std::max(out[index_of(h)], rank_of(h));
+    }
     return;
   }
   const uint32_t* e = entries();
@@ -109,7 +133,7 @@ void distinct_counter::copy_registers(uint8_t* out) const noexcept {
 
 void distinct_counter::merge(const distinct_counter& other) {
   if (other.mode_ == mode::exact) {
-    for (uint8_t i = 0; i < other.small_size_; ++i) add(other.small_.hashes[i]);
+    for (uint8_t i = 0; i < other.small_size_; ++i) add(other.exact_hash(i));
     return;
   }
   if (other.mode_ == mode::sparse) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -19,7 +20,7 @@ namespace vigil {
 /// (`xxh3`, not `string_hash`).
 ///
 /// The registers are kept sparse (only the ones set, 4 bytes each, the
-/// first 16 inline) until more than `sparse_limit` are set, and dense
+/// first 8 inline) until more than `sparse_limit` are set, and dense
 /// (4 KiB) after: a per-client window during a scan holds a counter of
 /// paths for each of many thousand clients, and most of them set a few
 /// dozen registers. Sparse or dense, the registers, and so every count and
@@ -28,6 +29,10 @@ namespace vigil {
 /// Why not an exact set: a window stage adds every event to two of these
 /// per window; an exact set of a busy minute spills out of the cache and
 /// was a third of `vigil run`'s time.
+///
+/// 48 bytes while it holds 4 hashes or 8 registers (a window group has two,
+/// and a million groups are a scan): the exact hashes past the first 4 and
+/// the registers past the first 8 are on the heap.
 class distinct_counter {
 public:
   static constexpr unsigned precision = 12;
@@ -47,11 +52,8 @@ public:
     if (mode_ == mode::dense) return add_to_dense(hash);
     if (mode_ == mode::sparse) return set_sparse(index_of(hash), rank_of(hash));
     for (uint8_t i = 0; i < small_size_; ++i)
-      if (small_.hashes[i] == hash) return;
-    if (small_size_ < exact_capacity) {
-      small_.hashes[small_size_++] = hash;
-      return;
-    }
+      if (exact_hash(i) == hash) return;
+    if (small_size_ < exact_capacity) return add_exact(hash);
     to_sparse();
     set_sparse(index_of(hash), rank_of(hash));
   }
@@ -69,8 +71,8 @@ public:
   /// Writes the `register_count` registers to `out` (all 0 while exact).
   void copy_registers(uint8_t* out) const noexcept;
   /// The exact hashes (while `exact()`): for codecs.
-  const uint64_t* exact_hashes() const noexcept { return small_.hashes.data(); }
-  size_t exact_size() const noexcept { return exact() ? small_size_ : 0; }
+  /// The exact hashes (none when not exact).
+  std::vector<uint64_t> exact_hashes() const;
   /// Rebuilds a counter from `n` exact hashes, or from `register_count`
   /// registers (kept sparse when few are set).
   static distinct_counter from_parts(const uint64_t* hashes, size_t n, const uint8_t* registers);
@@ -92,7 +94,7 @@ public:
         for (int b = 0; b < 4; ++b) bytes[i * 4u + b] = static_cast<uint8_t>(e[i] >> (8 * b));
       w.bin(bytes.data(), sparse_size_ * 4u);
     } else {
-      w.u64s(std::vector<uint64_t>(small_.hashes.begin(), small_.hashes.begin() + small_size_));
+      w.u64s(exact_hashes());
     }
   }
   template <class Reader>
@@ -116,7 +118,8 @@ public:
 
 private:
   enum class mode : uint8_t { exact, sparse, dense };
-  static constexpr size_t inline_entries = exact_capacity * 2;
+  static constexpr size_t inline_hashes = 4;
+  static constexpr size_t inline_entries = inline_hashes * 2;
 
   static size_t index_of(uint64_t hash) noexcept { return hash >> (64 - precision); }
   static uint8_t rank_of(uint64_t hash) noexcept {
@@ -138,6 +141,15 @@ private:
   void add_to_dense(uint64_t hash) noexcept { raise_dense(index_of(hash), rank_of(hash)); }
   /// Raises register `index` to `rank` (turning dense past `sparse_limit`).
   void set_sparse(size_t index, uint8_t rank);
+  /// Exact hash `i`: inline, or in `heap_` as two words (read and written
+  /// through memcpy, as uint32_t storage may not be read as uint64_t).
+  uint64_t exact_hash(size_t i) const noexcept {
+    if (!heap_) return small_.hashes[i];
+    uint64_t h;
+    std::memcpy(&h, heap_.get() + 2 * i, sizeof h);
+    return h;
+  }
+  void add_exact(uint64_t hash);
   uint32_t* entries() noexcept { return heap_ ? heap_.get() : small_.entries.data(); }
   const uint32_t* entries() const noexcept { return heap_ ? heap_.get() : small_.entries.data(); }
   // Dense registers live in uint32_t storage read as bytes (a char type
@@ -150,17 +162,19 @@ private:
   /// order or of impossible registers (a damaged checkpoint).
   static distinct_counter from_entries(const uint8_t* bytes, size_t n);
 
-  // Exact: the hashes. Sparse: the entries, here while they fit.
+  // Exact: the hashes, here while they fit. Sparse: the entries, here
+  // while they fit.
   union small_storage {
-    std::array<uint64_t, exact_capacity> hashes{};
+    std::array<uint64_t, inline_hashes> hashes{};
     std::array<uint32_t, inline_entries> entries;
   } small_;
+  // Exact past the inline hashes: all the hashes; sparse past the inline
+  // entries: the entries; dense: the registers.
+  std::unique_ptr<uint32_t[]> heap_;
   uint8_t small_size_ = 0;  // exact hashes
   mode mode_ = mode::exact;
-  uint16_t sparse_size_ = 0;      // entries
-  uint16_t sparse_capacity_ = 0;  // entries `heap_` holds (0: they are inline)
-  // Sparse past the inline entries: the entries; dense: the registers.
-  std::unique_ptr<uint32_t[]> heap_;
+  uint16_t sparse_size_ = 0;  // entries
+  uint16_t heap_words_ = 0;   // what `heap_` holds when not dense (0: nothing)
 };
 
 } // namespace vigil
