@@ -13,8 +13,11 @@ namespace vigil {
 /// Wire format version of an encoded `event_batch`. Bump on any change to
 /// the layout below; decoders refuse versions they do not know.
 // 4: signature classes are 32 bits. 5: distinct counters in partials may
-// carry sparse registers (sketch/distinct_counter.hpp).
-constexpr uint32_t event_batch_format_version = 5;
+// carry sparse registers (sketch/distinct_counter.hpp). 6: a partial's
+// group key escapes its values and separates them with NUL (and the key
+// picks the aggregator): an agent of 5 would send keys an aggregator of 6
+// misreads.
+constexpr uint32_t event_batch_format_version = 6;
 
 /// Bounds a decoder enforces on untrusted frames.
 struct decode_limits {

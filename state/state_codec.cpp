@@ -30,8 +30,9 @@ void state_writer::bin(const void* data, size_t size) {
   impl_->pk.pack_bin(static_cast<uint32_t>(size));
   impl_->pk.pack_bin_body(static_cast<const char*>(data), static_cast<uint32_t>(size));
 }
+void state_writer::fields_begin(size_t pairs) { impl_->pk.pack_array(static_cast<uint32_t>(pairs * 2)); }
 void state_writer::fields(const std::vector<std::pair<std::string, std::string>>& v) {
-  impl_->pk.pack_array(static_cast<uint32_t>(v.size() * 2));
+  fields_begin(v.size());
   for (const auto& [k, x] : v) {
     str(k);
     str(x);

@@ -32,6 +32,9 @@ public:
   void str(std::string_view v);
   void bin(const void* data, size_t size);
   void fields(const std::vector<std::pair<std::string, std::string>>& v);
+  /// Begins what `fields` writes, for `pairs` pairs each then written as
+  /// two `str` (name, value): fields written without a vector of them.
+  void fields_begin(size_t pairs);
   void u64s(const std::vector<uint64_t>& v);
 
   size_t size() const;

@@ -239,6 +239,78 @@ constexpr int record_base = 1 << 20;
 constexpr const char* builtin_fields[] = {"ip", "path", "route", "status", "status_class", "method",
                                           "host", "protocol", "user_agent", "referer", "ua_class"};
 
+// A group key holds the group's field values, each escaped (\0 as \1\1,
+// \1 as \1\2) and the next after a \0: no two groups share a key, and keys
+// order as their values do, field by field (a shorter value first), so
+// sorting keys sorts groups. An overflow key begins with \1\0, which no
+// escaped value holds. The group's fields are read back from its key: a
+// group holds them once.
+constexpr std::string_view overflow_marker("\x01\x00", 2);
+
+bool is_overflow_key(std::string_view key) noexcept { return key.substr(0, 2) == overflow_marker; }
+
+/// Escapes what follows `from` in `key` (a value just appended).
+void escape_from(std::string& key, size_t from) {
+  const auto needs = [](char c) { return c == '\0' || c == '\x01'; };
+  if (std::none_of(key.begin() + static_cast<std::ptrdiff_t>(from), key.end(), needs)) return;
+  std::string escaped;
+  for (size_t i = from; i < key.size(); ++i) {
+    if (needs(key[i])) {
+      escaped += '\x01';
+      escaped += key[i] == '\0' ? '\x01' : '\x02';
+    } else {
+      escaped += key[i];
+    }
+  }
+  key.resize(from);
+  key += escaped;
+}
+
+void append_value(std::string_view value, std::string& key) {
+  const size_t from = key.size();
+  key += value;
+  escape_from(key, from);
+}
+
+/// Calls `each(value)` with the `n` values of `key` (those it lacks empty).
+template <class Each>
+void each_value(std::string_view key, size_t n, Each&& each) {
+  if (is_overflow_key(key)) key.remove_prefix(overflow_marker.size());
+  std::string unescaped;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t end = std::min(key.find('\0'), key.size());
+    const std::string_view value = key.substr(0, end);
+    key.remove_prefix(std::min(end + 1, key.size()));
+    if (value.find('\x01') == std::string_view::npos) {
+      each(value);
+      continue;
+    }
+    unescaped.clear();
+    for (size_t k = 0; k < value.size(); ++k) {
+      if (value[k] == '\x01' && k + 1 < value.size()) unescaped += value[++k] == '\x01' ? '\0' : '\x01';
+      else unescaped += value[k];
+    }
+    each(std::string_view(unescaped));
+  }
+}
+
+/// The order of groups by their values (an overflow group among the others).
+bool key_less(std::string_view a, std::string_view b) noexcept {
+  if (is_overflow_key(a)) a.remove_prefix(overflow_marker.size());
+  if (is_overflow_key(b)) b.remove_prefix(overflow_marker.size());
+  return a < b;
+}
+
+/// A group's key from its field values, as `make_key` makes it.
+std::string key_of(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string key;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) key += '\0';
+    append_value(fields[i].second, key);
+  }
+  return key;
+}
+
 } // namespace
 
 window_engine::window_engine(window_config cfg, std::vector<std::string> label_names, const record_layout* records)
@@ -339,8 +411,10 @@ bool window_engine::append_field(const window_event& e, size_t field, std::strin
 void window_engine::make_key(const window_event& e) {
   key_.clear();
   for (size_t i = 0; i < field_ids_.size(); ++i) {
+    if (i > 0) key_ += '\0';
+    const size_t from = key_.size();
     if (append_field(e, i, key_)) ++values_cut_;
-    key_ += '\x1f';
+    escape_from(key_, from);
   }
 }
 
@@ -353,11 +427,15 @@ template <class Values>
 const std::string& window_engine::overflow_key(size_t open, Values&& each_value) {
   const size_t budget = group_cap_ + std::max<size_t>(16, group_cap_ / 16);
   const bool per_network = open < budget;
-  overflow_key_.assign(1, '\x1e');  // no real key starts so
+  overflow_key_.assign(overflow_marker);
+  bool first = true;
   each_value([&](std::string_view value) {
+    if (!first) overflow_key_ += '\0';
+    first = false;
+    const size_t from = overflow_key_.size();
     if (per_network) append_network_of(value, overflow_key_);
     else overflow_key_ += overflow_value;
-    overflow_key_ += '\x1f';
+    escape_from(overflow_key_, from);
   });
   return overflow_key_;
 }
@@ -372,25 +450,12 @@ const std::string& window_engine::overflow_key(const window_event& e, size_t ope
   });
 }
 
-std::vector<std::pair<std::string, std::string>> window_engine::overflow_fields(const std::string& key) const {
-  // The values are the key's, between its marker and its separators.
+std::vector<std::pair<std::string, std::string>> window_engine::fields_of(std::string_view key) const {
   std::vector<std::pair<std::string, std::string>> fields;
-  size_t at = 1;
-  for (const auto& name : cfg_.group_by) {
-    const size_t end = key.find('\x1f', at);
-    fields.emplace_back(name, key.substr(at, end - at));
-    at = end + 1;
-  }
-  return fields;
-}
-
-std::vector<std::pair<std::string, std::string>> window_engine::group_fields(const window_event& e) const {
-  std::vector<std::pair<std::string, std::string>> fields;
-  for (size_t i = 0; i < field_ids_.size(); ++i) {
-    std::string v;
-    append_field(e, i, v);
-    fields.emplace_back(cfg_.group_by[i], std::move(v));
-  }
+  fields.reserve(cfg_.group_by.size());
+  size_t i = 0;
+  each_value(key, cfg_.group_by.size(),
+             [&](std::string_view value) { fields.emplace_back(cfg_.group_by[i++], std::string(value)); });
   return fields;
 }
 
@@ -408,20 +473,20 @@ void window_engine::mark_changed(group_state& g) {
   }
 }
 
-window_engine::group_state window_engine::new_group(int64_t start, int64_t end,
-                                                    std::vector<std::pair<std::string, std::string>> fields) const {
+window_engine::group_state window_engine::new_group(int64_t start, int64_t end) const {
   group_state g;
   g.saved_in = save_epoch_;  // not part of a checkpoint being written
-  g.fields = std::move(fields);
   g.start_ms = start;
   g.end_ms = end;
   g.metrics.declare(plan_);
   return g;
 }
 
-group_snapshot window_engine::snapshot(const group_state& g) const {
+group_snapshot window_engine::snapshot(const group_state& g) const { return snapshot(g, fields_of(*g.key)); }
+
+group_snapshot window_engine::snapshot(const group_state& g, std::vector<std::pair<std::string, std::string>> fields) const {
   group_snapshot s;
-  s.group = g.fields;
+  s.group = std::move(fields);
   s.last_event_ms = g.last_event_ms;
   s.values.reserve(watched_.size());
   for (size_t i = 0; i < watched_.size(); ++i) {
@@ -436,35 +501,23 @@ group_snapshot window_engine::snapshot(const group_state& g) const {
   return s;
 }
 
-namespace {
-
-/// A group's key from its field values, as `make_key` joins them (an
-/// overflow key has its marker before them).
-std::string key_of(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string key;
-  for (const auto& [name, value] : fields) {
-    key += value;
-    key += '\x1f';
-  }
-  return key;
-}
-
-} // namespace
-
-std::string window_engine::map_key_of(const group_state& g) const {
-  return g.overflow ? "\x1e" + key_of(g.fields) : key_of(g.fields);
+window_engine::group_map::iterator window_engine::emplace_group(group_map& groups, std::string_view key,
+                                                                 int64_t start, int64_t end) {
+  auto it = groups.try_emplace(key, new_group(start, end)).first;
+  it->second.key = &it->first;
+  return it;
 }
 
 bool window_engine::waits_for_close(const group_state& g) const {
   if (!closing_ || closing_->start >= g.start_ms) return false;
   // The closing instance is the oldest open one; its closed groups are erased.
-  return open_.begin()->second.count(map_key_of(g)) != 0;
+  return open_.begin()->second.count(*g.key) != 0;
 }
 
 void window_engine::drain_changes() {
   if (dirty_.empty()) return;
   std::sort(dirty_.begin(), dirty_.end(), [](const group_state* a, const group_state* b) {
-    return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
+    return a->start_ms != b->start_ms ? a->start_ms < b->start_ms : key_less(*a->key, *b->key);
   });
   size_t waiting = 0;  // kept at the front of dirty_, still dirty: they go once their keys have closed
   for (group_state* g : dirty_) {
@@ -537,7 +590,7 @@ bool window_engine::close_some(size_t budget, std::vector<window_result>& closed
       keep_for_checkpoint(it->second);
       forget_for_checkpoint(it->second);
       if (!watched_.empty()) deltas_.back().groups.push_back(snapshot(it->second));
-      closed.push_back({cfg_.name, c.start, end, std::move(it->second.fields), std::move(it->second.metrics), {}});
+      closed.push_back({cfg_.name, c.start, end, fields_of(it->first), std::move(it->second.metrics), {}});
       groups.erase(it);
     }
     if (last) {
@@ -554,14 +607,16 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
   // Changes first: the groups about to close are still whole.
   drain_changes();
   if (cfg_.type == window_type::session) {
-    std::vector<std::unique_ptr<group_state>> done;
+    // Each with its fields: its key goes with its map entry.
+    std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::unique_ptr<group_state>>> done;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto& list = it->second;
       for (auto s = list.begin(); s != list.end();) {
         if ((*s)->end_ms <= watermark) {
           keep_for_checkpoint(**s);
           forget_for_checkpoint(**s);
-          done.push_back(std::move(*s));
+          (*s)->key = nullptr;
+          done.emplace_back(fields_of(it->first), std::move(*s));
           s = list.erase(s);
           --open_sessions_;
         } else {
@@ -572,12 +627,12 @@ void window_engine::advance(int64_t watermark, std::vector<window_result>& close
       else ++it;
     }
     std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
-      return std::tie(a->start_ms, a->fields) < std::tie(b->start_ms, b->fields);
+      return std::tie(a.second->start_ms, a.first) < std::tie(b.second->start_ms, b.first);
     });
-    for (auto& s : done) {
+    for (auto& [fields, s] : done) {
       if (!watched_.empty())
-        deltas_.push_back(window_delta{cfg_.name, s->start_ms, s->end_ms, true, {snapshot(*s)}});
-      closed.push_back({cfg_.name, s->start_ms, s->end_ms, std::move(s->fields), std::move(s->metrics), {}});
+        deltas_.push_back(window_delta{cfg_.name, s->start_ms, s->end_ms, true, {snapshot(*s, fields)}});
+      closed.push_back({cfg_.name, s->start_ms, s->end_ms, std::move(fields), std::move(s->metrics), {}});
     }
     return;
   }
@@ -617,7 +672,6 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   input_idle_[input] = 0;
   const int64_t t = e.time_ms;
   make_key(e);
-  bool session_overflows = false;  // key_ became its overflow group's
   if (!partition_.single() && partition_of(cfg_, key_, partition_.count) != partition_.index) {
     if (!collecting_) raise_input(input, t, closed);
     return;
@@ -638,7 +692,6 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
     if (!joins_open && open_sessions_ >= group_cap_) {
       ++groups_dropped_;
       key_ = overflow_key(e, open_sessions_);
-      session_overflows = true;
     }
   } else if (!collecting_) {
     const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : cfg_.size.count();
@@ -654,7 +707,8 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
 
   if (cfg_.type == window_type::session) {
     const int64_t gap = cfg_.gap.count();
-    auto& list = sessions_[key_];
+    auto entry = sessions_.try_emplace(key_).first;
+    auto& list = entry->second;
     // Join every session the event touches; they merge through it.
     std::unique_ptr<group_state> joined;
     for (auto s = list.begin(); s != list.end();) {
@@ -678,10 +732,9 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
       --open_sessions_;
     }
     if (!joined) {
-      joined = std::make_unique<group_state>(
-        new_group(t, t + gap, session_overflows ? overflow_fields(key_) : group_fields(e)));
+      joined = std::make_unique<group_state>(new_group(t, t + gap));
+      joined->key = &entry->first;
     }
-    joined->overflow = joined->overflow || session_overflows;
     joined->start_ms = std::min(joined->start_ms, t);
     joined->end_ms = std::max(joined->end_ms, t + gap);
     touch(*joined, e);
@@ -700,12 +753,9 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
         ++groups_dropped_;
         const std::string& key = overflow_key(e, groups.size());
         it = groups.find(key);
-        if (it == groups.end()) {
-          it = groups.try_emplace(key, new_group(start, start + size, overflow_fields(key))).first;
-          it->second.overflow = true;
-        }
+        if (it == groups.end()) it = emplace_group(groups, key, start, start + size);
       } else {
-        it = groups.try_emplace(key_, new_group(start, start + size, group_fields(e))).first;
+        it = emplace_group(groups, key_, start, start + size);
       }
     }
     touch(it->second, e);
@@ -737,7 +787,7 @@ void window_engine::raise_input(size_t input, int64_t t, std::vector<window_resu
 void window_engine::take_partials(std::vector<window_partial>& out) {
   for (auto& [start, groups] : open_)
     for (auto& [key, g] : groups)
-      out.push_back(window_partial{start, key, std::move(g.fields), g.last_event_ms, std::move(g.metrics)});
+      out.push_back(window_partial{start, key, fields_of(key), g.last_event_ms, std::move(g.metrics)});
   open_.clear();
   closing_.reset();
   dirty_.clear();
@@ -760,12 +810,9 @@ void window_engine::merge(window_partial& p, size_t input) {
         for (const auto& field : p.fields) take(field.second);
       });
       it = groups.find(key);
-      if (it == groups.end()) {
-        it = groups.try_emplace(key, new_group(p.start_ms, p.start_ms + size, overflow_fields(key))).first;
-        it->second.overflow = true;
-      }
+      if (it == groups.end()) it = emplace_group(groups, key, p.start_ms, p.start_ms + size);
     } else {
-      it = groups.try_emplace(p.key, new_group(p.start_ms, p.start_ms + size, std::move(p.fields))).first;
+      it = emplace_group(groups, p.key, p.start_ms, p.start_ms + size);
     }
   }
   group_state& g = it->second;
@@ -799,17 +846,8 @@ namespace {
 enum class saved_kind : uint64_t { by_start = 0, sessions = 1 };
 
 template <class Group>
-void save_group(state_writer& w, const Group& g) {
-  w.fields(g.fields);
-  w.i64(g.start_ms);
-  w.i64(g.end_ms);
-  w.i64(g.last_event_ms);
-  g.metrics.save(w);
-}
-
-template <class Group>
-void restore_group(state_reader& r, Group& g) {
-  g.fields = r.fields();
+void restore_group(state_reader& r, Group& g, std::vector<std::pair<std::string, std::string>>& fields) {
+  fields = r.fields();
   g.start_ms = r.i64();
   g.end_ms = r.i64();
   g.last_event_ms = r.i64();
@@ -817,6 +855,19 @@ void restore_group(state_reader& r, Group& g) {
 }
 
 } // namespace
+
+void window_engine::save_group(state_writer& w, const group_state& g) const {
+  w.fields_begin(cfg_.group_by.size());
+  size_t i = 0;
+  each_value(*g.key, cfg_.group_by.size(), [&](std::string_view value) {
+    w.str(cfg_.group_by[i++]);
+    w.str(value);
+  });
+  w.i64(g.start_ms);
+  w.i64(g.end_ms);
+  w.i64(g.last_event_ms);
+  g.metrics.save(w);
+}
 
 void window_engine::write_header(state_writer& w, uint64_t groups) const {
   w.str(cfg_.name);
@@ -906,8 +957,9 @@ window_engine::state_summary window_engine::summarize(state_reader& r) {
   s.groups_dropped = r.u64();
   std::map<int64_t, uint64_t> instances;
   group_state g;
+  std::vector<std::pair<std::string, std::string>> fields;
   for (size_t n = r.count(); n > 0; --n) {
-    restore_group(r, g);
+    restore_group(r, g, fields);
     s.requests += g.metrics.requests();
     if (kind == saved_kind::sessions) ++s.sessions;
     else ++instances[g.start_ms];
@@ -939,14 +991,17 @@ void window_engine::restore(state_reader& r) {
   // Groups come instance by instance: look the instance up when it changes.
   group_map* instance = nullptr;
   int64_t instance_start = 0;
+  std::vector<std::pair<std::string, std::string>> fields;
   for (size_t n = r.count(); n > 0; --n) {
     group_state g;
-    restore_group(r, g);
+    restore_group(r, g, fields);
     g.metrics.bind(plan_);
     g.saved_in = save_epoch_;
-    std::string key = key_of(g.fields);
+    std::string key = key_of(fields);
     if (kind == saved_kind::sessions) {
-      sessions_[key].push_back(std::make_unique<group_state>(std::move(g)));
+      auto entry = sessions_.try_emplace(std::move(key)).first;
+      g.key = &entry->first;
+      entry->second.push_back(std::make_unique<group_state>(std::move(g)));
       ++open_sessions_;
       continue;
     }
@@ -954,7 +1009,8 @@ void window_engine::restore(state_reader& r) {
       instance = &open_[g.start_ms];
       instance_start = g.start_ms;
     }
-    instance->try_emplace(std::move(key), std::move(g));
+    auto it = instance->try_emplace(std::move(key), std::move(g)).first;
+    it->second.key = &it->first;
   }
   // An instance the watermark passed was closing when the checkpoint was
   // taken (its first, empty slice went out before it): what it still holds

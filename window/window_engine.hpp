@@ -261,13 +261,14 @@ public:
   size_t open_groups() const noexcept;
 
 private:
+  /// One group: what it holds and where it is, its field values in its
+  /// key (see `make_key`), which the map it is in holds.
   struct group_state {
-    std::vector<std::pair<std::string, std::string>> fields;
+    const std::string* key = nullptr;  // its map's key (a node's: it never moves)
     window_metrics metrics;
     int64_t start_ms = 0, end_ms = 0;
     int64_t last_event_ms = 0;
     bool dirty = false;
-    bool overflow = false;   // its key is an overflow key (see `overflow_key`)
     uint64_t saved_in = 0;   // the last checkpoint it was written to (or is not part of)
     size_t save_slot = 0;    // its place in that checkpoint's to-do list
   };
@@ -282,12 +283,14 @@ private:
     size_t next = 0;
   };
   using session_list = std::vector<std::unique_ptr<group_state>>;
+  using session_map = absl::node_hash_map<std::string, session_list, string_hash, string_eq>;
 
   /// Appends the value of group field `field`; true when it was longer
   /// than `max_group_value_bytes` and was cut (see the .cpp).
   bool append_field(const window_event& e, size_t field, std::string& out) const;
   void make_key(const window_event& e);
-  std::vector<std::pair<std::string, std::string>> group_fields(const window_event& e) const;
+  /// The group fields a key holds (an overflow key's too).
+  std::vector<std::pair<std::string, std::string>> fields_of(std::string_view key) const;
   /// The key of the overflow group of a key over the group cap, with `open`
   /// groups in its window: its network's group while fewer than the
   /// overflow budget are open, else the one "(overflow)" group. `each_value`
@@ -295,22 +298,22 @@ private:
   template <class Values>
   const std::string& overflow_key(size_t open, Values&& each_value);
   const std::string& overflow_key(const window_event& e, size_t open);
-  /// The fields of the group an overflow key names.
-  std::vector<std::pair<std::string, std::string>> overflow_fields(const std::string& key) const;
   void touch(group_state& g, const window_event& e);
   /// A changed group: its snapshot goes out with the next deltas.
   void mark_changed(group_state& g);
-  group_state new_group(int64_t start, int64_t end, std::vector<std::pair<std::string, std::string>> fields) const;
+  group_state new_group(int64_t start, int64_t end) const;
+  /// A new group of key `key` in `groups`, pointing at its key there.
+  group_map::iterator emplace_group(group_map& groups, std::string_view key, int64_t start, int64_t end);
   group_snapshot snapshot(const group_state& g) const;
+  group_snapshot snapshot(const group_state& g, std::vector<std::pair<std::string, std::string>> fields) const;
   void drain_changes();
   void advance(int64_t watermark, std::vector<window_result>& closed);
   void raise_input(size_t input, int64_t t, std::vector<window_result>& closed);
   void queue_close(int64_t start, group_map& groups);
-  /// The key `g` has in its instance's map.
-  std::string map_key_of(const group_state& g) const;
   /// Whether a change of `g` waits: its key is still to close in the older instance closing.
   bool waits_for_close(const group_state& g) const;
   void write_header(state_writer& w, uint64_t groups) const;
+  void save_group(state_writer& w, const group_state& g) const;
   void keep_for_checkpoint(group_state& g);
   void forget_for_checkpoint(const group_state& g);
   void finish_save();
@@ -336,7 +339,7 @@ private:
   std::map<int64_t, group_map> open_;   // tumbling, sliding: by start (closing ones too)
   std::optional<close_cursor> closing_;  // the first instance of open_, while it closes
   bool sliced_ = false;
-  string_map<session_list> sessions_;   // session: by group
+  session_map sessions_;                // session: by group (nodes: its groups point at their keys)
   size_t open_sessions_ = 0;
   std::vector<group_state*> dirty_;     // changed since the last drain; node-stable
   std::vector<window_delta> deltas_;

@@ -537,9 +537,9 @@ uint64_t vm_peak_bytes(pid_t pid) {
 
 TEST_CASE("a node that runs out of memory says so and exits 1, instead of an actor dying while the rest wait") {
   test::temp_dir dir;
-  // 2,000,000 lines of a million clients in one hour-long per-IP window:
-  // about 860,000 groups, over 500 MB even as they close in slices.
-  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 50000 --duration 40s --clients 1000000 --seed 3"
+  // 4,000,000 lines of two million clients in one hour-long per-IP window:
+  // about 1,600,000 groups, over 600 MB even as they close in slices.
+  REQUIRE(test::run_command(bin + " gen access --no-pace --rate 50000 --duration 80s --clients 2000000 --seed 3"
                             " --start 2024-01-01T00:00:00Z --format combined -o '" + (dir / "access.log") + "' 2>/dev/null")
             .exit_code == 0);
   test::write_file(dir / "small.log", "");
