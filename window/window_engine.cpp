@@ -249,6 +249,11 @@ constexpr std::string_view overflow_marker("\x01\x00", 2);
 
 bool is_overflow_key(std::string_view key) noexcept { return key.substr(0, 2) == overflow_marker; }
 
+// Saved after an overflow group's fields, so that it restores as one
+// (no group_by field is so named). Without it, a restart made a second
+// group of the same fields for the overflow that followed.
+constexpr std::string_view overflow_field("\x01overflow", 9);
+
 /// Escapes what follows `from` in `key` (a value just appended).
 void escape_from(std::string& key, size_t from) {
   const auto needs = [](char c) { return c == '\0' || c == '\x01'; };
@@ -857,12 +862,17 @@ void restore_group(state_reader& r, Group& g, std::vector<std::pair<std::string,
 } // namespace
 
 void window_engine::save_group(state_writer& w, const group_state& g) const {
-  w.fields_begin(cfg_.group_by.size());
+  const bool overflow = is_overflow_key(*g.key);
+  w.fields_begin(cfg_.group_by.size() + (overflow ? 1 : 0));
   size_t i = 0;
   each_value(*g.key, cfg_.group_by.size(), [&](std::string_view value) {
     w.str(cfg_.group_by[i++]);
     w.str(value);
   });
+  if (overflow) {
+    w.str(overflow_field);
+    w.str("");
+  }
   w.i64(g.start_ms);
   w.i64(g.end_ms);
   w.i64(g.last_event_ms);
@@ -997,7 +1007,12 @@ void window_engine::restore(state_reader& r) {
     restore_group(r, g, fields);
     g.metrics.bind(plan_);
     g.saved_in = save_epoch_;
-    std::string key = key_of(fields);
+    std::string key;
+    if (!fields.empty() && fields.back().first == overflow_field) {
+      fields.pop_back();
+      key = overflow_marker;
+    }
+    key += key_of(fields);
     if (kind == saved_kind::sessions) {
       auto entry = sessions_.try_emplace(std::move(key)).first;
       g.key = &entry->first;

@@ -213,6 +213,36 @@ TEST_CASE("keys beyond the cap are counted in their network's group, then in one
   CHECK(visits["10.0.0.1"] == 2);
 }
 
+TEST_CASE("overflow groups stay overflow groups across a checkpoint: a restart counts the overflow after it in them") {
+  for (const bool sessions : {false, true}) {
+    INFO((sessions ? "sessions" : "tumbling"));
+    window_config c = tumbling({"ip"});
+    if (sessions) {
+      c.type = window_type::session;
+      c.gap = duration_ms{30000};
+    }
+    c.max_groups = 2;
+    std::vector<std::string> ips;
+    for (int i = 0; i < 60; ++i) ips.push_back("192.168." + std::to_string(i % 30) + "." + std::to_string(i));
+    window_engine whole{c}, first{c};
+    std::vector<window_result> a, b;
+    for (size_t i = 0; i < ips.size(); ++i) {
+      whole.add(ev(1000 + static_cast<int64_t>(i), ips[i]), a);
+      if (i < 30) first.add(ev(1000 + static_cast<int64_t>(i), ips[i]), b);
+    }
+    const std::string saved = first.save();
+    window_engine second{c};
+    state_reader r(saved);
+    second.restore(r);
+    for (size_t i = 30; i < ips.size(); ++i) second.add(ev(1000 + static_cast<int64_t>(i), ips[i]), b);
+    CHECK(second.open_groups() == whole.open_groups());
+    whole.flush(a);
+    second.flush(b);
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) CHECK(to_json(a[i]) == to_json(b[i]));
+  }
+}
+
 TEST_CASE("metrics: rates, status classes, probes, bots and distinct counts") {
   window_engine w{tumbling()};
   std::vector<window_result> out;
