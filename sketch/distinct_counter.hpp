@@ -100,7 +100,7 @@ public:
   template <class Reader>
   void restore(Reader& r) {
     if (r.boolean()) {
-      const std::string regs = r.bin();
+      const std::string_view regs = r.bin_view();
       const auto* bytes = reinterpret_cast<const uint8_t*>(regs.data());
       if (regs.size() == register_count) {
         *this = from_parts(nullptr, 0, bytes);
@@ -110,9 +110,11 @@ public:
         throw std::runtime_error("distinct counter: " + std::to_string(regs.size()) + " bytes of registers");
       }
     } else {
-      auto hashes = r.u64s();
-      if (hashes.size() > exact_capacity) throw std::runtime_error("distinct counter: too many exact values");
-      *this = from_parts(hashes.data(), hashes.size(), nullptr);
+      const size_t n = r.u64s_begin();
+      if (n > exact_capacity) throw std::runtime_error("distinct counter: too many exact values");
+      uint64_t hashes[exact_capacity];
+      for (size_t i = 0; i < n; ++i) hashes[i] = r.u64();
+      *this = from_parts(hashes, n, nullptr);
     }
   }
 

@@ -122,14 +122,25 @@ public:
     zeros_ = r.u64();
     max_ = r.f64();
     lowest_ = static_cast<int32_t>(r.i64());
-    counts_ = r.u64s();
+    // Read into the sorted list while few buckets hold values, into the
+    // array once more do: a restart does not allocate the array of a
+    // sketch that the list holds.
+    const size_t n = r.u64s_begin();
     list_.clear();
-    size_t used = 0;
-    for (uint64_t c : counts_) used += c != 0;
-    if (used > sparse_buckets) return;
-    for (size_t i = 0; i < counts_.size(); ++i)
-      if (counts_[i] != 0) list_.emplace_back(lowest_ + static_cast<int32_t>(i), counts_[i]);
     std::vector<uint64_t>().swap(counts_);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t c = r.u64();
+      if (c == 0) continue;
+      if (list_.size() < sparse_buckets) {
+        list_.emplace_back(lowest_ + static_cast<int32_t>(i), c);
+        continue;
+      }
+      counts_.assign(n, 0);
+      for (const auto& [k, count] : list_) counts_[static_cast<size_t>(k - lowest_)] = count;
+      std::vector<std::pair<int32_t, uint64_t>>().swap(list_);
+      counts_[i] = c;
+      for (++i; i < n; ++i) counts_[i] = r.u64();
+    }
   }
 
 private:

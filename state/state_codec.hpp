@@ -49,12 +49,12 @@ private:
 };
 
 /// Reads what a `state_writer` wrote, value by value, in the same order.
+/// It decodes msgpack's scalar, string and array formats in place: a
+/// restart reads tens of millions of values, and msgpack's `unpack` builds
+/// a parse context (a heap-allocated stack) and an object for each one.
 class state_reader {
 public:
-  explicit state_reader(std::string_view bytes);
-  ~state_reader();
-  state_reader(const state_reader&) = delete;
-  state_reader& operator=(const state_reader&) = delete;
+  explicit state_reader(std::string_view bytes) : bytes_(bytes) {}
 
   uint64_t u64();
   int64_t i64();
@@ -62,23 +62,38 @@ public:
   bool boolean();
   std::string str();
   std::string bin();
+  /// The bytes of a `bin`, in place: valid while the bytes read are.
+  std::string_view bin_view();
   std::vector<std::pair<std::string, std::string>> fields();
+  /// Reads a field list into `out`, reusing its strings' room.
+  void fields_into(std::vector<std::pair<std::string, std::string>>& out);
   std::vector<uint64_t> u64s();
+  /// Reads what `u64s` wrote into `out`, reusing its room.
+  void u64s_into(std::vector<uint64_t>& out);
+  /// Begins reading what `u64s` wrote: the count of integers that follow,
+  /// each then read with `u64`.
+  size_t u64s_begin();
   /// A count about to drive a loop, checked against what is left to read.
   size_t count();
 
   bool done() const noexcept { return offset_ >= bytes_.size(); }
 
 private:
-  struct impl;
+  struct integer {
+    bool negative;
+    uint64_t bits;  // the value, or its two's complement when negative
+  };
+  uint8_t lead(const char* what);
+  const char* take(size_t n, const char* what);
   template <class T>
-  T next(const char* what);
+  T fixed(const char* what);
+  bool integer_at(uint8_t b, integer& out, const char* what);
+  std::string_view string_at(uint8_t b, bool allow_str, bool allow_bin, const char* what);
+  size_t array_header(const char* what);
+  [[noreturn]] void mismatch(const char* what) const;
 
   std::string_view bytes_;
   size_t offset_ = 0;
-  // One msgpack zone for every value read, cleared as it goes: a restart
-  // decodes millions of small values, and a zone each was most of its time.
-  std::unique_ptr<impl> impl_;
 };
 
 } // namespace vigil

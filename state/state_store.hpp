@@ -46,12 +46,14 @@ public:
   /// written in slices. 3: windows keep each source's highest event time.
   /// 4: distinct counters save their registers sparse while few are set.
   /// 5: a part over a MiB is stored in chunks of a MiB, each sealed, which
-  /// the checkpoint's record counts.
-  static constexpr uint32_t format_version = 5;
-  /// Versions 3 and 4 are read too (their registers are all in the dense
+  /// the checkpoint's record counts. 6: a window's state holds the hash
+  /// seed of its group tables.
+  static constexpr uint32_t format_version = 6;
+  /// Versions 3 to 5 are read too (their registers are all in the dense
   /// form or sparse, which version 5 reads; their parts are one value
-  /// each); an older store opened for writing is marked 5, so an older
-  /// vigil refuses it from then on instead of misreading it.
+  /// each; their windows have no seed, and take a fresh one); an older
+  /// store opened for writing is marked 6, so an older vigil refuses it
+  /// from then on instead of misreading it.
   static constexpr uint32_t oldest_readable_version = 3;
   static bool readable(uint32_t version) noexcept {
     return version >= oldest_readable_version && version <= format_version;

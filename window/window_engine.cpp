@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <stdexcept>
 #include <tuple>
 
@@ -320,6 +321,8 @@ std::string key_of(const std::vector<std::pair<std::string, std::string>>& field
 
 window_engine::window_engine(window_config cfg, std::vector<std::string> label_names, const record_layout* records)
   : cfg_(std::move(cfg)), label_names_(std::move(label_names)) {
+  std::random_device entropy;
+  use_hash_seed((uint64_t{entropy()} << 32) ^ entropy());
   // A group costs at most its metrics (about 1 KiB) and, per group field,
   // a value of 256 bytes held twice (key and result): the byte bound is a
   // group count, the same on every replay.
@@ -504,6 +507,15 @@ group_snapshot window_engine::snapshot(const group_state& g, std::vector<std::pa
     s.values.push_back(v.value_or(std::nan("")));
   }
   return s;
+}
+
+window_engine::group_map& window_engine::instance_at(int64_t start) {
+  return open_.try_emplace(start, 0, group_hash{hash_seed_}).first->second;
+}
+
+void window_engine::use_hash_seed(uint64_t seed) {
+  hash_seed_ = seed;
+  sessions_ = session_map(0, group_hash{seed});
 }
 
 window_engine::group_map::iterator window_engine::emplace_group(group_map& groups, std::string_view key,
@@ -751,7 +763,7 @@ void window_engine::add(const window_event& e, std::vector<window_result>& close
   const int64_t slide = cfg_.type == window_type::sliding ? cfg_.slide.count() : size;
   for (int64_t start = floor_div(t, slide) * slide; start > t - size; start -= slide) {
     if (watermark_ != INT64_MIN && start + size <= watermark_) break;  // already closed
-    auto& groups = open_[start];
+    auto& groups = instance_at(start);
     auto it = groups.find(key_);
     if (it == groups.end()) {
       if (groups.size() >= group_cap_ && !collecting_) {
@@ -806,7 +818,7 @@ void window_engine::merge(window_partial& p, size_t input) {
     late_ += p.metrics.requests();
     return;
   }
-  auto& groups = open_[p.start_ms];
+  auto& groups = instance_at(p.start_ms);
   auto it = groups.find(p.key);
   if (it == groups.end()) {
     if (groups.size() >= group_cap_) {
@@ -849,10 +861,26 @@ namespace {
 // Saved state: a header, then one record per group. The group key is
 // not stored: it is the group's field values, as `make_key` joins them.
 enum class saved_kind : uint64_t { by_start = 0, sessions = 1 };
+// Set in the kind when the group tables' hash seed follows it (format 6;
+// 3 to 5 have none, and their groups go into tables of a fresh seed).
+constexpr uint64_t seed_follows = 2;
+
+struct saved_header_kind {
+  saved_kind kind;
+  std::optional<uint64_t> seed;
+};
+
+saved_header_kind read_kind(state_reader& r) {
+  const uint64_t v = r.u64();
+  if ((v & ~seed_follows) > 1) throw state_decode_error("window state of an unknown kind " + std::to_string(v));
+  saved_header_kind k{static_cast<saved_kind>(v & ~seed_follows), std::nullopt};
+  if (v & seed_follows) k.seed = r.u64();
+  return k;
+}
 
 template <class Group>
 void restore_group(state_reader& r, Group& g, std::vector<std::pair<std::string, std::string>>& fields) {
-  fields = r.fields();
+  r.fields_into(fields);
   g.start_ms = r.i64();
   g.end_ms = r.i64();
   g.last_event_ms = r.i64();
@@ -881,7 +909,9 @@ void window_engine::save_group(state_writer& w, const group_state& g) const {
 
 void window_engine::write_header(state_writer& w, uint64_t groups) const {
   w.str(cfg_.name);
-  w.u64(static_cast<uint64_t>(cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start));
+  w.u64(static_cast<uint64_t>(cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start) |
+        seed_follows);
+  w.u64(hash_seed_);
   w.i64(max_time_);
   w.u64(input_max_.size());
   for (int64_t t : input_max_) w.i64(t);
@@ -959,7 +989,7 @@ std::string window_engine::end_save() {
 window_engine::state_summary window_engine::summarize(state_reader& r) {
   state_summary s;
   s.window = r.str();
-  const auto kind = static_cast<saved_kind>(r.u64());
+  const auto kind = read_kind(r).kind;
   r.i64();  // highest event time
   for (size_t n = r.count(); n > 0; --n) r.i64();  // per input
   s.watermark = r.i64();
@@ -982,7 +1012,7 @@ void window_engine::restore(state_reader& r) {
   const std::string name = r.str();
   if (name != cfg_.name)
     throw state_decode_error("window state is for window '" + name + "', not '" + cfg_.name + "'");
-  const auto kind = static_cast<saved_kind>(r.u64());
+  const auto [kind, seed] = read_kind(r);
   if (kind != (cfg_.type == window_type::session ? saved_kind::sessions : saved_kind::by_start))
     throw state_decode_error("window state of '" + name + "' is for another window type");
   max_time_ = r.i64();
@@ -995,6 +1025,7 @@ void window_engine::restore(state_reader& r) {
   save_.reset();
   open_.clear();
   sessions_.clear();
+  if (seed) use_hash_seed(*seed);
   open_sessions_ = 0;
   dirty_.clear();
   deltas_.clear();
@@ -1002,7 +1033,14 @@ void window_engine::restore(state_reader& r) {
   group_map* instance = nullptr;
   int64_t instance_start = 0;
   std::vector<std::pair<std::string, std::string>> fields;
-  for (size_t n = r.count(); n > 0; --n) {
+  size_t n = r.count();
+  // Room for every group still to come, so a million are not grown into by
+  // rehashing; an instance that took fewer gives the room back.
+  if (kind == saved_kind::sessions) sessions_.reserve(n);
+  auto fit = [](group_map* m) {
+    if (m && m->size() < m->capacity() / 4) m->rehash(0);
+  };
+  for (; n > 0; --n) {
     group_state g;
     restore_group(r, g, fields);
     g.metrics.bind(plan_);
@@ -1021,12 +1059,15 @@ void window_engine::restore(state_reader& r) {
       continue;
     }
     if (!instance || instance_start != g.start_ms) {
-      instance = &open_[g.start_ms];
+      fit(instance);
+      instance = &instance_at(g.start_ms);
       instance_start = g.start_ms;
+      instance->reserve(instance->size() + n);
     }
     auto it = instance->try_emplace(std::move(key), std::move(g)).first;
     it->second.key = &it->first;
   }
+  fit(instance);
   // An instance the watermark passed was closing when the checkpoint was
   // taken (its first, empty slice went out before it): what it still holds
   // is what was still to close. Changes of its keys in later instances may

@@ -205,7 +205,7 @@ TEST_CASE("a state dir of another format version is refused") {
   CHECK(error.find("move the directory away") != std::string::npos);
 }
 
-TEST_CASE("a version-3 state dir is read and marked 5, so an older vigil refuses it afterwards") {
+TEST_CASE("a version-3 state dir is read and marked 6, so an older vigil refuses it afterwards") {
   test::temp_dir dir;
   std::string error;
   REQUIRE(state_store::open(dir / "state", error));
@@ -218,11 +218,11 @@ TEST_CASE("a version-3 state dir is read and marked 5, so an older vigil refuses
     auto store = state_store::open(dir / "state", error);
     INFO(error);
     REQUIRE(store);
-    CHECK(store->setting("format_version") == std::optional<std::string>("5"));
+    CHECK(store->setting("format_version") == std::optional<std::string>("6"));
   }
   test::poke_state(dir / "state", "default", "format_version", "2");
   CHECK_FALSE(state_store::open(dir / "state", error));
-  CHECK(error.find("format version 2; this vigil reads versions 3 to 5") != std::string::npos);
+  CHECK(error.find("format version 2; this vigil reads versions 3 to 6") != std::string::npos);
 }
 
 TEST_CASE("a sealed value of version 3 opens, and one of a version this vigil does not read is refused") {
@@ -241,8 +241,8 @@ TEST_CASE("a sealed value of version 3 opens, and one of a version this vigil do
   CHECK(payload == "old");
   CHECK(open_state(seal_state("new"), payload, error));
   CHECK(payload == "new");
-  CHECK_FALSE(open_state(sealed_as(6, "future"), payload, error));
-  CHECK(error.find("state format version 6") != std::string::npos);
+  CHECK_FALSE(open_state(sealed_as(7, "future"), payload, error));
+  CHECK(error.find("state format version 7") != std::string::npos);
 }
 
 namespace {
