@@ -23,7 +23,7 @@ namespace vigil {
 class quantile_sketch {
 public:
   explicit quantile_sketch(double relative_accuracy = 0.01)
-    : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(std::log(gamma_)) {}
+    : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(log_of(gamma_)) {}
 
   void add(double v, uint64_t n = 1) {
     add_to_bucket(v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_)), v, n);
@@ -117,7 +117,7 @@ public:
   template <class Reader>
   void restore(Reader& r) {
     gamma_ = r.f64();
-    log_gamma_ = std::log(gamma_);
+    log_gamma_ = log_of(gamma_);
     count_ = r.u64();
     zeros_ = r.u64();
     max_ = r.f64();
@@ -184,6 +184,13 @@ private:
       counts_.resize(static_cast<size_t>(k - lowest_) + 1);
     }
     return counts_[static_cast<size_t>(k - lowest_)];
+  }
+
+  // The default accuracy's log once, not per sketch made or restored (a
+  // restart makes a million).
+  static double log_of(double gamma) {
+    static const double default_gamma = (1 + 0.01) / (1 - 0.01), default_log = std::log(default_gamma);
+    return gamma == default_gamma ? default_log : std::log(gamma);
   }
 
   double gamma_;

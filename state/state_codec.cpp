@@ -140,7 +140,7 @@ size_t state_reader::array_header(const char* what) {
   return n;
 }
 
-uint64_t state_reader::u64() {
+uint64_t state_reader::u64_other() {
   constexpr const char* what = "unsigned integer";
   const size_t at = offset_;
   integer v;
@@ -151,7 +151,7 @@ uint64_t state_reader::u64() {
   return v.bits;
 }
 
-int64_t state_reader::i64() {
+int64_t state_reader::i64_other() {
   constexpr const char* what = "integer";
   const size_t at = offset_;
   integer v;
@@ -177,7 +177,7 @@ double state_reader::f64() {
   return v.negative ? static_cast<double>(static_cast<int64_t>(v.bits)) : static_cast<double>(v.bits);
 }
 
-bool state_reader::boolean() {
+bool state_reader::boolean_other() {
   const uint8_t b = lead("boolean");
   if (b == 0xc2 || b == 0xc3) return b == 0xc3;
   --offset_;

@@ -56,10 +56,25 @@ class state_reader {
 public:
   explicit state_reader(std::string_view bytes) : bytes_(bytes) {}
 
-  uint64_t u64();
-  int64_t i64();
+  // Most values are small counters, a byte each: those are read inline.
+  uint64_t u64() {
+    if (offset_ < bytes_.size() && static_cast<uint8_t>(bytes_[offset_]) <= 0x7f)
+      return static_cast<uint8_t>(bytes_[offset_++]);
+    return u64_other();
+  }
+  int64_t i64() {
+    if (offset_ < bytes_.size() && static_cast<uint8_t>(bytes_[offset_]) <= 0x7f)
+      return static_cast<uint8_t>(bytes_[offset_++]);
+    return i64_other();
+  }
   double f64();
-  bool boolean();
+  bool boolean() {
+    if (offset_ < bytes_.size()) {
+      const auto b = static_cast<uint8_t>(bytes_[offset_]);
+      if (b == 0xc2 || b == 0xc3) return ++offset_, b == 0xc3;
+    }
+    return boolean_other();
+  }
   std::string str();
   std::string bin();
   /// The bytes of a `bin`, in place: valid while the bytes read are.
@@ -83,6 +98,9 @@ private:
     bool negative;
     uint64_t bits;  // the value, or its two's complement when negative
   };
+  uint64_t u64_other();
+  int64_t i64_other();
+  bool boolean_other();
   uint8_t lead(const char* what);
   const char* take(size_t n, const char* what);
   template <class T>
