@@ -52,7 +52,7 @@ void window_metrics::declare(std::shared_ptr<const metric_plan> plan) {
 }
 
 void window_metrics::add(const window_event& e) {
-  ++requests_;
+  counters_.add(requests_, 1);
   if (auto* d = declared_.find()) {
     if (e.record) {
       thread_local expr::arena scratch;
@@ -60,23 +60,24 @@ void window_metrics::add(const window_event& e) {
     }
     return;
   }
-  bytes_ += e.bytes;
+  counters_.add(bytes_, e.bytes);
   const bool is_static = (e.classes & mask_of(signature_class::static_file)) != 0;
-  page_views_ += !is_static && e.status < 400;
-  probes_ += (e.classes & probe_classes) != 0;
-  bots_ += (e.classes & mask_of(signature_class::bot)) != 0;
-  if (e.status >= 100 && e.status < 600) ++status_[e.status / 100];
-  status_401_ += e.status == 401;
-  status_403_ += e.status == 403;
-  status_404_ += e.status == 404;
-  auth_failures_ += (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0;
+  counters_.add(page_views_, !is_static && e.status < 400);
+  counters_.add(probes_, (e.classes & probe_classes) != 0);
+  counters_.add(bots_, (e.classes & mask_of(signature_class::bot)) != 0);
+  if (e.status >= 100 && e.status < 600) counters_.add(status_1xx_ + e.status / 100 - 1, 1);
+  counters_.add(status_401_, e.status == 401);
+  counters_.add(status_403_, e.status == 403);
+  counters_.add(status_404_, e.status == 404);
+  counters_.add(auth_failures_,
+                (e.status == 401 || e.status == 403) && (e.classes & mask_of(signature_class::auth)) != 0);
   visitors_.add(e.visitor_hash);
   paths_.add(e.path_hash);
   if (e.request_time_us >= 0) latency_.get().add_to_bucket(e.latency_bucket, static_cast<double>(e.request_time_us));
 }
 
 void window_metrics::merge(const window_metrics& o) {
-  requests_ += o.requests_;
+  counters_.add(requests_, o.counters_[requests_]);
   if (declared_.find() || o.declared_.find()) {
     auto& d = declared_.get();
     if (const auto* od = o.declared_.find()) {
@@ -85,24 +86,19 @@ void window_metrics::merge(const window_metrics& o) {
     }
     return;
   }
-  page_views_ += o.page_views_;
-  bytes_ += o.bytes_;
-  probes_ += o.probes_;
-  bots_ += o.bots_;
-  for (int i = 0; i < 6; ++i) status_[i] += o.status_[i];
-  status_401_ += o.status_401_;
-  status_403_ += o.status_403_;
-  status_404_ += o.status_404_;
-  auth_failures_ += o.auth_failures_;
+  for (size_t i = page_views_; i < counter_count_; ++i) counters_.add(i, o.counters_[i]);
   visitors_.merge(o.visitors_);
   paths_.merge(o.paths_);
   if (const auto* l = o.latency_.find()) latency_.get().merge(*l);
 }
 
 void window_metrics::save(state_writer& w) const {
-  for (uint64_t v : {requests_, page_views_, bytes_, probes_, bots_}) w.u64(v);
-  for (uint64_t v : status_) w.u64(v);
-  for (uint64_t v : {status_401_, status_403_, status_404_, auth_failures_}) w.u64(v);
+  // As when each was a u64 member: 5 counters, the 6 status classes from
+  // 0xx (always 0) to 5xx, then 4.
+  for (size_t i = 0; i < counter_count_; ++i) {
+    if (i == status_1xx_) w.u64(0);
+    w.u64(counters_[i]);
+  }
   visitors_.save(w);
   paths_.save(w);
   // A group without request times saves an empty sketch, as it did when
@@ -115,9 +111,10 @@ void window_metrics::save(state_writer& w) const {
 }
 
 void window_metrics::restore(state_reader& r) {
-  for (uint64_t* v : {&requests_, &page_views_, &bytes_, &probes_, &bots_}) *v = r.u64();
-  for (uint64_t& v : status_) v = r.u64();
-  for (uint64_t* v : {&status_401_, &status_403_, &status_404_, &auth_failures_}) *v = r.u64();
+  for (size_t i = 0; i < counter_count_; ++i) {
+    if (i == status_1xx_) r.u64();  // the 0xx class, never counted
+    counters_.set(i, r.u64());
+  }
   visitors_.restore(r);
   paths_.restore(r);
   quantile_sketch latency;
@@ -129,24 +126,24 @@ void window_metrics::restore(state_reader& r) {
 
 std::optional<double> window_metrics::value(window_metric m) const {
   auto d = [](uint64_t v) { return static_cast<double>(v); };
-  const double req = d(requests_);
+  const double req = d(counters_[requests_]);
   switch (m) {
     case window_metric::requests: return req;
-    case window_metric::page_views: return d(page_views_);
-    case window_metric::bytes: return d(bytes_);
+    case window_metric::page_views: return d(counters_[page_views_]);
+    case window_metric::bytes: return d(counters_[bytes_]);
     case window_metric::visitors: return d(visitors_.count());
-    case window_metric::status_2xx: return d(status_[2]);
-    case window_metric::status_3xx: return d(status_[3]);
-    case window_metric::status_4xx: return d(status_[4]);
-    case window_metric::status_5xx: return d(status_[5]);
-    case window_metric::status_401: return d(status_401_);
-    case window_metric::status_403: return d(status_403_);
-    case window_metric::status_404: return d(status_404_);
-    case window_metric::error_rate: return req > 0 ? d(status_[5]) / req : 0.0;
-    case window_metric::client_error_rate: return req > 0 ? d(status_[4]) / req : 0.0;
-    case window_metric::auth_failures: return d(auth_failures_);
-    case window_metric::probes: return d(probes_);
-    case window_metric::bots: return d(bots_);
+    case window_metric::status_2xx: return d(counters_[status_2xx_]);
+    case window_metric::status_3xx: return d(counters_[status_3xx_]);
+    case window_metric::status_4xx: return d(counters_[status_4xx_]);
+    case window_metric::status_5xx: return d(counters_[status_5xx_]);
+    case window_metric::status_401: return d(counters_[status_401_]);
+    case window_metric::status_403: return d(counters_[status_403_]);
+    case window_metric::status_404: return d(counters_[status_404_]);
+    case window_metric::error_rate: return req > 0 ? d(counters_[status_5xx_]) / req : 0.0;
+    case window_metric::client_error_rate: return req > 0 ? d(counters_[status_4xx_]) / req : 0.0;
+    case window_metric::auth_failures: return d(counters_[auth_failures_]);
+    case window_metric::probes: return d(counters_[probes_]);
+    case window_metric::bots: return d(counters_[bots_]);
     case window_metric::distinct_paths: return d(paths_.count());
     case window_metric::latency_p50:
     case window_metric::latency_p90:
@@ -845,7 +842,7 @@ void window_engine::advance_input(size_t input, int64_t max_time_ms, std::vector
 }
 
 struct window_engine::pending_save {
-  uint64_t epoch = 0;
+  uint32_t epoch = 0;
   state_writer out;
   std::vector<group_state*> todo;  // null: written, then merged away
   size_t next = 0;
@@ -933,7 +930,7 @@ void window_engine::begin_save() {
   auto& todo = save_->todo;
   todo.reserve(open_groups());
   auto add = [&](group_state& g) {
-    g.save_slot = todo.size();
+    g.save_slot = static_cast<uint32_t>(todo.size());
     todo.push_back(&g);
   };
   for (auto& [start, groups] : open_)

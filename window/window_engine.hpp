@@ -21,6 +21,7 @@
 #include "sketch/distinct_counter.hpp"
 #include "sketch/quantile_sketch.hpp"
 #include "window/declared_metrics.hpp"
+#include "window/group_counters.hpp"
 #include "window/value_box.hpp"
 
 namespace vigil {
@@ -83,15 +84,18 @@ public:
   /// Appends the metrics as the members of a JSON object.
   void append_json(std::string& out) const;
 
-  uint64_t requests() const noexcept { return requests_; }
+  uint64_t requests() const noexcept { return counters_[requests_]; }
 
   void save(state_writer& w) const;
   void restore(state_reader& r);
 
 private:
-  uint64_t requests_ = 0, page_views_ = 0, bytes_ = 0, probes_ = 0, bots_ = 0;
-  uint64_t status_[6] = {};  // by class: 1xx..5xx at [1..5]
-  uint64_t status_401_ = 0, status_403_ = 0, status_404_ = 0, auth_failures_ = 0;
+  enum counter : size_t {
+    requests_, page_views_, bytes_, probes_, bots_,
+    status_1xx_, status_2xx_, status_3xx_, status_4xx_, status_5xx_,  // by class, in order
+    status_401_, status_403_, status_404_, auth_failures_, counter_count_
+  };
+  group_counters<counter_count_> counters_;
   distinct_counter visitors_;  // hashes of (ip, user agent)
   distinct_counter paths_;     // hashes of path
   value_box<quantile_sketch> latency_;  // made at the first request time
@@ -269,9 +273,9 @@ private:
     window_metrics metrics;
     int64_t start_ms = 0, end_ms = 0;
     int64_t last_event_ms = 0;
+    uint32_t saved_in = 0;   // the last checkpoint it was written to (or is not part of)
+    uint32_t save_slot = 0;  // its place in that checkpoint's to-do list
     bool dirty = false;
-    uint64_t saved_in = 0;   // the last checkpoint it was written to (or is not part of)
-    size_t save_slot = 0;    // its place in that checkpoint's to-do list
   };
   struct pending_save;
   /// The group tables' hash: XXH3 with a seed drawn per engine and kept in
@@ -359,7 +363,7 @@ private:
   size_t open_sessions_ = 0;
   std::vector<group_state*> dirty_;     // changed since the last drain; node-stable
   std::vector<window_delta> deltas_;
-  uint64_t save_epoch_ = 0;               // the last checkpoint begun
+  uint32_t save_epoch_ = 0;               // the last checkpoint begun (wraps after 136 years of 1 s)
   std::unique_ptr<pending_save> save_;    // the one being written, if any
   size_t saved_bytes_per_group_ = 0;      // in the last checkpoint: the next one's room
 };

@@ -301,6 +301,26 @@ TEST_CASE("a restart adopts the group tables' hash seed, and a checkpoint from b
   }
 }
 
+TEST_CASE("a group's byte count past 4 GiB stays exact, in its result and across a checkpoint") {
+  window_config c = tumbling({"ip"});
+  window_engine first{c};
+  std::vector<window_result> out;
+  const uint64_t big = 3'000'000'000;  // three of them: past what 4 bytes hold
+  for (int i = 0; i < 3; ++i) first.add(ev(1000 + i, "10.0.0.1", 200, big), out);
+  first.add(ev(1100, "10.0.0.2", 200, 5), out);
+  const std::string saved = first.save();
+  window_engine second{c};
+  state_reader r(saved);
+  second.restore(r);
+  second.add(ev(1200, "10.0.0.1", 404, 1), out);
+  second.flush(out);
+  REQUIRE(out.size() == 2);
+  CHECK(metric(out[0], "bytes") == 3 * static_cast<double>(big) + 1);
+  CHECK(metric(out[0], "requests") == 4);
+  CHECK(metric(out[0], "status_404") == 1);
+  CHECK(metric(out[1], "bytes") == 5);
+}
+
 TEST_CASE("metrics: rates, status classes, probes, bots and distinct counts") {
   window_engine w{tumbling()};
   std::vector<window_result> out;
