@@ -24,6 +24,10 @@ struct coordinator_state {
   uint64_t in_progress = 0;  // 0: none
   int64_t started_ms = 0;
   std::vector<state_part> parts;
+  // Parts of the one in progress sent in pieces, streamed to the writer.
+  std::vector<std::string> streaming;  // participants with pieces in
+  size_t streamed_parts = 0;           // of those, the ones whose last piece came
+  uint64_t streamed_bytes = 0;
   uint64_t last_complete = 0;
   bool stopped = false;
   uint64_t final_id = 0;        // the final checkpoint of a stop, once begun
@@ -98,8 +102,12 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       checkpoint_info info;
       info.id = st.in_progress;
       info.time_ms = wall_clock_ms();
-      info.parts = static_cast<uint32_t>(st.parts.size());
+      info.parts = static_cast<uint32_t>(st.parts.size() + st.streamed_parts);
+      info.bytes = st.streamed_bytes;
       for (const auto& p : st.parts) info.bytes += p.size();
+      st.streaming.clear();
+      st.streamed_parts = 0;
+      st.streamed_bytes = 0;
       spdlog::debug("checkpoint {}: {} parts, {} bytes, all in after {} ms", info.id, info.parts, info.bytes,
                     info.time_ms - st.started_ms);
       if (cfg.tally) cfg.tally->last_bytes = info.bytes;
@@ -145,15 +153,24 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
                   spdlog::error("checkpoint {}: a source failed: {}", id, self->system().render(err));
                 });
     };
-    auto on_part = [self, cfg, complete](state_part& part) {
+    // The parts of an abandoned checkpoint go, streamed ones too.
+    auto forget_parts = [self](uint64_t id) {
+      auto& st = self->state;
+      st.parts.clear();
+      if (!st.streaming.empty()) st.writer->discard(id);
+      st.streaming.clear();
+      st.streamed_parts = 0;
+      st.streamed_bytes = 0;
+    };
+    auto on_part = [self, cfg, complete, forget_parts](state_part& part) {
       auto& st = self->state;
       if (cfg.follows && part.checkpoint > std::max(st.in_progress, st.last_complete)) {
         if (st.in_progress != 0)
           spdlog::warn("checkpoint {}: abandoned with {} of {} parts: checkpoint {} began", st.in_progress,
                        st.parts.size(), cfg.participants.size(), part.checkpoint);
+        forget_parts(st.in_progress);
         st.in_progress = part.checkpoint;
         st.started_ms = wall_clock_ms();
-        st.parts.clear();
       }
       if (part.checkpoint != st.in_progress || st.in_progress == 0) return;  // abandoned
       if (std::none_of(cfg.participants.begin(), cfg.participants.end(),
@@ -163,8 +180,18 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       }
       spdlog::trace("checkpoint {}: {} in after {} ms", part.checkpoint, part.participant,
                     wall_clock_ms() - st.started_ms);
-      st.parts.push_back(std::move(part));
-      if (st.parts.size() == cfg.participants.size()) complete();
+      const bool streamed = part.more || std::find(st.streaming.begin(), st.streaming.end(), part.participant)
+                                           != st.streaming.end();
+      if (streamed) {
+        if (part.more && std::find(st.streaming.begin(), st.streaming.end(), part.participant) == st.streaming.end())
+          st.streaming.push_back(part.participant);
+        st.streamed_bytes += part.size();
+        if (!part.more) ++st.streamed_parts;
+        st.writer->stream(std::move(part));
+      } else {
+        st.parts.push_back(std::move(part));
+      }
+      if (st.parts.size() + st.streamed_parts == cfg.participants.size()) complete();
     };
 
     return {
@@ -179,8 +206,8 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
         auto& st = self->state;
         if (st.in_progress != 0 && wall_clock_ms() - st.started_ms > cfg.abandon_after.count()) {
           spdlog::warn("checkpoint {}: abandoned after {} ms with {} of {} parts", st.in_progress,
-                       cfg.abandon_after.count(), st.parts.size(), cfg.participants.size());
-          st.parts.clear();
+                       cfg.abandon_after.count(), st.parts.size() + st.streamed_parts, cfg.participants.size());
+          forget_parts(st.in_progress);
           // As if it failed to write: a stop waiting on it is answered (or
           // its final checkpoint begins) rather than waiting for ever.
           written(st.in_progress, false);

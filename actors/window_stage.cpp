@@ -49,6 +49,12 @@ struct stage_state {
   uint64_t saving = 0;                      // checkpoint whose state is being written
   std::chrono::steady_clock::time_point save_started;
   size_t save_slices = 0;
+  // A part sent in pieces: the engines before this one are sent whole,
+  // and the part's header waits to go in front of the first piece.
+  size_t stream_next = 0;
+  std::string stream_header;
+  bool streamed = false;                    // a piece of the part went
+  uint64_t streamed_bytes = 0;              // in the pieces that went
   bool seen_events = false;
   std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
   std::vector<bool> merged;                 // per engine: the batch brought partials
@@ -383,19 +389,50 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
     };
     // The windows' state of the checkpoint being written, once all of it
     // is: to the coordinator.
+    // A piece of the part being written, to be streamed to disk: the
+    // engines' states in order, each as it is written (engines before
+    // `stream_next` are all out; the one at it, a MiB or more at a time).
+    auto send_pieces = [self, cfg](size_t engines_done) {
+      auto& st = self->state;
+      if (!cfg.checkpoint_in_pieces) return;
+      auto send = [&](std::string piece) {
+        if (piece.empty()) return;
+        state_part part{st.saving, state_kind::window, "windows", std::move(st.stream_header)};
+        st.stream_header.clear();
+        part.tail.push_back(std::move(piece));
+        part.more = true;
+        st.streamed = true;
+        st.streamed_bytes += part.size();
+        self->send(cfg.coordinator, checkpoint_atom_v, std::move(part));
+      };
+      constexpr size_t piece_bytes = size_t{1} << 20;
+      if (!st.streamed) {
+        // A part that never reaches a MiB goes whole, at its end, as before.
+        size_t pending = 0;
+        for (size_t k = 0; k < st.engines.size() && k <= engines_done; ++k) pending += st.engines[k].saved_size();
+        if (pending < piece_bytes) return;
+      }
+      for (; st.stream_next < engines_done; ++st.stream_next) send(st.engines[st.stream_next].take_saved());
+      if (st.stream_next < st.engines.size() && st.engines[st.stream_next].saved_size() >= piece_bytes)
+        send(st.engines[st.stream_next].take_saved());
+    };
     auto send_saved = [self, cfg]() {
       auto& st = self->state;
+      // Each engine's state goes as the piece it wrote, not copied into one;
+      // what pieces took already went before (the header with the first).
       state_writer w;
       w.u64(st.engines.size());
-      // Each engine's state goes as the piece it wrote, not copied into one.
-      state_part part{st.saving, state_kind::window, "windows", w.take()};
+      state_part part{st.saving, state_kind::window, "windows", st.streamed ? std::move(st.stream_header) : w.take()};
       for (auto& e : st.engines) part.tail.push_back(e.end_save());
       part.tail.push_back(std::move(st.saved_detectors));
       spdlog::debug("window stage: checkpoint {}: {} bytes of state, written in {} slices over {} ms", st.saving,
-                    part.size(), st.save_slices,
+                    st.streamed_bytes + part.size(), st.save_slices,
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.save_started).count());
       self->send(cfg.coordinator, checkpoint_atom_v, std::move(part));
       st.saving = 0;
+      st.streamed = false;
+      st.streamed_bytes = 0;
+      st.stream_header.clear();
     };
     // Once every source's barrier is in: the windows' state as it is now
     // is fixed, and written in slices between the batches that follow
@@ -408,7 +445,12 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       st.saving = id;
       st.save_started = std::chrono::steady_clock::now();
       st.save_slices = 0;
-      for (auto& e : st.engines) e.begin_save();
+      for (auto& e : st.engines) e.begin_save(cfg.checkpoint_in_pieces);
+      st.stream_next = 0;
+      st.streamed = false;
+      state_writer header;
+      header.u64(st.engines.size());
+      st.stream_header = header.take();
       // Detectors change only at closes, between batches: saved whole, now.
       state_writer dw;
       dw.u64(st.detectors.size());
@@ -485,15 +527,17 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
         if (st.saving != id) return;  // finished early, by a flush or the next checkpoint
         ++st.save_slices;
         size_t budget = groups_per_save_slice;
-        bool done = true;
+        size_t engines_done = 0;
         for (auto& e : st.engines) {
-          if (!e.save_some(budget)) {
-            done = false;
-            break;
-          }
+          if (!e.save_some(budget)) break;
+          ++engines_done;
         }
-        if (done) send_saved();
-        else self->send(self, checkpoint_atom_v, id);
+        if (engines_done == st.engines.size()) {
+          send_saved();
+        } else {
+          send_pieces(engines_done);
+          self->send(self, checkpoint_atom_v, id);
+        }
       },
       [=](close_atom) mutable {
         auto& st = self->state;

@@ -113,6 +113,10 @@ struct window_stage_config {
   /// sources whose barriers it aligns (every one must arrive before the
   /// stage stores its state), and the state to start from (empty: none).
   checkpoint_coordinator_actor coordinator;
+  /// Send the windows' part in pieces as they are written (a coordinator
+  /// that streams them to disk; not a relay to another node), so that a
+  /// million groups' state is never held whole in memory.
+  bool checkpoint_in_pieces = false;
   std::vector<std::string> sources;
   std::shared_ptr<std::vector<window_engine>> restored;
   /// The detectors (`[[detector]]`), and their state to start from (null: fresh).

@@ -32,6 +32,10 @@ struct state_part {
   /// stage's engines' states as each wrote it, so that 100 MB of them are
   /// never copied into one string. A part read back has it all in `bytes`.
   std::vector<std::string> tail;
+  /// A piece of a part sent as it is made: more of it follows, and the
+  /// last piece comes without this. The coordinator streams such a part
+  /// to its table file instead of holding it (a window's 100 MB).
+  bool more = false;
 
   uint64_t size() const noexcept {
     uint64_t n = bytes.size();
@@ -42,7 +46,7 @@ struct state_part {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, state_part& x) {
-  return f(caf::meta::type_name("vigil.state_part"), x.checkpoint, x.kind, x.participant, x.bytes, x.tail);
+  return f(caf::meta::type_name("vigil.state_part"), x.checkpoint, x.kind, x.participant, x.bytes, x.tail, x.more);
 }
 
 } // namespace vigil

@@ -185,6 +185,7 @@ node_stages spawn_node_stages(caf::actor_system& sys, const vigil_config& cfg, s
                                                             recovered.detect, detect_tally});
   wcfg.detect = detect;
   wcfg.coordinator = coordinator;
+  wcfg.checkpoint_in_pieces = true;  // this coordinator streams them to its store
   wcfg.restored = recovered.windows;
   wcfg.restored_detectors = recovered.detectors;
   out.has_quarantine = static_cast<bool>(wcfg.quarantine);

@@ -1,5 +1,7 @@
 #include "state/checkpoint_writer.hpp"
 
+#include <algorithm>
+
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,12 +20,28 @@ checkpoint_writer::~checkpoint_writer() {
   thread_.join();
 }
 
-void checkpoint_writer::submit(checkpoint_info info, std::vector<state_part> parts) {
+void checkpoint_writer::push(job j) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_.push_back({info, std::move(parts)});
+    jobs_.push_back(std::move(j));
   }
   wake_.notify_one();
+}
+
+void checkpoint_writer::submit(checkpoint_info info, std::vector<state_part> parts) {
+  push({job_kind::checkpoint, info, std::move(parts)});
+}
+
+void checkpoint_writer::stream(state_part piece) {
+  job j{job_kind::piece, {}, {}};
+  j.parts.push_back(std::move(piece));
+  push(std::move(j));
+}
+
+void checkpoint_writer::discard(uint64_t id) {
+  job j{job_kind::discard, {}, {}};
+  j.info.id = id;
+  push(std::move(j));
 }
 
 void checkpoint_writer::run() {
@@ -34,15 +52,65 @@ void checkpoint_writer::run() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, all written
+      if (jobs_.empty()) return;  // stopping, all written (streams not submitted go, with their files)
       j = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    std::string error;
-    const bool ok = store_->write_checkpoint(j.info, j.parts, error);
-    if (ok) store_->prune(keep_);
-    done_(j.info.id, ok, error);
+    switch (j.kind) {
+      case job_kind::piece: take_piece(j.parts.front()); break;
+      case job_kind::discard:
+        streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
+                                      [&](const auto& s) { return s->checkpoint() <= j.info.id; }),
+                       streams_.end());
+        break;
+      case job_kind::checkpoint: write(j); break;
+    }
   }
+}
+
+void checkpoint_writer::take_piece(state_part& piece) {
+  if (stream_failed_for_ == piece.checkpoint) return;  // the rest of a failed part goes nowhere
+  // Pieces of an older checkpoint than this one were abandoned with it.
+  streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
+                                [&](const auto& s) { return s->checkpoint() < piece.checkpoint; }),
+                 streams_.end());
+  auto it = std::find_if(streams_.begin(), streams_.end(), [&](const auto& s) {
+    return s->checkpoint() == piece.checkpoint && s->participant() == piece.participant;
+  });
+  std::string error;
+  auto fail = [&] {
+    stream_failed_for_ = piece.checkpoint;
+    stream_error_ = error;
+    streams_.clear();
+  };
+  if (it == streams_.end()) {
+    auto s = store_->begin_part(piece.checkpoint, piece.kind, piece.participant, error);
+    if (!s) return fail();
+    streams_.push_back(std::move(s));
+    it = streams_.end() - 1;
+  }
+  if (!store_->append_part(**it, piece.bytes, error)) return fail();
+  for (const auto& p : piece.tail)
+    if (!store_->append_part(**it, p, error)) return fail();
+}
+
+void checkpoint_writer::write(job& j) {
+  std::string error;
+  bool ok = false;
+  if (stream_failed_for_ == j.info.id) {
+    error = stream_error_;
+  } else {
+    std::vector<std::unique_ptr<part_stream>> mine;
+    for (auto& s : streams_)
+      if (s->checkpoint() == j.info.id) mine.push_back(std::move(s));
+    // An older checkpoint's leftovers go too; a newer one's stay.
+    streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
+                                  [&](const auto& s) { return !s || s->checkpoint() <= j.info.id; }),
+                   streams_.end());
+    ok = store_->write_checkpoint(j.info, j.parts, error, std::move(mine));
+  }
+  if (ok) store_->prune(keep_);
+  done_(j.info.id, ok, error);
 }
 
 } // namespace vigil

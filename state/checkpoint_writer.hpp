@@ -31,13 +31,24 @@ public:
   checkpoint_writer& operator=(const checkpoint_writer&) = delete;
 
   void submit(checkpoint_info info, std::vector<state_part> parts);
+  /// A piece of a part written as it is made (its bytes, then its tail),
+  /// appended to the part's table file on the writer's thread; the part
+  /// is then stored with the `submit` of its checkpoint.
+  void stream(state_part piece);
+  /// Drops what was streamed for checkpoint `id` (abandoned).
+  void discard(uint64_t id);
 
 private:
+  enum class job_kind { checkpoint, piece, discard };
   struct job {
+    job_kind kind = job_kind::checkpoint;
     checkpoint_info info;
     std::vector<state_part> parts;
   };
+  void push(job j);
   void run();
+  void take_piece(state_part& piece);
+  void write(job& j);
 
   std::shared_ptr<state_store> store_;
   size_t keep_;
@@ -46,6 +57,11 @@ private:
   std::condition_variable wake_;
   std::deque<job> jobs_;
   bool stopping_ = false;
+  // The writer thread's only: the parts being streamed, and why streaming
+  // failed (the checkpoint is then reported failed, with that reason).
+  std::vector<std::unique_ptr<part_stream>> streams_;
+  uint64_t stream_failed_for_ = 0;
+  std::string stream_error_;
   std::thread thread_;
 };
 

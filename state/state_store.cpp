@@ -100,7 +100,14 @@ std::string chunk_key(uint64_t id, std::string_view participant, uint32_t i) {
   return k;
 }
 
-std::string encode_info(const checkpoint_info& c, const std::vector<state_part>& parts) {
+struct listed_part {
+  state_kind kind;
+  std::string participant;
+  uint32_t chunks = 0;  // 0: one value (and every part of a version-3 or -4 record)
+  uint64_t bytes = 0;
+};
+
+std::string encode_info(const checkpoint_info& c, const std::vector<listed_part>& parts) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(5);
@@ -113,18 +120,11 @@ std::string encode_info(const checkpoint_info& c, const std::vector<state_part>&
     pk.pack_array(4);
     pk.pack(static_cast<uint8_t>(p.kind));
     pk.pack(p.participant);
-    pk.pack(chunks_of(p));
-    pk.pack(p.size());
+    pk.pack(p.chunks);
+    pk.pack(p.bytes);
   }
   return seal_state({buf.data(), buf.size()});
 }
-
-struct listed_part {
-  state_kind kind;
-  std::string participant;
-  uint32_t chunks = 0;  // 0: one value (and every part of a version-3 or -4 record)
-  uint64_t bytes = 0;
-};
 
 bool decode_info(std::string_view sealed, checkpoint_info& c, std::vector<listed_part>* parts, std::string& error) {
   std::string payload;
@@ -417,7 +417,7 @@ rocksdb::ColumnFamilyHandle* state_store::family(state_kind k) const {
 bool is_no_space(std::string_view error) noexcept { return error.find("No space left") != std::string_view::npos; }
 
 bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
-                                   std::string& error) {
+                                   std::string& error, std::vector<std::unique_ptr<part_stream>> streamed) {
   // A full disk is met here, not inside RocksDB: Debian's build asserts
   // (aborts) on a write of its own that follows a failed one, so it gets
   // none it cannot finish. The table files hold the parts unpacked, plus
@@ -459,7 +459,26 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
       family_rows.push_back(std::move(one));
     }
   }
-  const std::string record = encode_info(info, parts);
+  std::vector<listed_part> listed;
+  for (const auto& p : parts) listed.push_back({p.kind, p.participant, chunks_of(p), p.size()});
+  // A streamed part is in its table file already, ingested with its family's.
+  std::map<rocksdb::ColumnFamilyHandle*, std::vector<std::string>> streamed_files;
+  for (auto& sp : streamed) {
+    rocksdb::Status status;
+    if (sp->chunks_ == 0) {  // nothing appended: stored as one empty value, as a small part is
+      seal_state_into("", sp->sealed_);
+      status = sp->writer_->Put(part_key(info.id, sp->participant_), sp->sealed_);
+    }
+    if (status.ok()) status = sp->writer_->Finish();
+    if (!status.ok()) {
+      error = "checkpoint " + std::to_string(info.id) + ": part " + sp->participant_ + ": " + status.ToString();
+      return false;
+    }
+    listed.push_back({sp->kind_, sp->participant_, sp->chunks_, sp->bytes_});
+    streamed_files[family(sp->kind_)].push_back(sp->file_);
+    rows[family(sp->kind_)];  // its family gets an ingestion, other rows or not
+  }
+  const std::string record = encode_info(info, listed);
   rows[handles_[1]].push_back({id_key(info.id), record, {}, true});
   const std::string staging = dir_ + "/ingest";
   std::error_code ec;
@@ -471,25 +490,28 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
   std::vector<rocksdb::IngestExternalFileArg> args;
   std::string sealed;
   for (auto& [cf, family_rows] : rows) {
-    std::sort(family_rows.begin(), family_rows.end(), [](const row& a, const row& b) { return a.key < b.key; });
-    const std::string file = staging + "/" + std::to_string(info.id) + "-" + cf->GetName() + ".sst";
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(*options_), *options_, cf);
-    auto status = writer.Open(file);
-    if (status.ok()) written.push_back(file);
-    for (auto it = family_rows.begin(); status.ok() && it != family_rows.end(); ++it) {
-      if (!it->sealed) seal_state_into(it->value(), sealed);
-      const std::string_view value = it->sealed ? it->value() : std::string_view(sealed);
-      status = writer.Put(it->key, rocksdb::Slice(value.data(), value.size()));
-    }
-    if (status.ok()) status = writer.Finish();
-    if (!status.ok()) {
-      clean_up();
-      error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
-      return false;
-    }
     rocksdb::IngestExternalFileArg arg;
     arg.column_family = cf;
-    arg.external_files = {file};
+    arg.external_files = streamed_files[cf];
+    if (!family_rows.empty()) {
+      std::sort(family_rows.begin(), family_rows.end(), [](const row& a, const row& b) { return a.key < b.key; });
+      const std::string file = staging + "/" + std::to_string(info.id) + "-" + cf->GetName() + ".sst";
+      rocksdb::SstFileWriter writer(rocksdb::EnvOptions(*options_), *options_, cf);
+      auto status = writer.Open(file);
+      if (status.ok()) written.push_back(file);
+      for (auto it = family_rows.begin(); status.ok() && it != family_rows.end(); ++it) {
+        if (!it->sealed) seal_state_into(it->value(), sealed);
+        const std::string_view value = it->sealed ? it->value() : std::string_view(sealed);
+        status = writer.Put(it->key, rocksdb::Slice(value.data(), value.size()));
+      }
+      if (status.ok()) status = writer.Finish();
+      if (!status.ok()) {
+        clean_up();
+        error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
+        return false;
+      }
+      arg.external_files.push_back(file);
+    }
     arg.options.move_files = true;  // linked, not copied
     arg.options.snapshot_consistency = false;
     arg.options.write_global_seqno = false;
@@ -501,6 +523,57 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
     error = "checkpoint " + std::to_string(info.id) + ": " + status.ToString();
     return false;
   }
+  return true;
+}
+
+part_stream::~part_stream() {
+  writer_.reset();
+  std::error_code ec;
+  std::filesystem::remove(file_, ec);  // after ingestion only the staged name: RocksDB has its own link
+}
+
+std::unique_ptr<part_stream> state_store::begin_part(uint64_t id, state_kind kind, const std::string& participant,
+                                                     std::string& error) {
+  const std::string staging = dir_ + "/ingest";
+  std::error_code ec;
+  std::filesystem::create_directories(staging, ec);
+  std::unique_ptr<part_stream> p(new part_stream);
+  p->checkpoint_ = id;
+  p->kind_ = kind;
+  p->participant_ = participant;
+  std::string name = participant;
+  for (char& c : name)
+    if (c == '/' || c == '\0') c = '_';
+  p->file_ = staging + "/" + std::to_string(id) + "-" + std::string(to_string(kind)) + "-stream-" + name + ".sst";
+  p->writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(*options_), *options_, family(kind));
+  const auto status = p->writer_->Open(p->file_);
+  if (!status.ok()) {
+    error = "checkpoint " + std::to_string(id) + ": part " + participant + ": " + status.ToString();
+    return nullptr;
+  }
+  return p;
+}
+
+bool state_store::append_part(part_stream& p, std::string_view piece, std::string& error) {
+  // As write_checkpoint does for a whole checkpoint: a full disk is met
+  // here, before RocksDB writes (see there), a piece at a time.
+  const uint64_t needed = piece.size() + piece.size() / 16 + (1u << 20);
+  if (const uint64_t free = free_bytes(dir_); free < needed) {
+    error = "checkpoint " + std::to_string(p.checkpoint_) + ": not written: " + std::to_string(free >> 20)
+            + " MiB free, its part " + p.participant_ + " needs about " + std::to_string(needed >> 20)
+            + " MiB more (No space left on device)";
+    return false;
+  }
+  for (size_t at = 0; at < piece.size(); at += chunk_bytes) {
+    seal_state_into(piece.substr(at, chunk_bytes), p.sealed_);
+    const auto status = p.writer_->Put(chunk_key(p.checkpoint_, p.participant_, p.chunks_), p.sealed_);
+    if (!status.ok()) {
+      error = "checkpoint " + std::to_string(p.checkpoint_) + ": part " + p.participant_ + ": " + status.ToString();
+      return false;
+    }
+    ++p.chunks_;
+  }
+  p.bytes_ += piece.size();
   return true;
 }
 

@@ -12,6 +12,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class SstFileWriter;
 struct Options;
 } // namespace rocksdb
 
@@ -39,6 +40,37 @@ bool is_no_space(std::string_view error) noexcept;
 /// step, so a checkpoint is complete or absent, even if the process dies
 /// while writing it, and damage to one checkpoint's files leaves the
 /// others readable.
+/// A checkpoint part written as it is made (`state_store::begin_part`): each
+/// piece appended is cut into sealed chunks that go into a table file of
+/// its own at once, so a window's 100 MB of state is never held whole in
+/// memory; `write_checkpoint` ingests the file with the checkpoint's other
+/// parts. One not ingested removes its file when destroyed.
+class part_stream {
+public:
+  ~part_stream();
+  part_stream(const part_stream&) = delete;
+  part_stream& operator=(const part_stream&) = delete;
+
+  uint64_t checkpoint() const noexcept { return checkpoint_; }
+  state_kind kind() const noexcept { return kind_; }
+  const std::string& participant() const noexcept { return participant_; }
+  uint64_t bytes() const noexcept { return bytes_; }
+  uint32_t chunks() const noexcept { return chunks_; }
+
+private:
+  friend class state_store;
+  part_stream() = default;
+
+  uint64_t checkpoint_ = 0;
+  state_kind kind_ = state_kind::window;
+  std::string participant_;
+  std::string file_;
+  std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  std::string sealed_;  // a chunk's sealed form, its room reused
+  uint64_t bytes_ = 0;
+  uint32_t chunks_ = 0;
+};
+
 class state_store {
 public:
   /// Format of the records and envelopes below; a store of another version
@@ -70,7 +102,19 @@ public:
   state_store& operator=(const state_store&) = delete;
 
   /// Writes a complete checkpoint atomically. False with `error` on I/O failure.
-  bool write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts, std::string& error);
+  /// `streamed`: parts of it written as they were made (`begin_part`),
+  /// ingested with the others (and gone either way).
+  bool write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts, std::string& error,
+                        std::vector<std::unique_ptr<part_stream>> streamed = {});
+
+  /// Begins part `participant` of checkpoint `id`, written as it is made.
+  /// Null with `error` when its table file cannot be made.
+  std::unique_ptr<part_stream> begin_part(uint64_t id, state_kind kind, const std::string& participant,
+                                          std::string& error);
+  /// Appends `piece` to a part begun with `begin_part`. False with `error`
+  /// on I/O failure or when the disk has no room for it (the error then
+  /// says "No space left on device"); the part is then unusable.
+  bool append_part(part_stream& part, std::string_view piece, std::string& error);
 
   /// Complete checkpoints, oldest first.
   std::vector<checkpoint_info> checkpoints() const;

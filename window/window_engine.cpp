@@ -843,6 +843,8 @@ void window_engine::advance_input(size_t input, int64_t max_time_ms, std::vector
 
 struct window_engine::pending_save {
   uint32_t epoch = 0;
+  bool in_pieces = false;
+  size_t taken = 0;  // bytes handed over by take_saved
   state_writer out;
   std::vector<group_state*> todo;  // null: written, then merged away
   size_t next = 0;
@@ -923,10 +925,16 @@ std::string window_engine::save() {
   return end_save();
 }
 
-void window_engine::begin_save() {
+namespace {
+// What a save in pieces holds before its caller takes it: about a piece.
+constexpr size_t save_piece_room = size_t{5} << 18;  // 1.25 MiB
+} // namespace
+
+void window_engine::begin_save(bool in_pieces) {
   finish_save();
   save_ = std::make_unique<pending_save>();
   save_->epoch = ++save_epoch_;
+  save_->in_pieces = in_pieces;
   auto& todo = save_->todo;
   todo.reserve(open_groups());
   auto add = [&](group_state& g) {
@@ -939,7 +947,7 @@ void window_engine::begin_save() {
     for (auto& g : list) add(*g);
   // Room for what the last checkpoint wrote a group, and a tenth more: a
   // million groups' state is not grown into by doubling and copying.
-  save_->out.reserve(todo.size() * saved_bytes_per_group_ * 11 / 10 + 256);
+  save_->out.reserve(in_pieces ? save_piece_room : todo.size() * saved_bytes_per_group_ * 11 / 10 + 256);
   write_header(save_->out, todo.size());
 }
 
@@ -971,6 +979,16 @@ void window_engine::finish_save() {
   if (save_) save_some(SIZE_MAX);
 }
 
+size_t window_engine::saved_size() const noexcept { return save_ ? save_->out.size() : 0; }
+
+std::string window_engine::take_saved() {
+  if (!save_) return {};
+  std::string piece = save_->out.take();
+  save_->taken += piece.size();
+  save_->out.reserve(save_piece_room);
+  return piece;
+}
+
 std::string window_engine::end_save() {
   if (!save_) return {};
   finish_save();
@@ -978,7 +996,7 @@ std::string window_engine::end_save() {
     throw std::logic_error("window " + cfg_.name + ": checkpoint wrote " + std::to_string(save_->written) +
                            " of " + std::to_string(save_->todo.size()) + " groups");
   std::string bytes = save_->out.take();
-  if (save_->written > 0) saved_bytes_per_group_ = bytes.size() / save_->written;
+  if (save_->written > 0) saved_bytes_per_group_ = (save_->taken + bytes.size()) / save_->written;
   save_.reset();
   return bytes;
 }

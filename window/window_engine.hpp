@@ -230,10 +230,18 @@ public:
   /// to change, merge or close meanwhile is written first (copy on write),
   /// so nothing added after `begin_save` reaches the checkpoint. A new
   /// `begin_save` finishes the one in progress first.
-  void begin_save();
+  /// `in_pieces`: the caller takes what is written as it goes
+  /// (`take_saved`), so no room is made for all of it at once.
+  void begin_save(bool in_pieces = false);
   /// True once every group is written (then call `end_save`).
   bool save_some(size_t budget);
-  /// The saved bytes, as `save` writes them; finishes what is left.
+  /// The bytes written so far and not taken yet.
+  size_t saved_size() const noexcept;
+  /// Takes the bytes written so far: the first piece of what `end_save`
+  /// would return, which then returns the rest.
+  std::string take_saved();
+  /// The saved bytes, as `save` writes them (after any taken); finishes
+  /// what is left.
   std::string end_save();
   bool saving() const noexcept { return save_ != nullptr; }
 

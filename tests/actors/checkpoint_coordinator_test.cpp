@@ -1,6 +1,9 @@
 // The checkpoint coordinator in a real actor system with a real store.
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <caf/actor_system.hpp>
@@ -54,4 +57,67 @@ TEST_CASE("a checkpoint that never completes is abandoned, also after a stop, wh
   CHECK(store->checkpoints().empty());
   caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(source, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a part sent in pieces is streamed to its table file and stored whole and an abandoned one leaves no file") {
+  test::temp_dir dir;
+  std::string error;
+  auto store = std::shared_ptr<state_store>(state_store::open(dir / "state", error));
+  REQUIRE(store);
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  checkpoint_coordinator_config ccfg;
+  ccfg.store = store;
+  ccfg.interval = 50ms;
+  ccfg.abandon_after = 300ms;
+  ccfg.participants = {"source:a", "windows"};
+  auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
+  const std::string big(1536 * 1024, 'w');  // over a chunk: cut in two
+  // The source answers each barrier, and plays the window stage: pieces of
+  // the windows' part for the same checkpoint, the last one only from
+  // checkpoint 2 on (checkpoint 1 is abandoned with a piece streamed).
+  auto source = sys.spawn([coordinator, big]() -> source_actor::behavior_type {
+    return {
+      [](tick_atom) {},
+      [](run_atom) -> uint64_t { return 0; },
+      [](stop_atom) -> uint64_t { return 0; },
+      [coordinator, big](checkpoint_atom, uint64_t id) -> state_part {
+        auto piece = [&](std::string bytes, std::vector<std::string> tail, bool more) {
+          state_part p{id, state_kind::window, "windows", std::move(bytes)};
+          p.tail = std::move(tail);
+          p.more = more;
+          caf::anon_send(coordinator, checkpoint_atom_v, std::move(p));
+        };
+        piece("head" + std::to_string(id), {big}, true);
+        if (id >= 2) {
+          piece("", {"middle"}, true);
+          piece("end", {"", "tail"}, false);
+        }
+        return {id, state_kind::source, "source:a", "positions"};
+      },
+    };
+  });
+  caf::scoped_actor self{sys};
+  self->send(coordinator, run_atom_v, std::vector<source_actor>{source});
+  // Waits on the writer; the bound is a ceiling on a hang, not a timing check.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (store->checkpoints().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  const auto listed = store->checkpoints();
+  REQUIRE_FALSE(listed.empty());
+  CHECK(listed.front().id == 2);  // 1 was abandoned
+  std::vector<state_part> parts;
+  REQUIRE(store->read_checkpoint(listed.front().id, parts, error));
+  REQUIRE(parts.size() == 2);
+  const auto windows = std::find_if(parts.begin(), parts.end(), [](const state_part& p) { return p.participant == "windows"; });
+  REQUIRE(windows != parts.end());
+  CHECK(windows->bytes == "head2" + big + "middle" + "endtail");
+  CHECK(listed.front().bytes == windows->bytes.size() + std::string("positions").size());
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(source, caf::exit_reason::user_shutdown);
+  self->wait_for(coordinator);
+  // What was streamed for the abandoned checkpoint went with it.
+  size_t staged = 0;
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir / "state") / "ingest")) staged += f.is_regular_file();
+  CHECK(staged == 0);
 }

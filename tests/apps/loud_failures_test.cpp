@@ -547,7 +547,7 @@ TEST_CASE("a node that runs out of memory says so and exits 1, instead of an act
     test::write_file(dir / name,
                      "[node]\nname = \"t\"\nstate_dir = \"" + (dir / (name + ".state")) + "\"\nhttp = \"\"\n\n"
                      "[[source]]\nname = \"in\"\ntype = \"file\"\npath = \"" + log + "\"\nformat = \"combined\"\n\n"
-                     "[[window]]\nname = \"ip\"\ntype = \"tumbling\"\nsize = \"1h\"\ngroup_by = [\"ip\"]\nmax_groups = 5000000\n\n"
+                     "[[window]]\nname = \"ip\"\ntype = \"tumbling\"\nsize = \"1h\"\ngroup_by = [\"ip\"]\nmax_groups = 5000000\nmax_state_bytes = \"16GiB\"\n\n"
                      "[[sink]]\nname = \"ips\"\ntype = \"jsonl\"\ninput = \"window:ip\"\npath = \"" + (dir / (name + ".jsonl")) + "\"\n");
     return dir / name;
   };

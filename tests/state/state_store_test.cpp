@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <map>
 
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>
@@ -193,6 +194,49 @@ TEST_CASE("a state dir held by an open store is refused to a second, with or wit
   CHECK(error.find("is in use by another process") != std::string::npos);
   first.reset();
   CHECK(state_store::open(dir / "state", error));
+}
+
+TEST_CASE("parts written as they are made read back whole beside parts of their family written at once") {
+  test::temp_dir dir;
+  std::string error;
+  auto store = state_store::open(dir / "state", error);
+  REQUIRE(store);
+  const std::string big(2'500'000, 'x');  // three chunks
+  auto windows = store->begin_part(1, state_kind::window, "windows", error);
+  REQUIRE(windows);
+  for (std::string_view piece : {std::string_view("head"), std::string_view(big), std::string_view(""),
+                                 std::string_view("tail")})
+    REQUIRE(store->append_part(*windows, piece, error));
+  CHECK(windows->chunks() == 5);  // "head", the big one's three, "tail"
+  CHECK(windows->bytes() == big.size() + 8);
+  auto empty = store->begin_part(1, state_kind::window, "windows2", error);  // nothing appended
+  REQUIRE(empty);
+  std::vector<std::unique_ptr<part_stream>> streamed;
+  streamed.push_back(std::move(windows));
+  streamed.push_back(std::move(empty));
+  // A part of the same family written at once, with the streamed ones.
+  std::vector<state_part> at_once = {{1, state_kind::source, "source:a", "positions"},
+                                     {1, state_kind::window, "windows1", "small"}};
+  REQUIRE(store->write_checkpoint({1, 1000, 0, 4}, at_once, error, std::move(streamed)));
+  INFO(error);
+  std::vector<state_part> parts;
+  REQUIRE(store->read_checkpoint(1, parts, error));
+  std::map<std::string, std::string> by_name;
+  for (const auto& p : parts) by_name[p.participant] = p.bytes;
+  CHECK(by_name.size() == 4);
+  CHECK(by_name["windows"] == "head" + big + "tail");
+  CHECK(by_name["windows2"].empty());
+  CHECK(by_name["windows1"] == "small");
+  CHECK(by_name["source:a"] == "positions");
+  // A part begun and dropped (its checkpoint abandoned) leaves no file.
+  {
+    auto dropped = store->begin_part(2, state_kind::window, "windows", error);
+    REQUIRE(dropped);
+    REQUIRE(store->append_part(*dropped, big, error));
+  }
+  size_t staged = 0;
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir / "state") / "ingest")) staged += f.is_regular_file();
+  CHECK(staged == 0);
 }
 
 TEST_CASE("a state dir of another format version is refused") {
