@@ -399,6 +399,11 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
     return s;
   }
   write_holder(dir);
+  // Table files staged for a checkpoint a killed process never finished
+  // (a window part streamed there can be 100 MB): nobody else holds the
+  // dir, so none is in use.
+  std::error_code staged_ec;
+  std::filesystem::remove_all(dir + "/ingest", staged_ec);
   if (!known) {
     error = "state dir " + dir + " has format version " + *version + "; " + readable_versions() +
             " (move the directory away to start fresh)";

@@ -237,6 +237,19 @@ TEST_CASE("parts written as they are made read back whole beside parts of their 
   size_t staged = 0;
   for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir / "state") / "ingest")) staged += f.is_regular_file();
   CHECK(staged == 0);
+  // One a killed process left behind goes when the store is next opened.
+  auto left = store->begin_part(3, state_kind::window, "windows", error);
+  REQUIRE(left);
+  REQUIRE(store->append_part(*left, big, error));
+  const std::filesystem::path ingest = std::filesystem::path(dir / "state") / "ingest";
+  const std::filesystem::path kept = dir / "kept.sst";
+  std::filesystem::copy_file(std::filesystem::directory_iterator(ingest)->path(), kept);
+  left.reset();
+  store.reset();
+  std::filesystem::copy_file(kept, ingest / "3-window-stream-windows.sst");
+  store = state_store::open(dir / "state", error);
+  REQUIRE(store);
+  CHECK_FALSE(std::filesystem::exists(ingest / "3-window-stream-windows.sst"));
 }
 
 TEST_CASE("a state dir of another format version is refused") {
