@@ -20,18 +20,36 @@
 using namespace vigil;
 using namespace std::chrono_literals;
 
-TEST_CASE("a checkpoint that never completes is abandoned, also after a stop, which then gets its answer") {
+namespace {
+
+/// A store in a fresh dir, and an actor system.
+struct rig {
   test::temp_dir dir;
   std::string error;
-  auto store = std::shared_ptr<state_store>(state_store::open(dir / "state", error));
-  REQUIRE(store);
+  std::shared_ptr<state_store> store{state_store::open(dir / "state", error)};
   system_config cfg;
   caf::actor_system sys{cfg};
-  checkpoint_coordinator_config ccfg;
-  ccfg.store = store;
-  ccfg.interval = 50ms;
-  ccfg.abandon_after = 200ms;
-  ccfg.participants = {"source:a", "windows"};  // the window stage's part never comes
+  rig() { REQUIRE(store); }
+};
+
+/// A coordinator's config: participants "source:a" and "windows", a
+/// checkpoint into `store` every 50 ms, abandoned after `abandon_after`.
+checkpoint_coordinator_config every_50ms(std::shared_ptr<state_store> store, std::chrono::milliseconds abandon_after) {
+  checkpoint_coordinator_config c;
+  c.store = std::move(store);
+  c.interval = 50ms;
+  c.abandon_after = abandon_after;
+  c.participants = {"source:a", "windows"};
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("a checkpoint that never completes is abandoned, also after a stop, which then gets its answer") {
+  rig r;
+  auto& store = r.store;
+  auto& sys = r.sys;
+  checkpoint_coordinator_config ccfg = every_50ms(store, 200ms);  // the window stage's part never comes
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   // A source that answers every barrier with its part at once.
   auto source = sys.spawn([]() -> source_actor::behavior_type {
@@ -60,17 +78,10 @@ TEST_CASE("a checkpoint that never completes is abandoned, also after a stop, wh
 }
 
 TEST_CASE("a part sent in pieces is streamed to its table file and stored whole and an abandoned one leaves no file") {
-  test::temp_dir dir;
-  std::string error;
-  auto store = std::shared_ptr<state_store>(state_store::open(dir / "state", error));
-  REQUIRE(store);
-  system_config cfg;
-  caf::actor_system sys{cfg};
-  checkpoint_coordinator_config ccfg;
-  ccfg.store = store;
-  ccfg.interval = 50ms;
-  ccfg.abandon_after = 300ms;
-  ccfg.participants = {"source:a", "windows"};
+  rig r;
+  auto& store = r.store;
+  auto& sys = r.sys;
+  checkpoint_coordinator_config ccfg = every_50ms(store, 300ms);
   auto coordinator = spawn_checkpoint_coordinator(sys, ccfg);
   const std::string big(1536 * 1024, 'w');  // over a chunk: cut in two
   // The source answers each barrier, and plays the window stage: pieces of
@@ -107,7 +118,7 @@ TEST_CASE("a part sent in pieces is streamed to its table file and stored whole 
   REQUIRE_FALSE(listed.empty());
   CHECK(listed.front().id == 2);  // 1 was abandoned
   std::vector<state_part> parts;
-  REQUIRE(store->read_checkpoint(listed.front().id, parts, error));
+  REQUIRE(store->read_checkpoint(listed.front().id, parts, r.error));
   REQUIRE(parts.size() == 2);
   const auto windows = std::find_if(parts.begin(), parts.end(), [](const state_part& p) { return p.participant == "windows"; });
   REQUIRE(windows != parts.end());
@@ -118,6 +129,6 @@ TEST_CASE("a part sent in pieces is streamed to its table file and stored whole 
   self->wait_for(coordinator);
   // What was streamed for the abandoned checkpoint went with it.
   size_t staged = 0;
-  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir / "state") / "ingest")) staged += f.is_regular_file();
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(r.dir / "state") / "ingest")) staged += f.is_regular_file();
   CHECK(staged == 0);
 }

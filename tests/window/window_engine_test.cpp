@@ -39,6 +39,16 @@ window_event ev(int64_t t, std::string_view ip = "10.0.0.1", uint16_t status = 2
 
 double metric(const window_result& r, const char* name) { return *r.metrics.value(name); }
 
+/// A per-IP window: a minute's tumbling one, or sessions of a 30 s gap.
+window_config per_ip(bool sessions) {
+  window_config c = tumbling({"ip"});
+  if (sessions) {
+    c.type = window_type::session;
+    c.gap = duration_ms{30000};
+  }
+  return c;
+}
+
 } // namespace
 
 TEST_CASE("tumbling windows are half-open and aligned to the epoch") {
@@ -216,11 +226,7 @@ TEST_CASE("keys beyond the cap are counted in their network's group, then in one
 TEST_CASE("overflow groups stay overflow groups across a checkpoint: a restart counts the overflow after it in them") {
   for (const bool sessions : {false, true}) {
     INFO((sessions ? "sessions" : "tumbling"));
-    window_config c = tumbling({"ip"});
-    if (sessions) {
-      c.type = window_type::session;
-      c.gap = duration_ms{30000};
-    }
+    window_config c = per_ip(sessions);
     c.max_groups = 2;
     std::vector<std::string> ips;
     for (int i = 0; i < 60; ++i) ips.push_back("192.168." + std::to_string(i % 30) + "." + std::to_string(i));
@@ -246,11 +252,7 @@ TEST_CASE("overflow groups stay overflow groups across a checkpoint: a restart c
 TEST_CASE("a restart adopts the group tables' hash seed, and a checkpoint from before seeds (format 5) still restores") {
   for (const bool sessions : {false, true}) {
     INFO((sessions ? "sessions" : "tumbling"));
-    window_config c = tumbling({"ip"});
-    if (sessions) {
-      c.type = window_type::session;
-      c.gap = duration_ms{30000};
-    }
+    window_config c = per_ip(sessions);
     window_engine first{c};
     std::vector<window_result> a;
     for (int i = 0; i < 2000; ++i)
