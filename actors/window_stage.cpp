@@ -387,8 +387,6 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
           hand_on(cfg.attack_sinks[k], write_atom_v,
                   k + 1 == cfg.attack_sinks.size() ? std::move(b.attack_lines) : b.attack_lines);
     };
-    // The windows' state of the checkpoint being written, once all of it
-    // is: to the coordinator.
     // A piece of the part being written, to be streamed to disk: the
     // engines' states in order, each as it is written (engines before
     // `stream_next` are all out; the one at it, a MiB or more at a time).
@@ -416,6 +414,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       if (st.stream_next < st.engines.size() && st.engines[st.stream_next].saved_size() >= piece_bytes)
         send(st.engines[st.stream_next].take_saved());
     };
+    // The windows' state of the checkpoint being written, once all of it
+    // is: to the coordinator.
     auto send_saved = [self, cfg]() {
       auto& st = self->state;
       // Each engine's state goes as the piece it wrote, not copied into one;
