@@ -180,11 +180,10 @@ checkpoint_coordinator_actor spawn_checkpoint_coordinator(caf::actor_system& sys
       }
       spdlog::trace("checkpoint {}: {} in after {} ms", part.checkpoint, part.participant,
                     wall_clock_ms() - st.started_ms);
-      const bool streamed = part.more || std::find(st.streaming.begin(), st.streaming.end(), part.participant)
-                                           != st.streaming.end();
-      if (streamed) {
-        if (part.more && std::find(st.streaming.begin(), st.streaming.end(), part.participant) == st.streaming.end())
-          st.streaming.push_back(part.participant);
+      const bool streaming = std::find(st.streaming.begin(), st.streaming.end(), part.participant)
+                             != st.streaming.end();
+      if (part.more || streaming) {  // a piece, or the last of a part sent in pieces
+        if (!streaming) st.streaming.push_back(part.participant);
         st.streamed_bytes += part.size();
         if (!part.more) ++st.streamed_parts;
         st.writer->stream(std::move(part));

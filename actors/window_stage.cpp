@@ -50,11 +50,11 @@ struct stage_state {
   std::chrono::steady_clock::time_point save_started;
   size_t save_slices = 0;
   // A part sent in pieces: the engines before this one are sent whole,
-  // and the part's header waits to go in front of the first piece.
+  // and the part's header goes in front of the first piece (or of the
+  // whole part, when it goes in one).
   size_t stream_next = 0;
-  std::string stream_header;
-  bool streamed = false;                    // a piece of the part went
-  uint64_t streamed_bytes = 0;              // in the pieces that went
+  std::string part_header;
+  uint64_t streamed_bytes = 0;              // in the pieces that went (none: not sent in pieces)
   bool seen_events = false;
   std::vector<std::vector<window_result>> closed;  // per engine, reused per batch
   std::vector<bool> merged;                 // per engine: the batch brought partials
@@ -395,16 +395,15 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       if (!cfg.checkpoint_in_pieces) return;
       auto send = [&](std::string piece) {
         if (piece.empty()) return;
-        state_part part{st.saving, state_kind::window, "windows", std::move(st.stream_header)};
-        st.stream_header.clear();
+        state_part part{st.saving, state_kind::window, "windows", std::move(st.part_header)};
+        st.part_header.clear();
         part.tail.push_back(std::move(piece));
         part.more = true;
-        st.streamed = true;
         st.streamed_bytes += part.size();
         self->send(cfg.coordinator, checkpoint_atom_v, std::move(part));
       };
       constexpr size_t piece_bytes = size_t{1} << 20;
-      if (!st.streamed) {
+      if (st.streamed_bytes == 0) {
         // A part that never reaches a MiB goes whole, at its end, as before.
         size_t pending = 0;
         for (size_t k = 0; k < st.engines.size() && k <= engines_done; ++k) pending += st.engines[k].saved_size();
@@ -420,9 +419,7 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       auto& st = self->state;
       // Each engine's state goes as the piece it wrote, not copied into one;
       // what pieces took already went before (the header with the first).
-      state_writer w;
-      w.u64(st.engines.size());
-      state_part part{st.saving, state_kind::window, "windows", st.streamed ? std::move(st.stream_header) : w.take()};
+      state_part part{st.saving, state_kind::window, "windows", std::move(st.part_header)};
       for (auto& e : st.engines) part.tail.push_back(e.end_save());
       part.tail.push_back(std::move(st.saved_detectors));
       spdlog::debug("window stage: checkpoint {}: {} bytes of state, written in {} slices over {} ms", st.saving,
@@ -430,9 +427,8 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.save_started).count());
       self->send(cfg.coordinator, checkpoint_atom_v, std::move(part));
       st.saving = 0;
-      st.streamed = false;
       st.streamed_bytes = 0;
-      st.stream_header.clear();
+      st.part_header.clear();
     };
     // Once every source's barrier is in: the windows' state as it is now
     // is fixed, and written in slices between the batches that follow
@@ -447,10 +443,9 @@ window_stage_actor spawn_window_stage(caf::actor_system& sys, const window_stage
       st.save_slices = 0;
       for (auto& e : st.engines) e.begin_save(cfg.checkpoint_in_pieces);
       st.stream_next = 0;
-      st.streamed = false;
       state_writer header;
       header.u64(st.engines.size());
-      st.stream_header = header.take();
+      st.part_header = header.take();
       // Detectors change only at closes, between batches: saved whole, now.
       state_writer dw;
       dw.u64(st.detectors.size());

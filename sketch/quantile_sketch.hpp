@@ -22,8 +22,10 @@ namespace vigil {
 /// two requests, of 1 ms and 2 s, holds 2 entries instead of 380 counters.
 class quantile_sketch {
 public:
-  explicit quantile_sketch(double relative_accuracy = 0.01)
-    : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(log_of(gamma_)) {}
+  static constexpr double default_accuracy = 0.01;
+
+  explicit quantile_sketch(double relative_accuracy = default_accuracy)
+    : gamma_(gamma_of(relative_accuracy)), log_gamma_(log_of(gamma_)) {}
 
   void add(double v, uint64_t n = 1) {
     add_to_bucket(v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_gamma_)), v, n);
@@ -32,8 +34,7 @@ public:
   /// The bucket of `v` in a sketch of the default accuracy: for callers
   /// that add one value to many such sketches (one log, not one each).
   static int32_t bucket_of(double v) {
-    static const double log_gamma = std::log(1.01 / 0.99);
-    return v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_gamma));
+    return v < 1 ? 0 : static_cast<int32_t>(std::ceil(std::log(v) / log_of(gamma_of(default_accuracy))));
   }
 
   /// Adds `v` whose bucket is `k` (from `bucket_of`, default accuracy only).
@@ -186,11 +187,14 @@ private:
     return counts_[static_cast<size_t>(k - lowest_)];
   }
 
+  static constexpr double gamma_of(double relative_accuracy) {
+    return (1 + relative_accuracy) / (1 - relative_accuracy);
+  }
   // The default accuracy's log once, not per sketch made or restored (a
-  // restart makes a million).
+  // restart makes a million) nor per value bucketed.
   static double log_of(double gamma) {
-    static const double default_gamma = (1 + 0.01) / (1 - 0.01), default_log = std::log(default_gamma);
-    return gamma == default_gamma ? default_log : std::log(gamma);
+    static const double default_log = std::log(gamma_of(default_accuracy));
+    return gamma == gamma_of(default_accuracy) ? default_log : std::log(gamma);
   }
 
   double gamma_;

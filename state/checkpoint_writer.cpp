@@ -58,22 +58,21 @@ void checkpoint_writer::run() {
     }
     switch (j.kind) {
       case job_kind::piece: take_piece(j.parts.front()); break;
-      case job_kind::discard:
-        streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
-                                      [&](const auto& s) { return s->checkpoint() <= j.info.id; }),
-                       streams_.end());
-        break;
+      case job_kind::discard: drop_streams_through(j.info.id); break;
       case job_kind::checkpoint: write(j); break;
     }
   }
 }
 
+void checkpoint_writer::drop_streams_through(uint64_t id) {
+  streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
+                                [&](const auto& s) { return !s || s->checkpoint() <= id; }),
+                 streams_.end());
+}
+
 void checkpoint_writer::take_piece(state_part& piece) {
   if (stream_failed_for_ == piece.checkpoint) return;  // the rest of a failed part goes nowhere
-  // Pieces of an older checkpoint than this one were abandoned with it.
-  streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
-                                [&](const auto& s) { return s->checkpoint() < piece.checkpoint; }),
-                 streams_.end());
+  if (piece.checkpoint > 0) drop_streams_through(piece.checkpoint - 1);  // an older checkpoint's were abandoned with it
   auto it = std::find_if(streams_.begin(), streams_.end(), [&](const auto& s) {
     return s->checkpoint() == piece.checkpoint && s->participant() == piece.participant;
   });
@@ -103,10 +102,7 @@ void checkpoint_writer::write(job& j) {
     std::vector<std::unique_ptr<part_stream>> mine;
     for (auto& s : streams_)
       if (s->checkpoint() == j.info.id) mine.push_back(std::move(s));
-    // An older checkpoint's leftovers go too; a newer one's stay.
-    streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
-                                  [&](const auto& s) { return !s || s->checkpoint() <= j.info.id; }),
-                   streams_.end());
+    drop_streams_through(j.info.id);  // an older checkpoint's leftovers go too; a newer one's stay
     ok = store_->write_checkpoint(j.info, j.parts, error, std::move(mine));
   }
   if (ok) store_->prune(keep_);

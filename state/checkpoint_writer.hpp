@@ -48,6 +48,8 @@ private:
   void push(job j);
   void run();
   void take_piece(state_part& piece);
+  /// Drops the streamed parts of checkpoints up to `id` (and moved-out ones).
+  void drop_streams_through(uint64_t id);
   void write(job& j);
 
   std::shared_ptr<state_store> store_;

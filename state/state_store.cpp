@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -71,17 +72,39 @@ std::string part_key(uint64_t id, std::string_view participant) {
 /// write_checkpoint).
 constexpr size_t chunk_bytes = size_t{1} << 20;
 
+/// Calls `chunk(bytes)` for each chunk `piece` is cut into; a `chunk`
+/// that returns false stops it, and it returns false.
+template <class Chunk>
+bool cut_into_chunks(std::string_view piece, Chunk&& chunk) {
+  for (size_t at = 0; at < piece.size(); at += chunk_bytes) {
+    if constexpr (std::is_same_v<decltype(chunk(piece)), bool>) {
+      if (!chunk(piece.substr(at, chunk_bytes))) return false;
+    } else {
+      chunk(piece.substr(at, chunk_bytes));
+    }
+  }
+  return true;
+}
+
+/// Staged table files, before they are ingested.
+std::string staging_dir(const std::string& dir) { return dir + "/ingest"; }
+
+/// Whether the file system of `dir` has room for `bytes` more of
+/// checkpoint `id` (with a margin for table indexes and the manifest);
+/// else `error`, which says "No space left on device" (`is_no_space`).
+/// A full disk is met here, not inside RocksDB: Debian's build asserts
+/// (aborts) on a write of its own that follows a failed one, so it gets
+/// none it cannot finish.
+bool room_for(const std::string& dir, uint64_t id, uint64_t bytes, std::string_view what, std::string& error);
+
 /// Calls `chunk(bytes)` for each chunk part `p` is stored in: each of its
 /// pieces cut into chunks. None when it is stored as one value, its pieces
 /// joined: when all of it fits in one chunk.
 template <class Chunk>
 void each_chunk(const state_part& p, Chunk&& chunk) {
   if (p.size() <= chunk_bytes) return;
-  auto cut = [&](std::string_view piece) {
-    for (size_t at = 0; at < piece.size(); at += chunk_bytes) chunk(piece.substr(at, chunk_bytes));
-  };
-  cut(p.bytes);
-  for (const auto& piece : p.tail) cut(piece);
+  cut_into_chunks(p.bytes, chunk);
+  for (const auto& piece : p.tail) cut_into_chunks(piece, chunk);
 }
 
 /// The chunks a part is stored in; 0: one value under its part key.
@@ -204,6 +227,15 @@ uint64_t free_bytes(const std::string& dir) {
   struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) return UINT64_MAX;
   return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+bool room_for(const std::string& dir, uint64_t id, uint64_t bytes, std::string_view what, std::string& error) {
+  const uint64_t needed = bytes + bytes / 16 + (1u << 20);
+  const uint64_t free = free_bytes(dir);
+  if (free >= needed) return true;
+  error = "checkpoint " + std::to_string(id) + ": not written: " + std::to_string(free >> 20) + " MiB free, "
+          + std::string(what) + " needs about " + std::to_string(needed >> 20) + " MiB (No space left on device)";
+  return false;
 }
 
 /// Free space above which the store does its housekeeping writes (a
@@ -403,7 +435,7 @@ std::unique_ptr<state_store> state_store::open(const std::string& dir, std::stri
   // (a window part streamed there can be 100 MB): nobody else holds the
   // dir, so none is in use.
   std::error_code staged_ec;
-  std::filesystem::remove_all(dir + "/ingest", staged_ec);
+  std::filesystem::remove_all(staging_dir(dir), staged_ec);
   if (!known) {
     error = "state dir " + dir + " has format version " + *version + "; " + readable_versions() +
             " (move the directory away to start fresh)";
@@ -423,19 +455,11 @@ bool is_no_space(std::string_view error) noexcept { return error.find("No space 
 
 bool state_store::write_checkpoint(const checkpoint_info& info, const std::vector<state_part>& parts,
                                    std::string& error, std::vector<std::unique_ptr<part_stream>> streamed) {
-  // A full disk is met here, not inside RocksDB: Debian's build asserts
-  // (aborts) on a write of its own that follows a failed one, so it gets
-  // none it cannot finish. The table files hold the parts unpacked, plus
-  // their indexes; the margin covers those and the manifest's record (no
-  // compaction ever rewrites them).
+  // The table files hold the parts unpacked (no compaction ever rewrites
+  // them); streamed parts were checked as they came.
   uint64_t bytes = 0;
   for (const auto& p : parts) bytes += p.size();
-  const uint64_t needed = bytes + bytes / 16 + (1u << 20);
-  if (const uint64_t free = free_bytes(dir_); free < needed) {
-    error = "checkpoint " + std::to_string(info.id) + ": not written: " + std::to_string(free >> 20)
-            + " MiB free, it needs about " + std::to_string(needed >> 20) + " MiB (No space left on device)";
-    return false;
-  }
+  if (!room_for(dir_, info.id, bytes, "it", error)) return false;
   // One table file per column family, keys in order, then all ingested
   // at once: RocksDB records them in its manifest in one step. A part is
   // sealed as it is put, a chunk at a time: a part of 100 MB (a window's
@@ -485,7 +509,7 @@ bool state_store::write_checkpoint(const checkpoint_info& info, const std::vecto
   }
   const std::string record = encode_info(info, listed);
   rows[handles_[1]].push_back({id_key(info.id), record, {}, true});
-  const std::string staging = dir_ + "/ingest";
+  const std::string staging = staging_dir(dir_);
   std::error_code ec;
   std::filesystem::create_directories(staging, ec);
   std::vector<std::string> written;
@@ -539,7 +563,7 @@ part_stream::~part_stream() {
 
 std::unique_ptr<part_stream> state_store::begin_part(uint64_t id, state_kind kind, const std::string& participant,
                                                      std::string& error) {
-  const std::string staging = dir_ + "/ingest";
+  const std::string staging = staging_dir(dir_);
   std::error_code ec;
   std::filesystem::create_directories(staging, ec);
   std::unique_ptr<part_stream> p(new part_stream);
@@ -560,26 +584,20 @@ std::unique_ptr<part_stream> state_store::begin_part(uint64_t id, state_kind kin
 }
 
 bool state_store::append_part(part_stream& p, std::string_view piece, std::string& error) {
-  // As write_checkpoint does for a whole checkpoint: a full disk is met
-  // here, before RocksDB writes (see there), a piece at a time.
-  const uint64_t needed = piece.size() + piece.size() / 16 + (1u << 20);
-  if (const uint64_t free = free_bytes(dir_); free < needed) {
-    error = "checkpoint " + std::to_string(p.checkpoint_) + ": not written: " + std::to_string(free >> 20)
-            + " MiB free, its part " + p.participant_ + " needs about " + std::to_string(needed >> 20)
-            + " MiB more (No space left on device)";
-    return false;
-  }
-  for (size_t at = 0; at < piece.size(); at += chunk_bytes) {
-    seal_state_into(piece.substr(at, chunk_bytes), p.sealed_);
+  // Checked a piece at a time, as write_checkpoint checks a whole checkpoint.
+  if (!room_for(dir_, p.checkpoint_, piece.size(), "its part " + p.participant_ + " (more of it)", error)) return false;
+  const bool ok = cut_into_chunks(piece, [&](std::string_view chunk) {
+    seal_state_into(chunk, p.sealed_);
     const auto status = p.writer_->Put(chunk_key(p.checkpoint_, p.participant_, p.chunks_), p.sealed_);
     if (!status.ok()) {
       error = "checkpoint " + std::to_string(p.checkpoint_) + ": part " + p.participant_ + ": " + status.ToString();
       return false;
     }
     ++p.chunks_;
-  }
-  p.bytes_ += piece.size();
-  return true;
+    return true;
+  });
+  if (ok) p.bytes_ += piece.size();
+  return ok;
 }
 
 std::vector<checkpoint_info> state_store::checkpoints() const {

@@ -843,7 +843,6 @@ void window_engine::advance_input(size_t input, int64_t max_time_ms, std::vector
 
 struct window_engine::pending_save {
   uint32_t epoch = 0;
-  bool in_pieces = false;
   size_t taken = 0;  // bytes handed over by take_saved
   state_writer out;
   std::vector<group_state*> todo;  // null: written, then merged away
@@ -934,7 +933,6 @@ void window_engine::begin_save(bool in_pieces) {
   finish_save();
   save_ = std::make_unique<pending_save>();
   save_->epoch = ++save_epoch_;
-  save_->in_pieces = in_pieces;
   auto& todo = save_->todo;
   todo.reserve(open_groups());
   auto add = [&](group_state& g) {
